@@ -1,0 +1,30 @@
+# The README's commands. `make run` and `make test` work on a fresh machine: they install uv
+# if it is missing and create the environment from the committed lock before doing anything.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+SCENARIO ?= bank-tiny
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster
+
+.PHONY: setup run test lint dev bench
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+run: setup
+	$(UV) run cdp run
+
+test: setup
+	$(UV) run pytest
+
+lint: setup
+	$(UV) run ruff format --check .
+	$(UV) run ruff check .
+	$(UV) run sqlfluff lint dbt_project
+
+dev: setup
+	@mkdir -p $(DAGSTER_HOME)
+	$(UV) run dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+bench: setup
+	$(UV) run python -m benchmarks.run $(SCENARIO)

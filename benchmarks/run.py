@@ -1,0 +1,102 @@
+"""Run a scenario stage by stage, each as a whole child process, and record wall time and
+peak memory (max resident set of the stage process and its children).
+
+    python -m benchmarks.run bank-1m          # or: make bench SCENARIO=bank-1m
+
+Writes ``benchmarks/results/<scenario>.json`` and ``.md``; data goes to ``data/bench/<scenario>``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.scenarios import SCENARIOS
+from benchmarks.stages import STAGES
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def run_stage(stage: str, scenario: str, home: Path) -> dict:
+    """Child-process entry: run one stage and report its figures as JSON on stdout."""
+    started = time.perf_counter()
+    details = STAGES[stage](SCENARIOS[scenario], home)
+    seconds = time.perf_counter() - started
+    peak_kb = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    return {"stage": stage, "seconds": round(seconds, 1), "peak_mb": peak_kb // 1024, **details}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[0] == "--stage":
+        stage, scenario = argv[1], argv[2]
+        home = Path("data/bench") / scenario
+        print("RESULT " + json.dumps(run_stage(stage, scenario, home.resolve())))
+        return 0
+    if len(argv) != 1 or argv[0] not in SCENARIOS:
+        print(f"usage: python -m benchmarks.run {{{'|'.join(SCENARIOS)}}}", file=sys.stderr)
+        return 2
+    scenario = SCENARIOS[argv[0]]
+    results = []
+    for stage in scenario.stages:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.run", "--stage", stage, scenario.name],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            print(done.stderr, file=sys.stderr)
+            return done.returncode
+        line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+        result = json.loads(line.removeprefix("RESULT "))
+        result["wall_seconds"] = round(time.perf_counter() - started, 1)
+        results.append(result)
+        print(f"{stage}: {result['wall_seconds']} s, peak {result['peak_mb']} MB")
+    report = {
+        "scenario": scenario.name,
+        "persons": scenario.persons,
+        "months": scenario.months,
+        "machine": f"{platform.machine()}, {_cpus()} cores, Python {platform.python_version()}",
+        "measured_on": time.strftime("%Y-%m-%d"),
+        "stages": results,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{scenario.name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    (RESULTS / f"{scenario.name}.md").write_text(markdown(report))
+    return 0
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        f"# {report['scenario']}: {report['persons']:,} persons, {report['months']} months",
+        "",
+        f"Measured {report['measured_on']} on {report['machine']} by `make bench "
+        f"SCENARIO={report['scenario']}`.",
+        "",
+        "| stage | wall time, s | peak memory, MB | rows | MB written |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in report["stages"]:
+        lines.append(
+            f"| {r['stage']} | {r['wall_seconds']} | {r['peak_mb']:,} | "
+            f"{r.get('rows', 0):,} | {r.get('megabytes', '')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,26 @@
+"""Named benchmark scenarios: the shape of the bank and the pipeline stages to time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    persons: int
+    months: int = 12
+    seed: int = 42
+    delta_days: int = 14
+    stages: tuple[str, ...] = ("simulate",)
+
+
+SCENARIOS = {
+    s.name: s
+    for s in (
+        Scenario("bank-tiny", persons=3_000),
+        Scenario("bank-100k", persons=100_000),
+        Scenario("bank-300k", persons=300_000),
+        Scenario("bank-1m", persons=1_000_000),
+    )
+}

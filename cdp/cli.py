@@ -1,0 +1,86 @@
+"""``cdp``: the product's one command line. Subcommands grow with the product."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from cdp.settings import Settings, load_settings
+
+
+def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from orchestration.runner import run_pipeline
+
+    ok = run_pipeline(settings)
+    print("pipeline", "succeeded" if ok else "FAILED")
+    print(f"landing zone : {settings.landing_dir}")
+    print(f"warehouse    : {settings.warehouse_path}")
+    print(f"reports      : {settings.reports_dir}")
+    print(f"exports      : {settings.exports_dir}")
+    print(f"dagster runs : {settings.dagster_home}  (make dev to browse)")
+    return 0 if ok else 1
+
+
+def _cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from simulator import SimulationParams, simulate
+
+    home = Path(args.out).resolve() if args.out else settings.home
+    summary = simulate(
+        SimulationParams(
+            persons=args.persons or settings.sim_persons,
+            months=args.months or settings.sim_months,
+            seed=settings.sim_seed if args.seed is None else args.seed,
+            business_date=args.business_date or settings.business_date,
+            delta_days=args.delta_days or settings.sim_delta_days,
+            pan_token_key=settings.pan_token_key,
+        ),
+        landing_dir=home / "landing" if args.out else settings.landing_dir,
+        truth_dir=home / "truth" if args.out else settings.truth_dir,
+    )
+    print(summary.describe())
+    return 0
+
+
+def _cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
+    for name, value in settings.model_dump().items():
+        print(f"CDP_{name.upper():<18} {value}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cdp",
+        description="Bank customer data platform. Settings come from CDP_* variables.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="materialize the whole pipeline end to end, in-process")
+
+    sim = sub.add_parser(
+        "simulate", help="write a simulated bank's extracts (landing/) and ground truth (truth/)"
+    )
+    sim.add_argument("--persons", type=int, help="natural persons (default CDP_SIM_PERSONS)")
+    sim.add_argument("--months", type=int, help="months of history (default CDP_SIM_MONTHS)")
+    sim.add_argument("--seed", type=int, help="random seed (default CDP_SIM_SEED)")
+    sim.add_argument("--delta-days", type=int, help="daily delta folders after the snapshot")
+    sim.add_argument(
+        "--business-date", type=dt.date.fromisoformat, help="last business date, YYYY-MM-DD"
+    )
+    sim.add_argument("--out", help="data home to write into (default CDP_HOME)")
+
+    sub.add_parser("settings", help="print the effective settings")
+    return parser
+
+
+COMMANDS = {"run": _cmd_run, "simulate": _cmd_simulate, "settings": _cmd_settings}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return COMMANDS[args.command](args, load_settings())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Typed settings for the whole product, read once from ``CDP_*`` environment variables.
+
+Every other module receives a ``Settings`` object instead of reading the environment, so tests
+and benchmarks can point the product at a temporary data home without touching global state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where data lives, which business date is processed and how the simulated bank is shaped."""
+
+    model_config = SettingsConfigDict(env_prefix="CDP_", frozen=True, extra="forbid")
+
+    home: Path = Field(
+        default=Path("data"),
+        description="Data home; every other path defaults to a folder inside it.",
+    )
+    landing_dir: Path | None = Field(
+        default=None, description="Landing zone: one folder per source system per delivery date."
+    )
+    truth_dir: Path | None = Field(
+        default=None,
+        description="Simulator ground truth, kept apart from the landing zone; evaluation only.",
+    )
+    warehouse_path: Path | None = Field(
+        default=None, description="DuckDB file the pipeline writes (one writer at a time)."
+    )
+    reports_dir: Path | None = Field(default=None, description="Reports and scorecards.")
+    exports_dir: Path | None = Field(default=None, description="Files handed to other systems.")
+    dagster_home: Path | None = Field(
+        default=None, description="Dagster instance folder (run history for the UI and the CLI)."
+    )
+    business_date: dt.date = Field(
+        default=dt.date(2026, 10, 31),
+        description="Last business date of the simulated bank and the date the pipeline closes.",
+    )
+    sim_persons: int = Field(default=5_000, ge=100, description="Simulated natural persons.")
+    sim_months: int = Field(default=12, ge=4, description="Months of simulated history.")
+    sim_seed: int = Field(default=42, description="Seed: same seed and parameters, same bytes.")
+    sim_delta_days: int = Field(
+        default=14,
+        ge=1,
+        description="Daily delta deliveries after the initial full snapshot (the last N days).",
+    )
+    pan_token_key: str = Field(
+        default="dev-only-pan-token-key",
+        description="Secret for the keyed PAN token in card extracts; replace outside development.",
+    )
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> Settings:
+        home = self.home.expanduser().resolve()
+        defaults = {
+            "home": home,
+            "landing_dir": home / "landing",
+            "truth_dir": home / "truth",
+            "warehouse_path": home / "warehouse" / "cdp.duckdb",
+            "reports_dir": home / "reports",
+            "exports_dir": home / "exports",
+            "dagster_home": home / "dagster",
+        }
+        for name, default in defaults.items():
+            value = getattr(self, name)
+            object.__setattr__(
+                self, name, default if value is None else value.expanduser().resolve()
+            )
+        return self
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read ``CDP_*`` variables once; explicit overrides (CLI flags, tests) win over them."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

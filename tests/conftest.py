@@ -1,0 +1,39 @@
+"""Test tiers share one tiny simulated bank, built once per session in a temporary folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cdp.settings import Settings, load_settings
+
+TINY_BANK = {"sim_persons": 3000, "sim_months": 12, "sim_seed": 7, "sim_delta_days": 10}
+"""Big enough for stable rates (defects, churn) and a truth AUC with a usable error bar."""
+
+
+@pytest.fixture(scope="session")
+def tiny_settings(tmp_path_factory) -> Settings:
+    """Settings pointing at a fresh data home; nothing is read from the developer's env."""
+    home = tmp_path_factory.mktemp("cdp_home")
+    return load_settings(home=home, business_date=dt.date(2026, 10, 31), **TINY_BANK)
+
+
+@pytest.fixture(scope="session")
+def tiny_bank(tiny_settings: Settings):
+    """Simulate the tiny bank once; returns the settings and the run summary."""
+    from simulator import SimulationParams, simulate
+
+    summary = simulate(
+        SimulationParams(
+            persons=tiny_settings.sim_persons,
+            months=tiny_settings.sim_months,
+            seed=tiny_settings.sim_seed,
+            business_date=tiny_settings.business_date,
+            delta_days=tiny_settings.sim_delta_days,
+            pan_token_key=tiny_settings.pan_token_key,
+        ),
+        landing_dir=tiny_settings.landing_dir,
+        truth_dir=tiny_settings.truth_dir,
+    )
+    return tiny_settings, summary
