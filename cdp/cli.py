@@ -24,17 +24,18 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
-    from simulator import SimulationParams, simulate
+    from simulator import simulate
+    from simulator.config import params_from_settings
 
     home = Path(args.out).resolve() if args.out else settings.home
     summary = simulate(
-        SimulationParams(
-            persons=args.persons or settings.sim_persons,
-            months=args.months or settings.sim_months,
-            seed=settings.sim_seed if args.seed is None else args.seed,
-            business_date=args.business_date or settings.business_date,
-            delta_days=args.delta_days or settings.sim_delta_days,
-            pan_token_key=settings.pan_token_key,
+        params_from_settings(
+            settings,
+            persons=args.persons,
+            months=args.months,
+            seed=args.seed,
+            business_date=args.business_date,
+            delta_days=args.delta_days,
         ),
         landing_dir=home / "landing" if args.out else settings.landing_dir,
         truth_dir=home / "truth" if args.out else settings.truth_dir,

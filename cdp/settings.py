@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,8 +49,8 @@ class Settings(BaseSettings):
         ge=1,
         description="Daily delta deliveries after the initial full snapshot (the last N days).",
     )
-    pan_token_key: str = Field(
-        default="dev-only-pan-token-key",
+    pan_token_key: SecretStr = Field(
+        default=SecretStr("dev-only-pan-token-key"),
         description="Secret for the keyed PAN token in card extracts; replace outside development.",
     )
 

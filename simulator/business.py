@@ -19,10 +19,13 @@ Public API (one line each):
   - ``ООО «СтройИнвестГрупп-Юг»``, ``ООО «СИГ Логистика»``.
 * ``merchant_cities()`` / ``cities_for_regions(rng, region_codes)`` - DE43 city table.
 * ``merchant_catalog(catalog_seed=0) -> pl.DataFrame`` - the fixed store catalogue.
-* ``sample_merchants(rng, n=None, *, categories=None, category_affinity=None, owner=None,
-  home_city=None, de43_layout="visa", catalog_seed=0) -> pl.DataFrame`` - card purchases.
+* ``sample_merchants(rng, n=None, *, mccs=None, categories=None, category_affinity=None,
+  owner=None, home_city=None, de43_layout="visa", catalog_seed=0) -> pl.DataFrame``
+  - card purchases: MCC, merchant, DE43, DE42, DE41, amount, DE22.
+* ``purpose_kinds() -> tuple[str, ...]`` - transaction kinds with purpose templates.
 * ``purpose_texts(rng, kinds, months, years, *, days=None, fields=None) -> pl.DataFrame``
   - payment purposes with document cipher, channel and КБК.
+* ``uin_check_digit(first19) -> np.ndarray`` - control digit of a 20-digit УИН.
 * ``sample_counterparties(rng, kind, n, *, year=None) -> pl.DataFrame`` - banks, ФНС, ЖКУ …
 * ``sample_topics(rng, n, churn_pressure, *, channel="call", business=None, vip=None,
   max_churn_share=0.6) -> pl.DataFrame`` - contact-centre topics.
@@ -312,16 +315,14 @@ class _Grouped:
     def sample(self, rng: np.random.Generator, group: np.ndarray | int) -> np.ndarray:
         """``group``: per-row group ids, or an int = number of rows of group 0."""
         if isinstance(group, int | np.integer):
-            u = rng.random(int(group)) * self.count[0]
-            slot = np.minimum(u.astype(np.int64), self.count[0] - 1)
+            cnt, base = self.count[0], 0
+            u = rng.random(int(group)) * cnt
         else:
-            cnt = self.count[group]
+            cnt, base = self.count[group], self.start[group]
             u = rng.random(group.shape[0]) * cnt
-            slot = np.minimum(u.astype(np.int64), cnt - 1)
-            u -= slot
-            slot += self.start[group]
-            return np.where(u < self.prob[slot], self.items[slot], self.alias[slot])
+        slot = np.minimum(u.astype(np.int64), cnt - 1)
         u -= slot
+        slot += base
         return np.where(u < self.prob[slot], self.items[slot], self.alias[slot])
 
 
@@ -549,13 +550,10 @@ def _geo(rng, theme, pools) -> np.ndarray:
 
 
 def _institution(rng, style: np.ndarray, pools, themes) -> np.ndarray:
-    m = style.shape[0]
-    t = np.array([themes.index(s) if s in themes else -1 for s in style]) if m else style
-    words = pools["institution"].draw(rng, t.astype(np.int64)) if m else style
-    nums = rng.integers(1, 200, m).astype(str)
-    return np.where(
-        np.strings.find(words, "{n}") >= 0, np.strings.replace(words, "{n}", nums), words
-    )
+    theme = np.array([themes.index(s) if s in themes else -1 for s in style], dtype=np.int64)
+    words = pools["institution"].draw(rng, theme)
+    nums = rng.integers(1, 200, style.shape[0]).astype(str)
+    return np.strings.replace(words, "{n}", nums)
 
 
 def _short_names_for_forms(rng, form_idx: np.ndarray, theme: np.ndarray) -> np.ndarray:
@@ -595,7 +593,8 @@ def _short_names_for_forms(rng, form_idx: np.ndarray, theme: np.ndarray) -> np.n
         out[rows] = val
     out = out.astype(str)
     # numbered/lettered variants («Вектор-М», «Альфа-2», «ТК Магистраль Плюс»)
-    deco = np.isin(pat, [0, 1, 2, 3, 4]) & ~np.isin(style, ["housing", "coop", "budget"])
+    decorated = [_PATTERNS.index(p) for p in ("compound", "geo", "noun", "abbr", "noun_tail")]
+    deco = np.isin(pat, decorated) & ~np.isin(style, ["housing", "coop", "budget"])
     deco &= rng.random(n) < _SUFFIX_SHARE
     rows = np.flatnonzero(deco)
     if rows.size:
@@ -695,7 +694,7 @@ def short_names(names) -> np.ndarray:
 
 def _acronyms(names: np.ndarray) -> np.ndarray:
     s = pl.Series(names, dtype=pl.String)
-    acr = s.str.extract_all(r"\b\w|\p{Lu}").list.join("").str.to_uppercase()
+    acr = s.str.extract_all(r"\b\p{L}|\p{Lu}").list.join("").str.to_uppercase()
     return acr.to_numpy().astype(str)
 
 
@@ -747,10 +746,7 @@ def cities_for_regions(rng: np.random.Generator, region_codes) -> np.ndarray:
     mc = load_table("merchant_cities")
     rc = mc["region_code"].to_list()
     arr = np.asarray(region_codes)
-    if arr.dtype.kind in "iu":
-        codes = np.char.zfill(arr.astype(str), 2)
-    else:
-        codes = np.char.zfill(arr.astype(str), 2)
+    codes = np.char.zfill(arr.astype(str), 2)
     regions = sorted({r for r in rc if r})
     reg_idx = {r: i for i, r in enumerate(regions)}
     g = np.array([reg_idx.get(r, -1) if r else -1 for r in rc])
@@ -794,7 +790,7 @@ def _catalog(catalog_seed: int) -> dict:
     mcc_list = mer["mcc"].to_list()
     mcc_index = {m: i for i, m in enumerate(mcc_list)}
     nouns = _local_nouns()
-    rows: dict[str, list] = {k: [] for k in ("brand_idx", "city_idx", "name", "mid_seed", "n_term")}
+    rows: dict[str, list] = {k: [] for k in ("brand_idx", "city_idx", "name", "n_term")}
     for b, rec in enumerate(br.iter_rows(named=True)):
         if rec["mcc"] not in mcc_index:
             raise ValueError(f"merchant_brands.csv: MCC {rec['mcc']} missing in merchants.csv")
@@ -1308,7 +1304,7 @@ def _field(name: str, rng: np.random.Generator, ctx: dict, m: int) -> pl.Series:
     if name == "uin":
         return _uin(rng, m)
     if name == "bank":
-        return sample_counterparties(rng, "bank", m)["name"]
+        return sample_counterparties(rng, "bank", m)["short_name"]
     if name == "provider":
         return sample_counterparties(rng, "utility", m)["name"]
     if name == "operator":

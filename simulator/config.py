@@ -31,3 +31,17 @@ class SimulationParams:
             month += 12
             year -= 1
         return dt.date(year, month, 1)
+
+
+def params_from_settings(settings, **overrides) -> SimulationParams:
+    """The simulation the product's settings ask for; explicit overrides (CLI flags) win."""
+    values = {
+        "persons": settings.sim_persons,
+        "months": settings.sim_months,
+        "seed": settings.sim_seed,
+        "business_date": settings.business_date,
+        "delta_days": settings.sim_delta_days,
+        "pan_token_key": settings.pan_token_key.get_secret_value(),
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return SimulationParams(**values)

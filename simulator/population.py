@@ -258,7 +258,7 @@ def _companies(params: SimulationParams, persons: int) -> pl.DataFrame:
     n = max(20, persons // PERSONS_PER_COMPANY)
     region = contacts.sample_regions(rng, n)
     forms = business.sample_legal_forms(rng, n)
-    name = business.company_names(rng, n, forms.okopf)
+    name = business.company_names(rng, n, forms.short_name)
     reg_year = rng.integers(1995, params.business_date.year, n)
     inn = ids.inn_legal(rng, rng.permutation(n), region)
     parent = np.full(n, -1, dtype=np.int64)

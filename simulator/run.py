@@ -79,7 +79,16 @@ def simulate(params: SimulationParams, landing_dir: Path, truth_dir: Path) -> Si
     abs_out.write_entities(writer, life)
     cards_out.write_entities(writer, life, retail)
     manifest = writer.finalize()
-    truth.finish(params, population, identity, life, plan, abs_out.defects + cards_out.defects)
+    extracts = (abs_out, cards_out)
+    truth.finish(
+        params,
+        population,
+        identity,
+        life,
+        plan,
+        defects=[d for e in extracts for d in e.defects],
+        records=[r for e in extracts for r in e.records],
+    )
 
     summary = SimulationSummary(landing_dir, truth_dir, seconds=time.perf_counter() - started)
     for row in manifest:

@@ -38,7 +38,7 @@ class TruthWriter:
                 rows.clear()
         self._parts += 1
 
-    def finish(self, params, population, identity, life, plan, defects) -> None:
+    def finish(self, params, population, identity, life, plan, defects, records) -> None:
         persons = population.persons.with_columns(
             pl.Series("churn_day", np.where(life.status == 3, life.churn_day, -1)),
             pl.Series("decided_day", np.where(life.status >= 2, life.decide_day, -1)),
@@ -57,7 +57,7 @@ class TruthWriter:
         )
         self._write("persons", persons)
         self._write("companies", population.companies)
-        self._write("source_records", source_records(population, identity))
+        self._write("source_records", pl.concat(records, how="diagonal_relaxed"))
         self._write("contracts", life.book.frame())
         if defects:
             self._write("defects", pl.concat(defects, how="diagonal_relaxed"))
@@ -67,63 +67,5 @@ class TruthWriter:
             if plan.events
             else pl.DataFrame(),
         )
-        (self.root / "params.json").write_text(
-            json.dumps(dataclasses.asdict(params), default=str, indent=2)
-        )
-
-
-def source_records(population, identity) -> pl.DataFrame:
-    """Every source record id with the person or company behind it."""
-    p = population.persons
-    n = p.height
-    person = np.arange(n)
-    logins = identity.login_id != ""
-    frames = [
-        pl.DataFrame(
-            {
-                "system": "abs",
-                "record_id": identity.abs_client_id,
-                "person_id": person,
-                "role": "individual",
-            }
-        ),
-        identity.duplicates.select(
-            pl.lit("abs").alias("system"),
-            pl.col("abs_client_id").alias("record_id"),
-            "person_id",
-            pl.lit("individual_duplicate").alias("role"),
-        ),
-        identity.sole_proprietors.select(
-            pl.lit("abs").alias("system"),
-            pl.col("abs_client_id").alias("record_id"),
-            "person_id",
-            pl.lit("sole_proprietor").alias("role"),
-        ),
-        pl.DataFrame(
-            {
-                "system": "cards",
-                "record_id": identity.holder_id,
-                "person_id": person,
-                "role": "card_holder",
-            }
-        ),
-        pl.DataFrame(
-            {
-                "system": "dbo",
-                "record_id": identity.login_id[logins],
-                "person_id": person[logins],
-                "role": "dbo_login",
-            }
-        ),
-    ]
-    companies = identity.companies
-    frames.append(
-        companies.select(
-            pl.lit("abs").alias("system"),
-            pl.col("abs_client_id").alias("record_id"),
-            pl.lit(None, pl.Int64).alias("person_id"),
-            pl.lit("legal_entity").alias("role"),
-            "company_id",
-        )
-    )
-    return pl.concat(frames, how="diagonal_relaxed")
+        public = {k: v for k, v in dataclasses.asdict(params).items() if k != "pan_token_key"}
+        (self.root / "params.json").write_text(json.dumps(public, default=str, indent=2))

@@ -22,17 +22,11 @@ def tiny_settings(tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 def tiny_bank(tiny_settings: Settings):
     """Simulate the tiny bank once; returns the settings and the run summary."""
-    from simulator import SimulationParams, simulate
+    from simulator import simulate
+    from simulator.config import params_from_settings
 
     summary = simulate(
-        SimulationParams(
-            persons=tiny_settings.sim_persons,
-            months=tiny_settings.sim_months,
-            seed=tiny_settings.sim_seed,
-            business_date=tiny_settings.business_date,
-            delta_days=tiny_settings.sim_delta_days,
-            pan_token_key=tiny_settings.pan_token_key,
-        ),
+        params_from_settings(tiny_settings),
         landing_dir=tiny_settings.landing_dir,
         truth_dir=tiny_settings.truth_dir,
     )

@@ -1,11 +1,10 @@
 """Landing stage: the simulated bank writes its source systems' extracts into the landing zone."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from cdp.settings import Settings
-from simulator import SimulationParams, simulate
+from simulator import simulate
+from simulator.config import params_from_settings
 
 
 @dg.asset(
@@ -21,14 +20,7 @@ def bank_extracts(context: dg.AssetExecutionContext, settings: dg.ResourceParam[
     simulator's ground truth goes to a separate folder that only evaluation code reads.
     """
     summary = simulate(
-        SimulationParams(
-            persons=settings.sim_persons,
-            months=settings.sim_months,
-            seed=settings.sim_seed,
-            business_date=settings.business_date,
-            delta_days=settings.sim_delta_days,
-            pan_token_key=settings.pan_token_key,
-        ),
+        params_from_settings(settings),
         landing_dir=settings.landing_dir,
         truth_dir=settings.truth_dir,
     )

@@ -75,7 +75,7 @@ class TransactionDetails:
         self.company_account = business_accounts.numbers[: companies.height]
         rng = stream(seed, "external_employers")
         forms = business.sample_legal_forms(rng, EXTERNAL_EMPLOYERS)
-        self.ext_name = business.company_names(rng, EXTERNAL_EMPLOYERS, forms.okopf)
+        self.ext_name = business.company_names(rng, EXTERNAL_EMPLOYERS, forms.short_name)
         self.ext_inn = ids.inn_legal(rng, np.arange(EXTERNAL_EMPLOYERS) + 500_000, 77)
 
     def describe(self, month: int, postings: pl.DataFrame, number_of_key, log: DefectLog):
@@ -124,6 +124,7 @@ class TransactionDetails:
         cp_name[p2p] = self.sbp_name[rng.integers(0, len(self.sbp_name), len(p2p))]
         me2me = kind == "me2me_out"
         cp_name[me2me] = self.full_name[person[me2me]]
+        year = int(np.median(years)) if k else None
         for cp_kind, mask in (
             ("social_fund", kind == "pension"),
             ("utility", kind == "utilities"),
@@ -131,7 +132,7 @@ class TransactionDetails:
         ):
             idx = np.flatnonzero(mask)
             if len(idx):
-                rows = business.sample_counterparties(rng, cp_kind, len(idx))
+                rows = business.sample_counterparties(rng, cp_kind, len(idx), year=year)
                 cp_name[idx] = rows["name"].to_numpy()
                 cp_inn[idx] = rows["inn"].fill_null("").to_numpy()
                 cp_bic[idx] = rows["bic"].fill_null(BANK_BIC).to_numpy()

@@ -644,6 +644,7 @@ class AbsExtracts:
                 right_on="day",
                 by="contract_seq",
                 strategy="backward",
+                check_sortedness=False,
             )
             .sort(DATE, "_order")
         )

@@ -27,13 +27,18 @@ def account_key_ok(bic: str, account: str, *, correspondent: bool) -> bool:
 def inn_ok(inn: str) -> bool:
     d = [int(c) for c in inn]
     if len(d) == 10:
-        return d[9] == sum(a * w for a, w in zip(d, [2, 4, 10, 3, 5, 9, 4, 6, 8])) % 11 % 10
+        return (
+            d[9]
+            == sum(a * w for a, w in zip(d[:9], [2, 4, 10, 3, 5, 9, 4, 6, 8], strict=True))
+            % 11
+            % 10
+        )
     w11 = [7, 2, 4, 10, 3, 5, 9, 4, 6, 8]
     w12 = [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]
     return (
         len(d) == 12
-        and d[10] == sum(a * w for a, w in zip(d, w11)) % 11 % 10
-        and d[11] == sum(a * w for a, w in zip(d, w12)) % 11 % 10
+        and d[10] == sum(a * w for a, w in zip(d[:10], w11, strict=True)) % 11 % 10
+        and d[11] == sum(a * w for a, w in zip(d[:11], w12, strict=True)) % 11 % 10
     )
 
 
@@ -76,7 +81,7 @@ def test_load_table_rejects_missing_columns_and_non_positive_weights(tmp_path, m
 
 def test_legal_forms_carry_real_okopf_codes():
     lf = b.load_table("legal_forms")
-    code = dict(zip(lf["short_name"], lf["okopf"]))
+    code = dict(zip(lf["short_name"], lf["okopf"], strict=True))
     assert code["ООО"] == 12300
     assert code["ПАО"] == 12247
     assert code["АО"] == code["НАО"] == code["ЗАО"] == 12267
@@ -121,7 +126,7 @@ def test_counterparty_requisites_pass_their_check_digits():
     assert banks.height >= 10
     assert banks["bic"].str.contains(r"^04\d{7}$").all()
     assert banks["bic"].is_unique().all()
-    bic = dict(zip(banks["short_name"], banks["bic"]))
+    bic = dict(zip(banks["short_name"], banks["bic"], strict=True))
     assert bic["Сбербанк"] == "044525225"
     assert bic["ВТБ"] == "044525187"
     assert bic["Т-Банк"] == "044525974"
@@ -195,7 +200,7 @@ def test_company_names_have_a_legal_form_and_guillemets():
 def test_company_names_follow_the_given_legal_forms_and_full_names():
     forms = np.array(["ООО", "АО", "ГБУ", "ТСЖ", "ПАО"] * 200)
     names = b.company_names(rng(), 1000, forms)
-    assert all(n.startswith(f + " «") for n, f in zip(names, forms))
+    assert all(n.startswith(f + " «") for n, f in zip(names, forms, strict=True))
     by_code = b.company_names(rng(), 3, np.array([12300, 12247, 75403]))
     assert [x.split(" «")[0] for x in by_code] == ["ООО", "ПАО", "МБУ"]
     full = b.company_names(rng(), 50, np.full(50, "ООО"), full=True)
@@ -270,7 +275,7 @@ def test_mastercard_layout_has_separators_and_alpha3_country():
 def test_amount_medians_per_mcc_match_the_configuration():
     mer = b.load_table("merchants")
     r = rng(5)
-    for mcc, median in zip(mer["mcc"], mer["median_rub"]):
+    for mcc, median in zip(mer["mcc"], mer["median_rub"], strict=True):
         df = b.sample_merchants(r, mccs=np.full(10_000, mcc))
         assert (df["mcc"] == mcc).all()
         observed = float(np.median(df["amount_kopecks"].to_numpy())) / 100
@@ -446,7 +451,7 @@ def test_topics_carry_queue_and_talk_time():
     assert set(df["queue"]) <= set(b.load_table("contact_queues")["queue"])
     assert (df["queue"].to_numpy()[::10] == "VIP").all()
     assert (df["talk_sec"] > 0).all()
-    typical = dict(zip(topics["topic"], topics["talk_sec"]))
+    typical = dict(zip(topics["topic"], topics["talk_sec"], strict=True))
     assert (df["typical_talk_sec"] == df["topic"].replace_strict(typical)).all()
     assert not df.filter(pl.col("queue") == "Бизнес").height  # retail clients only
     biz = b.sample_topics(rng(), n, 0.0, business=np.ones(n, bool))

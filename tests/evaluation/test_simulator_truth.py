@@ -1,0 +1,96 @@
+"""The simulator's behaviour against its own truth: churn level, learnability, precursors."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from tests.landing_files import all_files, read_abs_csv
+
+pytestmark = pytest.mark.evaluation
+
+
+@pytest.fixture(scope="module")
+def truth(tiny_bank):
+    settings, _ = tiny_bank
+    root = settings.truth_dir
+    return {
+        "persons": pl.read_parquet(root / "persons.parquet"),
+        "churn": pl.read_parquet(root / "churn_monthly/*.parquet"),
+    }
+
+
+def churn_labels(truth) -> pl.DataFrame:
+    """Every (client, month start) with the true 90-day probability and what happened."""
+    last = truth["churn"]["as_of_date"].max()
+    return (
+        truth["churn"]
+        .join(truth["persons"].select("person_id", "churn_date"), on="person_id")
+        .filter(pl.col("as_of_date") <= last - pl.duration(days=90))
+        .with_columns(
+            (
+                (pl.col("churn_date") >= pl.col("as_of_date"))
+                & (pl.col("churn_date") < pl.col("as_of_date") + pl.duration(days=90))
+            )
+            .fill_null(False)
+            .alias("churned_90d")
+        )
+    )
+
+
+def test_annual_retail_churn_is_between_10_and_20_percent(truth):
+    first = truth["churn"]["as_of_date"].min()
+    base = truth["churn"].filter(pl.col("as_of_date") == first).select("person_id")
+    churned = truth["persons"].filter(
+        pl.col("churn_date").is_between(first, first + pl.duration(days=364))
+    )
+    rate = churned.join(base, on="person_id").height / base.height
+    assert 0.10 <= rate <= 0.20, rate
+
+
+def test_true_churn_probability_is_learnable_not_trivial(truth):
+    labels = churn_labels(truth)
+    auc = roc_auc_score(labels["churned_90d"].to_numpy(), labels["churn_prob_90d"].to_numpy())
+    print(f"truth churn_prob_90d ROC AUC = {auc:.3f} on {labels.height} client-months")
+    assert 0.75 <= auc <= 0.92
+
+
+def test_true_probability_is_calibrated(truth):
+    labels = churn_labels(truth)
+    predicted = labels["churn_prob_90d"].mean()
+    observed = labels["churned_90d"].mean()
+    assert abs(predicted - observed) / observed < 0.35
+
+
+def test_me2me_transfers_precede_churn_but_not_always(tiny_bank, truth):
+    """Leavers move money to their own accounts at other banks more often; some never do."""
+    settings, _ = tiny_bank
+    accounts = pl.concat([read_abs_csv(p) for p in all_files(settings.landing_dir, "abs", "ACCOUNTS")])
+    owner = accounts.select(
+        pl.col("НОМЕР_СЧЕТА").alias("account"), pl.col("КОД_КЛИЕНТА").alias("abs_client_id")
+    ).unique("account")
+    me2me = []
+    for path in all_files(settings.landing_dir, "abs", "TRANSACTIONS"):
+        rows = read_abs_csv(path)
+        me2me.append(
+            rows.filter(pl.col("НАЗНАЧЕНИЕ_ПЛАТЕЖА").str.contains("собственных|своими счетами|Me2Me"))
+            .select(pl.col("СЧЕТ_ДТ").alias("account"))
+        )
+    counts = (
+        pl.concat(me2me)
+        .join(owner, on="account")
+        .join(truth["persons"].select("abs_client_id", "person_id"), on="abs_client_id")
+        .group_by("person_id")
+        .len()
+    )
+    persons = truth["persons"].join(counts, on="person_id", how="left").with_columns(
+        pl.col("len").fill_null(0)
+    )
+    leavers = persons.filter(pl.col("churn_date").is_not_null())
+    stayers = persons.filter(pl.col("churn_date").is_null())
+    assert leavers["len"].mean() > 2 * stayers["len"].mean()
+    assert (leavers["len"] == 0).mean() > 0.05
+    assert (stayers["len"] > 0).mean() > 0.05
+    assert np.isfinite(leavers["len"].mean())

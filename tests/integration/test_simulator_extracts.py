@@ -1,0 +1,189 @@
+"""The tiny simulated bank's landing zone looks like the real source systems' deliveries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import polars as pl
+import pytest
+
+from cdp import identifiers as ids
+from simulator.accounts import BANK_BIC
+from tests.landing_files import all_files, read_abs_csv, read_pipe, trailer
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def bank(tiny_bank):
+    settings, summary = tiny_bank
+    return settings, summary
+
+
+@pytest.fixture(scope="module")
+def clients(bank):
+    settings, _ = bank
+    return pl.concat([read_abs_csv(p) for p in all_files(settings.landing_dir, "abs", "CLIENTS")])
+
+
+@pytest.fixture(scope="module")
+def defects(bank):
+    return pl.read_parquet(bank[0].truth_dir / "defects.parquet")
+
+
+def test_one_folder_per_system_per_delivery_date(bank):
+    settings, _ = bank
+    snapshot = settings.business_date - dt.timedelta(days=settings.sim_delta_days)
+    for system in ("abs", "cards"):
+        folders = sorted(p.name for p in (settings.landing_dir / system).iterdir())
+        assert folders[0] == snapshot.isoformat()
+        assert folders[-1] >= settings.business_date.isoformat()
+    assert not any(settings.landing_dir.rglob("*truth*"))
+
+
+def test_core_banking_files_are_cp1251_crlf_with_trailer(bank):
+    settings, _ = bank
+    for path in all_files(settings.landing_dir, "abs", "CLIENTS"):
+        raw = path.read_bytes()
+        with pytest.raises(UnicodeDecodeError):
+            raw.decode("utf-8")
+        assert raw.count(b"\r\n") == raw.count(b"\n")
+        label, rows, total = trailer(path)
+        assert label == "ИТОГО" and int(rows) == read_abs_csv(path).height
+        assert re.fullmatch(r"-?\d+,\d\d", total)
+
+
+def test_transaction_trailer_matches_rows_and_sum(bank, defects):
+    settings, _ = bank
+    path = all_files(settings.landing_dir, "abs", "TRANSACTIONS")[0]
+    label, rows, total = trailer(path)
+    text = path.read_bytes().decode("cp1251")
+    lines = text.split("\r\n")[1:-2]
+    broken_newlines = defects.filter(
+        (pl.col("defect_type") == "broken_row_newline") & pl.col("record_id").is_in(
+            [line.split(";", 1)[0] for line in lines]
+        )
+    ).height
+    assert int(rows) == len(lines) - broken_newlines
+    assert int(rows) > 10_000
+
+
+def test_identifiers_are_valid_except_injected_defects(clients, defects):
+    fl = clients.filter(pl.col("ТИП_КЛИЕНТА") != "ЮЛ")
+    wrong = set(defects.filter(pl.col("defect_type") == "wrong_check_digit")["record_id"])
+    for column in ("ИНН", "СНИЛС"):
+        values = fl.filter(pl.col(column).fill_null("") != "")
+        mask = (
+            ids.inn_valid_mask(values[column].to_numpy())
+            if column == "ИНН"
+            else ids.snils_valid_mask(values[column].to_numpy())
+        )
+        invalid_ids = set(values["КОД_КЛИЕНТА"].to_numpy()[~mask])
+        assert invalid_ids <= wrong
+        assert len(invalid_ids) > 0
+    ul = clients.filter(pl.col("ТИП_КЛИЕНТА") == "ЮЛ")
+    assert all(ids.is_valid_inn(v) for v in ul["ИНН"]) and all(ids.is_valid_ogrn(v) for v in ul["ОГРН"])
+    ip = clients.filter(pl.col("ТИП_КЛИЕНТА") == "ИП")
+    assert all(ids.is_valid_ogrnip(v) for v in ip["ОГРН"])
+
+
+def test_account_numbers_carry_a_valid_control_key(bank):
+    settings, _ = bank
+    accounts = pl.concat([read_abs_csv(p) for p in all_files(settings.landing_dir, "abs", "ACCOUNTS")])
+    assert accounts.height > 1000
+    assert all(ids.is_valid_account(a, BANK_BIC) for a in accounts["НОМЕР_СЧЕТА"])
+    codes = set(accounts["БАЛ_СЧЕТ"])
+    assert {"40817", "40702", "40802"} <= codes
+
+
+def test_no_full_card_number_in_the_landing_zone(bank):
+    settings, _ = bank
+    pan_like = re.compile(rb"(?<!\d)\d{16}(?!\d)")
+    for path in (settings.landing_dir / "cards").rglob("*.txt"):
+        for match in pan_like.findall(path.read_bytes()):
+            assert not ids.luhn_ok(match.decode()), f"full PAN in {path}"
+    cards = read_pipe(all_files(settings.landing_dir, "cards", "cards_")[0])
+    assert cards["PAN_MASKED"].str.contains(r"^\d{6}\*{6}\d{4}$").all()
+
+
+def test_duplicate_persons_share_is_realistic(bank):
+    records = pl.read_parquet(bank[0].truth_dir / "source_records.parquet")
+    fl = records.filter(pl.col("role").is_in(["individual", "individual_duplicate"]))
+    per_person = fl.group_by("person_id").len()
+    share = (per_person["len"] >= 2).mean()
+    assert 0.05 <= share <= 0.15
+
+
+@pytest.mark.parametrize(
+    ("defect", "field", "low", "high"),
+    [
+        ("phone", "phone", 0.02, 0.05),
+        ("email", "email", 0.02, 0.05),
+    ],
+)
+def test_invalid_contact_rates(clients, defects, defect, field, low, high):
+    fl = clients.filter(pl.col("ТИП_КЛИЕНТА") == "ФЛ")
+    column = "ТЕЛ_МОБ" if field == "phone" else "EMAIL"
+    present = fl.filter(pl.col(column).fill_null("") != "").height
+    bad = defects.filter(
+        (pl.col("system") == "abs") & (pl.col("entity") == "clients") & (pl.col("field") == field)
+    ).height
+    assert low <= bad / present <= high
+
+
+def test_missing_mandatory_and_check_digit_rates(clients, defects):
+    fl = clients.filter(pl.col("ТИП_КЛИЕНТА") == "ФЛ").height
+    abs_defects = defects.filter((pl.col("system") == "abs") & (pl.col("entity") == "clients"))
+    missing = abs_defects.filter(
+        pl.col("defect_type").is_in(["missing_mandatory", "placeholder_value"])
+    ).height
+    assert 0.01 <= missing / fl <= 0.05
+    identifiers = (
+        clients.filter(pl.col("ТИП_КЛИЕНТА") == "ФЛ")
+        .select((pl.col("ИНН").fill_null("") != "").sum() + (pl.col("СНИЛС").fill_null("") != "").sum())
+        .item()
+    )
+    wrong = abs_defects.filter(pl.col("defect_type") == "wrong_check_digit").height
+    assert 0.004 <= wrong / identifiers <= 0.012
+
+
+def test_households_share_addresses(bank):
+    persons = pl.read_parquet(bank[0].truth_dir / "persons.parquet")
+    sharing = persons.group_by("household_id").len().filter(pl.col("len") >= 2)["len"].sum()
+    assert 0.25 <= sharing / persons.height <= 0.6
+    same_full_name = persons.group_by("surname", "first_name", "patronymic").len()
+    assert (same_full_name["len"] >= 2).sum() > 0
+
+
+def test_delivery_incidents_happen_as_planned(bank):
+    settings, _ = bank
+    events = pl.read_parquet(settings.truth_dir / "delivery_events.parquet")
+    dup = events.filter(pl.col("kind") == "duplicate_file").row(0, named=True)
+    name = f"TRANSACTIONS_{dup['business_date'].strftime('%Y%m%d')}.csv"
+    first = settings.landing_dir / "abs" / dup["business_date"].isoformat() / name
+    again = settings.landing_dir / "abs" / dup["delivered_on"].isoformat() / name
+    assert first.read_bytes() == again.read_bytes()
+    late = events.filter(pl.col("kind") == "late_file").row(0, named=True)
+    auth = f"auth_{late['business_date'].strftime('%Y%m%d')}.txt"
+    assert not (settings.landing_dir / "cards" / late["business_date"].isoformat() / auth).exists()
+    assert (settings.landing_dir / "cards" / late["delivered_on"].isoformat() / auth).exists()
+    enc = events.filter(pl.col("kind") == "encoding_change").row(0, named=True)
+    for path in all_files(settings.landing_dir, "abs", "CONTRACTS"):
+        day = dt.datetime.strptime(path.stem.split("_")[1], "%Y%m%d").date()
+        raw = path.read_bytes()
+        if day >= enc["business_date"]:
+            raw.decode("utf-8")
+        elif any(b > 127 for b in raw):
+            with pytest.raises(UnicodeDecodeError):
+                raw.decode("utf-8")
+
+
+def test_card_holders_names_use_several_transliteration_schemes(bank):
+    settings, _ = bank
+    holders = read_pipe(all_files(settings.landing_dir, "cards", "holders_")[0])
+    names = " ".join(holders["FIRST_NAME"].to_list())
+    assert re.search(r"\b[A-Z]*Y[AU][A-Z]*\b", names)  # MVD-310: Ю→YU, Я→YA
+    assert re.search(r"\b[A-Z]*I[AU][A-Z]*\b", names)  # ICAO: Ю→IU, Я→IA
+    assert (holders["CBS_CLIENT_ID"].fill_null("") == "").mean() < 0.03

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cdp.settings import Settings, load_settings
+
+pytestmark = pytest.mark.unit
+
+
+def test_paths_default_inside_home(tmp_path):
+    s = load_settings(home=tmp_path)
+    assert s.landing_dir == tmp_path / "landing"
+    assert s.truth_dir == tmp_path / "truth"
+    assert s.warehouse_path == tmp_path / "warehouse" / "cdp.duckdb"
+    assert s.truth_dir.parent == s.landing_dir.parent and s.truth_dir != s.landing_dir
+
+
+def test_environment_is_read_with_prefix(monkeypatch, tmp_path):
+    monkeypatch.setenv("CDP_HOME", str(tmp_path))
+    monkeypatch.setenv("CDP_SIM_PERSONS", "1234")
+    monkeypatch.setenv("CDP_BUSINESS_DATE", "2026-01-31")
+    s = load_settings()
+    assert s.sim_persons == 1234
+    assert s.business_date == dt.date(2026, 1, 31)
+    assert s.home == tmp_path
+
+
+def test_explicit_overrides_win(monkeypatch, tmp_path):
+    monkeypatch.setenv("CDP_SIM_SEED", "1")
+    assert load_settings(home=tmp_path, sim_seed=9).sim_seed == 9
+
+
+def test_bad_values_are_rejected(monkeypatch):
+    monkeypatch.setenv("CDP_SIM_PERSONS", "ten")
+    with pytest.raises(ValueError, match="sim_persons"):
+        load_settings()
+
+
+def test_every_setting_is_documented_in_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [f"CDP_{name.upper()}" for name in Settings.model_fields]
+    missing = [m for m in missing if m not in readme]
+    assert missing == []
