@@ -8,6 +8,7 @@ technical accounts are fixed. Every number carries a valid control key for the b
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 
 from cdp import identifiers as ids
 from simulator.lifecycle import ContractBook
@@ -42,6 +43,7 @@ class RetailAccounts:
         self.book = book
         self.region = person_region
         self.number = np.empty(0, dtype="<U20")
+        self.number_series = pl.Series("account", [], dtype=pl.String)
         self.balance = np.zeros(0, dtype=np.int64)
         self.balance_code = np.empty(0, dtype="<U5")
 
@@ -58,6 +60,7 @@ class RetailAccounts:
         branch = 100 + self.region[self.book["person_id"][have:n][has]] % 100
         numbers[has] = ids.account_numbers(codes[has], "810", branch, seq[has], BANK_BIC)
         self.number = np.concatenate([self.number, numbers])
+        self.number_series.append(pl.Series("account", numbers))
         self.balance_code = np.concatenate([self.balance_code, codes])
         self.balance = np.concatenate([self.balance, np.zeros(n - have, dtype=np.int64)])
 
@@ -94,6 +97,7 @@ class BusinessAccounts:
         ]
         self.regions = regions
         self.numbers = business_accounts(codes, np.arange(len(codes)), regions)
+        self.number_series = pl.Series("account", self.numbers)
         self.open_day = np.r_[
             companies["join_day"].to_numpy(),
             identity.sole_proprietors["registered_day"].to_numpy(),

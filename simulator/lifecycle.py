@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import polars as pl
@@ -43,7 +44,7 @@ class ContractBook:
     n: int = 0
     cols: dict[str, np.ndarray] = field(default_factory=dict)
 
-    SPEC = {
+    SPEC: ClassVar[dict[str, type]] = {
         "person_id": np.int64,
         "product": np.int16,
         "open_day": np.int64,

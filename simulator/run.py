@@ -16,8 +16,10 @@ from simulator.accounts import BusinessAccounts, RetailAccounts
 from simulator.activity.cards import card_month
 from simulator.activity.postings import PostingsGenerator
 from simulator.config import SimulationParams
+from simulator.consents import build_consents
 from simulator.delivery import plan_deliveries
 from simulator.extracts import abs_files, card_files
+from simulator.extracts.contact_center_files import ContactCenterExtracts
 from simulator.extracts.landing import LandingWriter
 from simulator.identity import assign_identity
 from simulator.lifecycle import Lifecycle
@@ -40,7 +42,8 @@ class SimulationSummary:
         systems = ", ".join(f"{k}: {v:,}" for k, v in sorted(self.rows_by_system.items()))
         return (
             f"{self.files} files, {self.rows:,} rows, {self.bytes / 1e6:,.1f} MB in "
-            f"{self.seconds:.1f} s ({systems})\nlanding: {self.landing_dir}\ntruth:   {self.truth_dir}"
+            f"{self.seconds:.1f} s ({systems})\n"
+            f"landing: {self.landing_dir}\ntruth:   {self.truth_dir}"
         )
 
 
@@ -64,6 +67,7 @@ def simulate(params: SimulationParams, landing_dir: Path, truth_dir: Path) -> Si
     postings = PostingsGenerator(params.seed, life, population, retail, business)
     abs_out = abs_files.AbsExtracts(params, population, identity, retail, business)
     cards_out = card_files.CardExtracts(params, population, identity)
+    cc_out = ContactCenterExtracts(params, population, identity)
 
     home_city = business_ref.cities_for_regions(
         stream(params.seed, "home_city"), population.persons["region_code"].to_numpy()
@@ -74,12 +78,15 @@ def simulate(params: SimulationParams, landing_dir: Path, truth_dir: Path) -> Si
         month = postings.month(state, cards)
         abs_out.write_month(writer, state, month)
         cards_out.write_month(writer, cards)
+        cc_out.write_month(writer, state, life)
         truth.flush_month(life)
 
-    abs_out.write_entities(writer, life)
+    consents = build_consents(params, population.persons, life, identity)
+    abs_out.write_entities(writer, life, consents)
+    cc_out.write_entities(writer, life, consents)
     cards_out.write_entities(writer, life, retail)
     manifest = writer.finalize()
-    extracts = (abs_out, cards_out)
+    extracts = (abs_out, cards_out, cc_out)
     truth.finish(
         params,
         population,

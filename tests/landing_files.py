@@ -39,7 +39,10 @@ def _is_cp1251(path: Path) -> bool:
 def read_pipe(path: Path) -> pl.DataFrame:
     lines = path.read_text(encoding="utf-8").splitlines()
     return pl.read_csv(
-        io.StringIO("\n".join(lines[:-1]) + "\n"), separator="|", quote_char=None, infer_schema=False
+        io.StringIO("\n".join(lines[:-1]) + "\n"),
+        separator="|",
+        quote_char=None,
+        infer_schema=False,
     )
 
 

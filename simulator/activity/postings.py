@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from simulator import business
 from simulator.accounts import BusinessAccounts, RetailAccounts, is_passive
 from simulator.lifecycle import P_INDEX, Lifecycle, MonthState
 from simulator.population import Population
@@ -213,7 +212,7 @@ class PostingsGenerator:
         bal = np.select(
             [
                 product == P_INDEX["CURRENT"],
-                np.isin(product, INTEREST_PRODUCTS + [P_INDEX["BROKERAGE"]]),
+                np.isin(product, [*INTEREST_PRODUCTS, P_INDEX["BROKERAGE"]]),
                 product == P_INDEX["CREDIT_CARD"],
                 np.isin(product, INSTALMENT_PRODUCTS),
             ],
@@ -292,7 +291,7 @@ class PostingsGenerator:
         )
 
         closed = np.flatnonzero((b["close_day"] >= s) & (b["close_day"] <= e) & has_cur)
-        closed = closed[np.isin(product[closed], INTEREST_PRODUCTS + [P_INDEX["BROKERAGE"]])]
+        closed = closed[np.isin(product[closed], [*INTEREST_PRODUCTS, P_INDEX["BROKERAGE"]])]
         leg(
             "deposit_close",
             person[closed],

@@ -15,9 +15,8 @@ import numpy as np
 import polars as pl
 
 from simulator import contacts
-from simulator.accounts import TECHNICAL, BANK_BIC, BusinessAccounts, RetailAccounts
+from simulator.accounts import TECHNICAL, BusinessAccounts, RetailAccounts
 from simulator.activity.postings import MonthPostings
-from simulator.consents import build_consents
 from simulator.defects import (
     DefectLog,
     DefectRates,
@@ -142,7 +141,7 @@ class AbsExtracts:
 
     # -- monthly: postings and balances ------------------------------------------------------
     def write_month(self, writer: LandingWriter, state: MonthState, month: MonthPostings) -> None:
-        frame = self.details.describe(state.index, month.postings, self._number_of_key, self.log)
+        frame = self.details.describe(state.index, month.postings, self._account_number, self.log)
         writer.write(TRANSACTIONS, frame)
         bal = month.balances
         writer.write(
@@ -159,33 +158,34 @@ class AbsExtracts:
             ),
         )
 
-    def _number_of_key(self, keys: np.ndarray) -> np.ndarray:
-        out = np.empty(len(keys), dtype="<U20")
-        technical = np.array(
-            [
-                TECHNICAL["correspondent"],
-                TECHNICAL["card_settlement"],
-                TECHNICAL["cash_desk"],
-                TECHNICAL["fee_income"],
-                TECHNICAL["interest_expense"],
-            ]
+    def _account_number(self, key: pl.Expr) -> pl.Expr:
+        """Account number of a posting side: retail contract, business account or one of the
+        bank's technical accounts (negative keys)."""
+        retail = self.retail.number_series
+        business = self.business.number_series
+        technical = pl.Series(
+            [TECHNICAL[name] for name in (
+                "correspondent", "card_settlement", "cash_desk", "fee_income", "interest_expense"
+            )]
+        )  # fmt: skip
+        base = self.business.key_base
+        return (
+            pl.when(key < 0)
+            .then(pl.lit(technical).gather((-key - 1).clip(0, len(technical) - 1)))
+            .when(key >= base)
+            .then(pl.lit(business).gather((key - base).clip(0, len(business) - 1)))
+            .otherwise(pl.lit(retail).gather(key.clip(0, len(retail) - 1)))
         )
-        neg = keys < 0
-        out[neg] = technical[-keys[neg] - 1]
-        biz = keys >= self.business.key_base
-        out[biz] = self.business.number(keys[biz])
-        ret = ~neg & ~biz
-        out[ret] = self.retail.number[keys[ret]]
-        return out
 
     # -- entities: snapshot at the snapshot date, then daily changes ---------------------------
-    def write_entities(self, writer: LandingWriter, life: Lifecycle) -> None:
+    def write_entities(
+        self, writer: LandingWriter, life: Lifecycle, consents: pl.DataFrame
+    ) -> None:
         self.retail.sync()
         writer.write(CLIENTS, self._clients())
         owners = self._contract_owners(life)
         writer.write(ACCOUNTS, self._accounts(life, owners))
         writer.write(CONTRACTS, self._contracts(life, owners))
-        consents = build_consents(self.params, self.population.persons, life, self.identity)
         writer.write(CONSENTS, self._consents(consents))
 
     def _person_frame(self) -> pl.DataFrame:
@@ -661,10 +661,12 @@ class AbsExtracts:
             pl.col("product_code").replace_strict(type_ru).alias("ТИП"),
             pl.col("product_code").replace_strict(name_ru).alias("ПРОДУКТ"),
             ddmmyyyy(_date("open_day")).alias("ДАТА_НАЧ"),
-            pl.when(pl.col("term_months") > 0).then(ddmmyyyy(end.cast(pl.Date))).otherwise(pl.lit("")).alias("ДАТА_ОКОНЧ"),
+            pl.when(pl.col("term_months") > 0).then(ddmmyyyy(end.cast(pl.Date)))
+            .otherwise(pl.lit("")).alias("ДАТА_ОКОНЧ"),
             _text_date("end_visible").alias("ДАТА_ЗАКР"),
             rub_spaced(pl.col("amount_kop")).alias("СУММА"),
-            pl.col("rate").round(2).cast(pl.String).str.replace(".", ",", literal=True).alias("СТАВКА"),
+            pl.col("rate").round(2).cast(pl.String).str.replace(".", ",", literal=True)
+            .alias("СТАВКА"),
             pl.when(pl.col("end_visible") < NEVER_DAY).then(pl.lit("закрыт"))
             .when(dpd > 0).then(pl.lit("просрочен"))
             .otherwise(pl.lit("действует")).alias("СТАТУС"),

@@ -389,7 +389,9 @@ class CardExtracts:
         return rows.select(
             "BLOCK_ID", "CARD_ID", "ACCOUNT_NUMBER", "BLOCK_TYPE",
             pl.col("start").cast(pl.Date).dt.strftime("%Y-%m-%d").alias("DATE_FROM"),
-            pl.when(pl.col("end_visible") < NEVER_DAY).then(pl.col("end_visible").cast(pl.Date).dt.strftime("%Y-%m-%d")).otherwise(pl.lit("")).alias("DATE_TO"),
+            pl.when(pl.col("end_visible") < NEVER_DAY)
+            .then(pl.col("end_visible").cast(pl.Date).dt.strftime("%Y-%m-%d"))
+            .otherwise(pl.lit("")).alias("DATE_TO"),
             "REASON_CODE",
             pl.col(DATE),
         )  # fmt: skip

@@ -164,7 +164,7 @@ class LandingWriter:
                 with state.path.open("ab") as fh:
                     fh.write(encode(line + state.fmt.line_terminator, state.fmt.encoding))
         manifest = [self._manifest_row(s.path, s.rows) for s in self._files.values()]
-        for (system, entity), ft in self._types.items():
+        for (system, _), ft in self._types.items():
             day = self.snapshot_date
             while day <= self.last_date:
                 again = self.plan.duplicate_on(ft, day)

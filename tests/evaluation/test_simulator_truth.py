@@ -67,7 +67,9 @@ def test_true_probability_is_calibrated(truth):
 def test_me2me_transfers_precede_churn_but_not_always(tiny_bank, truth):
     """Leavers move money to their own accounts at other banks more often; some never do."""
     settings, _ = tiny_bank
-    accounts = pl.concat([read_abs_csv(p) for p in all_files(settings.landing_dir, "abs", "ACCOUNTS")])
+    accounts = pl.concat(
+        [read_abs_csv(p) for p in all_files(settings.landing_dir, "abs", "ACCOUNTS")]
+    )
     owner = accounts.select(
         pl.col("НОМЕР_СЧЕТА").alias("account"), pl.col("КОД_КЛИЕНТА").alias("abs_client_id")
     ).unique("account")
@@ -75,8 +77,9 @@ def test_me2me_transfers_precede_churn_but_not_always(tiny_bank, truth):
     for path in all_files(settings.landing_dir, "abs", "TRANSACTIONS"):
         rows = read_abs_csv(path)
         me2me.append(
-            rows.filter(pl.col("НАЗНАЧЕНИЕ_ПЛАТЕЖА").str.contains("собственных|своими счетами|Me2Me"))
-            .select(pl.col("СЧЕТ_ДТ").alias("account"))
+            rows.filter(
+                pl.col("НАЗНАЧЕНИЕ_ПЛАТЕЖА").str.contains("собственных|своими счетами|Me2Me")
+            ).select(pl.col("СЧЕТ_ДТ").alias("account"))
         )
     counts = (
         pl.concat(me2me)
@@ -85,8 +88,10 @@ def test_me2me_transfers_precede_churn_but_not_always(tiny_bank, truth):
         .group_by("person_id")
         .len()
     )
-    persons = truth["persons"].join(counts, on="person_id", how="left").with_columns(
-        pl.col("len").fill_null(0)
+    persons = (
+        truth["persons"]
+        .join(counts, on="person_id", how="left")
+        .with_columns(pl.col("len").fill_null(0))
     )
     leavers = persons.filter(pl.col("churn_date").is_not_null())
     stayers = persons.filter(pl.col("churn_date").is_null())

@@ -55,7 +55,8 @@ def test_landing_asset_materializes_in_process(tiny_settings, tmp_path):
     defs = build_definitions(settings)
     result = defs.resolve_job_def("simulate_bank_job").execute_in_process()
     assert result.success
-    materialization = result.asset_materializations_for_node("bank_extracts")[0]
-    assert materialization.metadata["rows"].value > 1000
+    [event] = result.get_asset_materialization_events()
+    assert event.asset_key == dg.AssetKey(["landing", "bank_extracts"])
+    assert event.materialization.metadata["rows"].value > 1000
     assert any((tmp_path / "landing" / "abs").iterdir())
     assert (tmp_path / "truth" / "persons.parquet").exists()

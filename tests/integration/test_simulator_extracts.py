@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import numpy as np
 import polars as pl
 import pytest
 
@@ -58,13 +57,12 @@ def test_core_banking_files_are_cp1251_crlf_with_trailer(bank):
 def test_transaction_trailer_matches_rows_and_sum(bank, defects):
     settings, _ = bank
     path = all_files(settings.landing_dir, "abs", "TRANSACTIONS")[0]
-    label, rows, total = trailer(path)
+    _, rows, _ = trailer(path)
     text = path.read_bytes().decode("cp1251")
     lines = text.split("\r\n")[1:-2]
     broken_newlines = defects.filter(
-        (pl.col("defect_type") == "broken_row_newline") & pl.col("record_id").is_in(
-            [line.split(";", 1)[0] for line in lines]
-        )
+        (pl.col("defect_type") == "broken_row_newline")
+        & pl.col("record_id").is_in([line.split(";", 1)[0] for line in lines])
     ).height
     assert int(rows) == len(lines) - broken_newlines
     assert int(rows) > 10_000
@@ -84,14 +82,18 @@ def test_identifiers_are_valid_except_injected_defects(clients, defects):
         assert invalid_ids <= wrong
         assert len(invalid_ids) > 0
     ul = clients.filter(pl.col("ТИП_КЛИЕНТА") == "ЮЛ")
-    assert all(ids.is_valid_inn(v) for v in ul["ИНН"]) and all(ids.is_valid_ogrn(v) for v in ul["ОГРН"])
+    assert all(ids.is_valid_inn(v) for v in ul["ИНН"]) and all(
+        ids.is_valid_ogrn(v) for v in ul["ОГРН"]
+    )
     ip = clients.filter(pl.col("ТИП_КЛИЕНТА") == "ИП")
     assert all(ids.is_valid_ogrnip(v) for v in ip["ОГРН"])
 
 
 def test_account_numbers_carry_a_valid_control_key(bank):
     settings, _ = bank
-    accounts = pl.concat([read_abs_csv(p) for p in all_files(settings.landing_dir, "abs", "ACCOUNTS")])
+    accounts = pl.concat(
+        [read_abs_csv(p) for p in all_files(settings.landing_dir, "abs", "ACCOUNTS")]
+    )
     assert accounts.height > 1000
     assert all(ids.is_valid_account(a, BANK_BIC) for a in accounts["НОМЕР_СЧЕТА"])
     codes = set(accounts["БАЛ_СЧЕТ"])
@@ -142,7 +144,9 @@ def test_missing_mandatory_and_check_digit_rates(clients, defects):
     assert 0.01 <= missing / fl <= 0.05
     identifiers = (
         clients.filter(pl.col("ТИП_КЛИЕНТА") == "ФЛ")
-        .select((pl.col("ИНН").fill_null("") != "").sum() + (pl.col("СНИЛС").fill_null("") != "").sum())
+        .select(
+            (pl.col("ИНН").fill_null("") != "").sum() + (pl.col("СНИЛС").fill_null("") != "").sum()
+        )
         .item()
     )
     wrong = abs_defects.filter(pl.col("defect_type") == "wrong_check_digit").height
