@@ -15,11 +15,14 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     ok = run_pipeline(settings)
     print("pipeline", "succeeded" if ok else "FAILED")
-    print(f"landing zone : {settings.landing_dir}")
-    print(f"warehouse    : {settings.warehouse_path}")
-    print(f"reports      : {settings.reports_dir}")
-    print(f"exports      : {settings.exports_dir}")
-    print(f"dagster runs : {settings.dagster_home}  (make dev to browse)")
+    for label, path in (
+        ("landing zone", settings.landing_dir),
+        ("warehouse", settings.warehouse_path),
+        ("reports", settings.reports_dir),
+        ("exports", settings.exports_dir),
+        ("dagster runs", settings.dagster_home),
+    ):
+        print(f"{label:<13}: {path}{'' if path.exists() else '  (not produced yet)'}")
     return 0 if ok else 1
 
 

@@ -157,6 +157,12 @@ def _seconds_of_day(rng, n: int, profile: np.ndarray, lo: int = 0, hi: int = 24)
     return hour * 3600 + rng.integers(0, 3600, n)
 
 
+def _lookup(values: np.ndarray, mapping: dict, default) -> np.ndarray:
+    """``mapping[v]`` per element (``default`` if absent), one dict lookup per distinct value."""
+    uniq, inverse = np.unique(np.asarray(values), return_inverse=True)
+    return np.array([mapping.get(u, default) for u in uniq.tolist()])[inverse]
+
+
 @functools.cache
 def _queue_table() -> dict[str, tuple[str, int]]:
     q = business.load_table("contact_queues")
@@ -300,7 +306,7 @@ class ContactCenterActivity:
         day = start // DAY
         hour = (start % DAY) // 3600
         s = stress[np.clip(day - state.start_day, 0, stress.size - 1)] * _STAFF_STRESS[hour]
-        sl_target = np.array([_queue_table().get(q, ("", 20))[1] for q in queue.tolist()])
+        sl_target = _lookup(queue, {q: v[1] for q, v in _queue_table().items()}, SL_SECONDS)
         scale = sl_target / SL_SECONDS
         ivr = np.where(vip, rng.integers(4, 15, k), rng.integers(15, 80, k))
         instant = rng.random(k) < np.clip(0.7 / s**2, 0.05, 0.9)
@@ -349,7 +355,7 @@ class ContactCenterActivity:
                 np.where(rng.random(k) < 0.06, HOTLINE_DIRECT, HOTLINE),
             ),
         )
-        token = np.array([_QUEUE_TOKENS.get(q, "other") for q in queue.tolist()])
+        token = _lookup(queue, _QUEUE_TOKENS, "other")
         auth = np.where(identified, "auth_ok", np.where(client, "auth_fail", "auth_skip"))
         ivr_path = np.strings.add(
             np.strings.add(np.where(vip, "vip>", "main>lang_ru>"), auth),
@@ -379,7 +385,7 @@ class ContactCenterActivity:
         return np.where(person >= 0, np.clip(mood, 0, 1), 0.3)
 
     def _agents(self, rng, queue: np.ndarray) -> np.ndarray:
-        code = np.array([self.queue_code.get(q, 0) for q in queue.tolist()])
+        code = _lookup(queue, self.queue_code, 0)
         slot = rng.integers(0, self.agents_per_queue, queue.size)
         return np.strings.add("op", (code * 1000 + slot + 1).astype(str))
 
@@ -388,9 +394,7 @@ class ContactCenterActivity:
         person = done["person_id"]
         pressure = np.where(person >= 0, state.pressure[np.maximum(person, 0)], 0.0)
         open_issue = np.isin(done["outcome"], UNRESOLVED)
-        p = np.where(
-            ~done["answered"], 0.55, np.where(open_issue, 0.7, 0.1) * (1 + 0.5 * pressure)
-        )
+        p = np.where(~done["answered"], 0.55, np.where(open_issue, 0.7, 0.1) * (1 + 0.5 * pressure))
         again = np.flatnonzero(rng.random(person.size) < p)
         hours = np.where(
             ~done["answered"][again],
@@ -400,7 +404,7 @@ class ContactCenterActivity:
         start = done["start_s"][again] + np.rint(np.minimum(hours, 24 * 7) * 3600).astype(np.int64)
         night = (start % DAY) < 7 * 3600
         start = np.where(night, start + 8 * 3600, start)
-        keep = start // DAY <= state.end_day
+        keep = start // DAY <= state.end_day + 7
         again, start = again[keep], start[keep]
         cols = ("person_id", "topic", "queue", "typical_talk_sec", "churn_signal")
         out = {c: done[c][again] for c in cols}
@@ -451,9 +455,9 @@ class ContactCenterActivity:
             "start_s": follow,
             "topic": np.full(j, "application_follow_up"),
             "answered": reached,
-            "talk_sec": np.where(
-                reached, np.rint(rng.lognormal(np.log(180), 0.45, j)), 0
-            ).astype(np.int64),
+            "talk_sec": np.where(reached, np.rint(rng.lognormal(np.log(180), 0.45, j)), 0).astype(
+                np.int64
+            ),
             "outcome": np.where(reached, outcome, "callback"),
             "app_id": sub["app_id"].to_numpy(),
         }
@@ -537,24 +541,28 @@ class ContactCenterActivity:
         score = self._csat_scores(rng, life, state, person, outcome, wait)
         asked = rng.random(k) < 0.55
         self.chat_seq += k
-        return pl.DataFrame(
-            {
-                "chat_id": np.strings.add(
-                    "CH", np.char.zfill(np.arange(self.chat_seq - k, self.chat_seq).astype(str), 9)
-                ),
-                "person_id": person,
-                "start_s": start,
-                "end_s": end,
-                "channel": channel,
-                "login_id": login,
-                "identified": client_id_known,
-                "display_name": self._display_names(rng, person),
-                "topic": topics["topic"].to_numpy().astype(str),
-                "bot_handled": bot,
-                "outcome": outcome,
-                "csat": pl.Series(score).set(pl.Series(~asked), None),
-            }
-        ).sort("start_s", maintain_order=True)
+        chat_id = np.strings.add(
+            "CH", np.char.zfill(np.arange(self.chat_seq - k, self.chat_seq).astype(str), 9)
+        )
+        return (
+            pl.DataFrame(
+                {
+                    "person_id": person,
+                    "start_s": start,
+                    "end_s": end,
+                    "channel": channel,
+                    "login_id": login,
+                    "identified": client_id_known,
+                    "display_name": self._display_names(rng, person),
+                    "topic": topics["topic"].to_numpy().astype(str),
+                    "bot_handled": bot,
+                    "outcome": outcome,
+                    "csat": pl.Series(score).set(pl.Series(~asked), None),
+                }
+            )
+            .sort("start_s", maintain_order=True)
+            .with_columns(pl.Series("chat_id", chat_id))
+        )
 
     def _display_names(self, rng, person: np.ndarray) -> np.ndarray:
         k = person.size
@@ -643,11 +651,13 @@ class ContactCenterActivity:
             np.where(resolution == "partial", rng.uniform(0.3, 0.7, k), 0.0),
         )
         compensation = np.rint(amount_np * share).astype(np.int64)
+        order = np.argsort(received, kind="stable")
         self.complaint_seq += k
-        seq = np.arange(self.complaint_seq - k, self.complaint_seq)
-        year = (rday.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970).astype(
-            str
-        )
+        seq = np.empty(k, dtype=np.int64)
+        seq[order] = np.arange(self.complaint_seq - k, self.complaint_seq)
+        year = (
+            rday.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+        ).astype(str)
         cid = np.strings.add(
             np.strings.add(np.strings.add("CMPL-", year), "-"), np.char.zfill(seq.astype(str), 7)
         )
@@ -674,7 +684,7 @@ class ContactCenterActivity:
 
     # -- surveys -----------------------------------------------------------------------------
     def _csat_scores(self, rng, life, state, person, outcome, wait) -> np.ndarray:
-        base = np.array([_CSAT_BASE.get(o, 3.5) for o in np.asarray(outcome).tolist()])
+        base = _lookup(np.asarray(outcome), _CSAT_BASE, 3.5)
         latent = (
             base
             + 1.4 * (life.satisfaction[person] - 0.7)
@@ -738,7 +748,8 @@ class ContactCenterActivity:
             pl.Series(
                 "survey_id",
                 np.strings.add(
-                    "SV", np.char.zfill(np.arange(self.survey_seq - n, self.survey_seq).astype(str), 9)
+                    "SV",
+                    np.char.zfill(np.arange(self.survey_seq - n, self.survey_seq).astype(str), 9),
                 ),
             ),
             pl.Series("comment", np.where(has_comment, comment, "").astype(str)),
@@ -756,10 +767,7 @@ class ContactCenterActivity:
         got = rng.random(k) < NPS_ANSWERED
         answered_s = np.where(got, sent_s + rng.integers(600, 3 * DAY, k), -1)
         latent = (
-            2.0
-            + 8.5 * life.satisfaction[who]
-            - 4.0 * state.pressure[who]
-            + rng.normal(0, 1.6, k)
+            2.0 + 8.5 * life.satisfaction[who] - 4.0 * state.pressure[who] + rng.normal(0, 1.6, k)
         )
         score = np.clip(np.rint(latent), 0, 10).astype(np.int64)
         return {

@@ -35,7 +35,7 @@ from simulator.products import PRODUCTS, RETAIL
 from simulator.reference import read_rows
 from simulator.rng import stream
 
-SESSIONS_PER_MONTH = 0.95
+SESSIONS_PER_MONTH = 1.3
 """Random sessions per month of a login holder with digital affinity 0.8 (before pressure);
 forced sessions (offers, applications ...) come on top. Calibrated with the event rate so a
 digital client averages ≈ 1.3 sessions and ≈ 3.5 events a month."""
@@ -55,7 +55,7 @@ SHARE_CLOSE_IN_APP = 0.6
 SHARE_OFFER_CLICK = 0.06
 """Click rate of an app offer that does not lead to an application."""
 
-SESSION_RANDOM, SESSION_OFFER, SESSION_APPLY, SESSION_CLOSE, SESSION_PHONE = range(5)
+SESSION_RANDOM, SESSION_APPLY, SESSION_CLOSE, SESSION_PHONE = range(4)
 MSK_OFFSET_S = 3 * 3600
 DAY_MS = 86_400_000
 DEPOSITS = ("SAVINGS", "DEMAND_DEPOSIT", "TERM_DEPOSIT")
@@ -133,6 +133,8 @@ ANDROID_RELEASES = (("2021-10-04", 12), ("2022-08-15", 13), ("2023-10-04", 14),
                     ("2024-10-15", 15), ("2025-06-10", 16), ("2026-06-09", 17))  # fmt: skip
 WEB_OS = np.array(["Windows 11", "Windows 10", "macOS 15", "macOS 14", "Linux", "Android"])
 WEB_OS_P = np.array([0.38, 0.34, 0.12, 0.06, 0.03, 0.07])
+DBO_LAUNCH = days(dt.date(2011, 6, 1))
+"""The bank's internet bank and app went live; earlier clients registered later."""
 APP_RELEASE_BASE = days(dt.date(2020, 1, 6))
 """A Monday; the mobile app ships every two weeks, the internet bank every week."""
 MOBILE_NETS = np.array(["176.59", "31.173", "85.140", "95.153", "188.170", "37.113", "217.118",
@@ -239,6 +241,17 @@ def _release_index(day: np.ndarray, releases) -> tuple[np.ndarray, np.ndarray]:
     return majors[i], np.maximum(day - starts[i], 0)
 
 
+def registration_days(params, identity) -> np.ndarray:
+    """Day each login was registered: ``dbo_since_day``, except that nobody had a login before
+    the bank's app launched — clients from before then registered over the following years
+    (always before the simulated history starts, so no session moves)."""
+    since = identity.dbo_since_day
+    rng = stream(params.seed, "dbo_registration")
+    adopt = DBO_LAUNCH + rng.exponential(3 * 365.25, len(since)).astype(np.int64)
+    latest = np.maximum(since, days(params.history_start) - 1)
+    return np.where(since < DBO_LAUNCH, np.minimum(np.maximum(adopt, since), latest), since)
+
+
 # -- the generator ---------------------------------------------------------------------------
 class DboActivity:
     """Generates each month's ДБО activity; keeps only the device generation of each person."""
@@ -264,7 +277,8 @@ class DboActivity:
         self.home_region_name = name_lookup[np.clip(region, 0, 99)].astype(str)
 
         self.has_login = identity.login_id != ""
-        self.dbo_since = np.where(self.has_login, identity.dbo_since_day, NEVER_DAY)
+        self.registered_day = registration_days(params, identity)
+        self.login_from = np.where(self.has_login, self.registered_day, NEVER_DAY)
         income_z = np.log(persons["income_rub"].to_numpy() / 42_000)
         self.p_ios = np.clip(0.32 + 0.15 * income_z, 0.1, 0.75)
         self.base_ios = unit(hash64(self.seed, "dbo_platform", pid)) < self.p_ios
@@ -275,7 +289,7 @@ class DboActivity:
 
         rng = stream(self.seed, "dbo_phone_change")
         after = 30 + rng.exponential(PHONE_CHANGE_YEARS * 365.25, n).astype(np.int64)
-        change = np.where(self.has_login, self.dbo_since + after, NEVER_DAY)
+        change = np.where(self.has_login, self.login_from + after, NEVER_DAY)
         self.phone_change_day = np.where(change <= days(params.business_date), change, NEVER_DAY)
         self.session_seq = 0
         self.event_seq = 0
@@ -283,18 +297,19 @@ class DboActivity:
     # -- one month -----------------------------------------------------------------------
     def month(self, state: MonthState, life: Lifecycle) -> DboMonth:
         rng = stream(self.seed, "dbo", state.index)
-        lo = np.maximum(state.first_day, self.dbo_since)
+        lo = np.maximum(state.first_day, self.login_from)
         hi = np.minimum(state.last_day, state.end_day)
         can = state.active & self.has_login & (lo <= hi)
 
         apps = self._applications(rng, state)
         s_parts, e_parts = [], []
         self._apply_sessions(rng, apps, lo, hi, can, s_parts, e_parts)
-        self._offer_sessions(rng, state, apps, lo, hi, can, s_parts, e_parts)
         self._close_sessions(rng, state, life, lo, hi, can, s_parts, e_parts)
         self._phone_sessions(rng, lo, hi, can, s_parts, e_parts)
+        base = _session_count(s_parts)
         rand = self._random_sessions(rng, state, lo, hi, can)
         s_parts.append(rand)
+        self._offer_events(rng, state, apps, rand, base, can, e_parts)
 
         sessions = _concat_dicts(s_parts)
         k = len(sessions["person"])
@@ -406,7 +421,7 @@ class DboActivity:
             hit = (offer_id >= 0) & (oid[pos] == offer_id)
             campaign[hit] = offers["campaign_id"].to_numpy()[pos[hit]]
             offer_channel[hit] = offers["channel"].to_numpy()[pos[hit]]
-        has_login = self.has_login[person] & (self.dbo_since[person] <= start_day)
+        has_login = self.has_login[person] & (self.login_from[person] <= start_day)
 
         flags = {
             "started": np.ones(k, dtype=bool),
@@ -485,7 +500,7 @@ class DboActivity:
         k = len(sel)
         person = p[sel]
         t0 = apps["t0"][sel]
-        start = np.maximum(t0 - rng.integers(30_000, 400_000, k), _day_start_ms(lo[person]))
+        start = np.maximum(t0 - rng.integers(100_000, 400_000, k), _day_start_ms(lo[person]))
         done = np.where(
             apps["submitted"][sel],
             apps["t_sub"][sel],
@@ -507,59 +522,52 @@ class DboActivity:
             _events(person, index, t0, kind, product, status, campaign=apps["campaign"][sel])
         )
         e_parts[-1]["offer_id"] = apps["offer_id"][sel]
-        clicked = np.flatnonzero(apps["offer_channel"][sel] == "app")
-        e_parts.append(
-            _events(
-                person[clicked],
-                index[clicked],
-                t0[clicked] - rng.integers(3_000, 25_000, len(clicked)),
-                "offer_click",
-                product[clicked],
-                "clicked",
-                offer_id=apps["offer_id"][sel][clicked],
-                campaign=apps["campaign"][sel][clicked],
+        # the app offer that led here: shown on the main screen, clicked, then the form
+        c = np.flatnonzero(apps["offer_channel"][sel] == "app")
+        for event, status, back in (("offer_shown", "shown", (40_000, 90_000)),
+                                    ("offer_click", "clicked", (3_000, 25_000))):  # fmt: skip
+            e_parts.append(
+                _events(
+                    person[c],
+                    index[c],
+                    t0[c] - rng.integers(*back, len(c)),
+                    event,
+                    product[c],
+                    status,
+                    offer_id=apps["offer_id"][sel][c],
+                    campaign=apps["campaign"][sel][c],
+                )
             )
-        )
 
-    def _offer_sessions(self, rng, state, apps, lo, hi, can, s_parts, e_parts) -> None:
-        """Offers shown in the app: a session on the display day (before the application the
-        offer led to, if any)."""
-        o = state.offers
-        if o.height == 0:
-            return
-        o = o.filter(pl.col("channel") == "app")
+    def _offer_events(self, rng, state, apps, rand: dict, base: int, can, e_parts) -> None:
+        """Other app offers are shown in one of the month's successful sessions of the client,
+        and clicked now and then; a client who does not log in never sees the banner."""
+        o = state.offers.filter(pl.col("channel") == "app")
         person = o["person_id"].to_numpy().astype(np.int64)
-        keep = can[person]
-        o, person = o.filter(pl.Series(keep)), person[keep]
-        k = o.height
         offer_id = o["offer_id"].to_numpy().astype(np.int64)
-        shown = o["shown_day"].to_numpy().astype(np.int64)
-        linked_day = np.full(k, NEVER_DAY, dtype=np.int64)
-        app_offer = apps["offer_id"]
-        linked = apps["online"] & (app_offer >= 0)
-        if linked.any() and k:
-            order = np.argsort(app_offer[linked], kind="stable")
-            sorted_ids = app_offer[linked][order]
-            pos = np.clip(np.searchsorted(sorted_ids, offer_id), 0, len(sorted_ids) - 1)
-            hit = sorted_ids[pos] == offer_id
-            linked_day[hit] = apps["start_day"][linked][order][pos[hit]]
-        day = np.clip(np.minimum(shown, linked_day), lo[person], hi[person])
-        start = clamp_to_days(
-            utc_ms(rng, day, local_seconds(rng, k), self.tz[person]), lo[person], hi[person]
-        )
-        shown_ts = start + rng.integers(2_000, 15_000, k)
-        click = (linked_day == NEVER_DAY) & (rng.random(k) < SHARE_OFFER_CLICK)
-        click_ts = shown_ts + rng.integers(2_000, 40_000, k)
-        end = np.where(click, click_ts, shown_ts) + rng.integers(10_000, 120_000, k)
-        base = _session_count(s_parts)
-        s_parts.append(_sessions(person, start, end, SESSION_OFFER, np.zeros(k, np.int64)))
-        index = base + np.arange(k)
-        product = o["product"].to_numpy().astype(str)
-        campaign = o["campaign_id"].to_numpy().astype(str)
+        led_to_app = np.isin(offer_id, apps["offer_id"][apps["online"] & apps["has_login"]])
+        keep = can[person] & ~led_to_app
+        o, person, offer_id = o.filter(pl.Series(keep)), person[keep], offer_id[keep]
+        ok = np.flatnonzero(~rand["fail"])
+        order = ok[np.argsort(rand["person"][ok], kind="stable")]
+        sorted_person = rand["person"][order]
+        first = np.searchsorted(sorted_person, person, side="left")
+        count = np.searchsorted(sorted_person, person, side="right") - first
+        seen = np.flatnonzero(count > 0)
+        pick = order[first[seen] + (rng.random(len(seen)) * count[seen]).astype(np.int64)]
+        person, offer_id = person[seen], offer_id[seen]
+        k = len(seen)
+        start, end = rand["start_ms"][pick], rand["end_ms"][pick]
+        room = np.maximum(end - start - 4_000, 1)
+        shown = start + 3_000 + (rng.random(k) * room * 0.7).astype(np.int64)
+        click = rng.random(k) < SHARE_OFFER_CLICK
+        click_ts = np.minimum(shown + rng.integers(2_000, 40_000, k), end - 500)
+        click_ts = np.maximum(click_ts, shown + 1)
+        product = o["product"].to_numpy().astype(str)[seen]
+        campaign = o["campaign_id"].to_numpy().astype(str)[seen]
+        index = base + pick
         e_parts.append(
-            _events(
-                person, index, shown_ts, "offer_shown", product, "shown", offer_id, campaign
-            )
+            _events(person, index, shown, "offer_shown", product, "shown", offer_id, campaign)
         )
         c = np.flatnonzero(click)
         e_parts.append(

@@ -79,7 +79,9 @@ class CardExtracts:
         self.key = params.pan_token_key.encode()
         self.log = DefectLog()
         self.records: list[pl.DataFrame] = []
-        self._pan_cache: dict[str, np.ndarray] = {}
+        self._pan = pl.DataFrame(
+            schema={"card_id": pl.Int64, "PAN_MASKED": pl.String, "PAN_TOKEN": pl.String}
+        )
 
     @property
     def defects(self) -> list[pl.DataFrame]:
@@ -93,13 +95,23 @@ class CardExtracts:
         pans = ids.pans(bins, serial * 7 + 11)
         return bins, ids.mask_pan(pans), ids.pan_token(pans, self.key)
 
+    def _pan_columns(self, card_id: pl.Series) -> pl.DataFrame:
+        """Masked PAN and token per card, computed once per card (the keyed hash is costly)."""
+        new = card_id.unique().filter(~card_id.unique().is_in(self._pan["card_id"].implode()))
+        if new.len():
+            _, masked, token = self._pan_fields(new.to_numpy())
+            self._pan = pl.concat(
+                [
+                    self._pan,
+                    pl.DataFrame({"card_id": new, "PAN_MASKED": masked, "PAN_TOKEN": token}),
+                ]
+            )
+        return self._pan
+
     def write_month(self, writer: LandingWriter, cards: pl.DataFrame) -> None:
         if cards.height == 0:
             return
-        unique = np.unique(cards["card_id"].to_numpy())
-        _, masked, token = self._pan_fields(unique)
-        pan = pl.DataFrame({"card_id": unique, "PAN_MASKED": masked, "PAN_TOKEN": token})
-        c = cards.join(pan, on="card_id", how="left").with_columns(
+        c = cards.join(self._pan_columns(cards["card_id"]), on="card_id", how="left").with_columns(
             (
                 pl.col("auth_day").cast(pl.Datetime("ms"))
                 + pl.duration(seconds=pl.col("auth_second"))

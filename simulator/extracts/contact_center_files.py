@@ -87,6 +87,11 @@ def _day(seconds: pl.Expr) -> pl.Expr:
     return (seconds // DAY).cast(pl.Int32).cast(pl.Date)
 
 
+def _blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
+    """Empty values are written as empty fields, never as a quoted ``""``."""
+    return frame.with_columns(pl.col(pl.String).replace("", None))
+
+
 def _rub(kopecks: pl.Expr) -> pl.Expr:
     """``1234.56`` (the platform's decimal point), null stays empty."""
     return pl.format(
@@ -120,10 +125,10 @@ class ContactCenterExtracts:
         """Generate the month's activity and write it; returns it (tests and evaluation)."""
         month = self.activity.month(life, state)
         rng = stream(self.params.seed, "contact_center_files", state.index)
-        writer.write(CALLS, self._calls(rng, month.calls))
-        writer.write(CHATS, self._chats(month.chats))
-        writer.write(COMPLAINTS, self._complaints(month.complaints))
-        writer.write(SURVEYS, self._surveys(month.surveys))
+        writer.write(CALLS, _blank_to_null(self._calls(rng, month.calls)))
+        writer.write(CHATS, _blank_to_null(self._chats(month.chats)))
+        writer.write(COMPLAINTS, _blank_to_null(self._complaints(month.complaints)))
+        writer.write(SURVEYS, _blank_to_null(self._surveys(month.surveys)))
         return month
 
     def _calls(self, rng, calls: pl.DataFrame) -> pl.DataFrame:
@@ -262,9 +267,9 @@ class ContactCenterExtracts:
             _ts(pl.col("sent_s")).alias("sent_ts"),
             pl.when(got).then(_ts(pl.col("answered_s"))).alias("answered_ts"),
             "identified_client_id",
-            pl.col("call_id").replace("", None),
+            "call_id",
             pl.when(got).then(pl.col("score").cast(pl.String)).alias("score"),
-            pl.col("comment").replace("", None),
+            "comment",
             _day(pl.when(got).then("answered_s").otherwise(pl.col("sent_s") + 3 * DAY)).alias(DATE),
         )
 
@@ -307,7 +312,7 @@ class ContactCenterExtracts:
                 bad["violation"].to_numpy(),
                 bad["channel"].to_numpy(),
             )
-            writer.write(COMMUNICATIONS, self._communications(rng, frame))
+            writer.write(COMMUNICATIONS, _blank_to_null(self._communications(rng, frame)))
 
     def _month_communications(
         self, rng, m, s, e, month_len, join, gone, captured, withdrawn
@@ -424,9 +429,7 @@ class ContactCenterExtracts:
         template = (pl.col("month") * 7 + pl.col("campaign") * 3 + pl.col("channel_idx")) % 40 + 1
         return frame.with_columns(pl.Series("status", status)).select(
             "communication_id",
-            pl.format("MKT-{}-{}-{}", year_month, tag, pl.col("campaign") + 1).alias(
-                "campaign_id"
-            ),
+            pl.format("MKT-{}-{}-{}", year_month, tag, pl.col("campaign") + 1).alias("campaign_id"),
             pl.Series("client_id", self.identity.abs_client_id[person]),
             "channel",
             _ts(pl.col("sent_s")).alias("sent_at"),

@@ -205,7 +205,7 @@ class DboExtracts:
         person = np.flatnonzero(ident.login_id != "")
         k = len(person)
         login = ident.login_id[person]
-        reg_day = ident.dbo_since_day[person]
+        reg_day = self.activity.registered_day[person]
         tz = self.activity.tz[person]
         reg_ms = clamp_to_days(utc_ms(rng, reg_day, local_seconds(rng, k), tz), reg_day, reg_day)
 

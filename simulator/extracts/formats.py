@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import polars as pl
 
@@ -49,14 +49,14 @@ def encode(text: str, encoding: str) -> bytes:
     return text.encode("utf-8")
 
 
-def render_rows(frame: pl.DataFrame, fmt: FileFormat) -> str:
-    """Render string-typed rows (no header) in the file's layout."""
-    if frame.height == 0:
-        return ""
-    if fmt.kind == "jsonl":
-        buf = io.BytesIO()
-        frame.write_ndjson(buf)
-        return buf.getvalue().decode("utf-8")
+CHUNK_ROWS = 250_000
+"""Rows rendered at a time: keeps the text of one chunk (not of a month) in memory."""
+
+
+def write_rows(frame: pl.DataFrame, fmt: FileFormat, fh: BinaryIO) -> None:
+    """Append rows (no header) to an open binary file in the file's layout and encoding.
+
+    UTF-8 goes straight from polars to the file; cp1251 is transcoded chunk by chunk."""
     if fmt.kind == "fixed":
         line = pl.concat_str(
             [
@@ -65,8 +65,28 @@ def render_rows(frame: pl.DataFrame, fmt: FileFormat) -> str:
             ]
         )
         frame = frame.select(line.alias("line"))
-        return _csv(frame, fmt, quote=False)
-    return _csv(frame, fmt, quote=fmt.quote)
+    for start in range(0, frame.height, CHUNK_ROWS):
+        chunk = frame.slice(start, CHUNK_ROWS)
+        if fmt.encoding == "cp1251":
+            buf = io.BytesIO()
+            _render(chunk, fmt, buf)
+            fh.write(encode(buf.getvalue().decode("utf-8"), "cp1251"))
+        else:
+            _render(chunk, fmt, fh)
+
+
+def _render(frame: pl.DataFrame, fmt: FileFormat, out: BinaryIO) -> None:
+    if fmt.kind == "jsonl":
+        frame.write_ndjson(out)
+        return
+    frame.write_csv(
+        out,
+        include_header=False,
+        separator=fmt.separator if fmt.kind == "csv" else ",",
+        line_terminator=fmt.line_terminator,
+        quote_style="necessary" if fmt.quote and fmt.kind == "csv" else "never",
+        null_value="",
+    )
 
 
 def render_header(columns: list[str], fmt: FileFormat) -> str:
@@ -80,13 +100,3 @@ def render_header(columns: list[str], fmt: FileFormat) -> str:
 def _fixed(col: pl.Expr, width: int, *, right: bool) -> pl.Expr:
     padded = col.str.pad_start(width) if right else col.str.pad_end(width)
     return padded.str.slice(0, width)
-
-
-def _csv(frame: pl.DataFrame, fmt: FileFormat, *, quote: bool) -> str:
-    return frame.write_csv(
-        include_header=False,
-        separator=fmt.separator if fmt.kind == "csv" else ",",
-        line_terminator=fmt.line_terminator,
-        quote_style="necessary" if quote else "never",
-        null_value="",
-    )

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from simulator.extracts.formats import FileFormat, encode, render_header, render_rows
+from simulator.extracts.formats import FileFormat, encode, render_header, write_rows
 
 EPOCH = dt.date(1970, 1, 1)
 DATE = "_date"
@@ -125,9 +125,8 @@ class LandingWriter:
         columns = list(ft.columns)
         if self.plan.has_added_column(ft, day):
             columns.append(ft.added_column)
-        text = render_rows(part.select(columns), state.fmt)
         with state.path.open("ab") as fh:
-            fh.write(encode(text, state.fmt.encoding))
+            write_rows(part.select(columns), state.fmt, fh)
         state.rows += part.height
         if AMOUNT in part.columns:
             state.total += int(part[AMOUNT].sum() or 0)
