@@ -12,13 +12,14 @@ import polars as pl
 
 from cdp import identifiers as ids
 from simulator.lifecycle import ContractBook
+from simulator.rng import stream
 from simulator.products import PRODUCTS, RETAIL
 
 BANK_BIC = "044525777"
 BANK_NAME = "АО «Банк Пример»"
 BUSINESS_SERIAL_BASE = 5_000_000
 
-PASSIVE_PREFIXES = ("40817", "42301", "42304", "40702", "40802", "30601")
+PASSIVE_PREFIXES = ("40817", "423", "40702", "40802", "30601")
 """Passive accounts: a positive balance is the bank's debt to the client (credit balance)."""
 
 
@@ -34,6 +35,24 @@ TECHNICAL = {
     "interest_expense": _technical("70606", 1),
     "loan_issue": _technical("47422", 1),
 }
+
+
+def term_bucket_codes(codes: np.ndarray, term_months: np.ndarray) -> np.ndarray:
+    """Term deposits (4230x) and loans (4550x) sit on the balance account of their term:
+    deposits 42303 ≤ 90 d, 42304 ≤ 180 d, 42305 ≤ 1 y, 42306 ≤ 3 y; loans 45505 ≤ 1 y,
+    45506 ≤ 3 y, 45507 over 3 y."""
+    out = codes.copy()
+    deposit = np.char.startswith(codes.astype(str), "4230")
+    out[deposit] = np.select(
+        [term_months[deposit] <= 3, term_months[deposit] <= 6, term_months[deposit] <= 12],
+        ["42303", "42304", "42305"],
+        "42306",
+    )
+    loan = np.isin(codes, ["45505", "45506", "45507"])
+    out[loan] = np.select(
+        [term_months[loan] <= 12, term_months[loan] <= 36], ["45505", "45506"], "45507"
+    )
+    return out
 
 
 class RetailAccounts:
@@ -55,6 +74,7 @@ class RetailAccounts:
         seq = np.arange(have, n)
         product = self.book["product"][have:n]
         codes = np.array([PRODUCTS[c].balance_account or "" for c in RETAIL])[product]
+        codes = term_bucket_codes(codes, self.book["term_months"][have:n])
         numbers = np.full(n - have, "", dtype="<U20")
         has = codes != ""
         branch = 100 + self.region[self.book["person_id"][have:n][has]] % 100
@@ -72,8 +92,8 @@ def business_accounts(codes: np.ndarray, serials: np.ndarray, regions: np.ndarra
 
 
 def is_passive(numbers: np.ndarray) -> np.ndarray:
-    prefix = np.asarray(numbers, dtype="<U20").astype("<U5")
-    return np.isin(prefix, PASSIVE_PREFIXES)
+    text = np.asarray(numbers, dtype="<U20")
+    return np.any([np.char.startswith(text, p) for p in PASSIVE_PREFIXES], axis=0)
 
 
 class BusinessAccounts:
@@ -85,7 +105,7 @@ class BusinessAccounts:
     key_base = 1_000_000_000
 
     def __init__(self, companies, persons, identity, seed: int):
-        rng = np.random.default_rng([seed, 7])
+        rng = stream(seed, "business_accounts")
         m = companies.height
         ip_people = identity.sole_proprietors["person_id"].to_numpy()
         self.company_count = m

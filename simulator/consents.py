@@ -79,7 +79,10 @@ def build_consents(params, persons: pl.DataFrame, life, identity) -> pl.DataFram
         pl.Series("consent_id", np.arange(len(person)) * 3 + 900_000_001),
         pl.Series("abs_client_id", identity.abs_client_id[person]),
         pl.Series("withdrawn_day", withdrawn),
-        pl.Series("document_version", versions[np.searchsorted(cuts, captured, side="right") - 1]),
+        pl.Series(
+            "document_version",
+            versions[np.maximum(np.searchsorted(cuts, captured, side="right") - 1, 0)],
+        ),
         pl.Series(
             "capture_method",
             np.where(rng.random(len(person)) < 0.3 + 0.6 * digital[person], "ДБО", "Офис"),

@@ -22,6 +22,8 @@ SHARE_THIRD_RECORD = 0.015
 SHARE_SECOND_HOLDER = 0.02
 SHARE_DBO_NEVER_MAPPED = 0.01
 CIF_BASE = 10_000_000
+BRANCH_AFTER_DAYS = 400
+"""A company's separate division registers as its own client this long after the head office."""
 
 
 @dataclass
@@ -59,10 +61,14 @@ def assign_identity(params: SimulationParams, population: Population) -> Identit
     extra_persons = np.concatenate([np.flatnonzero(dup2), np.flatnonzero(dup3)])
     ordinal = np.concatenate([np.full(dup2.sum(), 2), np.full(dup3.sum(), 3)])
     gap = rng.exponential(900, len(extra_persons)).astype(np.int64) + 30
-    dup_day = np.minimum(join[extra_persons] + gap * (ordinal - 1), today)
+    dup_day = join[extra_persons] + gap * (ordinal - 1)
+    exists = dup_day <= today
+    extra_persons, ordinal, dup_day = extra_persons[exists], ordinal[exists], dup_day[exists]
     ip_persons = np.flatnonzero(ip)
-    ip_day = np.minimum(join[ip_persons] + rng.integers(0, 2000, len(ip_persons)), today)
+    ip_day = join[ip_persons] + rng.integers(0, 2000, len(ip_persons))
+    ip_persons, ip_day = ip_persons[ip_day <= today], ip_day[ip_day <= today]
     company_day = companies["join_day"].to_numpy()
+    branch &= company_day + BRANCH_AFTER_DAYS <= today
 
     owners = np.concatenate(
         [
@@ -70,7 +76,7 @@ def assign_identity(params: SimulationParams, population: Population) -> Identit
             dup_day,
             ip_day,
             company_day,
-            np.minimum(company_day[branch] + 400, today),
+            company_day[branch] + BRANCH_AFTER_DAYS,
         ]
     )
     order = np.argsort(owners, kind="stable")

@@ -55,6 +55,7 @@ class ContractBook:
         "dpd": np.int16,
         "autopay": np.bool_,
         "rollovers": np.int16,
+        "term_start_day": np.int64,
     }
 
     def __post_init__(self):
@@ -178,11 +179,13 @@ class Lifecycle:
             "BROKERAGE": income * rng.lognormal(0.5, 1.0, k),
             "INSURANCE": rng.uniform(3_000, 40_000, k),
         }.get(code, income * rng.uniform(0.1, 1.2, k))
-        rate = ANNUAL_RATE.get(code, 0.0) + rng.normal(0, 1.0, k) * (code in ANNUAL_RATE)
+        base_rate = ANNUAL_RATE.get(code, 0.0)
+        rate = np.maximum(base_rate + rng.normal(0, 1.0, k) * (base_rate > 1), base_rate / 2)
         idx = self.book.add(
             person_id=who,
             product=np.full(k, P_INDEX[code], dtype=np.int16),
             open_day=day,
+            term_start_day=day,
             amount_kop=np.round(amount, -3).astype(np.int64) * 100,
             rate=np.round(rate, 2),
             term_months=term,
@@ -225,7 +228,7 @@ class Lifecycle:
         applications = self._adoption(rng, m, s, e, offers)
         self._delinquency(rng, s, e)
 
-        leaving = (self.decide_day <= e) & (self.churn_day >= s) & ~self.change_mind
+        leaving = (self.decide_day <= e) & (self.churn_day >= s)
         months_to_churn = np.clip((self.churn_day - e) / 30.0, 0, 3)
         pressure = np.where(leaving & ~self.silent, 1.0 - 0.25 * months_to_churn, 0.0)
         pressure = np.maximum(pressure, 0.2 * _sigmoid(2 * self.z - 3) * active)
@@ -288,8 +291,7 @@ class Lifecycle:
         k = len(who)
         lag = rng.choice(3, size=k, p=LEAVING_MONTHS_P)
         self.decide_day[who] = s + (rng.random(k) * (e - s + 1) * 0.8).astype(np.int64)
-        month_of_churn = np.minimum(lag, 11)
-        base = self.decide_day[who] + 30 * month_of_churn
+        base = self.decide_day[who] + 30 * lag
         self.churn_day[who] = base + rng.integers(3, 28, k)
         self.silent[who] = rng.random(k) < SHARE_SILENT_LEAVERS
         self.close_all[who] = rng.random(k) < SHARE_CLOSE_ALL
@@ -316,7 +318,7 @@ class Lifecycle:
         open_ = b["close_day"] == NEVER_DAY
         term = b["term_months"].astype(np.int64)
         product = b["product"]
-        maturity = b["open_day"] + (term * 30.4).astype(np.int64)
+        maturity = b["term_start_day"] + (term * 30.4).astype(np.int64)
         due = np.flatnonzero(open_ & (term > 0) & (maturity >= s) & (maturity <= e))
         if len(due) == 0:
             return
@@ -325,7 +327,7 @@ class Lifecycle:
         leaving = self.status[person] == 2
         roll = is_deposit & (rng.random(len(due)) < np.where(leaving, 0.15, 0.72))
         matured = maturity[due]
-        self.book.cols["open_day"][due[roll]] = matured[roll]
+        self.book.cols["term_start_day"][due[roll]] = matured[roll]
         self.book.cols["rollovers"][due[roll]] += 1
         self._close(due[~roll], matured[~roll])
 

@@ -132,6 +132,7 @@ def _households(frame: pl.DataFrame, rng: np.random.Generator, sampler, today: i
     men = men[np.lexsort((age[men[:k]], region[men[:k]]))]
     women = women[np.lexsort((age[women[:k]] + 2, region[women[:k]]))]
     household[women] = household[men]
+    region[women] = region[men]
     role[men], role[women] = "husband", "wife"
     spouse[men], spouse[women] = women, men
     takes_name = rng.random(k) < 0.85
@@ -255,11 +256,13 @@ def _identities(frame: pl.DataFrame, params: SimulationParams) -> pl.DataFrame:
 def _companies(params: SimulationParams, persons: int) -> pl.DataFrame:
     """Legal entities (ЮЛ): some in holding groups; employers of salary-project clients."""
     rng = stream(params.seed, "companies")
+    today = days(params.business_date)
     n = max(20, persons // PERSONS_PER_COMPANY)
     region = contacts.sample_regions(rng, n)
     forms = business.sample_legal_forms(rng, n)
     name = business.company_names(rng, n, forms.short_name)
-    reg_year = rng.integers(1995, params.business_date.year, n)
+    join_day = np.minimum(days(dt.date(2005, 1, 1)) + rng.integers(0, 7000, n), today - 1)
+    reg_year = np.maximum(1995, 1970 + join_day // 365 - rng.integers(0, 12, n))
     inn = ids.inn_legal(rng, rng.permutation(n), region)
     parent = np.full(n, -1, dtype=np.int64)
     is_sub = rng.random(n) < 0.10
@@ -268,7 +271,6 @@ def _companies(params: SimulationParams, persons: int) -> pl.DataFrame:
     name = name.astype(object)
     name[is_sub] = business.subsidiary_names(rng, name[parent[is_sub]])
     employees = np.maximum(1, rng.lognormal(2.2, 1.3, n)).astype(np.int64)
-    today = days(params.business_date)
     return pl.DataFrame(
         {
             "company_id": np.arange(n, dtype=np.int64),
@@ -284,7 +286,7 @@ def _companies(params: SimulationParams, persons: int) -> pl.DataFrame:
             "parent_company_id": parent,
             "employees": employees,
             "has_salary_project": (employees >= 8) & (rng.random(n) < 0.45),
-            "join_day": np.minimum(days(dt.date(2005, 1, 1)) + rng.integers(0, 7000, n), today - 1),
+            "join_day": join_day,
             "address": contacts.addresses(rng, region).astype(str),
             "phone": contacts.landline_phones(rng, region).astype(str),
         }
@@ -310,7 +312,7 @@ def _employment(
     ogrnip = ids.ogrnip(
         rng,
         rng.permutation(n),
-        np.clip((2026 - rng.integers(1, 15, n)), 2004, 2026),
+        np.maximum(1970 + persons["join_day"].to_numpy() // 365, 2004) + rng.integers(0, 6, n),
         persons["region_code"].to_numpy(),
     )
     return persons.with_columns(

@@ -20,6 +20,7 @@ from simulator.consents import build_consents
 from simulator.delivery import plan_deliveries
 from simulator.extracts import abs_files, card_files
 from simulator.extracts.contact_center_files import ContactCenterExtracts
+from simulator.extracts.dbo_files import DboExtracts
 from simulator.extracts.landing import LandingWriter
 from simulator.identity import assign_identity
 from simulator.lifecycle import Lifecycle
@@ -68,6 +69,7 @@ def simulate(params: SimulationParams, landing_dir: Path, truth_dir: Path) -> Si
     abs_out = abs_files.AbsExtracts(params, population, identity, retail, business)
     cards_out = card_files.CardExtracts(params, population, identity)
     cc_out = ContactCenterExtracts(params, population, identity)
+    dbo_out = DboExtracts(params, population, identity)
 
     home_city = business_ref.cities_for_regions(
         stream(params.seed, "home_city"), population.persons["region_code"].to_numpy()
@@ -79,14 +81,16 @@ def simulate(params: SimulationParams, landing_dir: Path, truth_dir: Path) -> Si
         abs_out.write_month(writer, state, month)
         cards_out.write_month(writer, cards)
         cc_out.write_month(writer, state, life)
+        dbo_out.write_month(writer, state, life)
         truth.flush_month(life)
 
     consents = build_consents(params, population.persons, life, identity)
     abs_out.write_entities(writer, life, consents)
     cc_out.write_entities(writer, life, consents)
     cards_out.write_entities(writer, life, retail)
+    dbo_out.write_entities(writer, life)
     manifest = writer.finalize()
-    extracts = (abs_out, cards_out, cc_out)
+    extracts = (abs_out, cards_out, cc_out, dbo_out)
     truth.finish(
         params,
         population,

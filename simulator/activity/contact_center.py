@@ -124,6 +124,38 @@ def due_days(received_day: np.ndarray, working_days: int = WORKING_DAYS_TO_ANSWE
     return np.busday_offset(d, working_days, roll="backward").astype(np.int64)
 
 
+def call_metrics(calls: pl.DataFrame) -> dict[str, float]:
+    """Contact-centre KPIs of generated inbound calls: service level (answered within 20 s of
+    the calls offered, abandons in the first 5 s not counted), abandonment, average handling time
+    in minutes and first-contact resolution (answered client calls not followed by another call
+    of the same client on the same topic within 7 days)."""
+    inbound = calls.filter(pl.col("direction") == "inbound")
+    offered = inbound.filter(pl.col("answered") | (pl.col("wait_sec") >= 5))
+    answered = inbound.filter(pl.col("answered"))
+    repeat = (
+        inbound.filter(pl.col("person_id") >= 0)
+        .sort("start_s", maintain_order=True)
+        .with_columns(
+            (pl.col("start_s").shift(-1).over("person_id", "topic") - pl.col("start_s"))
+            .le(7 * DAY)
+            .fill_null(False)
+            .alias("repeated")
+        )
+        .filter(pl.col("answered"))
+    )
+    return {
+        "service_level": float(
+            (offered["answered"] & (offered["wait_sec"] <= SL_SECONDS)).mean() or 0.0
+        ),
+        "abandonment": float(1 - (inbound["answered"].mean() or 0.0)),
+        "aht_min": float(
+            (answered["talk_sec"] + answered["hold_sec"] + answered["acw_sec"]).mean() or 0.0
+        )
+        / 60,
+        "fcr": float(1 - (repeat["repeated"].mean() or 0.0)),
+    }
+
+
 def application_start_seconds(app_id: np.ndarray) -> np.ndarray:
     """Second of the day an application started (08:00–21:00), a fixed function of its id so
     every source system that shows the application agrees on the time."""
@@ -529,7 +561,8 @@ class ContactCenterActivity:
         wait = np.where(bot, rng.integers(1, 5, k), rng.integers(10, 240, k))
         handle = topics["talk_sec"].to_numpy() * np.where(bot, 0.35, 1.0)
         end = start + wait + np.rint(handle).astype(np.int64)
-        prone = topics["complaint_prone"].to_numpy() & (rng.random(k) < self._mood(person, state))
+        mood = 0.5 * self._mood(person, state)  # a chat client complains less readily
+        prone = topics["complaint_prone"].to_numpy() & (rng.random(k) < mood)
         outcome = business.sample_outcomes(rng, topics["churn_signal"].to_numpy(), prone)
         outcome = np.where(
             bot, np.where(rng.random(k) < 0.85, "resolved", "callback"), outcome

@@ -6,10 +6,12 @@ logins decline before a client leaves); inside the sessions, the share of churn-
 ``statement_download``) rises with the pressure. Loyal clients show these events too, at a low
 base rate, so no single signal is clean.
 
-Besides the random sessions, some sessions exist because something happened that the app must
-show: an offer displayed in the app (``state.offers`` with channel ``app``), an application
-started in the app or the internet bank, a deposit closed on the churn day, a phone number
-changed in the profile. Their events carry the lifecycle's ids (offer, campaign, product).
+Besides the ordinary sessions, some sessions exist because something happened in the app: an
+application started in the app or the internet bank (preceded by the offer banner that led to it,
+if any), a deposit closed on the churn day, a phone number changed in the profile. Other app
+offers (``state.offers`` with channel ``app``) are shown in one of the client's sessions of the
+month, so a client who does not log in never sees them. Events carry the lifecycle's ids (offer,
+campaign, product).
 
 Times are drawn on the client's local clock (hour profile of mobile banking, regions east of
 Moscow shifted by their offset) and kept as milliseconds since the epoch in UTC. Every row's
@@ -36,9 +38,9 @@ from simulator.reference import read_rows
 from simulator.rng import stream
 
 SESSIONS_PER_MONTH = 1.3
-"""Random sessions per month of a login holder with digital affinity 0.8 (before pressure);
-forced sessions (offers, applications ...) come on top. Calibrated with the event rate so a
-digital client averages ≈ 1.3 sessions and ≈ 3.5 events a month."""
+"""Ordinary sessions a month of a login holder, times ``0.2 + digital`` (before pressure);
+application, deposit-closing and phone-change sessions come on top. Calibrated with the event
+rate so an active login holder averages ≈ 1.25 sessions and ≈ 3.7 events a month."""
 EVENTS_PER_SESSION = 1.8
 """Mean events after the login event in a random successful session."""
 LOGIN_DROP = 0.75
@@ -141,12 +143,13 @@ MOBILE_NETS = np.array(["176.59", "31.173", "85.140", "95.153", "188.170", "37.1
                         "83.149"])  # fmt: skip
 HOME_NETS = np.array(["95.165", "188.242", "178.66", "46.242", "93.80", "5.18", "109.252",
                       "91.77", "37.145", "212.3", "90.154", "213.87"])  # fmt: skip
-FAIL_REASONS = {
-    "pin": "wrong_pin",
-    "biometry": "biometry_failed",
-    "password+sms": "wrong_password",
-    "sms": "sms_code_expired",
-}
+CHANNELS = ("android", "ios", "web")
+AUTH_METHODS = ("biometry", "pin", "sms", "password+sms")
+FAIL_REASONS = ("biometry_failed", "wrong_pin", "sms_code_expired", "wrong_password",
+                "technical_error")  # fmt: skip
+"""Typical failure of each authentication method (same order), then a generic one."""
+STATUSES = ("success", "fail", "failed", "cancelled", "shown", "clicked", "submitted", "abandoned")
+PRODUCT_CODES = tuple(RETAIL)
 
 
 @dataclass
@@ -154,11 +157,11 @@ class DboMonth:
     """One month of ДБО activity, still in internal form (person ids, epoch milliseconds)."""
 
     sessions: pl.DataFrame
-    """session_seq, person_id, channel, device_hash, os, app_version, ip_prefix, geo_region,
-    auth_method, result, fail_reason, start_ms, end_ms."""
+    """session_seq (consecutive), person_id, channel, device_hash, os, app_version, ip_prefix,
+    geo_region, auth_method, result, fail_reason, start_ms, end_ms."""
     events: pl.DataFrame
-    """event_seq, session_seq, person_id, ts_ms, event_type, screen, product_code, amount_kop
-    (null when none), status, offer_id (-1 none), campaign_id."""
+    """event_seq, session_seq, person_id, ts_ms, event_type, screen, product_code, amount_kop,
+    status, offer_id, campaign_id (nulls where a field does not apply)."""
     steps: pl.DataFrame
     """app_id, person_id, has_login, product_code, channel, offer_id, campaign_id, step,
     decline_reason, ts_ms — one row per application step reached."""
@@ -263,25 +266,24 @@ class DboActivity:
         self.n = n
         pid = np.arange(n, dtype=np.int64)
         self.digital = persons["digital"].to_numpy()
-        region = persons["region_code"].to_numpy().astype(np.int64)
+        region = np.clip(persons["region_code"].to_numpy().astype(np.int64), 0, 99)
         tz_lookup = np.zeros(100, dtype=np.int64)
         for code, hours in TZ_FROM_MOSCOW.items():
             tz_lookup[code] = hours
-        self.tz = tz_lookup[np.clip(region, 0, 99)]
-        self.region = region
+        self.tz = tz_lookup[region]
         regions = read_rows("regions")
-        self.region_codes = np.array([int(r["region_code"]) for r in regions], dtype=np.int64)
-        self.region_names = np.array([r["name"] for r in regions])
-        name_lookup = np.full(100, "", dtype=object)
-        name_lookup[self.region_codes] = self.region_names
-        self.home_region_name = name_lookup[np.clip(region, 0, 99)].astype(str)
+        self.region_names = tuple(r["name"] for r in regions)
+        code_to_pos = np.full(100, -1, dtype=np.int64)
+        code_to_pos[[int(r["region_code"]) for r in regions]] = np.arange(len(regions))
+        self.home_region = code_to_pos[region]
+        self.moscow = self.region_names.index("Москва")
 
         self.has_login = identity.login_id != ""
         self.registered_day = registration_days(params, identity)
         self.login_from = np.where(self.has_login, self.registered_day, NEVER_DAY)
         income_z = np.log(persons["income_rub"].to_numpy() / 42_000)
-        self.p_ios = np.clip(0.32 + 0.15 * income_z, 0.1, 0.75)
-        self.base_ios = unit(hash64(self.seed, "dbo_platform", pid)) < self.p_ios
+        p_ios = np.clip(0.32 + 0.15 * income_z, 0.1, 0.75)
+        self.base_ios = unit(hash64(self.seed, "dbo_platform", pid)) < p_ios
         self.web_share = 0.04 + 0.4 * unit(hash64(self.seed, "dbo_web", pid)) ** 3
         self.web_phase = (hash64(self.seed, "dbo_browser", pid) % np.uint64(5)).astype(np.int64)
         self.home_net = hash64(self.seed, "dbo_home_net", pid)
@@ -289,7 +291,9 @@ class DboActivity:
 
         rng = stream(self.seed, "dbo_phone_change")
         after = 30 + rng.exponential(PHONE_CHANGE_YEARS * 365.25, n).astype(np.int64)
-        change = np.where(self.has_login, self.login_from + after, NEVER_DAY)
+        change = np.where(
+            self.has_login, np.where(self.has_login, self.login_from, 0) + after, NEVER_DAY
+        )
         self.phone_change_day = np.where(change <= days(params.business_date), change, NEVER_DAY)
         self.session_seq = 0
         self.event_seq = 0
@@ -302,73 +306,72 @@ class DboActivity:
         can = state.active & self.has_login & (lo <= hi)
 
         apps = self._applications(rng, state)
-        s_parts, e_parts = [], []
-        self._apply_sessions(rng, apps, lo, hi, can, s_parts, e_parts)
+        s_parts: list[dict] = []
+        e_parts: list[dict] = []
+        self._apply_sessions(rng, apps, lo, can, s_parts, e_parts)
         self._close_sessions(rng, state, life, lo, hi, can, s_parts, e_parts)
         self._phone_sessions(rng, lo, hi, can, s_parts, e_parts)
-        base = _session_count(s_parts)
+        base = _count(s_parts)
         rand = self._random_sessions(rng, state, lo, hi, can)
         s_parts.append(rand)
         self._offer_events(rng, state, apps, rand, base, can, e_parts)
 
-        sessions = _concat_dicts(s_parts)
-        k = len(sessions["person"])
-        order = np.lexsort((sessions["kind"], sessions["start_ms"]))
-        sessions = {c: v[order] for c, v in sessions.items()}
-        seq = self.session_seq + np.arange(k, dtype=np.int64)
+        # sessions in time order; forced events point at sessions by their index before sorting
+        s = _concat(s_parts)
+        k = len(s["person"])
+        order = np.lexsort((s["kind"], s["start_ms"]))
+        s = {c: v[order] for c, v in s.items()}
+        s["seq"] = self.session_seq + np.arange(k, dtype=np.int64)
         self.session_seq += k
         seq_of_index = np.empty(k, dtype=np.int64)
-        seq_of_index[order] = seq
-        sessions["seq"] = seq
+        seq_of_index[order] = s["seq"]
 
-        attrs = self._session_attributes(rng, state, sessions)
-        success = attrs["result"] == "success"
-        events = self._login_events(rng, sessions, success)
-        rand_events = self._random_events(rng, state, sessions, success)
-        forced = _concat_dicts(e_parts) if e_parts else None
-        if forced is not None and len(forced["session_index"]):
-            forced["session_seq"] = seq_of_index[forced.pop("session_index")]
-        elif forced is not None:
-            forced.pop("session_index")
-        frames = [events, rand_events] + ([forced] if forced is not None else [])
-        ev = _concat_dicts(frames)
-        ev_order = np.lexsort((ev["session_seq"], ev["ts_ms"]))
+        sessions = self._session_frame(rng, state, s)
+        success = ~s["fail"]
+        e_parts = [
+            {**e, "session": seq_of_index[e["session"]]} for e in e_parts if len(e["person"])
+        ]
+        e_parts.append(self._login_events(rng, s))
+        e_parts.append(self._random_events(rng, state, s, success))
+        ev = _concat(e_parts)
+        ev_order = np.lexsort((ev["session"], ev["ts_ms"]))
         ev = {c: v[ev_order] for c, v in ev.items()}
         n_ev = len(ev["ts_ms"])
-        ev["event_seq"] = self.event_seq + np.arange(n_ev, dtype=np.int64)
+        event_seq = self.event_seq + np.arange(n_ev, dtype=np.int64)
         self.event_seq += n_ev
-
-        session_frame = pl.DataFrame(
-            {
-                "session_seq": seq,
-                "person_id": sessions["person"],
-                **attrs,
-                "start_ms": sessions["start_ms"],
-                "end_ms": sessions["end_ms"],
-            }
-        ).with_columns(
-            pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in ("geo_region", "fail_reason")
+        campaigns = state.offers.select(
+            pl.col("offer_id").cast(pl.Int64), pl.col("campaign_id").cast(pl.String)
         )
-        event_frame = pl.DataFrame(
-            {
-                "event_seq": ev["event_seq"],
-                "session_seq": ev["session_seq"],
-                "person_id": ev["person"],
-                "ts_ms": ev["ts_ms"],
-                "event_type": np.asarray(EVENT_TYPES)[ev["type"]],
-                "screen": np.asarray([SCREENS[t] for t in EVENT_TYPES])[ev["type"]],
-                "product_code": ev["product"].astype(str),
-                "amount_kop": ev["amount_kop"],
-                "status": ev["status"].astype(str),
-                "offer_id": ev["offer_id"],
-                "campaign_id": ev["campaign"].astype(str),
-            }
-        ).with_columns(
-            pl.when(pl.col("amount_kop") >= 0).then(pl.col("amount_kop")).alias("amount_kop"),
-            pl.when(pl.col("product_code") != "").then(pl.col("product_code")).alias("product_code"),
-            pl.when(pl.col("campaign_id") != "").then(pl.col("campaign_id")).alias("campaign_id"),
+        events = (
+            pl.DataFrame(
+                {
+                    "event_seq": event_seq,
+                    "session_seq": ev["session"],
+                    "person_id": ev["person"],
+                    "ts_ms": ev["ts_ms"],
+                    "type": ev["type"],
+                    "product": ev["product"],
+                    "amount_kop": ev["amount_kop"],
+                    "status": ev["status"],
+                    "offer_id": ev["offer_id"],
+                }
+            )
+            .join(campaigns, on="offer_id", how="left", maintain_order="left")
+            .select(
+                "event_seq",
+                "session_seq",
+                "person_id",
+                "ts_ms",
+                _decode("type", EVENT_TYPES).alias("event_type"),
+                _decode("type", tuple(SCREENS[t] for t in EVENT_TYPES)).alias("screen"),
+                _decode("product", PRODUCT_CODES).alias("product_code"),
+                pl.when(pl.col("amount_kop") >= 0).then(pl.col("amount_kop")).alias("amount_kop"),
+                _decode("status", STATUSES).alias("status"),
+                pl.when(pl.col("offer_id") >= 0).then(pl.col("offer_id")).alias("offer_id"),
+                "campaign_id",
+            )
         )
-        return DboMonth(session_frame, event_frame, apps["steps"])
+        return DboMonth(sessions, events, apps["steps"])
 
     # -- applications ----------------------------------------------------------------------
     def _applications(self, rng, state: MonthState) -> dict:
@@ -385,8 +388,11 @@ class DboActivity:
         sec = np.where(
             online,
             local_seconds(rng, k),
-            np.where(office, 9 * 3600 + rng.integers(0, 10 * 3600, k), 9 * 3600)
-            + np.where(call, rng.integers(0, 12 * 3600, k), 0),
+            np.where(
+                office,
+                9 * 3600 + rng.integers(0, 10 * 3600, k),
+                9 * 3600 + rng.integers(0, 12 * 3600, k),
+            ),
         )
         t0 = clamp_to_days(utc_ms(rng, start_day, sec, self.tz[person]), start_day, start_day)
         fill = np.where(
@@ -405,98 +411,91 @@ class DboActivity:
         t_sub = t_filled + (submit * 1000).astype(np.int64)
         t_score = t_sub + rng.integers(2_000, 60_000, k)
         t_dec = t_score + (decision * 1000).astype(np.int64)
-        follow = a["follow_up_hours"].to_numpy()
-        t_signed = t_dec + (follow * 3_600_000).astype(np.int64) + rng.integers(0, 300_000, k)
+        follow_ms = (a["follow_up_hours"].to_numpy() * 3_600_000).astype(np.int64)
+        t_signed = t_dec + follow_ms + rng.integers(0, 300_000, k)
         issue_day = a["issue_day"].to_numpy().astype(np.int64)
         issue_ms = utc_ms(rng, issue_day, rng.integers(10 * 3600, 18 * 3600, k), self.tz[person])
         t_issued = np.maximum(t_signed + rng.integers(300_000, 3 * 3_600_000, k), issue_ms)
 
-        offers = state.offers
-        campaign = np.full(k, "", dtype=object)
+        offers = state.offers.sort("offer_id")
+        oid = offers["offer_id"].to_numpy().astype(np.int64)
         offer_channel = np.full(k, "", dtype=object)
-        if k and offers.height:
-            oid = offers["offer_id"].to_numpy()
-            pos = np.searchsorted(oid, offer_id)
-            pos = np.clip(pos, 0, len(oid) - 1)
+        if len(oid):
+            pos = np.clip(np.searchsorted(oid, offer_id), 0, len(oid) - 1)
             hit = (offer_id >= 0) & (oid[pos] == offer_id)
-            campaign[hit] = offers["campaign_id"].to_numpy()[pos[hit]]
             offer_channel[hit] = offers["channel"].to_numpy()[pos[hit]]
         has_login = self.has_login[person] & (self.login_from[person] <= start_day)
 
-        flags = {
-            "started": np.ones(k, dtype=bool),
-            "filled": a["filled"].to_numpy(),
-            "submitted": a["submitted"].to_numpy(),
-        }
+        filled = a["filled"].to_numpy()
+        submitted = a["submitted"].to_numpy()
         approved = a["approved"].to_numpy()
-        flags["scoring"] = flags["submitted"]
-        flags["approved"] = approved
-        flags["declined"] = flags["submitted"] & ~approved
-        flags["signed"] = a["signed"].to_numpy()
-        flags["issued"] = a["issued"].to_numpy()
-        times = {
-            "started": t0,
-            "filled": t_filled,
-            "submitted": t_sub,
-            "scoring": t_score,
-            "approved": t_dec,
-            "declined": t_dec,
-            "signed": t_signed,
-            "issued": t_issued,
-        }
-        app_id = a["app_id"].to_numpy().astype(np.int64)
-        reason = a["decline_reason"].to_numpy().astype(str)
-        rows = []
-        for step, mask in flags.items():
-            idx = np.flatnonzero(mask)
-            rows.append(
-                {
-                    "app_id": app_id[idx],
-                    "person_id": person[idx],
-                    "has_login": has_login[idx],
-                    "product_code": product[idx],
-                    "channel": channel[idx],
-                    "offer_id": offer_id[idx],
-                    "campaign_id": campaign[idx].astype(str),
-                    "step": np.full(len(idx), step),
-                    "decline_reason": reason[idx] if step == "declined" else np.full(len(idx), ""),
-                    "ts_ms": times[step][idx],
-                }
-            )
         steps = (
-            pl.DataFrame(_concat_dicts(rows))
-            .with_columns(
-                pl.when(pl.col(c) != "").then(pl.col(c)).alias(c)
-                for c in ("campaign_id", "decline_reason")
+            ("started", np.ones(k, dtype=bool), t0),
+            ("filled", filled, t_filled),
+            ("submitted", submitted, t_sub),
+            ("scoring", submitted, t_score),
+            ("approved", approved, t_dec),
+            ("declined", submitted & ~approved, t_dec),
+            ("signed", a["signed"].to_numpy(), t_signed),
+            ("issued", a["issued"].to_numpy(), t_issued),
+        )
+        rows = pl.concat(
+            [
+                a.select("app_id", "person_id", "product", "channel", "offer_id", "decline_reason")
+                .with_columns(
+                    pl.Series("has_login", has_login),
+                    pl.lit(step).alias("step"),
+                    pl.Series("ts_ms", ts),
+                )
+                .filter(pl.Series(mask))
+                for step, mask, ts in steps
+            ]
+        )
+        campaigns = state.offers.select(
+            pl.col("offer_id").cast(rows["offer_id"].dtype), pl.col("campaign_id").cast(pl.String)
+        )
+        steps_frame = (
+            rows.join(campaigns, on="offer_id", how="left", maintain_order="left")
+            .select(
+                "app_id",
+                "person_id",
+                "has_login",
+                pl.col("product").alias("product_code"),
+                "channel",
+                pl.when(pl.col("offer_id") >= 0).then(pl.col("offer_id")).alias("offer_id"),
+                "campaign_id",
+                "step",
+                pl.when((pl.col("step") == "declined") & (pl.col("decline_reason") != ""))
+                .then(pl.col("decline_reason"))
+                .alias("decline_reason"),
+                "ts_ms",
             )
             .sort("ts_ms", "app_id", maintain_order=True)
         )
         return {
-            "steps": steps,
+            "steps": steps_frame,
             "person": person,
             "channel": channel,
             "product": product,
             "start_day": start_day,
             "offer_id": offer_id,
             "offer_channel": offer_channel.astype(str),
-            "campaign": campaign.astype(str),
             "has_login": has_login,
             "online": online,
-            "submitted": flags["submitted"],
-            "filled": flags["filled"],
+            "submitted": submitted,
+            "filled": filled,
             "t0": t0,
             "t_filled": t_filled,
             "t_sub": t_sub,
         }
 
-    # -- forced sessions -------------------------------------------------------------------
-    def _apply_sessions(self, rng, apps, lo, hi, can, s_parts, e_parts) -> None:
-        """An application started in the app or the internet bank happens inside a session."""
+    # -- sessions that exist because something happened --------------------------------------
+    def _apply_sessions(self, rng, apps, lo, can, s_parts, e_parts) -> None:
+        """An application started in the app or the internet bank happens inside a session;
+        an app offer that led to it was shown and clicked just before."""
         p = apps["person"]
         day = apps["start_day"]
-        sel = np.flatnonzero(
-            apps["online"] & apps["has_login"] & can[p] & (day >= lo[p]) & (day <= hi[p])
-        )
+        sel = np.flatnonzero(apps["online"] & apps["has_login"] & can[p] & (day >= lo[p]))
         k = len(sel)
         person = p[sel]
         t0 = apps["t0"][sel]
@@ -507,83 +506,34 @@ class DboActivity:
             np.where(apps["filled"][sel], apps["t_filled"][sel], t0 + 60_000),
         )
         end = done + rng.integers(5_000, 60_000, k)
-        base = _session_count(s_parts)
+        index = _count(s_parts) + np.arange(k)
         channel = np.where(apps["channel"][sel] == "web", 1, 0)
         s_parts.append(_sessions(person, start, end, SESSION_APPLY, channel))
-        index = base + np.arange(k)
+
         product = apps["product"][sel]
+        offer = apps["offer_id"][sel]
         is_credit = np.array([PRODUCTS[c].is_credit for c in product], dtype=bool)
         kind = np.where(
-            is_credit, "credit_apply", np.where(np.isin(product, DEPOSITS), "deposit_open", "")
+            is_credit,
+            "credit_apply",
+            np.where(np.isin(product, DEPOSITS), "deposit_open", "product_apply"),
         )
-        kind = np.where(kind == "", "product_apply", kind)
         status = np.where(apps["submitted"][sel], "submitted", "abandoned")
-        e_parts.append(
-            _events(person, index, t0, kind, product, status, campaign=apps["campaign"][sel])
-        )
-        e_parts[-1]["offer_id"] = apps["offer_id"][sel]
-        # the app offer that led here: shown on the main screen, clicked, then the form
+        e_parts.append(_events(person, index, t0, kind, product, status, offer_id=offer))
         c = np.flatnonzero(apps["offer_channel"][sel] == "app")
         for event, status, back in (("offer_shown", "shown", (40_000, 90_000)),
                                     ("offer_click", "clicked", (3_000, 25_000))):  # fmt: skip
+            ts = t0[c] - rng.integers(*back, len(c))
             e_parts.append(
-                _events(
-                    person[c],
-                    index[c],
-                    t0[c] - rng.integers(*back, len(c)),
-                    event,
-                    product[c],
-                    status,
-                    offer_id=apps["offer_id"][sel][c],
-                    campaign=apps["campaign"][sel][c],
-                )
+                _events(person[c], index[c], ts, event, product[c], status, offer_id=offer[c])
             )
-
-    def _offer_events(self, rng, state, apps, rand: dict, base: int, can, e_parts) -> None:
-        """Other app offers are shown in one of the month's successful sessions of the client,
-        and clicked now and then; a client who does not log in never sees the banner."""
-        o = state.offers.filter(pl.col("channel") == "app")
-        person = o["person_id"].to_numpy().astype(np.int64)
-        offer_id = o["offer_id"].to_numpy().astype(np.int64)
-        led_to_app = np.isin(offer_id, apps["offer_id"][apps["online"] & apps["has_login"]])
-        keep = can[person] & ~led_to_app
-        o, person, offer_id = o.filter(pl.Series(keep)), person[keep], offer_id[keep]
-        ok = np.flatnonzero(~rand["fail"])
-        order = ok[np.argsort(rand["person"][ok], kind="stable")]
-        sorted_person = rand["person"][order]
-        first = np.searchsorted(sorted_person, person, side="left")
-        count = np.searchsorted(sorted_person, person, side="right") - first
-        seen = np.flatnonzero(count > 0)
-        pick = order[first[seen] + (rng.random(len(seen)) * count[seen]).astype(np.int64)]
-        person, offer_id = person[seen], offer_id[seen]
-        k = len(seen)
-        start, end = rand["start_ms"][pick], rand["end_ms"][pick]
-        room = np.maximum(end - start - 4_000, 1)
-        shown = start + 3_000 + (rng.random(k) * room * 0.7).astype(np.int64)
-        click = rng.random(k) < SHARE_OFFER_CLICK
-        click_ts = np.minimum(shown + rng.integers(2_000, 40_000, k), end - 500)
-        click_ts = np.maximum(click_ts, shown + 1)
-        product = o["product"].to_numpy().astype(str)[seen]
-        campaign = o["campaign_id"].to_numpy().astype(str)[seen]
-        index = base + pick
-        e_parts.append(
-            _events(person, index, shown, "offer_shown", product, "shown", offer_id, campaign)
-        )
-        c = np.flatnonzero(click)
-        e_parts.append(
-            _events(
-                person[c], index[c], click_ts[c], "offer_click", product[c], "clicked",
-                offer_id[c], campaign[c],
-            )
-        )  # fmt: skip
 
     def _close_sessions(self, rng, state, life, lo, hi, can, s_parts, e_parts) -> None:
         """Deposits closed on the churn day: most leavers close them in the app."""
         b = life.book
-        deposit_codes = [P_INDEX[c] for c in DEPOSITS]
         close = b["close_day"]
         sel = np.flatnonzero(
-            np.isin(b["product"], deposit_codes)
+            np.isin(b["product"], [P_INDEX[c] for c in DEPOSITS])
             & (close >= state.start_day)
             & (close <= state.end_day)
         )
@@ -603,22 +553,16 @@ class DboActivity:
         )
         ts = start + rng.integers(20_000, 90_000, k)
         end = ts + rng.integers(10_000, 60_000, k)
-        base = _session_count(s_parts)
-        s_parts.append(_sessions(person, start, end, SESSION_CLOSE, np.full(k, -1)))
-        product = np.asarray(RETAIL)[b["product"][sel]]
+        index = _count(s_parts) + np.arange(k)
+        s_parts.append(_sessions(person, start, end, SESSION_CLOSE, -1))
+        product = b["product"][sel].astype(np.int64)  # P_INDEX order is PRODUCT_CODES order
+        amount = b["amount_kop"][sel]
         e_parts.append(
-            _events(
-                person,
-                base + np.arange(k),
-                ts,
-                "deposit_close",
-                product,
-                "success",
-                amount_kop=b["amount_kop"][sel],
-            )
+            _events(person, index, ts, "deposit_close", product, "success", amount_kop=amount)
         )
 
     def _phone_sessions(self, rng, lo, hi, can, s_parts, e_parts) -> None:
+        """A phone number changed in the profile (the profile file shows the new number)."""
         day = self.phone_change_day
         person = np.flatnonzero(can & (day >= lo) & (day <= hi))
         k = len(person)
@@ -629,21 +573,19 @@ class DboActivity:
         )
         ts = start + rng.integers(10_000, 60_000, k)
         end = ts + rng.integers(5_000, 60_000, k)
-        base = _session_count(s_parts)
-        s_parts.append(_sessions(person, start, end, SESSION_PHONE, np.full(k, -1)))
-        e_parts.append(_events(person, base + np.arange(k), ts, "change_phone", "", "success"))
+        index = _count(s_parts) + np.arange(k)
+        s_parts.append(_sessions(person, start, end, SESSION_PHONE, -1))
+        e_parts.append(_events(person, index, ts, "change_phone", -1, "success"))
 
+    # -- ordinary sessions -------------------------------------------------------------------
     def _random_sessions(self, rng, state, lo, hi, can) -> dict:
+        """Logins driven by digital affinity, thinned by churn pressure, spread over the part of
+        the month the client is with the bank and has a login."""
         who = np.flatnonzero(can)
         span = np.minimum((hi[who] - lo[who] + 1) / 30.4, 1.0)
-        lam = (
-            SESSIONS_PER_MONTH
-            * (0.2 + self.digital[who])
-            * (1 - LOGIN_DROP * state.pressure[who])
-            * span
-        )
-        count = rng.poisson(lam)
-        person = np.repeat(who, count)
+        pressure = state.pressure[who]
+        lam = SESSIONS_PER_MONTH * (0.2 + self.digital[who]) * (1 - LOGIN_DROP * pressure) * span
+        person = np.repeat(who, rng.poisson(lam))
         k = len(person)
         width = hi[person] - lo[person] + 1
         day = lo[person] + (rng.random(k) * width).astype(np.int64)
@@ -653,17 +595,46 @@ class DboActivity:
         fail = rng.random(k) < SHARE_FAILED_LOGINS
         n_events = np.where(fail, 0, rng.poisson(EVENTS_PER_SESSION, k))
         duration = np.where(
-            fail,
-            rng.uniform(5, 45, k),
-            20 + rng.lognormal(np.log(100), 0.8, k) + 25 * n_events,
+            fail, rng.uniform(5, 45, k), 20 + rng.lognormal(np.log(100), 0.8, k) + 25 * n_events
         )
         out = _sessions(person, start, start + (duration * 1000).astype(np.int64), 0, -1)
         out["fail"] = fail
         out["n_events"] = n_events
         return out
 
+    def _offer_events(self, rng, state, apps, rand: dict, base: int, can, e_parts) -> None:
+        """Other app offers are shown in one of the month's successful sessions of the client,
+        and clicked now and then; a client who does not log in never sees the banner."""
+        o = state.offers.filter(pl.col("channel") == "app")
+        person = o["person_id"].to_numpy().astype(np.int64)
+        offer_id = o["offer_id"].to_numpy().astype(np.int64)
+        product = _encode(o["product"].to_numpy().astype(str), PRODUCT_CODES)
+        led_to_app = np.isin(offer_id, apps["offer_id"][apps["online"] & apps["has_login"]])
+        keep = np.flatnonzero(can[person] & ~led_to_app)
+        person, offer_id, product = person[keep], offer_id[keep], product[keep]
+        ok = np.flatnonzero(~rand["fail"])
+        order = ok[np.argsort(rand["person"][ok], kind="stable")]
+        sorted_person = rand["person"][order]
+        first = np.searchsorted(sorted_person, person, side="left")
+        count = np.searchsorted(sorted_person, person, side="right") - first
+        seen = np.flatnonzero(count > 0)
+        pick = order[first[seen] + (rng.random(len(seen)) * count[seen]).astype(np.int64)]
+        person, offer_id, product = person[seen], offer_id[seen], product[seen]
+        k = len(seen)
+        start, end = rand["start_ms"][pick], rand["end_ms"][pick]
+        room = np.maximum(end - start - 4_000, 1)
+        shown = start + 3_000 + (rng.random(k) * room * 0.7).astype(np.int64)
+        click_ts = np.maximum(np.minimum(shown + rng.integers(2_000, 40_000, k), end - 500), shown)
+        index = base + pick
+        e_parts.append(_events(person, index, shown, "offer_shown", product, "shown", offer_id))
+        c = np.flatnonzero(rng.random(k) < SHARE_OFFER_CLICK)
+        e_parts.append(
+            _events(person[c], index[c], click_ts[c], "offer_click", product[c], "clicked",
+                    offer_id[c])
+        )  # fmt: skip
+
     # -- session attributes ----------------------------------------------------------------
-    def _session_attributes(self, rng, state: MonthState, s: dict) -> dict:
+    def _session_frame(self, rng, state: MonthState, s: dict) -> pl.DataFrame:
         person = s["person"]
         k = len(person)
         forced = s["channel"]
@@ -672,14 +643,12 @@ class DboActivity:
 
         # a new phone this month: the month's first mobile session registers it
         switch = rng.random(self.n) < SHARE_NEW_DEVICE
-        users = np.unique(person[mobile])
+        mob_idx = np.flatnonzero(mobile)
+        users, first = np.unique(person[mob_idx], return_index=True)
         switched = users[switch[users]]
         self.device_gen[switched] += 1
-        first_mobile = np.zeros(k, dtype=bool)
-        mob_idx = np.flatnonzero(mobile)
-        _, first = np.unique(person[mob_idx], return_index=True)
-        first_mobile[mob_idx[first]] = True
-        new_device = first_mobile & np.isin(person, switched)
+        new_device = np.zeros(k, dtype=bool)
+        new_device[mob_idx[first]] = switch[users]
 
         gen = self.device_gen[person]
         web_gen = (state.index + self.web_phase[person]) // 5
@@ -696,114 +665,117 @@ class DboActivity:
         # operating system: devices adopt new majors with a lag of their own
         ios_lag = (u_dev * 150).astype(np.int64) + np.where(u_dev > 0.9, 300, 0)
         ios_major, ios_age = _release_index(day - ios_lag, IOS_RELEASES)
-        ios_minor = np.minimum(ios_age // 45, 7)
-        droid_lag = (u_dev**0.7 * 1000).astype(np.int64)
-        droid_major, _ = _release_index(day - droid_lag, ANDROID_RELEASES)
-        web_os = WEB_OS[np.searchsorted(np.cumsum(WEB_OS_P), u_dev * 0.999999)]
+        droid_major, _ = _release_index(
+            day - (u_dev**0.7 * 1000).astype(np.int64), ANDROID_RELEASES
+        )
+        web_os = np.searchsorted(np.cumsum(WEB_OS_P), u_dev * 0.999999)
 
         # app version: every two weeks (a hotfix now and then); devices update with a lag
         app_lag = np.minimum((-np.log1p(-u_dev) * 9).astype(np.int64), 120)
         release = np.maximum(day - app_lag - APP_RELEASE_BASE, 0) // 14
         hotfix = (mix64(release) % np.uint64(4) == 0).astype(np.int64)
-        web_release = np.maximum(day - APP_RELEASE_BASE, 0) // 7
-        web_year = 2020 + (web_release * 7 + 3) // 365
+        web_release = np.maximum(day - APP_RELEASE_BASE, 0) // 7 * 7 + 3
 
-        # authentication and result
+        # authentication: the device's habit, SMS on a new phone; failures fit the method
         u_auth = unit(hash64(self.seed, "dbo_auth", device))
-        mobile_auth = np.where(u_auth < 0.55, "biometry", np.where(u_auth < 0.92, "pin", "sms"))
-        mobile_auth = np.where(
-            (mobile_auth == "biometry") & (rng.random(k) < 0.1), "pin", mobile_auth
-        )
-        web_auth = np.where(rng.random(k) < 0.85, "password+sms", "sms")
-        auth = np.where(web, web_auth, np.where(new_device, "password+sms", mobile_auth))
-        fail = s["fail"]
-        reason = np.select(
-            [auth == a for a in FAIL_REASONS], list(FAIL_REASONS.values()), "technical_error"
-        )
-        reason = np.where(rng.random(k) < 0.1, "technical_error", reason)
-        reason = np.where(
-            (auth == "password+sms") & (rng.random(k) < 0.35), "sms_code_expired", reason
-        )
+        auth = np.where(u_auth < 0.55, 0, np.where(u_auth < 0.92, 1, 2))
+        auth = np.where((auth == 0) & (rng.random(k) < 0.1), 1, auth)
+        auth = np.where(new_device, 3, auth)
+        auth = np.where(web, np.where(rng.random(k) < 0.85, 3, 2), auth)
+        reason = np.where(rng.random(k) < 0.1, 4, auth)
+        reason = np.where((auth == 3) & (rng.random(k) < 0.35), 2, reason)
 
         # network and geography
         on_mobile_net = mobile & (rng.random(k) < 0.6)
         home = self.home_net[person]
-        mobile_net = MOBILE_NETS[rng.integers(0, len(MOBILE_NETS), k)]
-        home_net = HOME_NETS[(home % np.uint64(len(HOME_NETS))).astype(np.int64)]
+        net = np.where(
+            on_mobile_net,
+            rng.integers(0, len(MOBILE_NETS), k),
+            len(MOBILE_NETS) + (home % np.uint64(len(HOME_NETS))).astype(np.int64),
+        )
         third = np.where(
             on_mobile_net,
             rng.integers(0, 256, k),
             ((home >> np.uint64(20)) % np.uint64(256)).astype(np.int64),
         )
         u_geo = rng.random(k)
-        other = self.region_names[rng.integers(0, len(self.region_names), k)]
+        other = rng.integers(0, len(self.region_names), k)
         geo = np.where(
             u_geo < 0.92,
-            self.home_region_name[person],
-            np.where(u_geo < 0.95, "Москва", np.where(u_geo < 0.99, other, "")),
+            self.home_region[person],
+            np.where(u_geo < 0.95, self.moscow, np.where(u_geo < 0.99, other, -1)),
         )
-
-        channel = np.where(web, "web", np.where(ios, "ios", "android"))
-        frame = pl.DataFrame(
+        channel = np.where(web, 2, np.where(ios, 1, 0))
+        fail = s["fail"]
+        nets = (*MOBILE_NETS.tolist(), *HOME_NETS.tolist())
+        return pl.DataFrame(
             {
+                "session_seq": s["seq"],
+                "person_id": person,
                 "channel": channel,
+                "device_hash": device,
                 "ios_major": ios_major,
-                "ios_minor": ios_minor,
+                "ios_minor": np.minimum(ios_age // 45, 7),
                 "droid_major": droid_major,
                 "web_os": web_os,
                 "release": release,
                 "hotfix": hotfix,
-                "web_year": web_year,
-                "web_week": (web_release * 7 + 3) % 365 // 7 + 1,
-                "net": np.where(on_mobile_net, mobile_net, home_net),
+                "web_day": web_release + APP_RELEASE_BASE,
+                "net": net,
                 "third": third,
+                "geo": geo,
+                "auth": auth,
+                "fail": fail,
+                "reason": reason,
+                "start_ms": s["start_ms"],
+                "end_ms": s["end_ms"],
             }
         ).select(
-            pl.when(pl.col("channel") == "web")
-            .then(pl.col("web_os"))
-            .when(pl.col("channel") == "ios")
+            "session_seq",
+            "person_id",
+            _decode("channel", CHANNELS),
+            "device_hash",
+            pl.when(pl.col("channel") == 2)
+            .then(_decode("web_os", tuple(WEB_OS.tolist())))
+            .when(pl.col("channel") == 1)
             .then(pl.format("iOS {}.{}", "ios_major", "ios_minor"))
             .otherwise(pl.format("Android {}", "droid_major"))
             .alias("os"),
-            pl.when(pl.col("channel") == "web")
-            .then(pl.format("web-{}.{}", "web_year", pl.col("web_week").cast(pl.String)))
+            pl.when(pl.col("channel") == 2)
+            .then(
+                pl.format(
+                    "web-{}.{}",
+                    pl.col("web_day").cast(pl.Date).dt.year(),
+                    pl.col("web_day").cast(pl.Date).dt.week(),
+                )
+            )
             .otherwise(
                 pl.format(
-                    "{}.{}.{}",
-                    10 + pl.col("release") // 26,
-                    pl.col("release") % 26,
-                    pl.col("hotfix"),
+                    "{}.{}.{}", 10 + pl.col("release") // 26, pl.col("release") % 26, "hotfix"
                 )
             )
             .alias("app_version"),
-            pl.format("{}.{}.0/24", "net", "third").alias("ip_prefix"),
+            pl.format("{}.{}.0/24", _decode("net", nets), "third").alias("ip_prefix"),
+            _decode("geo", self.region_names).alias("geo_region"),
+            _decode("auth", AUTH_METHODS).alias("auth_method"),
+            pl.when(pl.col("fail"))
+            .then(pl.lit("fail"))
+            .otherwise(pl.lit("success"))
+            .alias("result"),
+            pl.when(pl.col("fail")).then(_decode("reason", FAIL_REASONS)).alias("fail_reason"),
+            "start_ms",
+            "end_ms",
         )
-        return {
-            "channel": channel,
-            "device_hash": device,
-            "os": frame["os"].to_numpy(),
-            "app_version": frame["app_version"].to_numpy(),
-            "ip_prefix": frame["ip_prefix"].to_numpy(),
-            "geo_region": geo,
-            "auth_method": auth,
-            "result": np.where(fail, "fail", "success"),
-            "fail_reason": np.where(fail, reason, ""),
-        }
 
     # -- events ----------------------------------------------------------------------------
-    def _login_events(self, rng, s: dict, success: np.ndarray) -> dict:
+    def _login_events(self, rng, s: dict) -> dict:
         k = len(s["person"])
-        return _events(
-            s["person"],
-            s["seq"],
-            s["start_ms"] + rng.integers(300, 2_500, k),
-            "login",
-            "",
-            np.where(success, "success", "fail"),
-            key="session_seq",
-        )
+        ts = s["start_ms"] + rng.integers(300, 2_500, k)
+        status = np.where(s["fail"], STATUSES.index("fail"), STATUSES.index("success"))
+        return _events(s["person"], s["seq"], ts, "login", -1, status)
 
     def _random_events(self, rng, state: MonthState, s: dict, success: np.ndarray) -> dict:
+        """The ordinary content of a session; churn pressure turns some of it into precursors."""
         count = np.where(success & (s["kind"] == SESSION_RANDOM), s["n_events"], 0)
         idx = np.repeat(np.arange(len(count)), count)
         k = len(idx)
@@ -812,40 +784,63 @@ class DboActivity:
         lo = start + 2_500
         ts = lo + (rng.random(k) * np.maximum(end - 500 - lo, 1)).astype(np.int64)
 
-        names = list(EVENT_MIX)
+        mix = np.array([_TYPE_INDEX[t] for t in EVENT_MIX])
         w = np.array(list(EVENT_MIX.values()))
-        kind = np.asarray(names)[rng.choice(len(names), k, p=w / w.sum())]
+        kind = mix[rng.choice(len(mix), k, p=w / w.sum())]
         pressure = state.pressure[person]
         shift = rng.random(k) < PRECURSOR_SHIFT * pressure
-        pre = list(PRECURSOR_MIX)
+        pre = np.array([_TYPE_INDEX[t] for t in PRECURSOR_MIX])
         pw = np.array(list(PRECURSOR_MIX.values()))
-        kind = np.where(shift, np.asarray(pre)[rng.choice(len(pre), k, p=pw / pw.sum())], kind)
+        kind = np.where(shift, pre[rng.choice(len(pre), k, p=pw / pw.sum())], kind)
 
         amount = np.full(k, -1, dtype=np.int64)
         for name, (mu, sd) in AMOUNT_LOGNORMAL.items():
-            m = np.flatnonzero(kind == name)
+            m = np.flatnonzero(kind == _TYPE_INDEX[name])
             bump = 0.8 * pressure[m] if name == "sbp_me2me" else 0.0
-            rub = rng.lognormal(mu + bump, sd, len(m))
-            whole = name in ("sbp_transfer", "sbp_me2me", "card2card", "payment_mobile")
-            amount[m] = np.round(rub).astype(np.int64) * 100 if whole else np.round(rub * 100)
-        amount = np.maximum(amount, np.where(amount >= 0, 1_000, -1))
-        money = np.isin(kind, MONEY_EVENTS)
+            rub = np.maximum(rng.lognormal(mu + bump, sd, len(m)), 10.0)
+            kop = np.round(rub) * 100 if name != "payment_utilities" else np.round(rub * 100)
+            amount[m] = kop.astype(np.int64)
+        money = np.isin(kind, [_TYPE_INDEX[t] for t in MONEY_EVENTS])
         u = rng.random(k)
         status = np.where(
-            money & (u < 0.03), "failed", np.where(money & (u < 0.045), "cancelled", "success")
+            money & (u < 0.03),
+            STATUSES.index("failed"),
+            np.where(money & (u < 0.045), STATUSES.index("cancelled"), STATUSES.index("success")),
         )
-        product = np.where(np.isin(kind, ("push_open", "chat_open")), "", "CURRENT")
-        return _events(
-            person, s["seq"][idx], ts, kind, product, status, amount_kop=amount, key="session_seq"
-        )
+        no_product = np.isin(kind, [_TYPE_INDEX["push_open"], _TYPE_INDEX["chat_open"]])
+        product = np.where(no_product, -1, PRODUCT_CODES.index("CURRENT"))
+        return _events(person, s["seq"][idx], ts, kind, product, status, amount_kop=amount)
 
 
 # -- small builders --------------------------------------------------------------------------
+_TYPE_INDEX = {t: i for i, t in enumerate(EVENT_TYPES)}
+
+
+def _decode(col: str, vocabulary: tuple[str, ...]) -> pl.Expr:
+    """Integer codes to strings (``-1`` → null)."""
+    mapping = dict(enumerate(vocabulary))
+    return pl.col(col).replace_strict(mapping, default=None, return_dtype=pl.String).alias(col)
+
+
+def _encode(values, vocabulary: tuple[str, ...]) -> np.ndarray:
+    """Codes of values: an int array passes through, a string (or string array) is looked up."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    lookup = {v: i for i, v in enumerate(vocabulary)}
+    if arr.ndim == 0:
+        return np.asarray(lookup[str(arr)], dtype=np.int64)
+    codes = np.empty(arr.shape, dtype=np.int64)
+    for v in np.unique(arr).tolist():
+        codes[arr == v] = lookup[v]
+    return codes
+
+
 def _day_start_ms(day) -> np.ndarray:
     return np.asarray(day, dtype=np.int64) * DAY_MS - MSK_OFFSET_S * 1000
 
 
-def _sessions(person, start, end, kind, channel) -> dict:
+def _sessions(person, start, end, kind: int, channel) -> dict:
     k = len(person)
     return {
         "person": np.asarray(person, dtype=np.int64),
@@ -858,45 +853,28 @@ def _sessions(person, start, end, kind, channel) -> dict:
     }
 
 
-def _session_count(parts: list[dict]) -> int:
-    return sum(len(p["person"]) for p in parts)
-
-
-_TYPE_INDEX = {t: i for i, t in enumerate(EVENT_TYPES)}
-
-
-def _events(
-    person,
-    session,
-    ts,
-    event_type,
-    product,
-    status,
-    offer_id=None,
-    campaign=None,
-    amount_kop=None,
-    key: str = "session_index",
-) -> dict:
+def _events(person, session, ts, event_type, product, status, offer_id=None, amount_kop=None):
+    """Event columns as codes; ``session`` is a session index (forced) or seq (ordinary)."""
     k = len(person)
-    types = np.broadcast_to(np.asarray(event_type), (k,))
-    type_idx = np.zeros(k, dtype=np.int64)
-    for name in np.unique(types).tolist():
-        type_idx[types == name] = _TYPE_INDEX[name]
+
+    def full(v, vocab):
+        return np.broadcast_to(_encode(v, vocab), (k,)).copy()
+
     return {
         "person": np.asarray(person, dtype=np.int64),
-        key: np.asarray(session, dtype=np.int64),
+        "session": np.asarray(session, dtype=np.int64),
         "ts_ms": np.asarray(ts, dtype=np.int64),
-        "type": type_idx,
-        "product": np.broadcast_to(np.asarray(product, dtype=object), (k,)).copy(),
-        "status": np.broadcast_to(np.asarray(status, dtype=object), (k,)).copy(),
+        "type": full(event_type, EVENT_TYPES),
+        "product": full(product, PRODUCT_CODES),
+        "status": full(status, STATUSES),
         "offer_id": np.full(k, -1, np.int64) if offer_id is None else np.asarray(offer_id),
-        "campaign": np.full(k, "", dtype=object)
-        if campaign is None
-        else np.asarray(campaign, dtype=object),
         "amount_kop": np.full(k, -1, np.int64) if amount_kop is None else np.asarray(amount_kop),
     }
 
 
-def _concat_dicts(parts: list[dict]) -> dict:
-    keys = parts[0].keys()
-    return {c: np.concatenate([np.asarray(p[c]) for p in parts]) for c in keys}
+def _count(parts: list[dict]) -> int:
+    return sum(len(p["person"]) for p in parts)
+
+
+def _concat(parts: list[dict]) -> dict:
+    return {c: np.concatenate([np.asarray(p[c]) for p in parts]) for c in parts[0]}

@@ -63,6 +63,11 @@ class PostingsGenerator:
         self.age = life.age0
         self.employer = p["employer_company_id"].to_numpy()
         self.salary_day = p["salary_day"].to_numpy()
+        sources = stream(seed, "income_sources")
+        self.gets_pension = (self.age >= 60) & (sources.random(life.n) < 0.75)
+        self.gets_external_salary = (
+            (self.employer < 0) & (self.age < 63) & (sources.random(life.n) < 0.18)
+        )
         self.full_name = (
             p.select(
                 pl.concat_str(
@@ -125,8 +130,7 @@ class PostingsGenerator:
                 cur[sal],
                 self.employer[sal],
             )
-        ext = alive[(self.employer[alive] < 0) & (self.age[alive] < 63)]
-        ext = ext[(rng.random(len(ext)) < 0.18) & ~stops_salary[ext]]
+        ext = alive[self.gets_external_salary[alive] & ~stops_salary[alive]]
         leg(
             "salary_external",
             ext,
@@ -135,7 +139,7 @@ class PostingsGenerator:
             corr,
             cur[ext],
         )
-        pen = alive[(self.age[alive] >= 60) & (rng.random(len(alive)) < 0.75)]
+        pen = alive[self.gets_pension[alive]]
         leg(
             "pension",
             pen,
@@ -169,9 +173,7 @@ class PostingsGenerator:
             cur[pays],
             corr,
         )
-        if EPOCH + dt.timedelta(days=state.start_day) >= dt.date(EPOCH.year, 1, 1) and (
-            (EPOCH + dt.timedelta(days=state.start_day)).month in (11, 12)
-        ):
+        if (EPOCH + dt.timedelta(days=state.start_day)).month in (11, 12):  # property tax due
             tax = alive[rng.random(len(alive)) < 0.13]
             leg(
                 "tax",
@@ -259,11 +261,12 @@ class PostingsGenerator:
             open_ & np.isin(product, INSTALMENT_PRODUCTS) & (b["dpd"] == 0) & has_cur
         )
         inst = inst[b["open_day"][inst] < s]
-        r = b["rate"][inst] / 1200
         term = np.maximum(b["term_months"][inst].astype(float), 1)
-        annuity = b["amount_kop"][inst] * r / (1 - (1 + r) ** -term)
+        principal = np.minimum(
+            b["amount_kop"][inst] / term, np.maximum(self.accounts.balance[inst], 0)
+        )
         pay_day = np.clip((b["open_day"][inst] % 28) + s, s, e)
-        leg("loan_repayment", person[inst], pay_day, annuity, cur[person[inst]], seq[inst])
+        leg("loan_repayment", person[inst], pay_day, principal, cur[person[inst]], seq[inst])
 
         cc = np.flatnonzero(open_ & (product == P_INDEX["CREDIT_CARD"]) & has_cur)
         cc = cc[rng.random(len(cc)) < 0.6]
@@ -284,7 +287,7 @@ class PostingsGenerator:
         leg(
             "deposit_topup",
             person[top],
-            s + rng.integers(0, e - s + 1, len(top)),
+            np.maximum(s + rng.integers(0, e - s + 1, len(top)), b["open_day"][top]),
             _kop(self.life.income[person[top]] * rng.uniform(0.05, 0.4, len(top))),
             cur[person[top]],
             seq[top],
@@ -337,6 +340,7 @@ class PostingsGenerator:
             key = np.repeat(keys, n)
             k = len(key)
             day = state.start_day + rng.integers(0, state.end_day - state.start_day + 1, k)
+            day = np.maximum(day, self.business.open_day[key - self.business.key_base])
             amount = _kop(rng.lognormal(np.log(60_000), 1.2, k))
             legs.append(
                 {
@@ -350,7 +354,58 @@ class PostingsGenerator:
                 }
             )
 
+    def _cover_deficits(self, rng, frame: pl.DataFrame) -> pl.DataFrame:
+        """Clients keep their current and settlement accounts in credit: where a month's
+        payments would overdraw one, money comes in first — cash paid in, or transferred from
+        the client's own account at another bank (companies: a customer's payment)."""
+        sides = pl.concat(
+            [
+                frame.select(
+                    pl.col("debit_key").alias("key"), "day", "person_id",
+                    (-pl.col("amount_kop")).alias("delta"),
+                ),
+                frame.select(
+                    pl.col("credit_key").alias("key"), "day", "person_id",
+                    pl.col("amount_kop").alias("delta"),
+                ),
+            ]
+        ).with_row_index("order")  # fmt: skip
+        base = self.business.key_base
+        current = self.life.book["product"] == P_INDEX["CURRENT"]
+        keys = sides["key"].to_numpy()
+        retail = (keys >= 0) & (keys < base)
+        watched = (keys >= base) | (retail & current[np.clip(keys, 0, len(current) - 1)])
+        sides = sides.filter(pl.Series(watched)).sort("key", "day", "order")
+        low = sides.group_by("key", maintain_order=True).agg(
+            pl.col("delta").cum_sum().min().alias("low"),
+            pl.col("day").min().alias("day"),
+            pl.col("person_id").first(),
+        )
+        opening = self._get_balance(low["key"].to_numpy())
+        short = opening + low["low"].to_numpy()
+        need = np.flatnonzero(short < 0)
+        if len(need) == 0:
+            return frame
+        key = low["key"].to_numpy()[need]
+        is_business = key >= base
+        amount = -short[need] + _kop(rng.uniform(500, 15_000, len(need)))
+        cash = rng.random(len(need)) < 0.4
+        kind = np.where(is_business, "business_in", np.where(cash, "cash_deposit", "me2me_in"))
+        top_up = pl.DataFrame(
+            {
+                "kind": kind,
+                "person_id": low["person_id"].to_numpy()[need],
+                "day": low["day"].to_numpy()[need],
+                "amount_kop": amount,
+                "debit_key": np.where(cash & ~is_business, -3, -1),
+                "credit_key": key,
+                "counterparty": np.full(len(need), -1),
+            }
+        )
+        return pl.concat([top_up, frame.select(top_up.columns)], how="vertical_relaxed")
+
     def _finish(self, rng, state: MonthState, frame: pl.DataFrame) -> MonthPostings:
+        frame = self._cover_deficits(rng, frame)
         frame = frame.with_columns(pl.col("kind").cast(pl.String)).sort(
             "day", "person_id", maintain_order=True
         )

@@ -44,10 +44,12 @@ PURPOSE_KIND = {
     "card_settlement": "card_purchase",
     "business_in": "internal_in",
     "business_out": "internal_out",
+    "cash_deposit": "cash_deposit",
+    "me2me_in": "sbp_me2me_in",
 }
 EXTERNAL_BANK_KINDS = (
-    "salary_external", "sbp_in", "sbp_out", "me2me_out", "card_to_card", "business_in",
-    "business_out",
+    "salary_external", "sbp_in", "sbp_out", "me2me_out", "me2me_in", "card_to_card",
+    "business_in", "business_out",
 )  # fmt: skip
 PERSON_COUNTERPARTY_KINDS = ("sbp_in", "sbp_out", "card_to_card")
 
@@ -143,7 +145,7 @@ class TransactionDetails:
                 expr = (
                     expr.when(companies_ext)
                     .then(gather(self.ext_name, pl.col("_ext")))
-                    .when(kind == "me2me_out")
+                    .when(kind.is_in(["me2me_out", "me2me_in"]))
                     .then(gather(self.full_name, pl.col("person_id")))
                     .when(kind.is_in(PERSON_COUNTERPARTY_KINDS))
                     .then(gather(self.sbp_name, pl.col("_other")))
@@ -176,7 +178,7 @@ class TransactionDetails:
             pl.col("debit").alias("СЧЕТ_ДТ"),
             pl.col("credit").alias("СЧЕТ_КТ"),
             amount.alias("СУММА"),
-            pl.lit("810").alias("ВАЛЮТА"),
+            pl.lit("643").alias("ВАЛЮТА"),
             amount.alias("СУММА_РУБ"),
             pl.col("cipher").alias("ШИФР_ДОК"),
             (pl.col("doc_id") % 1_000_000).cast(pl.String).alias("НОМЕР_ДОК"),

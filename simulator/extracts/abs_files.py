@@ -32,6 +32,7 @@ from simulator.extracts.formats import ABS_CSV, FileFormat
 from simulator.extracts.landing import AMOUNT, DATE, FileType, LandingWriter, lifecycle_rows
 from simulator.extracts.values import ddmmyyyy, rub_comma, rub_spaced, yesno
 from simulator.lifecycle import NEVER_DAY, Lifecycle, MonthState
+from simulator.identity import BRANCH_AFTER_DAYS
 from simulator.population import days
 from simulator.products import PRODUCTS, RETAIL
 from simulator.rng import stream
@@ -214,6 +215,9 @@ class AbsExtracts:
         maiden = fl["maiden_surname"].to_numpy().astype(object)
         first = fl["first_name"].to_numpy().astype(object)
         patronymic = fl["patronymic"].to_numpy().astype(object)
+        legacy = reg < days(LEGACY_CAPS_BEFORE)
+        for arr in (surname, maiden, first, patronymic):
+            arr[legacy] = np.char.upper(arr[legacy].astype(str))
         old_primary_of_married = (
             (ordinal == 1)
             & (maiden != surname)
@@ -221,12 +225,12 @@ class AbsExtracts:
                 fl["person_id"].to_numpy(), fl.filter(pl.col("ordinal") > 1)["person_id"].to_numpy()
             )
         )
-        surname[old_primary_of_married] = maiden[old_primary_of_married]
         self.log.add(
             SYSTEM, "clients", rid[old_primary_of_married], "surname",
             np.full(old_primary_of_married.sum(), "maiden_surname"),
-            fl["surname"].to_numpy()[old_primary_of_married], maiden[old_primary_of_married],
+            surname[old_primary_of_married], maiden[old_primary_of_married],
         )  # fmt: skip
+        surname[old_primary_of_married] = maiden[old_primary_of_married]
 
         surname, first, patronymic = inject_name_variants(
             rng,
@@ -237,10 +241,6 @@ class AbsExtracts:
             (surname, first, patronymic),
             np.where(is_dup, 0.55, rates.name_variant),
         )
-
-        legacy = reg < days(LEGACY_CAPS_BEFORE)
-        for arr in (surname, first, patronymic):
-            arr[legacy] = np.char.upper(arr[legacy].astype(str))
 
         issue = fl["passport_issue_day"].to_numpy()
         stale = (reg < issue) & ~is_dup & (rng.random(n) < 0.5)
@@ -420,9 +420,10 @@ class AbsExtracts:
             "company_id"
         )
         branches = c.filter(pl.col("branch_abs_client_id") != "").with_columns(
+            pl.col("abs_client_id").alias("КОД_ГОЛОВНОЙ"),
             pl.col("branch_abs_client_id").alias("abs_client_id"),
             (pl.col("kpp").str.slice(0, 4) + pl.lit("43001")).alias("kpp"),
-            (pl.col("join_day") + 400).alias("join_day"),
+            (pl.col("join_day") + BRANCH_AFTER_DAYS).alias("join_day"),
         )
         both = pl.concat([c, branches])
         self.records.append(
@@ -490,16 +491,18 @@ class AbsExtracts:
         use_dup = (dup_day[person] <= b["open_day"]) & (rng.random(b.n) < 0.5)
         owner[use_dup] = dup_cif[person][use_dup]
         orphan = pick(rng, b.n, 0.005)
-        self.log.add(
-            SYSTEM,
-            "accounts",
-            3_000_000 + orphan,
-            "КОД_КЛИЕНТА",
-            np.full(len(orphan), "orphan_reference"),
-            owner[orphan],
-            np.full(len(orphan), "99" + "0" * 6),
-        )
-        owner[orphan] = (99_000_000 + orphan).astype(str)
+        missing_client = (99_000_000 + orphan).astype(str)
+        for entity in ("accounts", "contracts"):
+            self.log.add(
+                SYSTEM,
+                entity,
+                3_000_000 + orphan,
+                "КОД_КЛИЕНТА",
+                np.full(len(orphan), "orphan_reference"),
+                owner[orphan],
+                missing_client,
+            )
+        owner[orphan] = missing_client
         return owner.astype(str)
 
     def _retail_contract_frame(self, life: Lifecycle, owners: np.ndarray) -> pl.DataFrame:

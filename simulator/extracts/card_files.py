@@ -14,7 +14,7 @@ import polars as pl
 
 from cdp import identifiers as ids
 from simulator import contacts, translit
-from simulator.activity.cards import card_ids
+from simulator.activity.cards import card_ids, has_card
 from simulator.defects import DefectLog, pick
 from simulator.extracts.formats import CARDS_PIPE
 from simulator.extracts.landing import AMOUNT, DATE, FileType, LandingWriter, lifecycle_rows
@@ -23,7 +23,6 @@ from simulator.population import days
 from simulator.rng import stream
 
 SYSTEM = "cards"
-BINS = {"MIR": ("220077", "220078"), "VISA": ("427681",), "MC": ("546938",)}
 CARD_PHONE_STYLES = {"e164": 0.8, "plain_8": 0.2}
 SHARE_HOLDER_WITHOUT_CBS_ID = 0.01
 SHARE_CARD_ORPHANS = 0.007
@@ -113,7 +112,7 @@ class CardExtracts:
             return
         c = cards.join(self._pan_columns(cards["card_id"]), on="card_id", how="left").with_columns(
             (
-                pl.col("auth_day").cast(pl.Datetime("ms"))
+                pl.col("auth_day").cast(pl.Date).cast(pl.Datetime("ms"))
                 + pl.duration(seconds=pl.col("auth_second"))
             ).alias("local_ts"),
         )
@@ -192,10 +191,10 @@ class CardExtracts:
             ),
         )
         k = cards.height
-        debit_without_card = (cards["product"] == P_INDEX["CURRENT"]).to_numpy() & (
-            rng.random(k) < 0.06
+        cards = cards.filter(
+            (pl.col("product") != P_INDEX["CURRENT"])
+            | pl.Series(has_card(cards["contract_seq"].to_numpy()))
         )
-        cards = cards.filter(~pl.Series(debit_without_card))
         k = cards.height
         person = cards["person_id"].to_numpy()
         first_card = cards.group_by("person_id").agg(
@@ -207,6 +206,7 @@ class CardExtracts:
         )
         holder_id = np.array([holder_of[p] for p in person], dtype=object)
         orphan = pick(rng, k, SHARE_CARD_ORPHANS)
+        unknown_holder = np.char.add("H9", rng.integers(10**7, 10**8, len(orphan)).astype(str))
         self.log.add(
             SYSTEM,
             "cards",
@@ -214,9 +214,9 @@ class CardExtracts:
             "HOLDER_ID",
             np.full(len(orphan), "orphan_reference"),
             holder_id[orphan],
-            np.full(len(orphan), "H9"),
+            unknown_holder,
         )
-        holder_id[orphan] = np.char.add("H9", (rng.integers(10**7, 10**8, len(orphan))).astype(str))
+        holder_id[orphan] = unknown_holder
         bins, masked, token = self._pan_fields(cards["card_id"].to_numpy())
         first_year = (1970 + cards["open_day"].to_numpy() / 365.25).astype(int)
         p = self.persons

@@ -43,7 +43,7 @@ OUTBOUND_ANI_STYLES = {"e164": 0.7, "plain_8": 0.3}
 SHARE_INVALID_ANI = 0.03
 SHARE_WITHOUT_CONSENT = 0.005
 """Share of marketing communications sent without a valid consent for the channel."""
-SENDS_PER_CONSENT = {"sms": 0.7, "email": 1.0, "call": 0.1, "push": 0.9}
+SENDS_PER_CONSENT = {"sms": 0.8, "email": 1.1, "call": 0.12, "push": 1.0}
 """Marketing messages per consent-month (≈ 1.5 per consented client-month)."""
 SEND_HOURS = {"sms": (10, 20), "email": (8, 12), "call": (10, 19), "push": (11, 21)}
 CAMPAIGNS_PER_MONTH = 3
@@ -132,6 +132,8 @@ class ContactCenterExtracts:
         return month
 
     def _calls(self, rng, calls: pl.DataFrame) -> pl.DataFrame:
+        last = days(self.params.business_date)
+        calls = calls.filter(pl.col("start_s") // DAY <= last)
         n = calls.height
         call_id = calls["call_id"].to_numpy().astype(str)
         raw = calls["ani_e164"].to_numpy().astype(str)
@@ -179,7 +181,9 @@ class ContactCenterExtracts:
             pl.when(abandoned).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("abandoned"),
             "transferred_to",
             "agent_id",
-            pl.when(answered).then(pl.col("topic")).alias("topic"),
+            pl.when(answered | (pl.col("direction") == "outbound"))
+            .then(pl.col("topic"))
+            .alias("topic"),
             "outcome",
             "identified_client_id",
             "ivr_path",
@@ -286,6 +290,12 @@ class ContactCenterExtracts:
         captured[chan, who] = marketing["captured_day"].to_numpy()
         withdrawn[chan, who] = marketing["withdrawn_day"].to_numpy()
         join = self.persons["join_day"].to_numpy()
+        # a campaign only targets clients it can reach on the channel: an e-mail address on
+        # file, a digital-banking login for push
+        reach = np.broadcast_to(join, (len(CHANNELS), n)).copy()
+        reach[CHANNELS.index("email"), self.persons["email"].to_numpy() == ""] = NEVER_DAY
+        reach[CHANNELS.index("push")] = np.maximum(join, self.identity.dbo_since_day)
+        self._reach = reach
         gone = np.where(life.status == 3, life.churn_day, NEVER_DAY)
         today = days(self.params.business_date)
         seq = 0
@@ -322,7 +332,7 @@ class ContactCenterExtracts:
         active = np.flatnonzero(lo_p <= hi_p)
         parts = []
         for c, channel in enumerate(CHANNELS):
-            lo = np.maximum(lo_p[active], captured[c, active])
+            lo = np.maximum(lo_p[active], np.maximum(captured[c, active], self._reach[c, active]))
             hi = np.minimum(hi_p[active], withdrawn[c, active] - 1)
             ok = lo <= hi
             who, lo, hi = active[ok], lo[ok], hi[ok]
@@ -364,7 +374,7 @@ class ContactCenterExtracts:
             (withdrawn[:, active] <= hi_p[active]) & (withdrawn[:, active] >= s - 45)
         )
         p_w = active[p_w]
-        first = np.maximum(withdrawn[c_w, p_w], lo_p[p_w])
+        first = np.maximum(np.maximum(withdrawn[c_w, p_w], lo_p[p_w]), self._reach[c_w, p_w])
         last = np.minimum(withdrawn[c_w, p_w] + 45, hi_p[p_w])
         ok = first <= last
         c_w, p_w, first, last = c_w[ok], p_w[ok], first[ok], last[ok]
@@ -382,8 +392,10 @@ class ContactCenterExtracts:
         if rest > 0 and active.size:
             who = active[rng.integers(0, active.size, rest * 4)]
             c = rng.integers(0, len(CHANNELS), who.size)
-            day = lo_p[who] + (rng.random(who.size) * (hi_p[who] - lo_p[who] + 1)).astype(np.int64)
-            invalid = (captured[c, who] > day) | (withdrawn[c, who] <= day)
+            lo = np.maximum(lo_p[who], self._reach[c, who])
+            day = lo + (rng.random(who.size) * (hi_p[who] - lo + 1).clip(1)).astype(np.int64)
+            reachable = lo <= hi_p[who]
+            invalid = reachable & ((captured[c, who] > day) | (withdrawn[c, who] <= day))
             keep = np.flatnonzero(invalid)[:rest]
             for ch in range(len(CHANNELS)):
                 sel = keep[c[keep] == ch]

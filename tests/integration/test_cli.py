@@ -23,7 +23,17 @@ def test_help_lists_every_subcommand():
 def test_simulate_writes_landing_and_truth_apart(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("CDP_HOME", str(tmp_path / "unused"))
     code = main(
-        ["simulate", "--persons", "200", "--months", "4", "--delta-days", "3", "--out", str(tmp_path)]
+        [
+            "simulate",
+            "--persons",
+            "200",
+            "--months",
+            "4",
+            "--delta-days",
+            "3",
+            "--out",
+            str(tmp_path),
+        ]
     )
     assert code == 0
     assert "rows" in capsys.readouterr().out
