@@ -12,8 +12,8 @@ import polars as pl
 
 from cdp import identifiers as ids
 from simulator.lifecycle import ContractBook
-from simulator.rng import stream
 from simulator.products import PRODUCTS, RETAIL
+from simulator.rng import stream
 
 BANK_BIC = "044525777"
 BANK_NAME = "АО «Банк Пример»"

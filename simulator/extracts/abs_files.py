@@ -31,8 +31,8 @@ from simulator.extracts import abs_details
 from simulator.extracts.formats import ABS_CSV, FileFormat
 from simulator.extracts.landing import AMOUNT, DATE, FileType, LandingWriter, lifecycle_rows
 from simulator.extracts.values import ddmmyyyy, rub_comma, rub_spaced, yesno
-from simulator.lifecycle import NEVER_DAY, Lifecycle, MonthState
 from simulator.identity import BRANCH_AFTER_DAYS
+from simulator.lifecycle import NEVER_DAY, Lifecycle, MonthState
 from simulator.population import days
 from simulator.products import PRODUCTS, RETAIL
 from simulator.rng import stream
