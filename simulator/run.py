@@ -55,13 +55,27 @@ def simulate(params: SimulationParams, landing_dir: Path, truth_dir: Path) -> Si
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
-
-    population = build_population(params)
-    identity = assign_identity(params, population)
     plan = plan_deliveries(params)
     writer = LandingWriter(landing_dir, params.snapshot_date, params.business_date, plan)
-    truth = TruthWriter(truth_dir)
+    try:
+        manifest = _simulate_into(params, writer, TruthWriter(truth_dir), plan)
+    finally:
+        writer.close()
 
+    summary = SimulationSummary(landing_dir, truth_dir, seconds=time.perf_counter() - started)
+    for row in manifest:
+        summary.files += 1
+        summary.rows += row["rows"]
+        summary.bytes += row["bytes"]
+        summary.rows_by_system[row["system"]] = (
+            summary.rows_by_system.get(row["system"], 0) + row["rows"]
+        )
+    return summary
+
+
+def _simulate_into(params, writer: LandingWriter, truth: TruthWriter, plan) -> list[dict]:
+    population = build_population(params)
+    identity = assign_identity(params, population)
     life = Lifecycle(params, population)
     retail = RetailAccounts(life.book, population.persons["region_code"].to_numpy())
     business = BusinessAccounts(population.companies, population.persons, identity, params.seed)
@@ -83,6 +97,7 @@ def simulate(params: SimulationParams, landing_dir: Path, truth_dir: Path) -> Si
         cc_out.write_month(writer, state, life)
         dbo_out.write_month(writer, state, life)
         truth.flush_month(life)
+        del cards, month
 
     consents = build_consents(params, population.persons, life, identity)
     abs_out.write_entities(writer, life, consents)
@@ -100,13 +115,4 @@ def simulate(params: SimulationParams, landing_dir: Path, truth_dir: Path) -> Si
         defects=[d for e in extracts for d in e.defects],
         records=[r for e in extracts for r in e.records],
     )
-
-    summary = SimulationSummary(landing_dir, truth_dir, seconds=time.perf_counter() - started)
-    for row in manifest:
-        summary.files += 1
-        summary.rows += row["rows"]
-        summary.bytes += row["bytes"]
-        summary.rows_by_system[row["system"]] = (
-            summary.rows_by_system.get(row["system"], 0) + row["rows"]
-        )
-    return summary
+    return manifest

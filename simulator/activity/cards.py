@@ -14,7 +14,7 @@ from simulator import business
 from simulator.lifecycle import P_INDEX, Lifecycle, MonthState
 from simulator.rng import stream
 
-PURCHASES_PER_MONTH = 3.0
+PURCHASES_PER_MONTH = 2.4
 """Mean purchases per card holder and month, chosen with the postings rate so a 1 M-person
 bank lands near 100 M transaction rows a year (benchmarks/results/bank-1m)."""
 ATM_PER_MONTH = 0.5

@@ -47,11 +47,21 @@ PURPOSE_KIND = {
     "cash_deposit": "cash_deposit",
     "me2me_in": "sbp_me2me_in",
 }
-EXTERNAL_BANK_KINDS = (
-    "salary_external", "sbp_in", "sbp_out", "me2me_out", "me2me_in", "card_to_card",
-    "business_in", "business_out",
-)  # fmt: skip
-PERSON_COUNTERPARTY_KINDS = ("sbp_in", "sbp_out", "card_to_card")
+COUNTERPARTY_GROUP = {
+    "salary": "employer",
+    "salary_external": "company",
+    "business_in": "company",
+    "business_out": "company",
+    "sbp_in": "person",
+    "sbp_out": "person",
+    "card_to_card": "person",
+    "me2me_out": "self",
+    "me2me_in": "self",
+    "pension": "social_fund",
+    "utilities": "utility",
+    "tax": "tax",
+}
+"""Who stands on the other side of a posting, by kind; every other kind is the bank itself."""
 
 
 class TransactionDetails:
@@ -80,9 +90,9 @@ class TransactionDetails:
         self.ext_name = pl.Series(business.company_names(rng, EXTERNAL_EMPLOYERS, forms.short_name))
         self.ext_inn = pl.Series(ids.inn_legal(rng, np.arange(EXTERNAL_EMPLOYERS) + 500_000, 77))
 
-    def describe(self, month: int, postings: pl.DataFrame, accounts, log: DefectLog):
-        """TRANSACTIONS rows for one month of postings (with ``_date`` and ``_amount``)."""
-        rng = stream(self.seed, "transaction_details", month)
+    def describe(self, part: tuple[int, int], postings: pl.DataFrame, accounts, log: DefectLog):
+        """TRANSACTIONS rows for one (month, chunk) of postings, with ``_date`` and ``_amount``."""
+        rng = stream(self.seed, "transaction_details", *part)
         k = postings.height
         dates = postings["day"].cast(pl.Date)
         years = dates.dt.year().to_numpy()
@@ -97,78 +107,29 @@ class TransactionDetails:
         banks = business.sample_counterparties(rng, "bank", k)
         texts = business.purpose_texts(
             rng,
-            frame["purpose_kind"].to_numpy(),
+            frame["purpose_kind"],
             dates.dt.month().to_numpy(),
             years,
             days=dates.dt.day().to_numpy(),
             fields={"bank": banks["short_name"].to_numpy()},
         )
-        year = int(np.median(years)) if k else None
-        special = {
-            name: business.sample_counterparties(rng, name, k, year=year)
-            for name in ("social_fund", "utility", "tax")
-        }
-
-        def gather(series: pl.Series, index: pl.Expr) -> pl.Expr:
-            return pl.lit(series).gather(index.clip(0, max(len(series) - 1, 0)))
-
-        employer = pl.col("counterparty")
-        ext = pl.Series(rng.integers(0, EXTERNAL_EMPLOYERS, k))
-        other = pl.Series(rng.integers(0, len(self.sbp_name), k))
         frame = frame.with_columns(
-            ext.alias("_ext"),
-            other.alias("_other"),
-            banks["bic"].alias("_bank_bic"),
-            banks["name"].alias("_bank_name"),
-            *[special[n]["name"].alias(f"_{n}_name") for n in special],
-            *[special[n]["inn"].fill_null("").alias(f"_{n}_inn") for n in special],
-            *[special[n]["bic"].fill_null(BANK_BIC).alias(f"_{n}_bic") for n in special],
-            *[special[n]["account"].fill_null("").alias(f"_{n}_account") for n in special],
-        )
-        external = kind.is_in(EXTERNAL_BANK_KINDS)
-        companies_ext = kind.is_in(["salary_external", "business_in", "business_out"])
-        by_fund = {"pension": "social_fund", "utilities": "utility", "tax": "tax"}
-
-        def per_kind(field: str, default: pl.Expr) -> pl.Expr:
-            expr = pl.when(kind == "salary")
-            if field == "name":
-                expr = expr.then(gather(self.company_name, employer))
-            elif field == "inn":
-                expr = expr.then(gather(self.company_inn, employer))
-            elif field == "account":
-                expr = expr.then(gather(self.company_account, employer))
-            else:
-                expr = expr.then(pl.lit(BANK_BIC))
-            for posting_kind, source in by_fund.items():
-                expr = expr.when(kind == posting_kind).then(pl.col(f"_{source}_{field}"))
-            if field == "name":
-                expr = (
-                    expr.when(companies_ext)
-                    .then(gather(self.ext_name, pl.col("_ext")))
-                    .when(kind.is_in(["me2me_out", "me2me_in"]))
-                    .then(gather(self.full_name, pl.col("person_id")))
-                    .when(kind.is_in(PERSON_COUNTERPARTY_KINDS))
-                    .then(gather(self.sbp_name, pl.col("_other")))
-                    .when(external)
-                    .then(pl.col("_bank_name"))
-                )
-            elif field == "inn":
-                expr = expr.when(companies_ext).then(gather(self.ext_inn, pl.col("_ext")))
-            elif field == "bic":
-                expr = expr.when(external).then(pl.col("_bank_bic"))
-            return expr.otherwise(default)
-
-        frame = frame.with_columns(
-            per_kind("bic", pl.lit(BANK_BIC)).alias("cp_bic"),
-            per_kind("account", pl.lit("")).alias("cp_account"),
-            per_kind("inn", pl.lit("")).alias("cp_inn"),
-            per_kind("name", pl.lit(BANK_NAME)).alias("cp_name"),
             texts["purpose"].alias("purpose"),
             texts["doc_cipher"].alias("cipher"),
             texts["channel"].alias("channel"),
+            banks["bic"].alias("bank_bic"),
+            banks["name"].alias("bank_name"),
             accounts(pl.col("debit_key")).alias("debit"),
             accounts(pl.col("credit_key")).alias("credit"),
-        )
+        ).with_row_index("_row")
+        year = int(np.median(years)) if k else None
+        parts = [
+            self._counterparties(rng, group, part, year)
+            for (group,), part in frame.group_by(
+                kind.replace_strict(COUNTERPARTY_GROUP, default="bank"), maintain_order=True
+            )
+        ]
+        frame = pl.concat(parts, how="vertical").sort("_row")
         frame = self._break_rows(rng, frame, log)
         amount = rub_comma(pl.col("amount_kop"))
         return frame.select(
@@ -191,6 +152,44 @@ class TransactionDetails:
             pl.col(DATE),
             pl.col("amount_kop").alias(AMOUNT),
         )
+
+    def _counterparties(self, rng, group: str, part: pl.DataFrame, year) -> pl.DataFrame:
+        """cp_bic, cp_account, cp_inn, cp_name for rows whose other side is of one kind."""
+        n = part.height
+        bank = (pl.lit(BANK_BIC), pl.lit(""), pl.lit(""), pl.lit(BANK_NAME))
+        external = (pl.col("bank_bic"), pl.lit(""), pl.lit(""), pl.col("bank_name"))
+        if group == "employer":
+            employer = part["counterparty"]
+            values = (
+                pl.lit(BANK_BIC),
+                pl.lit(self.company_account.gather(employer)),
+                pl.lit(self.company_inn.gather(employer)),
+                pl.lit(self.company_name.gather(employer)),
+            )
+        elif group == "company":
+            which = pl.Series(rng.integers(0, EXTERNAL_EMPLOYERS, n))
+            values = (
+                *external[:2],
+                pl.lit(self.ext_inn.gather(which)),
+                pl.lit(self.ext_name.gather(which)),
+            )
+        elif group == "person":
+            other = pl.Series(rng.integers(0, len(self.sbp_name), n))
+            values = (*external[:3], pl.lit(self.sbp_name.gather(other)))
+        elif group == "self":
+            values = (*external[:3], pl.lit(self.full_name.gather(part["person_id"])))
+        elif group in ("social_fund", "utility", "tax"):
+            rows = business.sample_counterparties(rng, group, n, year=year)
+            values = (
+                pl.lit(rows["bic"].fill_null(BANK_BIC)),
+                pl.lit(rows["account"].fill_null("")),
+                pl.lit(rows["inn"].fill_null("")),
+                pl.lit(rows["name"]),
+            )
+        else:
+            values = bank
+        names = ("cp_bic", "cp_account", "cp_inn", "cp_name")
+        return part.with_columns(v.alias(c) for c, v in zip(names, values, strict=True))
 
     def _break_rows(self, rng, frame: pl.DataFrame, log: DefectLog) -> pl.DataFrame:
         """A ``;`` or a line break inside a few unquoted payment purposes."""

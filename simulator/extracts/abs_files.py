@@ -106,6 +106,8 @@ BALANCES = FileType(
 FILE_TYPES = (CLIENTS, ACCOUNTS, CONTRACTS, CONSENTS, TRANSACTIONS, BALANCES)
 
 STATUS_OPEN, STATUS_CLOSED = "открыт", "закрыт"
+DESCRIBE_CHUNK_ROWS = 1_000_000
+"""Postings described and written at a time: bounds the month's text columns in memory."""
 
 
 def _date(day_col: str) -> pl.Expr:
@@ -142,8 +144,13 @@ class AbsExtracts:
 
     # -- monthly: postings and balances ------------------------------------------------------
     def write_month(self, writer: LandingWriter, state: MonthState, month: MonthPostings) -> None:
-        frame = self.details.describe(state.index, month.postings, self._account_number, self.log)
-        writer.write(TRANSACTIONS, frame)
+        postings = month.postings
+        for chunk, start in enumerate(range(0, postings.height, DESCRIBE_CHUNK_ROWS)):
+            part = postings.slice(start, DESCRIBE_CHUNK_ROWS)
+            writer.write(
+                TRANSACTIONS,
+                self.details.describe((state.index, chunk), part, self._account_number, self.log),
+            )
         bal = month.balances
         writer.write(
             BALANCES,

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import BinaryIO, Literal
 
 import polars as pl
+
+from cdp.transcode import BackgroundAppender
 
 Kind = Literal["csv", "fixed", "jsonl"]
 
@@ -41,22 +44,15 @@ DBO_JSONL = FileFormat("jsonl", "utf-8")
 CC_CSV = FileFormat("csv", "utf-8-sig", ",", "\r\n", quote=True)
 
 
-def encode(text: str, encoding: str) -> bytes:
-    """Encode a chunk the way the source system does; a character cp1251 lacks becomes ``?``,
-    as it does in real legacy exports (measured: ~500 MB/s, faster than piping through iconv)."""
-    if encoding == "cp1251":
-        return text.encode("cp1251", errors="replace")
-    return text.encode("utf-8")
-
-
 CHUNK_ROWS = 250_000
 """Rows rendered at a time: keeps the text of one chunk (not of a month) in memory."""
 
 
-def write_rows(frame: pl.DataFrame, fmt: FileFormat, fh: BinaryIO) -> None:
-    """Append rows (no header) to an open binary file in the file's layout and encoding.
+def write_rows(frame: pl.DataFrame, fmt: FileFormat, path: Path, legacy: BackgroundAppender):
+    """Append rows (no header) to a file in its layout and encoding.
 
-    UTF-8 goes straight from polars to the file; cp1251 is transcoded chunk by chunk."""
+    UTF-8 goes straight from polars to the file; cp1251 chunks are rendered here and
+    transcoded and appended, in order, by the background worker."""
     if fmt.kind == "fixed":
         line = pl.concat_str(
             [
@@ -70,9 +66,10 @@ def write_rows(frame: pl.DataFrame, fmt: FileFormat, fh: BinaryIO) -> None:
         if fmt.encoding == "cp1251":
             buf = io.BytesIO()
             _render(chunk, fmt, buf)
-            fh.write(encode(buf.getvalue().decode("utf-8"), "cp1251"))
+            legacy.submit(str(path), buf.getvalue(), "utf-8", "cp1251")
         else:
-            _render(chunk, fmt, fh)
+            with path.open("ab") as fh:
+                _render(chunk, fmt, fh)
 
 
 def _render(frame: pl.DataFrame, fmt: FileFormat, out: BinaryIO) -> None:

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from simulator.extracts.formats import FileFormat, encode, render_header, write_rows
+from cdp.transcode import BackgroundAppender
+from simulator.extracts.formats import FileFormat, render_header, write_rows
 
 EPOCH = dt.date(1970, 1, 1)
 DATE = "_date"
@@ -102,6 +103,7 @@ class LandingWriter:
         self.last_date = last_date
         self.plan = plan
         self._files: dict[Path, _FileState] = {}
+        self.legacy = BackgroundAppender()
         self._types: dict[tuple[str, str], FileType] = {}
 
     def write(self, ft: FileType, frame: pl.DataFrame) -> None:
@@ -125,8 +127,7 @@ class LandingWriter:
         columns = list(ft.columns)
         if self.plan.has_added_column(ft, day):
             columns.append(ft.added_column)
-        with state.path.open("ab") as fh:
-            write_rows(part.select(columns), state.fmt, fh)
+        write_rows(part.select(columns), state.fmt, state.path, self.legacy)
         state.rows += part.height
         if AMOUNT in part.columns:
             state.total += int(part[AMOUNT].sum() or 0)
@@ -142,10 +143,21 @@ class LandingWriter:
             columns = list(ft.columns)
             if self.plan.has_added_column(ft, day):
                 columns.append(ft.added_column)
-            head = render_header(columns, fmt)
             bom = b"\xef\xbb\xbf" if fmt.encoding == "utf-8-sig" else b""
-            path.write_bytes(bom + encode(head, fmt.encoding))
+            path.write_bytes(bom)
+            self._append_text(state, render_header(columns, fmt))
         return state
+
+    def _append_text(self, state: _FileState, text: str) -> None:
+        """Header and trailer lines go through the same ordered path as the rows."""
+        if state.fmt.encoding == "cp1251":
+            self.legacy.submit(str(state.path), text.encode("utf-8"), "utf-8", "cp1251")
+        else:
+            with state.path.open("ab") as fh:
+                fh.write(text.encode("utf-8"))
+
+    def close(self) -> None:
+        self.legacy.close()
 
     def finalize(self) -> list[dict]:
         """Create the empty daily files, write trailers, make duplicate deliveries; return a
@@ -160,8 +172,8 @@ class LandingWriter:
                 line = state.fmt.trailer.format(
                     rows=state.rows, total=_trailer_total(state.total, state.fmt)
                 )
-                with state.path.open("ab") as fh:
-                    fh.write(encode(line + state.fmt.line_terminator, state.fmt.encoding))
+                self._append_text(state, line + state.fmt.line_terminator)
+        self.legacy.drain()
         manifest = [self._manifest_row(s.path, s.rows) for s in self._files.values()]
         for (system, _), ft in self._types.items():
             day = self.snapshot_date

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import pytest
+
+from cdp.transcode import BackgroundAppender, append_transcoded
+
+pytestmark = pytest.mark.unit
+
+
+def test_append_transcoded_replaces_what_the_code_page_lacks(tmp_path):
+    path = tmp_path / "f.csv"
+    append_transcoded(str(path), "Ёжик;№1;«ok»;😀\r\n".encode(), "utf-8", "cp1251")
+    assert path.read_bytes().decode("cp1251") == "Ёжик;№1;«ok»;?\r\n"
+
+
+def test_background_appender_keeps_submission_order(tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    appender = BackgroundAppender()
+    try:
+        for i in range(200):
+            appender.submit(str(a if i % 2 else b), f"строка {i}\n".encode(), "utf-8", "cp1251")
+        appender.drain()
+        assert a.read_bytes().decode("cp1251").splitlines()[:2] == ["строка 1", "строка 3"]
+        assert len(b.read_bytes().decode("cp1251").splitlines()) == 100
+    finally:
+        appender.close()
+
+
+def test_worker_failure_is_reported(tmp_path):
+    appender = BackgroundAppender()
+    appender.submit(str(tmp_path / "missing" / "x.txt"), b"x", "utf-8", "cp1251")
+    with pytest.raises(RuntimeError, match="worker"):
+        appender.drain()
+    appender.close()
