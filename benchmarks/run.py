@@ -81,14 +81,13 @@ def markdown(report: dict) -> str:
         f"Measured {report['measured_on']} on {report['machine']} by `make bench "
         f"SCENARIO={report['scenario']}`.",
         "",
-        "| stage | wall time, s | peak memory, MB | rows | MB written |",
-        "|---|---:|---:|---:|---:|",
+        "| stage | wall time, s | peak memory, MB | figures |",
+        "|---|---:|---:|---|",
     ]
+    fixed = {"stage", "seconds", "wall_seconds", "peak_mb"}
     for r in report["stages"]:
-        lines.append(
-            f"| {r['stage']} | {r['wall_seconds']} | {r['peak_mb']:,} | "
-            f"{r.get('rows', 0):,} | {r.get('megabytes', '')} |"
-        )
+        figures = ", ".join(f"{k}={v}" for k, v in r.items() if k not in fixed)
+        lines.append(f"| {r['stage']} | {r['wall_seconds']} | {r['peak_mb']:,} | {figures} |")
     return "\n".join(lines) + "\n"
 
 

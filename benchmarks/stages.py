@@ -30,4 +30,16 @@ def simulate(scenario: Scenario, home: Path) -> dict:
     }
 
 
-STAGES = {"simulate": simulate}
+def truth_report(scenario: Scenario, home: Path) -> dict:
+    """Learnability of the simulated churn, from the truth (evaluation only)."""
+    from simulator.evaluation import churn_truth_report
+
+    report = churn_truth_report(home / "truth")
+    return {
+        "annual_churn_rate": round(report.annual_churn_rate, 4),
+        "truth_auc_90d": round(report.truth_auc_90d, 4),
+        "client_months": report.client_months,
+    }
+
+
+STAGES = {"simulate": simulate, "truth_report": truth_report}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from sklearn.metrics import roc_auc_score
 
+from simulator.evaluation import churn_truth_report
 from tests.landing_files import all_files, read_abs_csv
 
 pytestmark = pytest.mark.evaluation
@@ -22,46 +22,25 @@ def truth(tiny_bank):
     }
 
 
-def churn_labels(truth) -> pl.DataFrame:
-    """Every (client, month start) with the true 90-day probability and what happened."""
-    last = truth["churn"]["as_of_date"].max()
-    return (
-        truth["churn"]
-        .join(truth["persons"].select("person_id", "churn_date"), on="person_id")
-        .filter(pl.col("as_of_date") <= last - pl.duration(days=90))
-        .with_columns(
-            (
-                (pl.col("churn_date") >= pl.col("as_of_date"))
-                & (pl.col("churn_date") < pl.col("as_of_date") + pl.duration(days=90))
-            )
-            .fill_null(False)
-            .alias("churned_90d")
-        )
+@pytest.fixture(scope="module")
+def report(tiny_bank):
+    return churn_truth_report(tiny_bank[0].truth_dir)
+
+
+def test_annual_retail_churn_is_between_10_and_20_percent(report):
+    assert 0.10 <= report.annual_churn_rate <= 0.20, report
+
+
+def test_true_churn_probability_is_learnable_not_trivial(report):
+    print(
+        f"truth churn_prob_90d ROC AUC = {report.truth_auc_90d:.3f} ({report.client_months} client-months)"
     )
+    assert 0.75 <= report.truth_auc_90d <= 0.92
 
 
-def test_annual_retail_churn_is_between_10_and_20_percent(truth):
-    first = truth["churn"]["as_of_date"].min()
-    base = truth["churn"].filter(pl.col("as_of_date") == first).select("person_id")
-    churned = truth["persons"].filter(
-        pl.col("churn_date").is_between(first, first + pl.duration(days=364))
-    )
-    rate = churned.join(base, on="person_id").height / base.height
-    assert 0.10 <= rate <= 0.20, rate
-
-
-def test_true_churn_probability_is_learnable_not_trivial(truth):
-    labels = churn_labels(truth)
-    auc = roc_auc_score(labels["churned_90d"].to_numpy(), labels["churn_prob_90d"].to_numpy())
-    print(f"truth churn_prob_90d ROC AUC = {auc:.3f} on {labels.height} client-months")
-    assert 0.75 <= auc <= 0.92
-
-
-def test_true_probability_is_calibrated(truth):
-    labels = churn_labels(truth)
-    predicted = labels["churn_prob_90d"].mean()
-    observed = labels["churned_90d"].mean()
-    assert abs(predicted - observed) / observed < 0.35
+def test_true_probability_is_calibrated(report):
+    gap = abs(report.mean_predicted_90d - report.observed_rate_90d)
+    assert gap / report.observed_rate_90d < 0.35, report
 
 
 def test_me2me_transfers_precede_churn_but_not_always(tiny_bank, truth):
