@@ -108,7 +108,7 @@ class MonthState:
 class Lifecycle:
     """Owns the evolving state; ``advance`` moves one month and reports what happened."""
 
-    def __init__(self, params, population: Population):
+    def __init__(self, params, population: Population, login_since: np.ndarray):
         self.params = params
         self.persons = population.persons
         n = self.persons.height
@@ -122,6 +122,9 @@ class Lifecycle:
         self.risk = p["risk"].to_numpy()
         self.join = p["join_day"].to_numpy()
         self.salary = p["employer_company_id"].to_numpy() >= 0
+        self.login_since = login_since
+        """Day each person got a digital-banking login (NEVER_DAY if never): app offers and
+        app applications need one."""
         self.status = np.zeros(n, dtype=np.int8)
         self.z = stream(params.seed, "z0").normal(0, 1, n)
         self.churn_day = np.full(n, NEVER_DAY, dtype=np.int64)
@@ -333,7 +336,10 @@ class Lifecycle:
 
     def _offers(self, rng, m: int, s: int, e: int, active: np.ndarray) -> pl.DataFrame:
         """Offers shown in the app (digital clients) and made by contact-centre agents."""
-        shown_app = active & (self.status == 1) & (rng.random(self.n) < 0.55 * self.digital)
+        has_login = self.login_since <= e
+        shown_app = (
+            active & has_login & (self.status == 1) & (rng.random(self.n) < 0.55 * self.digital)
+        )
         called = active & (self.status <= 2) & (rng.random(self.n) < 0.03)
         rows = []
         for channel, mask in (("app", shown_app), ("contact_center", called)):
@@ -423,6 +429,8 @@ class Lifecycle:
         )
         channel = np.where((channel == "app") & (rng.random(k) < 0.25), "web", channel)
         start = s + (rng.random(k) * (e - s + 1)).astype(np.int64)
+        offline = self.login_since[persons] > start
+        channel = np.where(np.isin(channel, ["app", "web"]) & offline, "office", channel)
         follow_up_h = np.where(
             channel == "office",
             rng.lognormal(np.log(2), 0.8, k),
@@ -507,6 +515,14 @@ class Lifecycle:
                 }
             )
         )
+
+
+def application_start_seconds(app_id: np.ndarray) -> np.ndarray:
+    """Second of the day an application started (08:00–21:00), a fixed function of its id so
+    every source system that shows the application agrees on the time."""
+    ids = np.asarray(app_id, dtype=np.uint64)
+    mixed = (ids * np.uint64(2_654_435_761) + np.uint64(97)) % np.uint64(13 * 3600)
+    return (8 * 3600 + mixed).astype(np.int64)
 
 
 def _month_starts(params) -> list[int]:

@@ -76,7 +76,7 @@ def simulate(params: SimulationParams, landing_dir: Path, truth_dir: Path) -> Si
 def _simulate_into(params, writer: LandingWriter, truth: TruthWriter, plan) -> list[dict]:
     population = build_population(params)
     identity = assign_identity(params, population)
-    life = Lifecycle(params, population)
+    life = Lifecycle(params, population, identity.dbo_since_day)
     retail = RetailAccounts(life.book, population.persons["region_code"].to_numpy())
     business = BusinessAccounts(population.companies, population.persons, identity, params.seed)
     postings = PostingsGenerator(params.seed, life, population, retail, business)

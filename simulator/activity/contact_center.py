@@ -12,7 +12,7 @@ abandoned caller usually tries again within hours; this gives first-contact reso
 Outbound: the lifecycle's offers made by contact-centre agents (``offer_made`` /
 ``offer_accepted`` when the offer led to an application) and follow-up calls on submitted
 applications ``follow_up_hours`` after the application started (its start second of day is
-:func:`application_start_seconds`).
+:func:`simulator.lifecycle.application_start_seconds`).
 
 Chats come from clients with a digital-banking login; complaints from calls and chats that
 registered one plus offices, letters and the Bank of Russia; CSAT surveys follow about 10 % of
@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from simulator import business, contacts, names
-from simulator.lifecycle import Lifecycle, MonthState
+from simulator.lifecycle import Lifecycle, MonthState, application_start_seconds
 from simulator.rng import stream
 
 DAY = 86_400
@@ -154,14 +154,6 @@ def call_metrics(calls: pl.DataFrame) -> dict[str, float]:
         / 60,
         "fcr": float(1 - (repeat["repeated"].mean() or 0.0)),
     }
-
-
-def application_start_seconds(app_id: np.ndarray) -> np.ndarray:
-    """Second of the day an application started (08:00–21:00), a fixed function of its id so
-    every source system that shows the application agrees on the time."""
-    ids = np.asarray(app_id, dtype=np.uint64)
-    mixed = (ids * np.uint64(2_654_435_761) + np.uint64(97)) % np.uint64(13 * 3600)
-    return (8 * 3600 + mixed).astype(np.int64)
 
 
 def weekday(day: np.ndarray) -> np.ndarray:

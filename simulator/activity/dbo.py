@@ -31,7 +31,13 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from simulator.lifecycle import NEVER_DAY, P_INDEX, Lifecycle, MonthState
+from simulator.lifecycle import (
+    NEVER_DAY,
+    P_INDEX,
+    Lifecycle,
+    MonthState,
+    application_start_seconds,
+)
 from simulator.population import days
 from simulator.products import PRODUCTS, RETAIL
 from simulator.reference import read_rows
@@ -385,16 +391,8 @@ class DboActivity:
         office = channel == "office"
         call = channel == "contact_center"
         online = ~office & ~call
-        sec = np.where(
-            online,
-            local_seconds(rng, k),
-            np.where(
-                office,
-                9 * 3600 + rng.integers(0, 10 * 3600, k),
-                9 * 3600 + rng.integers(0, 12 * 3600, k),
-            ),
-        )
-        t0 = clamp_to_days(utc_ms(rng, start_day, sec, self.tz[person]), start_day, start_day)
+        moscow_second = application_start_seconds(a["app_id"].to_numpy())
+        t0 = (start_day * 86_400 + moscow_second - MSK_OFFSET_S) * 1000
         fill = np.where(
             online,
             rng.lognormal(np.log(360), 0.7, k),
@@ -412,7 +410,7 @@ class DboActivity:
         t_score = t_sub + rng.integers(2_000, 60_000, k)
         t_dec = t_score + (decision * 1000).astype(np.int64)
         follow_ms = (a["follow_up_hours"].to_numpy() * 3_600_000).astype(np.int64)
-        t_signed = t_dec + follow_ms + rng.integers(0, 300_000, k)
+        t_signed = np.maximum(t_dec, t0 + follow_ms) + rng.integers(0, 300_000, k)
         issue_day = a["issue_day"].to_numpy().astype(np.int64)
         issue_ms = utc_ms(rng, issue_day, rng.integers(10 * 3600, 18 * 3600, k), self.tz[person])
         t_issued = np.maximum(t_signed + rng.integers(300_000, 3 * 3_600_000, k), issue_ms)

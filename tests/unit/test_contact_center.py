@@ -35,7 +35,7 @@ def bank():
     """A small bank advanced through all months, with each month's state kept."""
     population = build_population(PARAMS)
     identity = assign_identity(PARAMS, population)
-    life = Lifecycle(PARAMS, population)
+    life = Lifecycle(PARAMS, population, identity.dbo_since_day)
     states = [life.advance(m) for m in range(PARAMS.months)]
     return population, identity, life, states
 
