@@ -25,8 +25,24 @@ SHARE_REVERSED = 0.006
 CARD_ID_BASE = 7_000_000
 
 
-def card_ids(contract_seq: np.ndarray) -> np.ndarray:
-    return CARD_ID_BASE + contract_seq
+CARD_LIFE_DAYS = 1461
+"""A card is valid four years, then the processing centre reissues it under a new card id."""
+GENERATION_STRIDE = 100_000_000
+
+
+def card_generation(open_day, day):
+    """How many times the card of a contract opened on ``open_day`` was reissued by ``day``."""
+    return np.maximum(np.asarray(day) - np.asarray(open_day), 0) // CARD_LIFE_DAYS
+
+
+def card_ids(contract_seq, generation=0) -> np.ndarray:
+    return CARD_ID_BASE + np.asarray(contract_seq) + np.asarray(generation) * GENERATION_STRIDE
+
+
+def pan_serials(card_id: np.ndarray) -> np.ndarray:
+    """Distinct 9-digit PAN bodies: contract and generation both change the number."""
+    offset = np.asarray(card_id) - CARD_ID_BASE
+    return (offset % GENERATION_STRIDE) * 4 + offset // GENERATION_STRIDE
 
 
 def has_card(contract_seq: np.ndarray) -> np.ndarray:
@@ -102,7 +118,7 @@ def card_month(
         {
             "person_id": person,
             "contract_seq": contract,
-            "card_id": card_ids(contract),
+            "card_id": card_ids(contract, card_generation(life.book["open_day"][contract], day)),
             "is_credit_card": use_credit,
             "is_atm": is_atm,
             "auth_day": day,

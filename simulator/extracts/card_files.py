@@ -14,7 +14,13 @@ import polars as pl
 
 from cdp import identifiers as ids
 from simulator import contacts, translit
-from simulator.activity.cards import card_ids, has_card
+from simulator.activity.cards import (
+    CARD_LIFE_DAYS,
+    card_generation,
+    card_ids,
+    has_card,
+    pan_serials,
+)
 from simulator.defects import DefectLog, pick
 from simulator.extracts.formats import CARDS_PIPE
 from simulator.extracts.landing import AMOUNT, DATE, FileType, LandingWriter, lifecycle_rows
@@ -88,10 +94,10 @@ class CardExtracts:
 
     def _pan_fields(self, card_id: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """BIN, masked PAN and token per card, derived from the card id (generator-only PAN)."""
-        serial = card_id - card_ids(np.zeros(1, dtype=np.int64))[0]
+        serial = pan_serials(card_id)
         bins_all = np.array(["220077", "220078", "220077", "427681", "546938"])
         bins = bins_all[serial % len(bins_all)]
-        pans = ids.pans(bins, serial * 7 + 11)
+        pans = ids.pans(bins, serial)
         return bins, ids.mask_pan(pans), ids.pan_token(pans, self.key)
 
     def _pan_columns(self, card_id: pl.Series) -> pl.DataFrame:
@@ -217,6 +223,9 @@ class CardExtracts:
             unknown_holder,
         )
         holder_id[orphan] = unknown_holder
+        cards = self._reissues(cards.with_columns(pl.Series("holder_id", holder_id.astype(str))))
+        k = cards.height
+        person = cards["person_id"].to_numpy()
         bins, masked, token = self._pan_fields(cards["card_id"].to_numpy())
         first_year = (1970 + cards["open_day"].to_numpy() / 365.25).astype(int)
         p = self.persons
@@ -234,7 +243,6 @@ class CardExtracts:
             np.where(np.char.startswith(bins.astype(str), "4"), "VISA", "MC"),
         )
         frame = cards.with_columns(
-            pl.Series("holder_id", holder_id.astype(str)),
             pl.Series("account", retail.number[cards["contract_seq"].to_numpy()]),
             pl.Series("pan_masked", masked),
             pl.Series("pan_token", token),
@@ -245,9 +253,15 @@ class CardExtracts:
             pl.Series("virtual", rng.random(k) < 0.12),
             pl.Series("tokenized", rng.random(k) < 0.45),
         )
-        rows = lifecycle_rows(frame, "open_day", "close_day", self.params)
-        expiry = (pl.col("open_day") + 4 * 365).cast(pl.Date)
+        rows = lifecycle_rows(frame, "issue_day", "end_day", self.params)
+        expiry = (pl.col("issue_day") + CARD_LIFE_DAYS).cast(pl.Date)
         closed = pl.col("end_visible") < NEVER_DAY
+        status = pl.when(pl.col("reissued")).then(pl.lit("EXPIRED")).otherwise(pl.lit("CLOSED"))
+        reason = (
+            pl.when(pl.col("reissued"))
+            .then(pl.lit("REISSUED_ON_EXPIRY"))
+            .otherwise(pl.lit("CLOSED_BY_CLIENT"))
+        )
         writer.write(
             CARDS,
             rows.select(
@@ -270,18 +284,15 @@ class CardExtracts:
                 pl.when("virtual").then(pl.lit("Y")).otherwise(pl.lit("N")).alias("IS_VIRTUAL"),
                 pl.col("embossed").alias("EMBOSSED_NAME"),
                 expiry.dt.strftime("%m/%y").alias("EXPIRY"),
-                pl.when(closed).then(pl.lit("CLOSED")).otherwise(pl.lit("ACTIVE")).alias("STATUS"),
-                pl.when(closed)
-                .then(pl.lit("CLOSED_BY_CLIENT"))
-                .otherwise(pl.lit(""))
-                .alias("STATUS_REASON"),
+                pl.when(closed).then(status).otherwise(pl.lit("ACTIVE")).alias("STATUS"),
+                pl.when(closed).then(reason).otherwise(pl.lit("")).alias("STATUS_REASON"),
                 pl.when(closed)
                 .then(pl.col("end_visible"))
-                .otherwise(pl.col("open_day"))
+                .otherwise(pl.col("issue_day"))
                 .cast(pl.Date)
                 .dt.strftime("%Y-%m-%d")
                 .alias("STATUS_DATE"),
-                pl.col("open_day").cast(pl.Date).dt.strftime("%Y-%m-%d").alias("ISSUE_DATE"),
+                pl.col("issue_day").cast(pl.Date).dt.strftime("%Y-%m-%d").alias("ISSUE_DATE"),
                 pl.when("tokenized").then(pl.lit("Y")).otherwise(pl.lit("N")).alias("TOKENIZED"),
                 pl.col(DATE),
             ),
@@ -289,6 +300,27 @@ class CardExtracts:
         writer.write(HOLDERS, holders.drop("person_id"))
         writer.write(LIMITS, self._limits(rng, frame))
         writer.write(BLOCKS, self._blocks(rng, frame))
+
+    def _reissues(self, contracts: pl.DataFrame) -> pl.DataFrame:
+        """One row per physical card: a contract's card is reissued every four years, the old
+        one expiring the day the new one is issued."""
+        today = days(self.params.business_date)
+        last_generation = card_generation(
+            contracts["open_day"].to_numpy(), np.minimum(contracts["close_day"].to_numpy(), today)
+        )
+        cards = contracts.with_columns(
+            pl.int_ranges(0, pl.lit(pl.Series(last_generation + 1))).alias("generation"),
+            pl.Series("last_generation", last_generation),
+        ).explode("generation")
+        g = cards["generation"].to_numpy()
+        issue = cards["open_day"].to_numpy() + g * CARD_LIFE_DAYS
+        reissued = g < cards["last_generation"].to_numpy()
+        return cards.with_columns(
+            pl.Series("card_id", card_ids(cards["contract_seq"].to_numpy(), g)),
+            pl.Series("issue_day", issue),
+            pl.Series("end_day", np.where(reissued, issue + CARD_LIFE_DAYS, cards["close_day"])),
+            pl.Series("reissued", reissued),
+        )
 
     def _holders(self, rng, first_card: pl.DataFrame) -> pl.DataFrame:
         p = self.persons.join(first_card, on="person_id", how="inner")

@@ -191,3 +191,27 @@ def test_card_holders_names_use_several_transliteration_schemes(bank):
     assert re.search(r"\b[A-Z]*Y[AU][A-Z]*\b", names)  # MVD-310: Ю→YU, Я→YA
     assert re.search(r"\b[A-Z]*I[AU][A-Z]*\b", names)  # ICAO: Ю→IU, Я→IA
     assert (holders["CBS_CLIENT_ID"].fill_null("") == "").mean() < 0.03
+
+
+def test_card_transactions_use_cards_that_exist_and_are_valid(bank):
+    """Every authorization names a card from the cards file, issued before it and not yet
+    expired or closed; expired cards were reissued under a new card id."""
+    settings, _ = bank
+    cards = pl.concat([read_pipe(p) for p in all_files(settings.landing_dir, "cards", "cards_")])
+    validity = cards.group_by("CARD_ID").agg(
+        pl.col("ISSUE_DATE").min().str.to_date().alias("issued"),
+        pl.when(pl.col("STATUS") != "ACTIVE")
+        .then(pl.col("STATUS_DATE"))
+        .max()
+        .str.to_date()
+        .alias("ended"),
+    )
+    auth = pl.concat(
+        [read_pipe(p) for p in all_files(settings.landing_dir, "cards", "auth_")]
+    ).with_columns(pl.col("LOCAL_DT").str.slice(0, 10).str.to_date().alias("day"))
+    joined = auth.join(validity, on="CARD_ID", how="left")
+    assert joined["issued"].null_count() == 0
+    assert (joined["day"] >= joined["issued"]).all()
+    assert (joined["ended"].is_null() | (joined["day"] <= joined["ended"])).all()
+    assert (cards["STATUS"] == "EXPIRED").any()
+    assert joined["day"].min().year >= 2025
