@@ -25,20 +25,13 @@ class DefectRates:
     wrong_check_digit: float = 0.008
 
 
-NAME_KINDS = np.array(
-    [
-        "yo_to_ye",
-        "typo_adjacent_key",
-        "doubled_letter",
-        "missing_letter",
-        "latin_homoglyph",
-        "missing_patronymic",
-        "initials",
-        "swapped_order",
-        "extra_spaces",
-    ]
-)
-NAME_KIND_WEIGHTS = np.array([0.22, 0.16, 0.06, 0.06, 0.16, 0.12, 0.06, 0.06, 0.10])
+NAME_KIND_WEIGHTS = {
+    kind: weight
+    for kind, weight in variants.DEFAULT_KIND_WEIGHTS.items()
+    if kind not in ("all_caps", "married_surname")
+}
+"""Variant kinds injected as defects; capitals (legacy records) and maiden names (records from
+before a marriage) are applied by the extract writers where they really arise."""
 
 
 @dataclass
@@ -73,12 +66,15 @@ def pick(rng: np.random.Generator, n: int, rate, eligible=None) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
-def inject_name_variants(rng, log: DefectLog, system, entity, record_ids, names, rate, kinds=None):
-    """Apply one variant kind to ``rate`` of the records; ``names`` is (surname, first, patr)."""
+def inject_name_variants(rng, log: DefectLog, system, entity, record_ids, names, rate):
+    """Apply one variant kind to ``rate`` (scalar or per record) of the records, where the kind
+    can apply; ``names`` is (surname, first name, patronymic)."""
     surname, first, patronymic = (np.asarray(a, dtype=object).copy() for a in names)
-    idx = pick(rng, len(record_ids), rate)
-    if kinds is None:
-        kinds = NAME_KINDS[rng.choice(len(NAME_KINDS), len(idx), p=NAME_KIND_WEIGHTS)]
+    all_kinds = variants.sample_variant_kinds(
+        rng, surname, first, patronymic, rate, weights=NAME_KIND_WEIGHTS
+    )
+    idx = np.flatnonzero(all_kinds != "none")
+    kinds = all_kinds[idx]
     new = variants.name_variants(rng, surname[idx], first[idx], patronymic[idx], kinds)
     for j, (field_name, before) in enumerate(
         (("surname", surname), ("first_name", first), ("patronymic", patronymic))

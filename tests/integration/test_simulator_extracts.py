@@ -215,3 +215,15 @@ def test_card_transactions_use_cards_that_exist_and_are_valid(bank):
     assert (joined["ended"].is_null() | (joined["day"] <= joined["ended"])).all()
     assert (cards["STATUS"] == "EXPIRED").any()
     assert joined["day"].min().year >= 2025
+
+
+def test_name_variants_hit_a_realistic_share_of_records(clients, defects):
+    fl = clients.filter(pl.col("ТИП_КЛИЕНТА") == "ФЛ")
+    name_defects = defects.filter(
+        (pl.col("entity") == "clients")
+        & pl.col("field").is_in(["surname", "first_name", "patronymic"])
+    )
+    share = name_defects["record_id"].n_unique() / fl.height
+    assert 0.03 <= share <= 0.12, share
+    kinds = set(name_defects["defect_type"])
+    assert {"yo_to_ye", "latin_homoglyph", "typo_adjacent_key", "maiden_surname"} <= kinds
