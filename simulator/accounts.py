@@ -65,6 +65,7 @@ class RetailAccounts:
         self.number_series = pl.Series("account", [], dtype=pl.String)
         self.balance = np.zeros(0, dtype=np.int64)
         self.balance_code = np.empty(0, dtype="<U5")
+        self.passive = np.empty(0, dtype=bool)
 
     def sync(self) -> None:
         """Number the contracts opened since the last call."""
@@ -82,6 +83,7 @@ class RetailAccounts:
         self.number = np.concatenate([self.number, numbers])
         self.number_series.append(pl.Series("account", numbers))
         self.balance_code = np.concatenate([self.balance_code, codes])
+        self.passive = np.concatenate([self.passive, is_passive(codes)])
         self.balance = np.concatenate([self.balance, np.zeros(n - have, dtype=np.int64)])
 
 
@@ -92,6 +94,7 @@ def business_accounts(codes: np.ndarray, serials: np.ndarray, regions: np.ndarra
 
 
 def is_passive(numbers: np.ndarray) -> np.ndarray:
+    """True for passive accounts, from account numbers or balance-account codes."""
     text = np.asarray(numbers, dtype="<U20")
     return np.any([np.char.startswith(text, p) for p in PASSIVE_PREFIXES], axis=0)
 

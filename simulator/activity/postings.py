@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from simulator.accounts import BusinessAccounts, RetailAccounts, is_passive
+from simulator.accounts import BusinessAccounts, RetailAccounts
 from simulator.lifecycle import P_INDEX, Lifecycle, MonthState
 from simulator.population import Population
 from simulator.products import PRODUCTS, RETAIL
@@ -406,8 +406,9 @@ class PostingsGenerator:
 
     def _finish(self, rng, state: MonthState, frame: pl.DataFrame) -> MonthPostings:
         frame = self._cover_deficits(rng, frame)
-        frame = frame.with_columns(pl.col("kind").cast(pl.String)).sort(
-            "day", "person_id", maintain_order=True
+        order = pl.col("day") * 4_294_967_296 + pl.col("person_id") + 1
+        frame = frame.with_columns(pl.col("kind").cast(pl.Categorical)).sort(
+            order, maintain_order=True
         )
         k = frame.height
         frame = frame.with_columns(
@@ -441,8 +442,9 @@ class PostingsGenerator:
             .sort("key", "day")
         )
         keys = daily["key"].to_numpy()
-        number = self._key_numbers(keys)
-        passive = is_passive(number)
+        retail = keys < self.business.key_base
+        passive = np.ones(len(keys), dtype=bool)
+        passive[retail] = self.accounts.passive[keys[retail]]
         delta = np.where(
             passive,
             daily["ct"].to_numpy() - daily["dt"].to_numpy(),
@@ -459,17 +461,9 @@ class PostingsGenerator:
         ends = np.r_[keys[1:] != keys[:-1], True]
         self._set_balance(keys[ends], closing[ends])
         return daily.with_columns(
-            pl.Series("account", number),
             pl.Series("opening_kop", opening),
             pl.Series("closing_kop", closing),
         )
-
-    def _key_numbers(self, keys: np.ndarray) -> np.ndarray:
-        retail = keys < self.business.key_base
-        out = np.empty(len(keys), dtype="<U20")
-        out[retail] = self.accounts.number[keys[retail]]
-        out[~retail] = self.business.number(keys[~retail])
-        return out
 
     def _get_balance(self, keys: np.ndarray) -> np.ndarray:
         retail = keys < self.business.key_base

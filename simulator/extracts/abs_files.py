@@ -156,7 +156,7 @@ class AbsExtracts:
             BALANCES,
             bal.select(
                 ddmmyyyy(_date("day")).alias("ДАТА"),
-                pl.col("account").alias("СЧЕТ"),
+                self._account_number(pl.col("key")).alias("СЧЕТ"),
                 rub_comma(pl.col("opening_kop")).alias("ВХ_ОСТАТОК"),
                 rub_comma(pl.col("dt")).alias("ОБОРОТ_ДТ"),
                 rub_comma(pl.col("ct")).alias("ОБОРОТ_КТ"),
