@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from cdp.ru_calendar import add_working_days
 from simulator import business, contacts, names
 from simulator.lifecycle import Lifecycle, MonthState, application_start_seconds
 from simulator.rng import stream
@@ -119,9 +120,9 @@ class ContactCenterMonth:
 
 def due_days(received_day: np.ndarray, working_days: int = WORKING_DAYS_TO_ANSWER) -> np.ndarray:
     """Day number of the answer deadline: ``working_days`` working days after receipt, counted
-    from the next working day (a complaint received on a weekend counts from Monday)."""
-    d = np.asarray(received_day, dtype=np.int64).astype("datetime64[D]")
-    return np.busday_offset(d, working_days, roll="backward").astype(np.int64)
+    from the next working day (a complaint received on a weekend or holiday counts from the
+    next working day); Russian public holidays are not working days."""
+    return add_working_days(received_day, working_days)
 
 
 def call_metrics(calls: pl.DataFrame) -> dict[str, float]:
@@ -660,13 +661,9 @@ class ContactCenterActivity:
             WORKING_DAYS_TO_ANSWER + rng.integers(1, 11, k),
             np.clip(np.rint(rng.lognormal(np.log(7), 0.45, k)), 1, WORKING_DAYS_TO_ANSWER),
         )
-        close_day = np.busday_offset(
-            rday.astype("datetime64[D]"), work.astype(np.int64), roll="backward"
-        ).astype(np.int64)
+        close_day = add_working_days(rday, work.astype(np.int64))
         close_s = close_day * DAY + rng.integers(10 * 3600, 19 * 3600, k)
-        progress_day = np.busday_offset(
-            rday.astype("datetime64[D]"), rng.integers(1, 3, k), roll="backward"
-        ).astype(np.int64)
+        progress_day = add_working_days(rday, rng.integers(1, 3, k))
         progress_day = np.minimum(progress_day, close_day - 1)
         amount = sampled["amount_claimed_kopecks"]
         amount_np = amount.fill_null(0).to_numpy()
@@ -744,6 +741,7 @@ class ContactCenterActivity:
             "answered_s": answered_s,
             "score": np.where(got, score, -1),
             "max_score": np.full(sent.size, 5),
+            "identified": c["identified"].to_numpy(),
         }
         parts = [csat]
         calendar_month = (
@@ -803,4 +801,5 @@ class ContactCenterActivity:
             "answered_s": answered_s,
             "score": np.where(got, score, -1),
             "max_score": np.full(k, 10),
+            "identified": np.ones(k, dtype=bool),
         }

@@ -261,10 +261,15 @@ class ContactCenterExtracts:
         )
 
     def _surveys(self, surveys: pl.DataFrame) -> pl.DataFrame:
+        """A post-call CSAT names the client only when the call was identified: joining
+        surveys to calls must not reveal who an unidentified caller was."""
         person = surveys["person_id"].to_numpy()
         got = pl.col("answered_s") >= 0
         return surveys.with_columns(
-            pl.Series("identified_client_id", self._client_ids(person, np.ones(person.size, bool)))
+            pl.Series(
+                "identified_client_id",
+                self._client_ids(person, surveys["identified"].to_numpy()),
+            )
         ).select(
             "survey_id",
             "survey_type",

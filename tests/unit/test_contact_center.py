@@ -55,7 +55,7 @@ def _day(text: str) -> int:
 @pytest.mark.parametrize(
     ("received", "due"),
     [
-        ("2026-03-02", "2026-03-23"),  # Monday → Monday three weeks later
+        ("2026-03-02", "2026-03-24"),  # 9 March 2026 is a holiday (8 March was a Sunday)
         ("2026-03-06", "2026-03-27"),  # Friday
         ("2026-03-07", "2026-03-27"),  # Saturday counts from Monday
         ("2026-03-08", "2026-03-27"),  # Sunday as well
