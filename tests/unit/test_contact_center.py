@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from cdp.ru_calendar import holidays
 from simulator.activity.contact_center import (
     DAY,
     ContactCenterActivity,
@@ -55,24 +56,28 @@ def _day(text: str) -> int:
 @pytest.mark.parametrize(
     ("received", "due"),
     [
+        ("2026-04-06", "2026-04-27"),  # Monday → Monday three weeks later
+        ("2026-04-10", "2026-05-04"),  # Friday; 1 May is a holiday
+        ("2026-04-11", "2026-05-04"),  # Saturday counts from Monday
+        ("2026-04-12", "2026-05-04"),  # Sunday as well
+        ("2026-04-08", "2026-04-29"),  # Wednesday
         ("2026-03-02", "2026-03-24"),  # 9 March 2026 is a holiday (8 March was a Sunday)
-        ("2026-03-06", "2026-03-27"),  # Friday
-        ("2026-03-07", "2026-03-27"),  # Saturday counts from Monday
-        ("2026-03-08", "2026-03-27"),  # Sunday as well
-        ("2026-03-04", "2026-03-25"),  # Wednesday
+        ("2026-03-06", "2026-03-30"),
     ],
 )
 def test_due_date_is_fifteen_working_days_later(received, due):
     assert due_days(np.array([_day(received)]))[0] == _day(due)
 
 
-def test_due_dates_skip_weekends():
+def test_due_dates_skip_weekends_and_holidays():
     received = np.arange(_day("2026-01-01"), _day("2026-12-31"))
     due = due_days(received)
-    assert (weekday(due) < 5).all()
+    off = set(holidays().astype("datetime64[D]").astype(np.int64).tolist())
+    assert (weekday(due) < 5).all() and not set(due.tolist()) & off
     for r, d in zip(received[::7], due[::7], strict=True):
         between = np.arange(r + 1, d + 1)
-        assert (weekday(between) < 5).sum() == 15
+        working = (weekday(between) < 5) & ~np.isin(between, list(off))
+        assert working.sum() == 15
 
 
 def test_complaints_carry_their_deadline_and_some_close_late(months):
