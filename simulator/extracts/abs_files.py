@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from simulator import contacts
-from simulator.accounts import TECHNICAL, BusinessAccounts, RetailAccounts
+from simulator.accounts import TECHNICAL, BusinessAccounts, RetailAccounts, business_accounts
 from simulator.activity.postings import MonthPostings
 from simulator.defects import (
     DefectLog,
@@ -533,7 +533,7 @@ class AbsExtracts:
             .replace_strict({c: PRODUCTS[c].name_ru for c in RETAIL})
             .alias("product_name"),
         )
-        biz = self._business_accounts_frame()
+        biz = self._business_accounts_frame().filter(pl.col("account") != "")
         both = pl.concat(
             [
                 retail.select(
@@ -593,14 +593,13 @@ class AbsExtracts:
         )
         owners[ip] = [ip_cif[p] for p in b.owner_person[ip]]
         k = len(b.numbers)
-        return pl.DataFrame(
+        rko = pl.DataFrame(
             {
                 "account": b.numbers,
                 "owner": owners.astype(str),
                 "balance_code": np.char.ljust(b.numbers.astype("<U5"), 5),
                 "open_day": b.open_day,
                 "close_day": np.full(k, NEVER_DAY),
-                "product_name": np.where(ip, PRODUCTS["RKO_IP"].name_ru, PRODUCTS["RKO"].name_ru),
                 "region": b.regions,
                 "contract_id": (8_000_000 + np.arange(k)).astype(str),
                 "product_code": np.where(ip, "RKO_IP", "RKO"),
@@ -610,6 +609,67 @@ class AbsExtracts:
                 "autopay": np.zeros(k, dtype=bool),
             }
         )
+        return pl.concat(
+            [rko, self._acquiring_and_loans(rko, ip)], how="vertical_relaxed"
+        ).with_columns(
+            pl.col("product_code")
+            .replace_strict({c: p.name_ru for c, p in PRODUCTS.items()})
+            .alias("product_name")
+        )
+
+    def _acquiring_and_loans(self, rko: pl.DataFrame, ip: np.ndarray) -> pl.DataFrame:
+        """Merchant acquiring (shops and cafés far more often) and business loans of the
+        bank's business clients; a loan has its own account (45206 ЮЛ, 45406 ИП)."""
+        rng = stream(self.params.seed, "business_products")
+        today = days(self.params.business_date)
+        k = rko.height
+        okved = np.full(k, "", dtype=object)
+        m = self.population.companies.height
+        okved[:m] = self.population.companies["okved"].to_numpy()
+        retail_trade = np.char.startswith(okved.astype(str), "47") | np.char.startswith(
+            okved.astype(str), "56"
+        )
+        acquiring = rng.random(k) < np.where(retail_trade, 0.6, np.where(ip, 0.25, 0.08))
+        loan = rng.random(k) < np.where(ip, 0.08, 0.15)
+        frames = []
+        for code, mask, serial_base in (("ACQUIRING", acquiring, 0), ("BUSINESS_LOAN", loan, 1)):
+            idx = np.flatnonzero(mask)
+            n = len(idx)
+            open_day = np.minimum(
+                rko["open_day"].to_numpy()[idx] + rng.integers(30, 2500, n), today
+            )
+            term = rng.choice([12, 24, 36], n) if code == "BUSINESS_LOAN" else np.zeros(n)
+            close = np.where(term > 0, open_day + (term * 30.4).astype(np.int64), NEVER_DAY)
+            close = np.where(close <= today, close, NEVER_DAY)
+            balance_code = np.where(ip[idx], "45406", "45206") if code == "BUSINESS_LOAN" else ""
+            account = (
+                business_accounts(balance_code, 2_000_000 + idx, rko["region"].to_numpy()[idx])
+                if code == "BUSINESS_LOAN"
+                else np.full(n, "")
+            )
+            frames.append(
+                pl.DataFrame(
+                    {
+                        "account": account,
+                        "owner": rko["owner"].to_numpy()[idx],
+                        "balance_code": np.broadcast_to(balance_code, (n,)),
+                        "open_day": open_day,
+                        "close_day": close,
+                        "region": rko["region"].to_numpy()[idx],
+                        "contract_id": (8_500_000 + serial_base * 500_000 + idx).astype(str),
+                        "product_code": np.full(n, code),
+                        "amount_kop": np.round(rng.lognormal(np.log(8e6), 1.0, n), -3).astype(
+                            np.int64
+                        )
+                        * 100
+                        * (code == "BUSINESS_LOAN"),
+                        "rate": np.round(rng.normal(21.0, 2.0, n), 2) * (code == "BUSINESS_LOAN"),
+                        "term_months": term.astype(np.int16),
+                        "autopay": np.zeros(n, dtype=bool),
+                    }
+                )
+            )
+        return pl.concat(frames, how="vertical_relaxed")
 
     def _contracts(self, life: Lifecycle, owners: np.ndarray) -> pl.DataFrame:
         retail = self._retail_contract_frame(life, owners).select(

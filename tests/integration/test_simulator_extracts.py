@@ -227,3 +227,24 @@ def test_name_variants_hit_a_realistic_share_of_records(clients, defects):
     assert 0.03 <= share <= 0.12, share
     kinds = set(name_defects["defect_type"])
     assert {"yo_to_ye", "latin_homoglyph", "typo_adjacent_key", "maiden_surname"} <= kinds
+
+
+def test_broken_rows_and_orphans_stay_in_their_bands(bank, defects):
+    settings, _ = bank
+    postings = sum(
+        int(trailer(p)[1]) for p in all_files(settings.landing_dir, "abs", "TRANSACTIONS")
+    )
+    broken = defects.filter(pl.col("defect_type").str.starts_with("broken_row")).height
+    assert 0.0001 <= broken / postings <= 0.001
+    orphans = defects.filter(pl.col("defect_type").is_in(["orphan_reference", "orphan_unmapped"]))
+    records = pl.read_parquet(settings.truth_dir / "source_records.parquet")
+    for system, entity, population in (
+        ("abs", "accounts", None),
+        ("cards", "holders", records.filter(pl.col("role") == "card_holder").height),
+        ("dbo", "client_mapping", records.filter(pl.col("role") == "dbo_login").height),
+    ):
+        hit = orphans.filter((pl.col("system") == system) & (pl.col("entity") == entity)).height
+        if population is None:
+            accounts = all_files(settings.landing_dir, "abs", "ACCOUNTS")
+            population = sum(read_abs_csv(p).height for p in accounts)
+        assert 0.003 <= hit / population <= 0.02, (system, entity, hit, population)
