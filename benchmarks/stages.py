@@ -9,9 +9,10 @@ from benchmarks.scenarios import Scenario
 
 
 def simulate(scenario: Scenario, home: Path) -> dict:
-    from simulator import SimulationParams, simulate
+    from simulator import SimulationParams
+    from simulator.process import simulate_in_process
 
-    summary = simulate(
+    summary = simulate_in_process(
         SimulationParams(
             persons=scenario.persons,
             months=scenario.months,

@@ -27,11 +27,11 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
-    from simulator import simulate
     from simulator.config import params_from_settings
+    from simulator.process import simulate_in_process
 
     home = Path(args.out).resolve() if args.out else settings.home
-    summary = simulate(
+    summary = simulate_in_process(
         params_from_settings(
             settings,
             persons=args.persons,

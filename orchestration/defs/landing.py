@@ -3,8 +3,8 @@
 import dagster as dg
 
 from cdp.settings import Settings
-from simulator import simulate
 from simulator.config import params_from_settings
+from simulator.process import simulate_in_process
 
 
 @dg.asset(
@@ -19,7 +19,7 @@ def bank_extracts(context: dg.AssetExecutionContext, settings: dg.ResourceParam[
     daily deltas, written by the bank simulator because no real bank data may be used. The
     simulator's ground truth goes to a separate folder that only evaluation code reads.
     """
-    summary = simulate(
+    summary = simulate_in_process(
         params_from_settings(settings),
         landing_dir=settings.landing_dir,
         truth_dir=settings.truth_dir,
