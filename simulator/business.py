@@ -50,6 +50,8 @@ from typing import Literal, NamedTuple
 import numpy as np
 import polars as pl
 
+from simulator.strings import zfill
+
 DATA_DIR = Path(__file__).parent / "reference" / "business"
 
 _S, _I, _F = pl.String, pl.Int64, pl.Float64
@@ -746,7 +748,7 @@ def cities_for_regions(rng: np.random.Generator, region_codes) -> np.ndarray:
     mc = load_table("merchant_cities")
     rc = mc["region_code"].to_list()
     arr = np.asarray(region_codes)
-    codes = np.char.zfill(arr.astype(str), 2)
+    codes = zfill(arr.astype(str), 2)
     regions = sorted({r for r in rc if r})
     reg_idx = {r: i for i, r in enumerate(regions)}
     g = np.array([reg_idx.get(r, -1) if r else -1 for r in rc])

@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from simulator.reference import read_rows
+from simulator.strings import zfill
 
 # --------------------------------------------------------------------------------------------
 # regions and cities
@@ -120,7 +121,7 @@ def _repdigit(sub: np.ndarray) -> np.ndarray:
 
 
 def _national_to_e164(national: np.ndarray) -> np.ndarray:
-    return np.strings.add("+7", np.strings.zfill(national.astype("U10"), 10))
+    return np.strings.add("+7", zfill(national.astype("U10"), 10))
 
 
 def mobile_phones(rng: np.random.Generator, n: int, unique: bool = True) -> np.ndarray:
@@ -409,7 +410,7 @@ def emails(
     years = np.asarray(birth_years, dtype=np.int64)
     n = sur.size
     yyyy = years.astype("U4")
-    yy = np.strings.zfill((years % 100).astype("U2"), 2)
+    yy = zfill((years % 100).astype("U2"), 2)
     nnn = rng.integers(1, 1000, n).astype("U3")
     f = np.strings.slice(first, 0, 1)
     parts = {"surname": sur, "first": first, "f": f, "{yy}": yy, "{yyyy}": yyyy, "{nnn}": nnn}
@@ -725,14 +726,12 @@ def passport_series(
         lag = np.searchsorted(np.array([0.75, 0.95]), rng.random(years.shape), side="right")
         years = years - lag
     years = np.maximum(years, 1997)
-    return np.strings.add(
-        np.strings.zfill(okato.astype("U2"), 2), np.strings.zfill((years % 100).astype("U2"), 2)
-    )
+    return np.strings.add(zfill(okato.astype("U2"), 2), zfill((years % 100).astype("U2"), 2))
 
 
 def passport_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     """6-digit passport numbers (zero-padded strings)."""
-    return np.strings.zfill(rng.integers(1, 1_000_000, n).astype("U6"), 6)
+    return zfill(rng.integers(1, 1_000_000, n).astype("U6"), 6)
 
 
 def division_codes(region_codes, rng: np.random.Generator) -> np.ndarray:
@@ -745,5 +744,5 @@ def division_codes(region_codes, rng: np.random.Generator) -> np.ndarray:
     codes = np.asarray(region_codes, dtype=np.int64)
     level = np.searchsorted(np.array([0.1, 0.3, 0.8]), rng.random(codes.shape), side="right")
     unit = rng.integers(1, 100, codes.shape)
-    head = np.strings.add(np.strings.zfill(codes.astype("U2"), 2), level.astype("U1"))
-    return np.strings.add(np.strings.add(head, "-"), np.strings.zfill(unit.astype("U3"), 3))
+    head = np.strings.add(zfill(codes.astype("U2"), 2), level.astype("U1"))
+    return np.strings.add(np.strings.add(head, "-"), zfill(unit.astype("U3"), 3))

@@ -34,6 +34,7 @@ from cdp.ru_calendar import add_working_days
 from simulator import business, contacts, names
 from simulator.lifecycle import Lifecycle, MonthState, application_start_seconds
 from simulator.rng import stream
+from simulator.strings import zfill
 
 DAY = 86_400
 INBOUND_RATE = 0.16
@@ -568,7 +569,7 @@ class ContactCenterActivity:
         asked = rng.random(k) < 0.55
         self.chat_seq += k
         chat_id = np.strings.add(
-            "CH", np.char.zfill(np.arange(self.chat_seq - k, self.chat_seq).astype(str), 9)
+            "CH", zfill(np.arange(self.chat_seq - k, self.chat_seq).astype(str), 9)
         )
         return (
             pl.DataFrame(
@@ -681,7 +682,7 @@ class ContactCenterActivity:
             rday.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
         ).astype(str)
         cid = np.strings.add(
-            np.strings.add(np.strings.add("CMPL-", year), "-"), np.char.zfill(seq.astype(str), 7)
+            np.strings.add(np.strings.add("CMPL-", year), "-"), zfill(seq.astype(str), 7)
         )
         unknown = np.isin(channel, ["letter", "via_cbr"]) & (rng.random(k) < 0.03)
         return pl.DataFrame(
@@ -772,7 +773,7 @@ class ContactCenterActivity:
                 "survey_id",
                 np.strings.add(
                     "SV",
-                    np.char.zfill(np.arange(self.survey_seq - n, self.survey_seq).astype(str), 9),
+                    zfill(np.arange(self.survey_seq - n, self.survey_seq).astype(str), 9),
                 ),
             ),
             pl.Series("comment", np.where(has_comment, comment, "").astype(str)),

@@ -37,3 +37,13 @@ def test_same_seed_same_bytes(tmp_path):
 
 def test_other_seed_other_bytes(tmp_path):
     assert _run(tmp_path, "a", 11)[0] != _run(tmp_path, "c", 12)[0]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_very_small_banks_with_quiet_months_simulate(tmp_path, seed):
+    """A month without a single complaint or chat must not break any writer."""
+    params = SimulationParams(
+        persons=120, months=4, seed=seed, business_date=dt.date(2026, 10, 31), delta_days=3
+    )
+    summary = simulate(params, tmp_path / "landing", tmp_path / "truth")
+    assert summary.rows > 0
