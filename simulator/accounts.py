@@ -42,7 +42,7 @@ def term_bucket_codes(codes: np.ndarray, term_months: np.ndarray) -> np.ndarray:
     deposits 42303 ≤ 90 d, 42304 ≤ 180 d, 42305 ≤ 1 y, 42306 ≤ 3 y; loans 45505 ≤ 1 y,
     45506 ≤ 3 y, 45507 over 3 y."""
     out = codes.copy()
-    deposit = np.char.startswith(codes.astype(str), "4230")
+    deposit = np.char.startswith(codes.astype(str), "4230") & (term_months > 0)
     out[deposit] = np.select(
         [term_months[deposit] <= 3, term_months[deposit] <= 6, term_months[deposit] <= 12],
         ["42303", "42304", "42305"],

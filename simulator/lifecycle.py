@@ -160,8 +160,29 @@ class Lifecycle:
             opened = self.join[who] + (rng.random(len(who)) * (start - self.join[who])).astype(
                 np.int64
             )
-            self._open(rng, who, code, opened)
+            idx = self._open(rng, who, code, opened)
+            self._still_running_at(rng, idx, start)
         self.status[old] = 1
+
+    def _still_running_at(self, rng, idx: np.ndarray, start: int) -> None:
+        """A term product held when the history starts is within its term: a loan was taken
+        less than a term ago, a deposit has been rolled over into its current term."""
+        b = self.book.cols
+        term_days = (b["term_months"][idx].astype(np.int64) * 30.4).astype(np.int64)
+        matured = (term_days > 0) & (b["term_start_day"][idx] + term_days <= start)
+        idx, term_days = idx[matured], term_days[matured]
+        into_term = (rng.uniform(0.05, 0.95, len(idx)) * term_days).astype(np.int64)
+        person = b["person_id"][idx]
+        if len(idx):
+            deposit = b["product"][idx] == P_INDEX["TERM_DEPOSIT"]
+            b["rollovers"][idx[deposit]] = (
+                (start - b["open_day"][idx[deposit]]) // term_days[deposit]
+            ).astype(np.int16)
+            b["term_start_day"][idx[deposit]] = start - into_term[deposit]
+            loan = idx[~deposit]
+            day = np.maximum(start - into_term[~deposit], self.join[person[~deposit]])
+            b["open_day"][loan] = day
+            b["term_start_day"][loan] = day
 
     def _open(self, rng, who: np.ndarray, code: str, day: np.ndarray) -> np.ndarray:
         if len(who) == 0:
@@ -429,6 +450,7 @@ class Lifecycle:
         )
         channel = np.where((channel == "app") & (rng.random(k) < 0.25), "web", channel)
         start = s + (rng.random(k) * (e - s + 1)).astype(np.int64)
+        start = np.maximum(start, self.join[persons])
         offline = self.login_since[persons] > start
         channel = np.where(np.isin(channel, ["app", "web"]) & offline, "office", channel)
         follow_up_h = np.where(

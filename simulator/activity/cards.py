@@ -28,6 +28,8 @@ CARD_ID_BASE = 7_000_000
 CARD_LIFE_DAYS = 1461
 """A card is valid four years, then the processing centre reissues it under a new card id."""
 GENERATION_STRIDE = 100_000_000
+MAX_GENERATIONS = 16
+"""Reissues a contract can see (64 years of four-year cards), so PAN bodies never collide."""
 
 
 def card_generation(open_day, day):
@@ -42,7 +44,7 @@ def card_ids(contract_seq, generation=0) -> np.ndarray:
 def pan_serials(card_id: np.ndarray) -> np.ndarray:
     """Distinct 9-digit PAN bodies: contract and generation both change the number."""
     offset = np.asarray(card_id) - CARD_ID_BASE
-    return (offset % GENERATION_STRIDE) * 4 + offset // GENERATION_STRIDE
+    return (offset % GENERATION_STRIDE) * MAX_GENERATIONS + offset // GENERATION_STRIDE
 
 
 def has_card(contract_seq: np.ndarray) -> np.ndarray:

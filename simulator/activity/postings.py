@@ -226,7 +226,8 @@ class PostingsGenerator:
             ],
             0,
         )
-        acc.balance[:k] = _kop(bal)
+        predates = b["open_day"] < state.start_day  # newer contracts are funded by postings
+        acc.balance[:k] = np.where(predates, _kop(bal), 0)
 
     def _contract_legs(self, rng, state, leg, cur) -> None:
         b = self.life.book

@@ -674,10 +674,10 @@ class AbsExtracts:
     def _contracts(self, life: Lifecycle, owners: np.ndarray) -> pl.DataFrame:
         retail = self._retail_contract_frame(life, owners).select(
             "contract_seq", "contract_id", "owner", "product_code", "open_day", "close_day",
-            "amount_kop", "rate", "term_months", "account", "autopay",
+            "amount_kop", "rate", "term_months", "account", "autopay", "term_start_day",
         )  # fmt: skip
         biz = self._business_accounts_frame().with_columns(
-            pl.lit(-1, pl.Int64).alias("contract_seq")
+            pl.lit(-1, pl.Int64).alias("contract_seq"), pl.col("open_day").alias("term_start_day")
         )
         salary = self._salary_project_contracts()
         both = pl.concat(
@@ -720,7 +720,8 @@ class AbsExtracts:
         )
         type_ru = {c: p.contract_type for c, p in PRODUCTS.items()}
         name_ru = {c: p.name_ru for c, p in PRODUCTS.items()}
-        end = pl.col("open_day") + (pl.col("term_months").cast(pl.Int64) * 30.4).cast(pl.Int64)
+        term_days = (pl.col("term_months").cast(pl.Int64) * 30.4).cast(pl.Int64)
+        end = pl.col("term_start_day") + term_days  # a rolled-over deposit shows its current term
         dpd = pl.col("dpd").fill_null(0)
         return rows.select(
             pl.col("contract_id").alias("ИД_ДОГОВОРА"),
@@ -753,7 +754,7 @@ class AbsExtracts:
         )
         return c.select(
             pl.lit(-1, pl.Int64).alias("contract_seq"),
-            (pl.col("company_id") + 9_000_000).cast(pl.String).alias("contract_id"),
+            (pl.col("company_id") + 9_500_000).cast(pl.String).alias("contract_id"),
             pl.col("abs_client_id").alias("owner"),
             pl.lit("SALARY_PROJECT").alias("product_code"),
             (pl.col("join_day") + 30).alias("open_day"),
@@ -763,6 +764,7 @@ class AbsExtracts:
             pl.lit(0, pl.Int16).alias("term_months"),
             pl.lit("").alias("account"),
             pl.lit(False).alias("autopay"),
+            (pl.col("join_day") + 30).alias("term_start_day"),
         )
 
     def _consents(self, consents: pl.DataFrame) -> pl.DataFrame:

@@ -16,6 +16,7 @@ from cdp import identifiers as ids
 from simulator import contacts, translit
 from simulator.activity.cards import (
     CARD_LIFE_DAYS,
+    GENERATION_STRIDE,
     card_generation,
     card_ids,
     has_card,
@@ -96,7 +97,8 @@ class CardExtracts:
         """BIN, masked PAN and token per card, derived from the card id (generator-only PAN)."""
         serial = pan_serials(card_id)
         bins_all = np.array(["220077", "220078", "220077", "427681", "546938"])
-        bins = bins_all[serial % len(bins_all)]
+        contract = (card_id - card_ids(0)) % GENERATION_STRIDE
+        bins = bins_all[contract % len(bins_all)]  # a reissue keeps the payment system
         pans = ids.pans(bins, serial)
         return bins, ids.mask_pan(pans), ids.pan_token(pans, self.key)
 
@@ -234,7 +236,7 @@ class CardExtracts:
             p["surname"].to_numpy()[person],
             _scheme_for(first_year),
         )
-        instant = rng.random(k) < 0.04
+        instant = (rng.random(k) < 0.04) & (cards["generation"].to_numpy() == 0)
         emb = np.where(instant, "INSTANT", emb)
         is_credit = cards["product"].to_numpy() == P_INDEX["CREDIT_CARD"]
         system = np.where(
@@ -384,7 +386,7 @@ class CardExtracts:
             kind == "abroad_enabled", 1, rng.choice([50_000, 100_000, 200_000, 300_000], k) * 100
         )
         day = np.minimum(
-            changed["open_day"].to_numpy() + rng.integers(1, 900, k),
+            changed["issue_day"].to_numpy() + rng.integers(1, 900, k),
             changed["close_day"].to_numpy() - 1,
         )
         day = np.minimum(day, days(self.params.business_date))
@@ -405,7 +407,7 @@ class CardExtracts:
         types = np.array(["client", "fraud", "court_arrest", "fz115_suspension"])
         kind = types[rng.choice(4, len(hit), p=[0.6, 0.25, 0.1, 0.05])]
         start = np.minimum(
-            cards["open_day"].to_numpy()[hit] + rng.integers(10, 1500, len(hit)),
+            cards["issue_day"].to_numpy()[hit] + rng.integers(10, 1500, len(hit)),
             days(self.params.business_date),
         )
         length = np.where(
