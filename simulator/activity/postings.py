@@ -405,8 +405,53 @@ class PostingsGenerator:
         )
         return pl.concat([top_up, frame.select(top_up.columns)], how="vertical_relaxed")
 
+    def _sweep_closed_accounts(self, state: MonthState, frame: pl.DataFrame) -> pl.DataFrame:
+        """A client who closes an account takes the money: what is left on a passive account
+        closed this month leaves by SBP to the client's own account at another bank, after the
+        account's last posting of the month."""
+        b = self.life.book
+        closed = np.flatnonzero(
+            (b["close_day"] >= state.start_day)
+            & (b["close_day"] <= state.end_day)
+            & self.accounts.passive[: b.n]
+        )
+        if len(closed) == 0:
+            return frame
+        moves = pl.concat(
+            [
+                frame.select(
+                    pl.col("debit_key").alias("key"), "day", (-pl.col("amount_kop")).alias("delta")
+                ),
+                frame.select(
+                    pl.col("credit_key").alias("key"), "day", pl.col("amount_kop").alias("delta")
+                ),
+            ]
+        ).filter(pl.col("key").is_in(closed))
+        net = moves.group_by("key").agg(pl.col("delta").sum(), pl.col("day").max())
+        left = (
+            pl.DataFrame({"key": closed})
+            .join(net, on="key", how="left")
+            .with_columns(pl.col("delta").fill_null(0))
+        )
+        keys = left["key"].to_numpy()
+        final = self.accounts.balance[keys] + left["delta"].to_numpy()
+        day = np.maximum(left["day"].fill_null(0).to_numpy(), b["close_day"][keys])
+        out = final > 0
+        sweep = pl.DataFrame(
+            {
+                "kind": np.full(out.sum(), "me2me_out"),
+                "person_id": b["person_id"][keys[out]],
+                "day": day[out],
+                "amount_kop": final[out],
+                "debit_key": keys[out],
+                "credit_key": np.full(out.sum(), -1),
+                "counterparty": np.full(out.sum(), -1),
+            }
+        )
+        return pl.concat([frame, sweep.select(frame.columns)], how="vertical_relaxed")
+
     def _finish(self, rng, state: MonthState, frame: pl.DataFrame) -> MonthPostings:
-        frame = self._cover_deficits(rng, frame)
+        frame = self._sweep_closed_accounts(state, self._cover_deficits(rng, frame))
         order = pl.col("day") * 4_294_967_296 + pl.col("person_id") + 1
         frame = frame.with_columns(pl.col("kind").cast(pl.Categorical)).sort(
             order, maintain_order=True

@@ -42,7 +42,8 @@ def test_true_probability_is_calibrated(report):
 
 
 def test_me2me_transfers_precede_churn_but_not_always(tiny_bank, truth):
-    """Leavers move money to their own accounts at other banks more often; some never do."""
+    """Before they leave, leavers move money to their own accounts at other banks more often
+    than others do; some never do. (The payout on the closing day itself is not a precursor.)"""
     settings, _ = tiny_bank
     accounts = pl.concat(
         [read_abs_csv(p) for p in all_files(settings.landing_dir, "abs", "ACCOUNTS")]
@@ -56,12 +57,19 @@ def test_me2me_transfers_precede_churn_but_not_always(tiny_bank, truth):
         me2me.append(
             rows.filter(
                 pl.col("НАЗНАЧЕНИЕ_ПЛАТЕЖА").str.contains("собственных|своими счетами|Me2Me")
-            ).select(pl.col("СЧЕТ_ДТ").alias("account"))
+            ).select(
+                pl.col("СЧЕТ_ДТ").alias("account"),
+                pl.col("ДАТА_ДОК").str.to_date("%d.%m.%Y").alias("day"),
+            )
         )
     counts = (
         pl.concat(me2me)
         .join(owner, on="account")
-        .join(truth["persons"].select("abs_client_id", "person_id"), on="abs_client_id")
+        .join(
+            truth["persons"].select("abs_client_id", "person_id", "churn_date"),
+            on="abs_client_id",
+        )
+        .filter(pl.col("churn_date").is_null() | (pl.col("day") < pl.col("churn_date")))
         .group_by("person_id")
         .len()
     )

@@ -248,3 +248,34 @@ def test_broken_rows_and_orphans_stay_in_their_bands(bank, defects):
             accounts = all_files(settings.landing_dir, "abs", "ACCOUNTS")
             population = sum(read_abs_csv(p).height for p in accounts)
         assert 0.003 <= hit / population <= 0.02, (system, entity, hit, population)
+
+
+def _balances(landing) -> pl.DataFrame:
+    lines = []
+    for path in all_files(landing, "abs", "BALANCES"):
+        lines += path.read_bytes().decode("cp1251").split("\r\n")[:-2]
+    amount = pl.col("line").str.slice(84, 18).str.strip_chars().str.replace(",", ".")
+    return pl.DataFrame({"line": lines}).select(
+        pl.col("line").str.slice(0, 10).str.to_date("%d.%m.%Y").alias("day"),
+        pl.col("line").str.slice(10, 20).alias("account"),
+        amount.cast(pl.Float64).alias("closing"),
+    )
+
+
+def test_client_accounts_stay_in_credit_and_are_emptied_on_closing(bank):
+    """Current, deposit and settlement accounts never go below zero, and an account closed
+    during the history ends at zero: the client takes the money along."""
+    settings, _ = bank
+    balances = _balances(settings.landing_dir)
+    passive = balances.filter(pl.col("account").str.contains(r"^(40817|423|40702|40802)"))
+    assert passive.height > 10_000
+    assert (passive["closing"] >= 0).all()
+    accounts = pl.concat(
+        [read_abs_csv(p) for p in all_files(settings.landing_dir, "abs", "ACCOUNTS")]
+    ).filter((pl.col("ДАТА_ЗАКР").fill_null("") != "") & pl.col("БАЛ_СЧЕТ").str.starts_with("4"))
+    last = passive.sort("day").group_by("account").last()
+    closed = last.join(
+        accounts.select(pl.col("НОМЕР_СЧЕТА").alias("account")).unique(), on="account"
+    )
+    assert closed.height > 50
+    assert (closed["closing"] == 0).mean() > 0.97
