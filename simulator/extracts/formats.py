@@ -7,13 +7,13 @@ minor units, ISO timestamps) before it reaches these writers, which only add fra
 from __future__ import annotations
 
 import io
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import polars as pl
 
-from cdp.transcode import OrderedWorker
+from cdp.transcode import BackgroundAppender
 
 Kind = Literal["csv", "fixed", "jsonl"]
 
@@ -37,21 +37,6 @@ class FileFormat:
     def with_encoding(self, encoding: str) -> FileFormat:
         return replace(self, encoding=encoding)
 
-    @property
-    def append_encoding(self) -> str:
-        """Encoding of appended text: a BOM, if any, was written when the file was created."""
-        return "utf-8" if self.encoding == "utf-8-sig" else self.encoding
-
-    def describe(self) -> dict:
-        """A JSON-able description, for the file worker."""
-        return {**asdict(self), "right_aligned": sorted(self.right_aligned)}
-
-    @classmethod
-    def from_description(cls, d: dict) -> FileFormat:
-        return cls(
-            **{**d, "widths": tuple(d["widths"]), "right_aligned": frozenset(d["right_aligned"])}
-        )
-
 
 ABS_CSV = FileFormat("csv", "cp1251", ";", "\r\n", trailer="ИТОГО;{rows};{total}")
 CARDS_PIPE = FileFormat("csv", "utf-8", "|", "\n", trailer="TRL|{rows}|{total}")
@@ -63,17 +48,11 @@ CHUNK_ROWS = 250_000
 """Rows rendered at a time: keeps the text of one chunk (not of a month) in memory."""
 
 
-def write_rows(frame: pl.DataFrame, fmt: FileFormat, path: Path, worker: OrderedWorker) -> None:
-    """Append rows (no header) to a file: the frame goes to the file worker chunk by chunk
-    (Arrow IPC, cheap to pass), which renders it in the file's layout and encoding."""
-    for start in range(0, frame.height, CHUNK_ROWS):
-        buf = io.BytesIO()
-        frame.slice(start, CHUNK_ROWS).write_ipc(buf, compression="uncompressed")
-        worker.submit({"kind": "frame", "path": str(path), "fmt": fmt.describe()}, buf.getvalue())
+def write_rows(frame: pl.DataFrame, fmt: FileFormat, path: Path, legacy: BackgroundAppender):
+    """Append rows (no header) to a file in its layout and encoding.
 
-
-def render(frame: pl.DataFrame, fmt: FileFormat) -> bytes:
-    """Rows (no header) as UTF-8 bytes in the file's layout."""
+    UTF-8 goes straight from polars to the file; cp1251 chunks are rendered here and
+    transcoded and appended, in order, by the background worker."""
     if fmt.kind == "fixed":
         line = pl.concat_str(
             [
@@ -82,19 +61,29 @@ def render(frame: pl.DataFrame, fmt: FileFormat) -> bytes:
             ]
         )
         frame = frame.select(line.alias("line"))
-    out = io.BytesIO()
+    for start in range(0, frame.height, CHUNK_ROWS):
+        chunk = frame.slice(start, CHUNK_ROWS)
+        if fmt.encoding == "cp1251":
+            buf = io.BytesIO()
+            _render(chunk, fmt, buf)
+            legacy.submit(str(path), buf.getvalue(), "utf-8", "cp1251")
+        else:
+            with path.open("ab") as fh:
+                _render(chunk, fmt, fh)
+
+
+def _render(frame: pl.DataFrame, fmt: FileFormat, out: BinaryIO) -> None:
     if fmt.kind == "jsonl":
         frame.write_ndjson(out)
-    else:
-        frame.write_csv(
-            out,
-            include_header=False,
-            separator=fmt.separator if fmt.kind == "csv" else ",",
-            line_terminator=fmt.line_terminator,
-            quote_style="necessary" if fmt.quote and fmt.kind == "csv" else "never",
-            null_value="",
-        )
-    return out.getvalue()
+        return
+    frame.write_csv(
+        out,
+        include_header=False,
+        separator=fmt.separator if fmt.kind == "csv" else ",",
+        line_terminator=fmt.line_terminator,
+        quote_style="necessary" if fmt.quote and fmt.kind == "csv" else "never",
+        null_value="",
+    )
 
 
 def render_header(columns: list[str], fmt: FileFormat) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from cdp.transcode import OrderedWorker
+from cdp.transcode import BackgroundAppender
 from simulator.extracts.formats import FileFormat, render_header, write_rows
 
 EPOCH = dt.date(1970, 1, 1)
@@ -103,7 +103,7 @@ class LandingWriter:
         self.last_date = last_date
         self.plan = plan
         self._files: dict[Path, _FileState] = {}
-        self.worker = OrderedWorker("simulator.extracts.file_worker")
+        self.legacy = BackgroundAppender()
         self._types: dict[tuple[str, str], FileType] = {}
 
     def write(self, ft: FileType, frame: pl.DataFrame) -> None:
@@ -127,7 +127,7 @@ class LandingWriter:
         columns = list(ft.columns)
         if self.plan.has_added_column(ft, day):
             columns.append(ft.added_column)
-        write_rows(part.select(columns), state.fmt, state.path, self.worker)
+        write_rows(part.select(columns), state.fmt, state.path, self.legacy)
         state.rows += part.height
         if AMOUNT in part.columns:
             state.total += int(part[AMOUNT].sum() or 0)
@@ -149,12 +149,15 @@ class LandingWriter:
         return state
 
     def _append_text(self, state: _FileState, text: str) -> None:
-        """Header and trailer lines go through the worker, in order with the rows."""
-        task = {"kind": "append", "path": str(state.path), "encoding": state.fmt.append_encoding}
-        self.worker.submit(task, text.encode("utf-8"))
+        """Header and trailer lines go through the same ordered path as the rows."""
+        if state.fmt.encoding == "cp1251":
+            self.legacy.submit(str(state.path), text.encode("utf-8"), "utf-8", "cp1251")
+        else:
+            with state.path.open("ab") as fh:
+                fh.write(text.encode("utf-8"))
 
     def close(self) -> None:
-        self.worker.close()
+        self.legacy.close()
 
     def finalize(self) -> list[dict]:
         """Create the empty daily files, write trailers, make duplicate deliveries; return a
@@ -170,7 +173,7 @@ class LandingWriter:
                     rows=state.rows, total=_trailer_total(state.total, state.fmt)
                 )
                 self._append_text(state, line + state.fmt.line_terminator)
-        self.worker.drain()
+        self.legacy.drain()
         manifest = [self._manifest_row(s.path, s.rows) for s in self._files.values()]
         for (system, _), ft in self._types.items():
             day = self.snapshot_date
