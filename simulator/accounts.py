@@ -18,6 +18,8 @@ from simulator.rng import stream
 BANK_BIC = "044525777"
 BANK_NAME = "АО «Банк Пример»"
 BUSINESS_SERIAL_BASE = 5_000_000
+BRANCH_BASE = 100
+"""Branch code of a region: BRANCH_BASE + region code (the account number's digits 10–13)."""
 
 PASSIVE_PREFIXES = ("40817", "423", "40702", "40802", "30601")
 """Passive accounts: a positive balance is the bank's debt to the client (credit balance)."""
@@ -78,7 +80,7 @@ class RetailAccounts:
         codes = term_bucket_codes(codes, self.book["term_months"][have:n])
         numbers = np.full(n - have, "", dtype="<U20")
         has = codes != ""
-        branch = 100 + self.region[self.book["person_id"][have:n][has]] % 100
+        branch = BRANCH_BASE + self.region[self.book["person_id"][have:n][has]] % 100
         numbers[has] = ids.account_numbers(codes[has], "810", branch, seq[has], BANK_BIC)
         self.number = np.concatenate([self.number, numbers])
         self.number_series.append(pl.Series("account", numbers))
@@ -89,7 +91,7 @@ class RetailAccounts:
 
 def business_accounts(codes: np.ndarray, serials: np.ndarray, regions: np.ndarray) -> np.ndarray:
     return ids.account_numbers(
-        codes, "810", 100 + regions % 100, BUSINESS_SERIAL_BASE + serials, BANK_BIC
+        codes, "810", BRANCH_BASE + regions % 100, BUSINESS_SERIAL_BASE + serials, BANK_BIC
     )
 
 

@@ -15,7 +15,13 @@ import numpy as np
 import polars as pl
 
 from simulator import contacts
-from simulator.accounts import TECHNICAL, BusinessAccounts, RetailAccounts, business_accounts
+from simulator.accounts import (
+    BRANCH_BASE,
+    TECHNICAL,
+    BusinessAccounts,
+    RetailAccounts,
+    business_accounts,
+)
 from simulator.activity.postings import MonthPostings
 from simulator.defects import (
     DefectLog,
@@ -112,6 +118,11 @@ DESCRIBE_CHUNK_ROWS = 1_000_000
 
 def _date(day_col: str) -> pl.Expr:
     return pl.col(day_col).cast(pl.Date)
+
+
+def _branch(region: pl.Expr) -> pl.Expr:
+    """ФИЛИАЛ: the four-digit branch of a region, as in the account number."""
+    return (BRANCH_BASE + region % 100).cast(pl.String).str.pad_start(4, "0")
 
 
 def _text_date(day_col: str) -> pl.Expr:
@@ -341,7 +352,7 @@ class AbsExtracts:
                 "ТЕЛ_ДОП": fl["landline_phone"],
                 "EMAIL": email.astype(str),
                 "ДАТА_РЕГ": pl.Series(reg).cast(pl.Date).dt.strftime("%d.%m.%Y"),
-                "ФИЛИАЛ": (100 + fl["region_code"] % 100).cast(pl.String).str.pad_start(4, "0"),
+                "ФИЛИАЛ": fl.select(_branch(pl.col("region_code"))).to_series(),
                 "СЕГМЕНТ": segment,
                 "УРОВЕНЬ_РИСКА": risk,
                 "КОД_ГОЛОВНОЙ": "",
@@ -408,10 +419,7 @@ class AbsExtracts:
             pl.lit("").alias("ТЕЛ_ДОП"),
             pl.col("email").alias("EMAIL"),
             ddmmyyyy(_date("registered_day")).alias("ДАТА_РЕГ"),
-            (100 + pl.col("region_code") % 100)
-            .cast(pl.String)
-            .str.pad_start(4, "0")
-            .alias("ФИЛИАЛ"),
+            _branch(pl.col("region_code")).alias("ФИЛИАЛ"),
             pl.lit("МСБ").alias("СЕГМЕНТ"),
             pl.lit("средний").alias("УРОВЕНЬ_РИСКА"),
             pl.lit("").alias("КОД_ГОЛОВНОЙ"),
@@ -472,10 +480,7 @@ class AbsExtracts:
             pl.col("phone").alias("ТЕЛ_ДОП"),
             empty.alias("EMAIL"),
             ddmmyyyy(_date("join_day")).alias("ДАТА_РЕГ"),
-            (100 + pl.col("region_code") % 100)
-            .cast(pl.String)
-            .str.pad_start(4, "0")
-            .alias("ФИЛИАЛ"),
+            _branch(pl.col("region_code")).alias("ФИЛИАЛ"),
             pl.lit("Корпоративный").alias("СЕГМЕНТ"),
             pl.lit("низкий").alias("УРОВЕНЬ_РИСКА"),
             pl.col("КОД_ГОЛОВНОЙ").fill_null(""),
@@ -571,7 +576,7 @@ class AbsExtracts:
             .otherwise(pl.lit(STATUS_OPEN))
             .alias("СТАТУС"),
             pl.col("product_name").alias("ПРОДУКТ"),
-            (100 + pl.col("region") % 100).cast(pl.String).str.pad_start(4, "0").alias("ФИЛИАЛ"),
+            _branch(pl.col("region")).alias("ФИЛИАЛ"),
             pl.col("contract_id").alias("ИД_ДОГОВОРА"),
             pl.col(DATE),
         )
