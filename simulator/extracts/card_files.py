@@ -214,18 +214,24 @@ class CardExtracts:
         )
         holder_id = np.array([holder_of[p] for p in person], dtype=object)
         orphan = pick(rng, k, SHARE_CARD_ORPHANS)
-        unknown_holder = np.char.add("H9", rng.integers(10**7, 10**8, len(orphan)).astype(str))
+        true_holder = holder_id.copy()
+        holder_id[orphan] = np.char.add("H9", rng.integers(10**7, 10**8, len(orphan)).astype(str))
+        cards = self._reissues(
+            cards.with_columns(
+                pl.Series("holder_id", holder_id.astype(str)),
+                pl.Series("true_holder_id", true_holder.astype(str)),
+            )
+        )
+        unknown = cards.filter(pl.col("holder_id") != pl.col("true_holder_id"))
         self.log.add(
             SYSTEM,
             "cards",
-            cards["card_id"].to_numpy()[orphan],
+            unknown["card_id"].to_numpy(),
             "HOLDER_ID",
-            np.full(len(orphan), "orphan_reference"),
-            holder_id[orphan],
-            unknown_holder,
+            np.full(unknown.height, "orphan_reference"),
+            unknown["true_holder_id"].to_numpy(),
+            unknown["holder_id"].to_numpy(),
         )
-        holder_id[orphan] = unknown_holder
-        cards = self._reissues(cards.with_columns(pl.Series("holder_id", holder_id.astype(str))))
         k = cards.height
         person = cards["person_id"].to_numpy()
         bins, masked, token = self._pan_fields(cards["card_id"].to_numpy())
