@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from cdp import identifiers as ids
 from simulator.config import SimulationParams
 from simulator.population import Population, days
 from simulator.rng import stream
@@ -112,7 +113,12 @@ def assign_identity(params: SimulationParams, population: Population) -> Identit
             }
         ),
         sole_proprietors=pl.DataFrame(
-            {"person_id": ip_persons, "abs_client_id": cif_str[b:c], "registered_day": ip_day}
+            {
+                "person_id": ip_persons,
+                "abs_client_id": cif_str[b:c],
+                "registered_day": ip_day,
+                "ogrnip": _ogrnips(params.seed, ip_day, p["region_code"].to_numpy()[ip_persons]),
+            }
         ),
         companies=pl.DataFrame(
             {
@@ -123,6 +129,15 @@ def assign_identity(params: SimulationParams, population: Population) -> Identit
         ),
         login_mapped=rng.random(n) >= SHARE_DBO_NEVER_MAPPED,
     )
+
+
+def _ogrnips(seed: int, bank_registration_day: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """OGRNIP of each ИП, registered with the tax office (since 2004, when OGRNIP began) in the
+    year the ИП came to the bank or up to three years before."""
+    rng = stream(seed, "ogrnip")
+    year = 1970 + bank_registration_day // 365
+    year = np.maximum(year - rng.integers(0, 4, len(year)), 2004)
+    return ids.ogrnip(rng, rng.permutation(len(year)), year, regions).astype(str)
 
 
 def _scatter(n: int, idx: np.ndarray, values: np.ndarray) -> np.ndarray:

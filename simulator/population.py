@@ -309,15 +309,8 @@ def _employment(
         employer[salary] = rng.choice(employers, size=salary.sum(), p=weights / weights.sum())
     salary_day = rng.choice([5, 10, 15], size=n)
     is_ip = working & (age >= 23) & (rng.random(n) < SHARE_SOLE_PROPRIETORS / 0.8)
-    ogrnip = ids.ogrnip(
-        rng,
-        rng.permutation(n),
-        np.maximum(1970 + persons["join_day"].to_numpy() // 365, 2004) + rng.integers(0, 6, n),
-        persons["region_code"].to_numpy(),
-    )
     return persons.with_columns(
         pl.Series("employer_company_id", employer),
         pl.Series("salary_day", salary_day),
         pl.Series("is_sole_proprietor", is_ip),
-        pl.Series("ogrnip", np.where(is_ip, ogrnip, "").astype(str)),
     )
