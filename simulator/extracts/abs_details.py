@@ -66,7 +66,8 @@ COUNTERPARTY_GROUP = {
 
 class TransactionDetails:
     """Look-up columns kept as polars Series, so a month of postings is described with
-    vectorised gathers instead of Python objects (measured 6x faster at 50 k persons)."""
+    vectorised gathers instead of Python objects (measured 2.3x faster at 50 k persons:
+    18.6 s → 8.0 s for 12 months)."""
 
     def __init__(self, seed: int, population, identity, business_accounts):
         self.seed = seed
