@@ -15,8 +15,9 @@ from simulator.lifecycle import P_INDEX, Lifecycle, MonthState
 from simulator.rng import stream
 
 PURCHASES_PER_MONTH = 2.4
-"""Mean purchases per card holder and month; with the postings it gives a 1 M-person bank
-≈ 56 M card records and 75 M postings a year (benchmarks/results/bank-1m.json)."""
+"""Mean purchases per card holder and month: a 1 M-person bank gets 56 M card-processing rows
+a year (`rows_by_system` in benchmarks/results/bank-1m.json), in line with the issue's ~100 M
+transaction rows across postings and card records."""
 ATM_PER_MONTH = 0.5
 DECLINE_CODES = np.array(["51", "05", "61", "55", "65", "57", "54", "14", "91", "96"])
 DECLINE_WEIGHTS = np.array([0.42, 0.16, 0.1, 0.09, 0.06, 0.05, 0.04, 0.03, 0.03, 0.02])
