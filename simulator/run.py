@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,12 +73,6 @@ def simulate(params: SimulationParams, landing_dir: Path, truth_dir: Path) -> Si
     return summary
 
 
-def _write_others(writer, state, life, cards, cards_out, cc_out, dbo_out) -> None:
-    cards_out.write_month(writer, cards)
-    cc_out.write_month(writer, state, life)
-    dbo_out.write_month(writer, state, life)
-
-
 def _simulate_into(params, writer: LandingWriter, truth: TruthWriter, plan) -> list[dict]:
     population = build_population(params)
     identity = assign_identity(params, population)
@@ -95,21 +88,16 @@ def _simulate_into(params, writer: LandingWriter, truth: TruthWriter, plan) -> l
     home_city = business_ref.cities_for_regions(
         stream(params.seed, "home_city"), population.persons["region_code"].to_numpy()
     )
-    with ThreadPoolExecutor(max_workers=1) as beside:
-        for m in range(params.months):
-            state = life.advance(m)
-            cards = card_month(params.seed, life, state, home_city)
-            month = postings.month(state, cards)
-            # Card processing, the contact centre and ДБО only read this month's state and write
-            # files of their own, so they run beside the core-banking writer (their polars work
-            # releases the GIL); the month is finished before the next one changes the state.
-            others = beside.submit(
-                _write_others, writer, state, life, cards, cards_out, cc_out, dbo_out
-            )
-            abs_out.write_month(writer, state, month)
-            others.result()
-            truth.flush_month(life)
-            del cards, month
+    for m in range(params.months):
+        state = life.advance(m)
+        cards = card_month(params.seed, life, state, home_city)
+        month = postings.month(state, cards)
+        abs_out.write_month(writer, state, month)
+        cards_out.write_month(writer, cards)
+        cc_out.write_month(writer, state, life)
+        dbo_out.write_month(writer, state, life)
+        truth.flush_month(life)
+        del cards, month
 
     consents = build_consents(params, population.persons, life, identity)
     abs_out.write_entities(writer, life, consents)

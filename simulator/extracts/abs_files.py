@@ -112,7 +112,7 @@ BALANCES = FileType(
 FILE_TYPES = (CLIENTS, ACCOUNTS, CONTRACTS, CONSENTS, TRANSACTIONS, BALANCES)
 
 STATUS_OPEN, STATUS_CLOSED = "открыт", "закрыт"
-DESCRIBE_CHUNK_ROWS = 500_000
+DESCRIBE_CHUNK_ROWS = 1_000_000
 """Postings described and written at a time: bounds the month's text columns in memory."""
 
 
