@@ -539,30 +539,11 @@ class AbsExtracts:
             .alias("product_name"),
         )
         biz = self._business_accounts_frame().filter(pl.col("account") != "")
-        both = pl.concat(
-            [
-                retail.select(
-                    "account",
-                    "owner",
-                    "balance_code",
-                    "open_day",
-                    "close_day",
-                    "product_name",
-                    "region",
-                    "contract_id",
-                ),
-                biz.select(
-                    "account",
-                    "owner",
-                    "balance_code",
-                    "open_day",
-                    "close_day",
-                    "product_name",
-                    "region",
-                    "contract_id",
-                ),
-            ]
-        )
+        columns = (
+            "account", "owner", "balance_code", "open_day", "close_day", "product_name",
+            "region", "contract_id",
+        )  # fmt: skip
+        both = pl.concat([retail.select(columns), biz.select(columns)])
         rows = lifecycle_rows(both, "open_day", "close_day", self.params)
         return rows.select(
             pl.col("account").alias("НОМЕР_СЧЕТА"),
