@@ -49,6 +49,23 @@ class Settings(BaseSettings):
         ge=1,
         description="Daily delta deliveries after the initial full snapshot (the last N days).",
     )
+    snapshot_date: dt.date | None = Field(
+        default=None,
+        description="Business date of the initial full snapshot, where raw partitions start "
+        "(default: business date − sim delta days, as the simulator delivers).",
+    )
+    quarantine_warn_rate: float = Field(
+        default=0.001,
+        ge=0,
+        le=1,
+        description="Share of a file's rows rejected to quarantine above which a WARN is raised.",
+    )
+    quarantine_error_rate: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="Share rejected above which the raw table's check fails with ERROR (blocks).",
+    )
     pan_token_key: SecretStr = Field(
         default=SecretStr("dev-only-pan-token-key"),
         description="Secret for the keyed PAN token in card extracts; replace outside development.",
@@ -71,6 +88,9 @@ class Settings(BaseSettings):
             object.__setattr__(
                 self, name, default if value is None else value.expanduser().resolve()
             )
+        if self.snapshot_date is None:
+            snapshot = self.business_date - dt.timedelta(days=self.sim_delta_days)
+            object.__setattr__(self, "snapshot_date", snapshot)
         return self
 
 

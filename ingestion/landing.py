@@ -65,3 +65,26 @@ def sha256(path: Path) -> str:
         while block := handle.read(HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()
+
+
+def snapshot(landing_dir: Path, contracts) -> dict[str, list]:
+    """Every contract file in the landing zone: relative path → [table, business date, size,
+    modification time]; what the landing sensor compares between two ticks."""
+    seen = {}
+    for contract in contracts:
+        for file in find_files(landing_dir, contract):
+            stat = file.path.stat()
+            relative = str(file.path.relative_to(landing_dir))
+            seen[relative] = [contract.table, file.business_date.isoformat(), stat.st_size,
+                              stat.st_mtime_ns]  # fmt: skip
+    return seen
+
+
+def changed_partitions(previous: dict, current: dict) -> dict[str, set[str]]:
+    """Business date → tables with a new or changed file since the previous snapshot."""
+    changed: dict[str, set[str]] = {}
+    for relative, entry in current.items():
+        if previous.get(relative) != entry:
+            table, business_date = entry[0], entry[1]
+            changed.setdefault(business_date, set()).add(table)
+    return changed

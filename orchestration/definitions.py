@@ -11,25 +11,16 @@ from __future__ import annotations
 import dagster as dg
 
 from cdp.settings import Settings, load_settings
-from orchestration.defs import landing
+from orchestration.defs import landing, raw
 from orchestration.resources import settings_resource
-
-STAGES = (landing.defs,)
-
-run_pipeline_job = dg.define_asset_job(
-    "run_pipeline_job",
-    selection=dg.AssetSelection.all(),
-    description="The whole pipeline that exists so far, end to end, in data-flow order.",
-    executor_def=dg.in_process_executor,
-)
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    """Merge the stages and bind resources; tests call this with their own settings."""
+    """Merge the stages in flow order and bind resources; tests call this with their settings."""
     return dg.Definitions.merge(
-        *STAGES,
+        landing.defs,
+        raw.build_defs(settings),
         dg.Definitions(
-            jobs=[run_pipeline_job],
             resources={"settings": settings_resource(settings)},
             executor=dg.in_process_executor,
         ),

@@ -32,7 +32,7 @@ def test_definitions_load_and_asset_keys_follow_conventions(tiny_settings):
         schema, name = key.path
         assert schema in ASSET_KEY_RULES, key
         assert re.fullmatch(ASSET_KEY_RULES[schema], name), key
-    for job in ("run_pipeline_job", "simulate_bank_job"):
+    for job in ("simulate_bank_job", "ingest_raw_job"):
         assert defs.resolve_job_def(job)
 
 

@@ -1,0 +1,71 @@
+"""Great Expectations suites for the raw tables, derived from the file contracts.
+
+Thresholds are the bank's data standard: at least 95 % of mandatory fields filled and at least
+90 % of phones and e-mails valid (ERROR: blocks downstream); identifiers with a check digit
+should be valid in 98 % of rows (WARN: recorded). Validity is judged by the same rules the
+loader flags with (``ingestion.field_rules``): the sample carries one ``<column>__is_valid``
+column per checked field, so "valid" means one thing in quarantine and in the gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import great_expectations as gx
+from great_expectations.expectations.row_conditions import Column as GxColumn
+
+from ingestion.contracts.model import FileContract
+
+MANDATORY_FILLED = 0.95
+CONTACT_VALID = 0.90
+IDENTIFIER_VALID = 0.98
+CONTACT_CHECKS = ("mobile_phone", "email")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One expectation with the check name Dagster shows and the severity it carries."""
+
+    check_name: str
+    severity: str
+    description: str
+    expectation: gx.expectations.Expectation
+
+
+def validity_column(column_name: str) -> str:
+    return f"{column_name}__is_valid"
+
+
+def gates_for(contract: FileContract) -> list[Gate]:
+    gates = []
+    for column in contract.columns:
+        if column.role == "mandatory":
+            condition = {}
+            if column.mandatory_when:
+                other, allowed = column.mandatory_when
+                condition = {"row_condition": GxColumn(other).is_in(list(allowed))}
+            gates.append(
+                Gate(
+                    f"{column.name}_is_filled_in_95_percent_of_rows",
+                    "ERROR",
+                    f"{column.source} is mandatory: at least {MANDATORY_FILLED:.0%} filled",
+                    gx.expectations.ExpectColumnValuesToNotBeNull(
+                        column=column.name, mostly=MANDATORY_FILLED, **condition
+                    ),
+                )
+            )
+        for check in column.checks:
+            contact = check in CONTACT_CHECKS
+            share = CONTACT_VALID if contact else IDENTIFIER_VALID
+            gates.append(
+                Gate(
+                    f"{column.name}_is_a_valid_{check}_in_{round(share * 100)}_percent_of_rows",
+                    "ERROR" if contact else "WARN",
+                    f"{column.source} passes the {check} rule in at least {share:.0%} of the "
+                    "rows where it is filled",
+                    gx.expectations.ExpectColumnValuesToBeInSet(
+                        column=validity_column(column.name), value_set=[True], mostly=share
+                    ),
+                )
+            )
+    return gates

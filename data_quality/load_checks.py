@@ -1,0 +1,137 @@
+"""Checks on a raw load: nothing lost, files met their contract, deliveries arrived once.
+
+Each check is a plain function of the load's audit rows (and the warehouse, to recount), so
+Dagster only turns the outcomes into asset-check results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    name: str
+    passed: bool
+    severity: str
+    """``ERROR`` blocks downstream assets when the check fails; ``WARN`` records."""
+    description: str
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckDefinition:
+    name: str
+    blocking: bool
+    description: str
+
+
+CHECKS = (
+    CheckDefinition(
+        "every_row_read_is_loaded_or_quarantined",
+        True,
+        "For every loaded file: rows read = rows in raw + rows rejected to quarantine, recounted "
+        "in the warehouse.",
+    ),
+    CheckDefinition(
+        "every_file_meets_its_contract",
+        True,
+        "No file was rejected whole (unreadable encoding, missing column, truncated, empty, "
+        "trailer mismatch).",
+    ),
+    CheckDefinition(
+        "quarantine_rate_is_within_limits",
+        True,
+        "Share of each file's rows rejected to quarantine: WARN above the warn rate, ERROR above "
+        "the error rate (settings).",
+    ),
+    CheckDefinition(
+        "each_business_date_has_a_file",
+        False,
+        "A file arrived for every business date loaded (WARN: a missing day is often late).",
+    ),
+    CheckDefinition(
+        "no_file_was_delivered_twice",
+        False,
+        "No duplicate (same bytes) or superseded (re-sent, different bytes) delivery.",
+    ),
+)
+
+
+def _files(rows: list[dict]) -> list[str]:
+    return [f"{r['file_path'] or r['business_date']}: {r['error']}" for r in rows]
+
+
+def rows_reconcile(con: duckdb.DuckDBPyConnection, table: str, audit: list[dict]):
+    loaded = [row for row in audit if row["status"] == "loaded"]
+    mismatches = []
+    for row in loaded:
+        raw_rows = con.execute(
+            f"select count(*) from raw.{table} where _load_id = ?", [row["load_id"]]
+        ).fetchone()[0]
+        rejected = con.execute(
+            f"select count(*) from quarantine.{table} where _load_id = ? and is_rejected",
+            [row["load_id"]],
+        ).fetchone()[0]
+        if not (row["rows_read"] == raw_rows + rejected == row["rows_loaded"] + rejected):
+            mismatches.append(
+                f"{row['file_path']}: read {row['rows_read']}, raw {raw_rows}, "
+                f"quarantined {rejected}"
+            )
+    return not mismatches, {
+        "files_checked": len(loaded),
+        "rows_read": sum(r["rows_read"] for r in loaded),
+        "rows_loaded": sum(r["rows_loaded"] for r in loaded),
+        "rows_quarantined": sum(r["rows_quarantined"] for r in loaded),
+        "mismatches": mismatches,
+    }
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    audit: list[dict],
+    warn_rate: float,
+    error_rate: float,
+) -> list[CheckOutcome]:
+    """Outcomes of ``CHECKS`` for the audit rows of one load (one or more business dates)."""
+    by_status: Callable[[str], list[dict]] = lambda s: [r for r in audit if r["status"] == s]  # noqa: E731
+    reconciled, counts = rows_reconcile(con, table, audit)
+    rejected = by_status("rejected")
+    rates = {
+        r["file_path"]: r["rows_quarantined"] / r["rows_read"]
+        for r in by_status("loaded")
+        if r["rows_read"]
+    }
+    worst = max(rates.values(), default=0.0)
+    missing = by_status("missing")
+    twice = by_status("duplicate") + by_status("superseded")
+    descriptions = {c.name: c.description for c in CHECKS}
+    return [
+        CheckOutcome(CHECKS[0].name, reconciled, "ERROR", descriptions[CHECKS[0].name], counts),
+        CheckOutcome(
+            CHECKS[1].name, not rejected, "ERROR", descriptions[CHECKS[1].name],
+            {"rejected_files": _files(rejected)},
+        ),
+        CheckOutcome(
+            CHECKS[2].name, worst <= warn_rate, "ERROR" if worst > error_rate else "WARN",
+            descriptions[CHECKS[2].name],
+            {
+                "worst_file_rate": round(worst, 6),
+                "files_over_warn_rate": sorted(f for f, r in rates.items() if r > warn_rate),
+                "warn_rate": warn_rate,
+                "error_rate": error_rate,
+            },
+        ),
+        CheckOutcome(
+            CHECKS[3].name, not missing, "WARN", descriptions[CHECKS[3].name],
+            {"missing": [str(r["business_date"]) for r in missing]},
+        ),
+        CheckOutcome(
+            CHECKS[4].name, not twice, "WARN", descriptions[CHECKS[4].name],
+            {"not_loaded": _files(twice)},
+        ),
+    ]  # fmt: skip
