@@ -13,7 +13,8 @@ PIPELINE = ("simulate_bank_job", "ingest_raw_job")
 """Jobs in data-flow order; a partitioned job runs every business date in one step."""
 
 
-def _range_tags(job: dg.JobDefinition) -> dict[str, str]:
+def partition_range_tags(job: dg.JobDefinition) -> dict[str, str]:
+    """Run tags that make a partitioned job cover all its partitions in one run."""
     if job.partitions_def is None:
         return {}
     keys = job.partitions_def.get_partition_keys()
@@ -33,7 +34,7 @@ def run_pipeline(settings: Settings) -> bool:
         for name in PIPELINE:
             job = defs.resolve_job_def(name)
             result = job.execute_in_process(
-                instance=instance, raise_on_error=False, tags=_range_tags(job)
+                instance=instance, raise_on_error=False, tags=partition_range_tags(job)
             )
             if not result.success:
                 return False

@@ -31,3 +31,25 @@ def tiny_bank(tiny_settings: Settings):
         truth_dir=tiny_settings.truth_dir,
     )
     return tiny_settings, summary
+
+
+@pytest.fixture(scope="session")
+def raw_bank(tiny_bank):
+    """Load the tiny bank's landing zone into raw through the Dagster job, once per session."""
+    from orchestration.definitions import build_definitions
+    from orchestration.runner import partition_range_tags
+
+    settings, _ = tiny_bank
+    job = build_definitions(settings).resolve_job_def("ingest_raw_job")
+    result = job.execute_in_process(tags=partition_range_tags(job), raise_on_error=False)
+    return settings, result
+
+
+@pytest.fixture
+def warehouse(raw_bank):
+    """Read-only handle on the loaded warehouse, closed after each test (one writer per file)."""
+    import duckdb
+
+    settings, _ = raw_bank
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        yield con
