@@ -110,31 +110,39 @@ def test_reloading_a_partition_through_dagster_is_idempotent(raw_bank):
 
 
 def test_blocking_check_stops_downstream_tables(tiny_bank, tmp_path):
-    """A truncated clients file fails its ERROR check; accounts, which need clients, wait."""
+    """A truncated clients file fails its ERROR check; accounts, which need clients, wait;
+    another source's table loads all the same."""
     settings, _ = tiny_bank
     day = "2026-10-25"
     landing = tmp_path / "landing"
-    for name in ("CLIENTS_20261025.csv", "ACCOUNTS_20261025.csv"):
-        target = landing / "abs" / day / name
+    for system, name in (
+        ("abs", "CLIENTS_20261025.csv"),
+        ("abs", "ACCOUNTS_20261025.csv"),
+        ("contact_center", "calls_20261025.csv"),
+    ):
+        target = landing / system / day / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(settings.landing_dir / "abs" / day / name, target)
+        shutil.copy(settings.landing_dir / system / day / name, target)
     clients = landing / "abs" / day / "CLIENTS_20261025.csv"
     clients.write_bytes(clients.read_bytes()[:-20])
     isolated = settings.model_copy(
         update={"landing_dir": landing, "warehouse_path": tmp_path / "w.duckdb"}
     )
     job = build_definitions(isolated).resolve_job_def("ingest_raw_job")
-    keys = [dg.AssetKey([s, t]) for t in ("abs__clients", "abs__accounts")
-            for s in ("raw", "quarantine")]  # fmt: skip
+    tables = ("abs__clients", "abs__accounts", "contact_center__calls")
+    keys = [dg.AssetKey([s, t]) for t in tables for s in ("raw", "quarantine")]
     result = job.execute_in_process(partition_key=day, asset_selection=keys, raise_on_error=False)
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert dg.AssetKey(["raw", "abs__clients"]) in materialized
     assert dg.AssetKey(["raw", "abs__accounts"]) not in materialized
+    assert dg.AssetKey(["raw", "contact_center__calls"]) in materialized
+    assert not result.success, "a blocked table fails the run, so `cdp run` reports it"
     [failed] = [
         e.event_specific_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
         and e.event_specific_data.check_name == "every_file_meets_its_contract"
+        and e.event_specific_data.asset_key == dg.AssetKey(["raw", "abs__clients"])
     ]
     assert not failed.passed
     assert "CLIENTS_20261025.csv" in json.dumps(failed.metadata["rejected_files"].value)
