@@ -121,7 +121,7 @@ def _split_lines_numpy(data: bytes) -> pl.Series:
     return pl.Series("line", array)
 
 
-def _ahead(items: Iterator, depth: int = 1) -> Iterator:
+def ahead(items: Iterator, depth: int = 1) -> Iterator:
     """Yield ``items`` while a thread already produces the next ``depth`` of them: reading and
     transcoding the next block overlaps with parsing this one (numpy, Polars and DuckDB release
     the GIL). The thread stops when the consumer does, and re-raises its error in the consumer."""
@@ -214,7 +214,7 @@ class LineStream:
     def chunks(self) -> Iterator[LineChunk]:
         next_line = 1
         held: str | None = None
-        for block in _ahead(self._blocks()):
+        for block in ahead(self._blocks()):
             if not block:
                 continue
             lines = _split_lines(block)
