@@ -12,7 +12,7 @@ class Scenario:
     months: int = 12
     seed: int = 42
     delta_days: int = 14
-    stages: tuple[str, ...] = ("simulate", "truth_report")
+    stages: tuple[str, ...] = ("simulate", "truth_report", "ingest")
 
 
 SCENARIOS = {

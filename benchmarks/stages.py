@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 from benchmarks.scenarios import Scenario
@@ -43,4 +44,137 @@ def truth_report(scenario: Scenario, home: Path) -> dict:
     }
 
 
-STAGES = {"simulate": simulate, "truth_report": truth_report}
+def ingest(scenario: Scenario, home: Path) -> dict:
+    """The whole landing zone into a fresh DuckDB file, the way the Dagster raw assets load it:
+    ``load_partitions`` per contract (in load order) over every business date found."""
+    import duckdb
+
+    from ingestion.contracts import CONTRACTS
+    from ingestion.landing import find_files
+    from ingestion.load import load_partitions
+
+    landing, database = home / "landing", home / "ingest.duckdb"
+    database.unlink(missing_ok=True)
+    con = duckdb.connect(str(database))
+    totals = dict.fromkeys(("rows_read", "rows_loaded", "rows_quarantined", "rows_flagged"), 0)
+    by_system: dict[str, dict] = {}
+    by_table: dict[str, dict] = {}
+    megabytes = 0.0
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
+    for contract in CONTRACTS:
+        files = find_files(landing, contract)
+        table_started = time.perf_counter()
+        loads = load_partitions(con, contract, sorted({f.business_date for f in files}), landing)
+        seconds = time.perf_counter() - table_started
+        size = sum(f.size for f in files) / 1e6
+        rows = sum(load.total("rows_read") for load in loads)
+        for key in totals:
+            totals[key] += sum(load.total(key) for load in loads)
+        system = by_system.setdefault(contract.system, {"mb": 0.0, "rows": 0, "seconds": 0.0})
+        system["mb"] += size
+        system["rows"] += rows
+        system["seconds"] += seconds
+        by_table[contract.table] = _rate(size, rows, seconds)
+        megabytes += size
+    seconds = time.perf_counter() - started
+    cpu_seconds = _cpu_seconds() - cpu_started
+    statuses = con.execute(
+        "select status, count(*) from audit.file_loads group by all order by all"
+    ).fetchall()
+    con.close()
+    baseline = _read_csv_baseline(landing, database.with_name("baseline.duckdb"), by_table)
+    database.unlink(missing_ok=True)
+    return {
+        **totals,
+        "megabytes": round(megabytes, 1),
+        "load_s": round(seconds, 1),
+        "cpu_s": round(cpu_seconds, 1),
+        "mb_per_s": round(megabytes / seconds, 1),
+        "rows_per_s": round(totals["rows_read"] / seconds),
+        "statuses": dict(statuses),
+        "by_system": {k: _rate(v["mb"], v["rows"], v["seconds"]) for k, v in by_system.items()},
+        "by_table": by_table,
+        **baseline,
+    }
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process: a figure that a busy machine distorts less
+    than wall time."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _rate(megabytes: float, rows: int, seconds: float) -> dict:
+    return {
+        "mb": round(megabytes, 1),
+        "rows": rows,
+        "seconds": round(seconds, 1),
+        "mb_per_s": round(megabytes / max(seconds, 1e-9), 1),
+        "rows_per_s": round(rows / max(seconds, 1e-9)),
+    }
+
+
+def _read_csv_baseline(landing: Path, database: Path, by_table: dict) -> dict:
+    """DuckDB's own ``read_csv`` (all VARCHAR, into a table) on the largest CSV of the landing
+    zone, against our load of that same file. cp1251 is transcoded to UTF-8 first (DuckDB
+    cannot read it here); the transcoding is timed apart and not counted in the baseline."""
+    import subprocess
+
+    import duckdb
+
+    from ingestion.contracts import CONTRACTS
+    from ingestion.landing import find_files
+    from ingestion.load import load_partitions
+    from ingestion.reader import detect_encoding
+
+    candidates = [
+        (file, contract)
+        for contract in CONTRACTS
+        if contract.format == "delimited"
+        for file in find_files(landing, contract)
+    ]
+    file, contract = max(candidates, key=lambda c: c[0].size)
+    source, transcode_seconds = file.path, 0.0
+    encoding = detect_encoding(file.path, contract)
+    if encoding == "cp1251":
+        source = database.with_suffix(".utf8.csv")
+        started = time.perf_counter()
+        with source.open("wb") as out:
+            subprocess.run(["iconv", "-f", "CP1251", "-t", "UTF-8", str(file.path)],
+                           stdout=out, check=True)  # fmt: skip
+        transcode_seconds = time.perf_counter() - started
+    database.unlink(missing_ok=True)
+    con = duckdb.connect(str(database))
+    started = time.perf_counter()
+    con.execute(
+        "create table baseline as select * from read_csv(?, delim = ?, quote = ?, header = true,"
+        " all_varchar = true, ignore_errors = true)",
+        [str(source), contract.separator, contract.quote or ""],
+    )
+    baseline_seconds = time.perf_counter() - started
+    baseline_rows = con.execute("select count(*) from baseline").fetchone()[0]
+    con.execute("drop table baseline")
+    started = time.perf_counter()
+    load_partitions(con, contract, [file.business_date], landing)
+    ours_seconds = time.perf_counter() - started
+    con.close()
+    database.unlink(missing_ok=True)
+    if source != file.path:
+        source.unlink()
+    megabytes = file.size / 1e6
+    return {
+        "baseline_file": f"{file.path.relative_to(landing)} ({encoding}, {megabytes:.0f} MB)",
+        "baseline_transcode_s": round(transcode_seconds, 1),
+        "baseline_read_csv_s": round(baseline_seconds, 1),
+        "baseline_read_csv_mb_per_s": round(megabytes / baseline_seconds, 1),
+        "baseline_rows": baseline_rows,
+        "ours_same_file_s": round(ours_seconds, 1),
+        "ours_same_file_mb_per_s": round(megabytes / ours_seconds, 1),
+        "ours_vs_read_csv": round(baseline_seconds / ours_seconds, 2),
+    }
+
+
+STAGES = {"simulate": simulate, "truth_report": truth_report, "ingest": ingest}

@@ -259,28 +259,32 @@ class FileParser:
         return frame.with_columns(columns), records
 
     def _split_json(self, first: int, lines: pl.Series) -> tuple[pl.DataFrame, Records]:
+        """One DuckDB pass: validity (one JSON object per line) and the fields as text.
+
+        Only the fields come back from DuckDB, in line order (the engine keeps insertion order);
+        the line texts stay in Polars."""
         numbers = np.arange(first, first + len(lines), dtype=np.int64)
-        frame = pl.DataFrame({"line_number": numbers, "text": lines})  # noqa: F841 (DuckDB scan)
-        checked = self._json.execute(
-            "select line_number, text, coalesce(json_type(case when json_valid(text) "
-            "then text end) = 'OBJECT', false) as ok from frame"
-        ).pl()
-        records = Records()
-        for number, text in checked.filter(~pl.col("ok")).select("line_number", "text").rows():
-            records.rejected.append((number, "invalid_json", "not one JSON object", text))
-        valid = checked.filter(pl.col("ok")).drop("ok")  # noqa: F841 (DuckDB scan)
+        frame = pl.DataFrame({"line_number": numbers, "text": lines})
         shape = "{" + ",".join(f'"{c.source}":"VARCHAR"' for c in self.contract.columns) + "}"
         parsed = self._json.execute(
-            "select line_number, text, unnest(json_transform(text, ?)) from valid", [shape]
+            "with checked as (select line_number, text, coalesce(json_type(case when "
+            "json_valid(text) then text end) = 'OBJECT', false) as ok from frame) "
+            "select ok, unnest(json_transform(case when ok then text end, ?)) "
+            "from checked",
+            [shape],
         ).pl()
+        ok = parsed["ok"]
+        records = Records()
+        for index in np.flatnonzero(~ok.to_numpy()):
+            number, text = int(numbers[index]), lines[int(index)]
+            records.rejected.append((number, "invalid_json", "not one JSON object", text))
         sources = [c.source for c in self.contract.columns]
+        parsed = pl.concat([frame, parsed], how="horizontal").filter(ok).drop("ok")
         parsed = parsed.with_columns(
             [pl.when(pl.col(s) != "").then(pl.col(s)).alias(s) for s in sources]
         )
         if first == 1 and parsed.height:
-            keys = self._json.execute(
-                "select json_keys(text) from valid order by line_number limit 1"
-            ).fetchone()[0]
+            (keys,) = self._json.execute("select json_keys(?)", [parsed["text"][0]]).fetchone()
             self.outcome.extra_columns = [k for k in keys if k not in sources]
         return parsed, records
 
