@@ -12,7 +12,13 @@ class Scenario:
     months: int = 12
     seed: int = 42
     delta_days: int = 14
-    stages: tuple[str, ...] = ("simulate", "truth_report", "ingest")
+    stages: tuple[str, ...] = (
+        "simulate",
+        "truth_report",
+        "ingest",
+        "ingest_daily",
+        "ingest_baseline",
+    )
 
 
 SCENARIOS = {
