@@ -40,6 +40,7 @@ import duckdb
 import polars as pl
 
 from ingestion.contracts.model import FileContract
+from ingestion.records import RecordAssembler, Records
 
 BLOCK_BYTES = 32 * 2**20
 BATCH_ROWS = 1_000_000
@@ -220,6 +221,30 @@ class NativeRead:
             raise NativeUnavailable("empty last line")
         self.trailer = rejected[-1]
         self.rejected = rejected[:-1]
+
+    def records(self, expected: int) -> Records:
+        """The rejected lines as records, by the same assembler as on the line-by-line path:
+        each run of adjacent rejected lines is fed as one final chunk, so a line break inside
+        a value (two short lines) is one ``line_break_in_value`` record. A line without a
+        separator just before a good line might be the first half of a record with that
+        line, which the rejects cannot tell: such a file goes line by line."""
+        separator = self.contract.separator
+        records = Records()
+        runs: list[list[RejectedLine]] = []
+        for line in self.rejected:
+            if runs and runs[-1][-1].line_number + 1 == line.line_number:
+                runs[-1].append(line)
+            else:
+                runs.append([line])
+        for run in runs:
+            last = run[-1]
+            if separator not in last.text and last.line_number + 1 != self.trailer.line_number:
+                raise NativeUnavailable(f"line {last.line_number} may join the line after it")
+            assembler = RecordAssembler(expected, separator, None)
+            texts = pl.Series("line", [r.text for r in run], dtype=pl.String)
+            _, found = assembler.feed(run[0].line_number, texts, final=True)
+            records.rejected.extend(found.rejected)
+        return records
 
     # --- handing rows out ------------------------------------------------------------------
 

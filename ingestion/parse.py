@@ -76,6 +76,7 @@ class FileParser:
         self._sum_parts: list[Decimal] = []
         self._sum_verifiable = True
         self._json = _json_engine() if contract.format == "json_lines" else None
+        self._native_records = Records()
 
     def reject(self, reason: str, detail: str) -> FileRejected:
         return FileRejected(self.path, reason, detail)
@@ -141,7 +142,7 @@ class FileParser:
         if trailer is not None:
             self._verify_trailer(trailer, stream.last_line_number)
 
-    # --- the native path (DuckDB splits the file) -------------------------------------------
+    # --- the native path (DuckDB finds broken lines, Polars splits) -------------------------
 
     def _read_natively(self, read: native.NativeRead) -> bool:
         """Whether DuckDB could account for every line; a header the contract rejects rejects
@@ -149,39 +150,13 @@ class FileParser:
         try:
             self._read_header(read.read_header())
             read.read(self._source_names)
-            self._native_records = self._native_rejects(read)
+            self._native_records = read.records(len(self._source_names))
         except native.NativeUnavailable:
             self._source_names = []
             self.outcome.extra_columns = []
             self.outcome.missing_optional_columns = []
             return False
         return True
-
-    def _native_rejects(self, read: native.NativeRead) -> Records:
-        """The lines DuckDB rejected, turned into records by the same assembler as on the
-        line-by-line path: each run of adjacent rejected lines is fed as one final chunk, so a
-        line break inside a value (two short lines) is one ``line_break_in_value`` record."""
-        expected = len(self._source_names)
-        records = Records()
-        runs: list[list[native.RejectedLine]] = []
-        for line in read.rejected:
-            if runs and runs[-1][-1].line_number + 1 == line.line_number:
-                runs[-1].append(line)
-            else:
-                runs.append([line])
-        for run in runs:
-            last = run[-1]
-            if last.text.count(self.contract.separator) == 0 and (
-                last.line_number + 1 != read.trailer.line_number
-            ):
-                raise native.NativeUnavailable(
-                    f"line {last.line_number} may join the good line after it"
-                )
-            assembler = RecordAssembler(expected, self.contract.separator, None)
-            texts = pl.Series("line", [r.text for r in run], dtype=pl.String)
-            _, found = assembler.feed(run[0].line_number, texts, final=True)
-            records.rejected.extend(found.rejected)
-        return records
 
     def _native_batches(self, read: native.NativeRead) -> Iterator[ParsedBatch]:
         records = self._native_records
