@@ -19,10 +19,10 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from ingestion import field_rules
+from ingestion import field_rules, native
 from ingestion.contracts.model import Column, FileContract
 from ingestion.errors import FileRejected
-from ingestion.reader import LineStream, detect_encoding
+from ingestion.reader import LineStream, ahead, detect_encoding
 from ingestion.records import RecordAssembler, Records
 from ingestion.values import convert, parse_amount
 
@@ -76,6 +76,7 @@ class FileParser:
         self._sum_parts: list[Decimal] = []
         self._sum_verifiable = True
         self._json = _json_engine() if contract.format == "json_lines" else None
+        self._native_records = Records()
 
     def reject(self, reason: str, detail: str) -> FileRejected:
         return FileRejected(self.path, reason, detail)
@@ -90,6 +91,11 @@ class FileParser:
             self.outcome.encoding = contract.encodings[0]
             return
         self.outcome.encoding = detect_encoding(self.path, contract)
+        if native.applies(contract, self.path.stat().st_size):
+            with native.NativeRead(self.path, self.outcome.encoding, contract) as read:
+                if self._read_natively(read):
+                    yield from self._native_batches(read)
+                    return
         stream = LineStream(self.path, self.outcome.encoding)
         assembler: RecordAssembler | None = None
         for chunk in stream.chunks():
@@ -135,6 +141,34 @@ class FileParser:
         yield from self._parse_lines(assembler, stream.last_line_number, data, final=True)
         if trailer is not None:
             self._verify_trailer(trailer, stream.last_line_number)
+
+    # --- the native path (DuckDB finds broken lines, Polars splits) -------------------------
+
+    def _read_natively(self, read: native.NativeRead) -> bool:
+        """Whether DuckDB could account for every line; a header the contract rejects rejects
+        the file here as on the line-by-line path."""
+        try:
+            self._read_header(read.read_header())
+            read.read(self._source_names)
+            self._native_records = read.records(len(self._source_names))
+        except native.NativeUnavailable:
+            self._source_names = []
+            self.outcome.extra_columns = []
+            self.outcome.missing_optional_columns = []
+            return False
+        return True
+
+    def _native_batches(self, read: native.NativeRead) -> Iterator[ParsedBatch]:
+        records = self._native_records
+        for fields in ahead(read.batches()):
+            yield self._type_and_check(fields, records)
+            records = Records()
+        if records.rejected:
+            empty = dict.fromkeys(self._source_names, pl.String)
+            yield self._type_and_check(
+                pl.DataFrame(schema={"line_number": pl.Int64, **empty}), records
+            )
+        self._verify_trailer(read.trailer.text, read.trailer.line_number)
 
     def _read_header(self, line: str) -> None:
         contract = self.contract
@@ -319,16 +353,17 @@ class FileParser:
             (number, None, reason, detail, text, True)
             for number, reason, detail, text in records.rejected
         ]
-        texts = strings["text"]
         numbers = strings["line_number"]
-        for i in np.flatnonzero(rejected):
+        rejected_at = np.flatnonzero(rejected)
+        rejected_texts = self._texts(strings, rejected_at)
+        for i, text in zip(rejected_at, rejected_texts, strict=True):
             quarantine_rows.append(
                 (
                     int(numbers[int(i)]),
                     reject_field[i],
                     reject_reason[i],
                     reject_detail[i] or f"{reject_field[i]} is empty",
-                    texts[int(i)],
+                    text,
                     True,
                 )
             )
@@ -342,7 +377,8 @@ class FileParser:
             )
         else:
             rows = rows.with_columns(_extra_fields=pl.lit(None, dtype=pl.String))
-        flags = self._flags(rows, texts.filter(keep))
+        kept = strings.filter(keep)
+        flags = self._flags(rows, lambda index: self._texts(kept, index))
         quarantine = pl.concat([_quarantine_frame(quarantine_rows), flags])
         self._count(rows, quarantine)
         if contract.trailer and contract.trailer.sum_column:
@@ -376,8 +412,25 @@ class FileParser:
             else:
                 self._sum_parts.append(value)
 
-    def _flags(self, rows: pl.DataFrame, texts: pl.Series) -> pl.DataFrame:
-        """Field-level findings on loaded rows: the row stays, the finding is recorded."""
+    def _texts(self, strings: pl.DataFrame, index: np.ndarray) -> pl.Series:
+        """Raw text of the rows at ``index``; the native path has no line texts and joins the
+        fields back (no quoting there, so the join is the line) for just these rows."""
+        if "text" in strings.columns:
+            return strings["text"].gather(index)
+        return (
+            strings[index]
+            .select(
+                pl.concat_str(
+                    [pl.col(n).fill_null("") for n in self._source_names],
+                    separator=self.contract.separator,
+                )
+            )
+            .to_series()
+        )
+
+    def _flags(self, rows: pl.DataFrame, texts_at) -> pl.DataFrame:
+        """Field-level findings on loaded rows: the row stays, the finding is recorded;
+        ``texts_at(index)`` gives the raw texts of the flagged rows."""
         found: list[pl.DataFrame] = []
         numbers = rows["_line_number"]
 
@@ -392,7 +445,7 @@ class FileParser:
                         "field": column.source,
                         "reason": reason,
                         "detail": detail,
-                        "raw_text": texts.gather(index),
+                        "raw_text": texts_at(index),
                         "is_rejected": False,
                     },
                     schema=QUARANTINE_SCHEMA,
