@@ -66,7 +66,7 @@ def write_rows(frame: pl.DataFrame, fmt: FileFormat, path: Path, legacy: Backgro
         if fmt.encoding == "cp1251":
             buf = io.BytesIO()
             _render(chunk, fmt, buf)
-            legacy.submit(str(path), buf.getvalue(), "utf-8", "cp1251")
+            legacy.submit(str(path), buf.getbuffer(), "utf-8", "cp1251")
         else:
             with path.open("ab") as fh:
                 _render(chunk, fmt, fh)
