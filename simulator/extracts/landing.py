@@ -111,16 +111,26 @@ class LandingWriter:
         the snapshot date go to the initial full unload. ``_amount`` (minor units) feeds the
         trailer's control sum when the file type has one."""
         self._types[(ft.system, ft.entity)] = ft
+        for day, part in self._by_day(frame):
+            self._append(ft, day, part)
+
+    def _by_day(self, frame: pl.DataFrame):
+        """(file day, rows) pairs of a frame, rows after the last delivered day left out.
+
+        Frames come sorted by date almost always, so each day's rows are a zero-copy slice (a
+        ``group_by`` copied every frame twice over); a frame out of order is sorted first, which
+        keeps each day's rows in their order."""
         if frame.height == 0:
             return
-        day_col = (
-            pl.when(pl.col(DATE) <= self.snapshot_date)
-            .then(pl.lit(self.snapshot_date))
-            .otherwise(pl.col(DATE))
-        )
-        frame = frame.filter(pl.col(DATE) <= self.last_date).with_columns(day_col.alias(DATE))
-        for (day,), part in frame.group_by(DATE, maintain_order=True):
-            self._append(ft, day, part)
+        day = np.maximum(frame[DATE].to_physical().to_numpy(), (self.snapshot_date - EPOCH).days)
+        if (day[1:] < day[:-1]).any():
+            order = np.argsort(day, kind="stable")
+            frame, day = frame[order], day[order]
+        starts = np.flatnonzero(day[1:] != day[:-1]) + 1
+        last = (self.last_date - EPOCH).days
+        for start, end in zip(np.r_[0, starts], np.r_[starts, len(day)], strict=True):
+            if day[start] <= last:
+                yield EPOCH + dt.timedelta(days=int(day[start])), frame.slice(start, end - start)
 
     def _append(self, ft: FileType, day: dt.date, part: pl.DataFrame) -> None:
         state = self._open(ft, day)
