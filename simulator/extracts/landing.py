@@ -10,7 +10,9 @@ encoding switches, a column is added.
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,14 +107,42 @@ class LandingWriter:
         self._files: dict[Path, _FileState] = {}
         self.legacy = BackgroundAppender()
         self._types: dict[tuple[str, str], FileType] = {}
+        self._pending: queue.Queue[tuple[FileType, pl.DataFrame] | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write_pending, daemon=True)
+        self._thread.start()
 
     def write(self, ft: FileType, frame: pl.DataFrame) -> None:
         """Append rows; ``_date`` (business date of each row) routes them, rows on or before
         the snapshot date go to the initial full unload. ``_amount`` (minor units) feeds the
-        trailer's control sum when the file type has one."""
+        trailer's control sum when the file type has one.
+
+        A background thread writes the frame while the caller prepares the next one (polars
+        renders without the GIL; most of the simulation is single-threaded numpy). Waiting for
+        the previous frame first keeps one frame in flight, which bounds the memory."""
+        self._wait()
         self._types[(ft.system, ft.entity)] = ft
+        self._pending.put((ft, frame))
+
+    def _write_pending(self) -> None:
+        while (item := self._pending.get()) is not None:
+            try:
+                if self._error is None:
+                    self._write_now(*item)
+            except BaseException as err:  # re-raised in the caller's thread
+                self._error = err
+            finally:
+                item = None  # the frame is freed as soon as it is written
+                self._pending.task_done()
+
+    def _write_now(self, ft: FileType, frame: pl.DataFrame) -> None:
         for day, part in self._by_day(frame):
             self._append(ft, day, part)
+
+    def _wait(self) -> None:
+        self._pending.join()
+        if self._error is not None:
+            raise self._error
 
     def _by_day(self, frame: pl.DataFrame):
         """(file day, rows) pairs of a frame, rows after the last delivered day left out.
@@ -167,11 +197,14 @@ class LandingWriter:
                 fh.write(text.encode("utf-8"))
 
     def close(self) -> None:
+        self._pending.put(None)
+        self._thread.join()
         self.legacy.close()
 
     def finalize(self) -> list[dict]:
         """Create the empty daily files, write trailers, make duplicate deliveries; return a
         manifest row per delivered file."""
+        self._wait()
         day = self.snapshot_date
         while day <= self.last_date:
             for ft in self._types.values():
