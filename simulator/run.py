@@ -92,12 +92,13 @@ def _simulate_into(params, writer: LandingWriter, truth: TruthWriter, plan) -> l
         state = life.advance(m)
         cards = card_month(params.seed, life, state, home_city)
         month = postings.month(state, cards)
-        abs_out.write_month(writer, state, month)
         cards_out.write_month(writer, cards)
+        del cards  # the month's largest frame goes before the core-banking files are described
+        abs_out.write_month(writer, state, month)
         cc_out.write_month(writer, state, life)
         dbo_out.write_month(writer, state, life)
         truth.flush_month(life)
-        del cards, month
+        del month
 
     consents = build_consents(params, population.persons, life, identity)
     abs_out.write_entities(writer, life, consents)

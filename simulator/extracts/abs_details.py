@@ -62,6 +62,7 @@ COUNTERPARTY_GROUP = {
     "tax": "tax",
 }
 """Who stands on the other side of a posting, by kind; every other kind is the bank itself."""
+CP_COLUMNS = ("cp_bic", "cp_account", "cp_inn", "cp_name")
 
 
 class TransactionDetails:
@@ -112,7 +113,7 @@ class TransactionDetails:
             dates.dt.month().to_numpy(),
             years,
             days=dates.dt.day().to_numpy(),
-            fields={"bank": banks["short_name"].to_numpy()},
+            fields={"bank": banks["short_name"]},
         )
         frame = frame.with_columns(
             texts["purpose"].alias("purpose"),
@@ -122,26 +123,32 @@ class TransactionDetails:
             banks["name"].alias("bank_name"),
             accounts(pl.col("debit_key")).alias("debit"),
             accounts(pl.col("credit_key")).alias("credit"),
-        ).with_row_index("_row")
+            ddmmyyyy(pl.col(DATE)).alias("date_text"),
+            rub_comma(pl.col("amount_kop")).alias("amount_text"),
+        )
         year = int(np.median(years)) if k else None
+        # only the columns the counterparties need are split by group and put back in order
+        sides = frame.select(
+            pl.int_range(k, dtype=pl.UInt32).alias("_row"),
+            kind.replace_strict(COUNTERPARTY_GROUP, default="bank").alias("_group"),
+            "counterparty", "person_id", "bank_bic", "bank_name",
+        )  # fmt: skip
         parts = [
             self._counterparties(rng, group, part, year)
-            for (group,), part in frame.group_by(
-                kind.replace_strict(COUNTERPARTY_GROUP, default="bank"), maintain_order=True
-            )
+            for (group,), part in sides.group_by("_group", maintain_order=True)
         ]
-        frame = pl.concat(parts, how="vertical").sort("_row")
+        sides = pl.concat(parts, how="vertical").sort("_row")
+        frame = frame.hstack(sides.select(CP_COLUMNS).get_columns())
         frame = self._break_rows(rng, frame, log)
-        amount = rub_comma(pl.col("amount_kop"))
         return frame.select(
             pl.col("doc_id").cast(pl.String).alias("ИД_ДОК"),
-            ddmmyyyy(pl.col(DATE)).alias("ДАТА_ДОК"),
-            ddmmyyyy(pl.col(DATE)).alias("ДАТА_ПРОВ"),
+            pl.col("date_text").alias("ДАТА_ДОК"),
+            pl.col("date_text").alias("ДАТА_ПРОВ"),
             pl.col("debit").alias("СЧЕТ_ДТ"),
             pl.col("credit").alias("СЧЕТ_КТ"),
-            amount.alias("СУММА"),
+            pl.col("amount_text").alias("СУММА"),
             pl.lit("643").alias("ВАЛЮТА"),
-            amount.alias("СУММА_РУБ"),
+            pl.col("amount_text").alias("СУММА_РУБ"),
             pl.col("cipher").alias("ШИФР_ДОК"),
             (pl.col("doc_id") % 1_000_000).cast(pl.String).alias("НОМЕР_ДОК"),
             pl.col("cp_bic").alias("БИК_КОНТРАГЕНТА"),
@@ -189,8 +196,7 @@ class TransactionDetails:
             )
         else:
             values = bank
-        names = ("cp_bic", "cp_account", "cp_inn", "cp_name")
-        return part.with_columns(v.alias(c) for c, v in zip(names, values, strict=True))
+        return part.with_columns(v.alias(c) for c, v in zip(CP_COLUMNS, values, strict=True))
 
     def _break_rows(self, rng, frame: pl.DataFrame, log: DefectLog) -> pl.DataFrame:
         """A ``;`` or a line break inside a few unquoted payment purposes."""

@@ -118,7 +118,12 @@ class CardExtracts:
     def write_month(self, writer: LandingWriter, cards: pl.DataFrame) -> None:
         if cards.height == 0:
             return
-        c = cards.join(self._pan_columns(cards["card_id"]), on="card_id", how="left").with_columns(
+        pan = cards.select("card_id").join(
+            self._pan_columns(cards["card_id"]), on="card_id", how="left", maintain_order="left"
+        )  # joined alone: joining the month's cards would copy every column
+        c = cards.with_columns(
+            pan["PAN_MASKED"],
+            pan["PAN_TOKEN"],
             (
                 pl.col("auth_day").cast(pl.Date).cast(pl.Datetime("ms"))
                 + pl.duration(seconds=pl.col("auth_second"))

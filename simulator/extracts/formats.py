@@ -44,8 +44,10 @@ DBO_JSONL = FileFormat("jsonl", "utf-8")
 CC_CSV = FileFormat("csv", "utf-8-sig", ",", "\r\n", quote=True)
 
 
-CHUNK_ROWS = 250_000
-"""Rows rendered at a time: keeps the text of one chunk (not of a month) in memory."""
+CHUNK_ROWS = 100_000
+"""Rows rendered at a time: keeps the text of one chunk (not of a month) in memory, and the
+cp1251 chunks queued for the transcoding worker (up to four, ~25 MB each) below glibc's mmap
+threshold."""
 
 
 def write_rows(frame: pl.DataFrame, fmt: FileFormat, path: Path, legacy: BackgroundAppender):
@@ -66,7 +68,7 @@ def write_rows(frame: pl.DataFrame, fmt: FileFormat, path: Path, legacy: Backgro
         if fmt.encoding == "cp1251":
             buf = io.BytesIO()
             _render(chunk, fmt, buf)
-            legacy.submit(str(path), buf.getvalue(), "utf-8", "cp1251")
+            legacy.submit(str(path), buf.getbuffer(), "utf-8", "cp1251")
         else:
             with path.open("ab") as fh:
                 _render(chunk, fmt, fh)

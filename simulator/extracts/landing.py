@@ -10,7 +10,9 @@ encoding switches, a column is added.
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,22 +107,60 @@ class LandingWriter:
         self._files: dict[Path, _FileState] = {}
         self.legacy = BackgroundAppender()
         self._types: dict[tuple[str, str], FileType] = {}
+        self._pending: queue.Queue[tuple[FileType, pl.DataFrame] | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write_pending, daemon=True)
+        self._thread.start()
 
     def write(self, ft: FileType, frame: pl.DataFrame) -> None:
         """Append rows; ``_date`` (business date of each row) routes them, rows on or before
         the snapshot date go to the initial full unload. ``_amount`` (minor units) feeds the
-        trailer's control sum when the file type has one."""
+        trailer's control sum when the file type has one.
+
+        A background thread writes the frame while the caller prepares the next one (polars
+        renders without the GIL; most of the simulation is single-threaded numpy). Waiting for
+        the previous frame first keeps one frame in flight, which bounds the memory."""
+        self._wait()
         self._types[(ft.system, ft.entity)] = ft
+        self._pending.put((ft, frame))
+
+    def _write_pending(self) -> None:
+        while (item := self._pending.get()) is not None:
+            try:
+                if self._error is None:
+                    self._write_now(*item)
+            except BaseException as err:  # re-raised in the caller's thread
+                self._error = err
+            finally:
+                item = None  # the frame is freed as soon as it is written
+                self._pending.task_done()
+
+    def _write_now(self, ft: FileType, frame: pl.DataFrame) -> None:
+        for day, part in self._by_day(frame):
+            self._append(ft, day, part)
+
+    def _wait(self) -> None:
+        self._pending.join()
+        if self._error is not None:
+            raise self._error
+
+    def _by_day(self, frame: pl.DataFrame):
+        """(file day, rows) pairs of a frame, rows after the last delivered day left out.
+
+        Frames come sorted by date almost always, so each day's rows are a zero-copy slice (a
+        ``group_by`` copied every frame twice over); a frame out of order is sorted first, which
+        keeps each day's rows in their order."""
         if frame.height == 0:
             return
-        day_col = (
-            pl.when(pl.col(DATE) <= self.snapshot_date)
-            .then(pl.lit(self.snapshot_date))
-            .otherwise(pl.col(DATE))
-        )
-        frame = frame.filter(pl.col(DATE) <= self.last_date).with_columns(day_col.alias(DATE))
-        for (day,), part in frame.group_by(DATE, maintain_order=True):
-            self._append(ft, day, part)
+        day = np.maximum(frame[DATE].to_physical().to_numpy(), (self.snapshot_date - EPOCH).days)
+        if (day[1:] < day[:-1]).any():
+            order = np.argsort(day, kind="stable")
+            frame, day = frame[order], day[order]
+        starts = np.flatnonzero(day[1:] != day[:-1]) + 1
+        last = (self.last_date - EPOCH).days
+        for start, end in zip(np.r_[0, starts], np.r_[starts, len(day)], strict=True):
+            if day[start] <= last:
+                yield EPOCH + dt.timedelta(days=int(day[start])), frame.slice(start, end - start)
 
     def _append(self, ft: FileType, day: dt.date, part: pl.DataFrame) -> None:
         state = self._open(ft, day)
@@ -157,11 +197,14 @@ class LandingWriter:
                 fh.write(text.encode("utf-8"))
 
     def close(self) -> None:
+        self._pending.put(None)
+        self._thread.join()
         self.legacy.close()
 
     def finalize(self) -> list[dict]:
         """Create the empty daily files, write trailers, make duplicate deliveries; return a
         manifest row per delivered file."""
+        self._wait()
         day = self.snapshot_date
         while day <= self.last_date:
             for ft in self._types.values():

@@ -9,8 +9,10 @@ pytestmark = pytest.mark.unit
 
 def test_append_transcoded_replaces_what_the_code_page_lacks(tmp_path):
     path = tmp_path / "f.csv"
-    append_transcoded(str(path), "Ёжик;№1;«ok»;😀\r\n".encode(), "utf-8", "cp1251")
-    assert path.read_bytes().decode("cp1251") == "Ёжик;№1;«ok»;?\r\n"
+    text = "Ёжик;№1;«ok»;😀\r\n".encode()
+    pieces = [text[:1], text[1:9], b"ascii;", text[9:10], text[10:]]  # "Ё", "№" split
+    append_transcoded(str(path), pieces, "utf-8", "cp1251")
+    assert path.read_bytes().decode("cp1251") == "Ёжик;ascii;№1;«ok»;?\r\n"
 
 
 def test_background_appender_keeps_submission_order(tmp_path):
