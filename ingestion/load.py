@@ -7,8 +7,11 @@ Re-loading a partition replaces it. Files are planned before anything is read:
   earlier one is ``superseded``;
 - no file at all for the date is recorded as ``missing``.
 
-A partition is replaced in one transaction (readers never see it half-loaded); a rejected file's
-rows are removed again inside it, so it leaves nothing behind but its audit row.
+A partition is replaced in transactions of at most ``COMMIT_ROWS`` rows: DuckDB holds a
+transaction's appends in memory, so one transaction per 20 M-row snapshot would not stream.
+Raw is read from the published serving copy, never while the pipeline writes, and every row
+carries its ``_load_id``: a rejected file's rows are deleted again, so it leaves nothing behind
+but its audit row, and a load cut short is replaced whole by the next load of the partition.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ from ingestion.landing import LandingFile, files_for, sha256
 from ingestion.parse import FileParser
 from ingestion.reader import ahead
 from ingestion.warehouse import AUDIT_COLUMNS, AUDIT_TABLE, ensure_tables, table_exists
+
+COMMIT_ROWS = 4_000_000
+"""Rows per transaction. Loading the 20.8 M-row transactions snapshot of a 300 k-person bank in
+one transaction peaked at 13.3 GB; a commit per 1 M-row batch at 2.5 GB but took 1.7x as long."""
 
 
 @dataclass
@@ -119,11 +126,27 @@ def _insert(con, table: str, frame: pl.DataFrame, **constants) -> None:
     con.unregister("incoming")
 
 
+def _commit_every(con, rows: int):
+    """Commit and reopen the transaction once ``COMMIT_ROWS`` rows have gone in."""
+    pending = 0
+
+    def inserted(count: int) -> None:
+        nonlocal pending
+        pending += count
+        if pending >= rows:
+            con.execute("commit")
+            con.execute("begin transaction")
+            pending = 0
+
+    return inserted
+
+
 def load_file(con, contract, business_date, landing_dir, file, checksum, keys) -> dict:
     """Parse and insert one file; the audit row says what happened."""
     started = _now()
     load_id = uuid.uuid4().hex[:16]
     parser = FileParser(contract, file.path, keys)
+    inserted = _commit_every(con, COMMIT_ROWS)
     try:
         for batch in ahead(parser.batches()):
             _insert(
@@ -141,6 +164,7 @@ def load_file(con, contract, business_date, landing_dir, file, checksum, keys) -
                 _load_id=load_id,
                 file_name=file.name,
             )
+            inserted(batch.rows.height)
     except FileRejected as error:
         for schema in ("raw", "quarantine"):
             con.execute(f"delete from {schema}.{contract.table} where _load_id = ?", [load_id])
