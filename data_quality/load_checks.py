@@ -6,7 +6,6 @@ Dagster only turns the outcomes into asset-check results.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -101,7 +100,10 @@ def evaluate(
     error_rate: float,
 ) -> list[CheckOutcome]:
     """Outcomes of ``CHECKS`` for the audit rows of one load (one or more business dates)."""
-    by_status: Callable[[str], list[dict]] = lambda s: [r for r in audit if r["status"] == s]  # noqa: E731
+
+    def by_status(status: str) -> list[dict]:
+        return [row for row in audit if row["status"] == status]
+
     reconciled, counts = rows_reconcile(con, table, audit)
     rejected = by_status("rejected")
     loaded = by_status("loaded")

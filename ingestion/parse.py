@@ -24,7 +24,7 @@ from ingestion.contracts.model import Column, FileContract
 from ingestion.errors import FileRejected
 from ingestion.reader import LineStream, ahead, detect_encoding
 from ingestion.records import RecordAssembler, Records
-from ingestion.values import convert, parse_amount
+from ingestion.values import POLARS_TYPES, convert, parse_amount
 
 QUARANTINE_SCHEMA = {
     "line_number": pl.Int64,
@@ -334,7 +334,7 @@ class FileParser:
         for column in contract.columns:
             if column.source not in strings.columns:
                 typed[column.name] = pl.Series(
-                    column.name, [None] * height, dtype=_polars_type(column)
+                    column.name, [None] * height, dtype=POLARS_TYPES[column.type]
                 )
                 continue
             text = strings[column.source]
@@ -504,14 +504,3 @@ def _first_failure(reasons, fields, mask, reason, column: Column) -> None:
     target = mask & (reasons == None)  # noqa: E711 (numpy object comparison)
     reasons[target] = reason
     fields[target] = column.source
-
-
-def _polars_type(column: Column) -> pl.DataType:
-    return {
-        "string": pl.String,
-        "integer": pl.Int64,
-        "decimal": pl.Decimal(18, 2),
-        "date": pl.Date,
-        "timestamp": pl.Datetime("us"),
-        "boolean": pl.Boolean,
-    }[column.type]

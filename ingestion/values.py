@@ -13,6 +13,15 @@ import polars as pl
 from ingestion.contracts.model import Column, FileContract
 
 MONEY = pl.Decimal(18, 2)
+POLARS_TYPES: dict[str, pl.DataType] = {
+    "string": pl.String,
+    "integer": pl.Int64,
+    "decimal": MONEY,
+    "date": pl.Date,
+    "timestamp": pl.Datetime("us"),
+    "boolean": pl.Boolean,
+}
+"""Polars type of each contract type (what ``convert`` returns)."""
 
 
 def _decimal_text(values: pl.Series, contract: FileContract) -> pl.Series:
