@@ -63,3 +63,119 @@ def churn_truth_report(truth_dir: Path) -> ChurnTruthReport:
         observed_rate_90d=float(labels["churned_90d"].mean()),
         client_months=labels.height,
     )
+
+
+SOURCE_ENTITIES = {
+    "abs": "clients",
+    "cards": "holders",
+    "dbo": "profiles",
+    "contact_center": "calls",
+}
+
+
+def person_truth(truth_dir: Path, records: pl.DataFrame) -> pl.DataFrame:
+    """record_key → true person_id for person records (``source``, ``lineage_record_id``:
+    the raw record a record stands for; a caller record stands for its first call)."""
+    truth = pl.read_parquet(truth_dir / "source_records.parquet").filter(
+        pl.col("person_id").is_not_null()
+    )
+    truth = truth.filter(
+        pl.struct("system", "entity").is_in(
+            [{"system": s, "entity": e} for s, e in SOURCE_ENTITIES.items()]
+        )
+    )
+    return records.join(
+        truth.select(
+            pl.col("system").alias("source"),
+            pl.col("record_id").alias("lineage_record_id"),
+            "person_id",
+        ),
+        on=["source", "lineage_record_id"],
+        how="inner",
+    ).select("record_key", "source", "person_id")
+
+
+@dataclass(frozen=True)
+class LinkageReport:
+    pairwise_precision: float
+    pairwise_recall: float
+    bcubed_precision: float
+    bcubed_recall: float
+    bcubed_f1: float
+    true_pairs: int
+    predicted_pairs: int
+    records: int
+    by_source_pair: list[dict]
+
+
+def _pairs(n: pl.Expr) -> pl.Expr:
+    return (n * (n - 1) / 2).sum()
+
+
+def linkage_report(truth: pl.DataFrame, clusters: pl.DataFrame) -> LinkageReport:
+    """Pairwise and B-cubed figures of ``clusters`` (record_key, cluster_key) against
+    ``truth`` (record_key, source, person_id), overall and per source pair."""
+    joined = truth.join(clusters, on="record_key", how="inner")
+    true_pairs = joined.group_by("person_id").len().select(_pairs(pl.col("len"))).item()
+    predicted = joined.group_by("cluster_key").len().select(_pairs(pl.col("len"))).item()
+    both = joined.group_by("person_id", "cluster_key").len().select(_pairs(pl.col("len"))).item()
+    cells = joined.group_by("person_id", "cluster_key").len().rename({"len": "both"})
+    per_record = (
+        joined.join(cells, on=["person_id", "cluster_key"])
+        .with_columns(
+            pl.len().over("cluster_key").alias("cluster_size"),
+            pl.len().over("person_id").alias("person_size"),
+        )
+        .select(
+            (pl.col("both") / pl.col("cluster_size")).mean().alias("p"),
+            (pl.col("both") / pl.col("person_size")).mean().alias("r"),
+        )
+    )
+    bp, br = per_record.row(0)
+    return LinkageReport(
+        pairwise_precision=both / predicted if predicted else 1.0,
+        pairwise_recall=both / true_pairs if true_pairs else 1.0,
+        bcubed_precision=bp,
+        bcubed_recall=br,
+        bcubed_f1=2 * bp * br / (bp + br),
+        true_pairs=int(true_pairs),
+        predicted_pairs=int(predicted),
+        records=joined.height,
+        by_source_pair=_by_source_pair(joined),
+    )
+
+
+def _by_source_pair(joined: pl.DataFrame) -> list[dict]:
+    sources = sorted(joined["source"].unique())
+    rows = []
+    for i, left in enumerate(sources):
+        for right in sources[i:]:
+            figures = {}
+            for name, keys in (
+                ("true", ["person_id"]),
+                ("predicted", ["cluster_key"]),
+                ("both", ["person_id", "cluster_key"]),
+            ):
+                counts = (
+                    joined.group_by(*keys, "source")
+                    .len()
+                    .pivot(on="source", index=keys, values="len")
+                    .fill_null(0)
+                )
+                if left not in counts.columns or right not in counts.columns:
+                    figures[name] = 0
+                elif left == right:
+                    figures[name] = counts.select(_pairs(pl.col(left))).item()
+                else:
+                    figures[name] = counts.select((pl.col(left) * pl.col(right)).sum()).item()
+            rows.append(
+                {
+                    "sources": f"{left}–{right}",
+                    "true_pairs": int(figures["true"]),
+                    "precision": figures["both"] / figures["predicted"]
+                    if figures["predicted"]
+                    else 1.0,
+                    "recall": figures["both"] / figures["true"] if figures["true"] else 1.0,
+                }
+            )
+    return rows

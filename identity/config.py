@@ -1,0 +1,26 @@
+"""Tuning of identity resolution in one typed place; every figure cites what chose it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MatchingConfig:
+    seed: int = 42
+    prior_match_probability: float = 1e-4
+    """Starting prior before training re-estimates it from the deterministic rules."""
+    deterministic_recall: float = 0.7
+    """Share of true pairs the INN/SNILS/passport rules are assumed to find (measured on the
+    tiny bank: 0.63 of АБС duplicate pairs share a valid INN or SNILS, 0.88 a passport)."""
+    u_sample_pairs: int = 2_000_000
+    min_edge_probability: float = 0.5
+    """Pairs below this are not kept at all."""
+    match_probability: float = 0.99
+    """A probabilistic edge merges two records at or above this."""
+    max_people_per_phone: int = 3
+    """A phone held by more anchors than this is a hub (family landline, company switchboard,
+    placeholder) and is neither blocked nor compared as private evidence."""
+    max_cluster_records: int = 60
+    """Clusters above this many records are alerted: a person has ~4 records per system at
+    most, plus one caller record per phone they call from."""

@@ -1,0 +1,284 @@
+"""Probabilistic matching of person records with Splink (Fellegi–Sunter, DuckDB backend).
+
+Runs in its own in-memory DuckDB, so Splink's work tables never touch the warehouse file.
+Blocking is a union of rules — one per strong key, rules that do not use the name (birth date
+with phone, with address) and rules on folded name keys — over columns in which values shared
+by many people (placeholders, family and company phones) are blanked, so a hub can neither
+create millions of pairs nor be mistaken for evidence of identity.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import ColumnExpression, DuckDBAPI, Linker, SettingsCreator, block_on
+
+from identity.config import MatchingConfig
+
+logging.getLogger("splink").setLevel(logging.WARNING)
+
+MATCH_COLUMNS = (
+    "record_key",
+    "surname_fold",
+    "surname_stem",
+    "first_name_fold",
+    "first_name_is_initial",
+    "patronymic_fold",
+    "birth_date_key",
+    "sex",
+    "passport",
+    "inn_valid",
+    "snils_valid",
+    "phones_private",
+    "phones_e164",
+    "phone_block",
+    "email_key",
+    "address_key",
+)
+
+
+def hub_free(records: pl.DataFrame, config: MatchingConfig) -> pl.DataFrame:
+    """Columns for blocking and comparison with shared values removed: a phone, e-mail or
+    address held by more than ``max_people_per_value`` different anchors stops being a key."""
+    owner = pl.coalesce("anchor_id", "record_key")
+    phones = records.select(owner.alias("owner"), "phones_e164").explode("phones_e164")
+    phone_owners = phones.drop_nulls().group_by("phones_e164").agg(pl.col("owner").n_unique())
+    hubs = phone_owners.filter(pl.col("owner") > config.max_people_per_phone)["phones_e164"]
+    private = pl.col("phones_e164").list.set_difference(hubs.implode())
+    return records.with_columns(
+        private.alias("phones_private"),
+        private.list.first().alias("phone_block"),
+    )
+
+
+def phone_hubs(records: pl.DataFrame, config: MatchingConfig) -> pl.DataFrame:
+    """Phones shared by more people than a phone can belong to: reported, never matched on."""
+    owner = pl.coalesce("anchor_id", "record_key")
+    return (
+        records.select(owner.alias("owner"), "phones_e164")
+        .explode("phones_e164")
+        .drop_nulls()
+        .group_by(pl.col("phones_e164").alias("phone"))
+        .agg(pl.col("owner").n_unique().alias("people"))
+        .filter(pl.col("people") > config.max_people_per_phone)
+        .sort("people", descending=True)
+    )
+
+
+def _name_comparison(column: str, label: str, reversed_with: str | None = None):
+    levels = [
+        cll.NullLevel(column),
+        cll.ExactMatchLevel(column, term_frequency_adjustments=True),
+        cll.JaroWinklerLevel(column, 0.92),
+    ]
+    if column == "surname_fold":
+        levels.insert(3, cll.ExactMatchLevel("surname_stem").configure(label_for_charts="stem"))
+    if reversed_with:
+        levels.append(cll.ColumnsReversedLevel(column, reversed_with))
+    if column != "surname_fold":
+        levels.append(
+            cll.CustomLevel(
+                f"(length({column}_l) = 1 or length({column}_r) = 1) "
+                f"and left({column}_l, 1) = left({column}_r, 1)",
+                label_for_charts="initial agrees",
+            )
+        )
+    levels.append(cll.ElseLevel())
+    return cl.CustomComparison(comparison_levels=levels, output_column_name=label)
+
+
+def _exact(column: str, tf: bool = False):
+    return cl.CustomComparison(
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column, term_frequency_adjustments=tf),
+            cll.ElseLevel(),
+        ],
+        output_column_name=column,
+    )
+
+
+def _lifelong_identifier(column: str):
+    """INN and SNILS are issued once for life and their check digits hold: equal valid values
+    are near-proof, different ones near-veto. Fixed, not trained: EM sees too few
+    disagreements among matches to estimate them and drives m to zero."""
+    return cl.CustomComparison(
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column).configure(
+                m_probability=0.995,
+                u_probability=1e-7,
+                fix_m_probability=True,
+                fix_u_probability=True,
+            ),
+            cll.ElseLevel().configure(
+                m_probability=0.005,
+                u_probability=1 - 1e-7,
+                fix_m_probability=True,
+                fix_u_probability=True,
+            ),
+        ],
+        output_column_name=column,
+    )
+
+
+def settings(config: MatchingConfig) -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_key",
+        probability_two_random_records_match=config.prior_match_probability,
+        comparisons=[
+            _name_comparison("surname_fold", "surname", reversed_with="first_name_fold"),
+            _name_comparison("first_name_fold", "first_name"),
+            _name_comparison("patronymic_fold", "patronymic"),
+            cl.CustomComparison(
+                comparison_levels=[
+                    cll.NullLevel("birth_date_key"),
+                    cll.ExactMatchLevel("birth_date_key"),
+                    cll.DamerauLevenshteinLevel(
+                        ColumnExpression("birth_date_key").cast_to_string(), 1
+                    ),
+                    cll.ElseLevel(),
+                ],
+                output_column_name="birth_date",
+            ),
+            _exact("sex"),
+            _exact("passport"),
+            _lifelong_identifier("inn_valid"),
+            _lifelong_identifier("snils_valid"),
+            cl.CustomComparison(
+                comparison_levels=[
+                    cll.CustomLevel(
+                        "len(phones_e164_l) = 0 or len(phones_e164_r) = 0",
+                        label_for_charts="phone missing",
+                    ).configure(is_null_level=True),
+                    cll.ArrayIntersectLevel("phones_private", 1),
+                    cll.ArrayIntersectLevel("phones_e164", 1),
+                    cll.ElseLevel(),
+                ],
+                output_column_name="phone",
+            ),
+            _exact("email_key", tf=True),
+            cl.CustomComparison(
+                comparison_levels=[
+                    cll.NullLevel("address_key"),
+                    cll.ExactMatchLevel("address_key", term_frequency_adjustments=True),
+                    cll.JaroWinklerLevel("address_key", 0.9),
+                    cll.ElseLevel(),
+                ],
+                output_column_name="address",
+            ),
+        ],
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def blocking_rules() -> list:
+    """Union of rules; together they bound recall (measured against the truth in tests)."""
+    return [
+        block_on("inn_valid"),
+        block_on("snils_valid"),
+        block_on("passport"),
+        block_on("phone_block"),
+        block_on("email_key"),
+        block_on("birth_date_key", "first_name_fold"),
+        block_on("birth_date_key", "surname_stem"),
+        block_on("birth_date_key", "address_key"),
+        block_on("surname_fold", "first_name_fold", "patronymic_fold"),
+        block_on("first_name_fold", "patronymic_fold", "address_key"),
+    ]
+
+
+@dataclass
+class TrainedModel:
+    """Splink's model as JSON: saved beside the outputs, reused by the resolver."""
+
+    model_json: dict
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.model_json, indent=1, default=str))
+
+    @classmethod
+    def load(cls, path: Path) -> TrainedModel:
+        return cls(json.loads(path.read_text()))
+
+
+def _linker(
+    records: pl.DataFrame, model: dict | SettingsCreator
+) -> tuple[Linker, duckdb.DuckDBPyConnection]:
+    con = duckdb.connect()
+    con.execute("set preserve_insertion_order = false")
+    frame = records.select(MATCH_COLUMNS).to_arrow()
+    con.register("person_records_input", frame)
+    con.execute("create table person_records as select * from person_records_input")
+    db_api = DuckDBAPI(con)
+    sdf = db_api.register("person_records", dataset_display_name="person_records")
+    return Linker(sdf, model, log_level=logging.WARNING), con
+
+
+def train(records: pl.DataFrame, config: MatchingConfig) -> TrainedModel:
+    """u by random sampling, m by expectation maximisation over two blocking passes that each
+    leave the other's fields free to be learned."""
+    linker, con = _linker(records, settings(config))
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("inn_valid"), block_on("snils_valid"), block_on("passport")],
+            recall=config.deterministic_recall,
+        )
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=config.u_sample_pairs, seed=config.seed
+        )
+        for rule in (
+            block_on("birth_date_key", "first_name_fold"),
+            block_on("surname_fold", "first_name_fold"),
+        ):
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
+        return TrainedModel(linker.misc.save_model_to_json())
+    finally:
+        con.close()
+
+
+def predict(records: pl.DataFrame, model: TrainedModel, config: MatchingConfig) -> pl.DataFrame:
+    """Scored candidate pairs above ``min_edge_probability``: record_key_l, record_key_r,
+    match_weight, match_probability and ``is_sibling_pattern`` (see ``SIBLING_PATTERN``)."""
+    linker, con = _linker(records, model.model_json)
+    try:
+        scored = linker.inference.predict(threshold_match_probability=config.min_edge_probability)
+        return con.sql(
+            f"""
+            select s.record_key_l, s.record_key_r, s.match_weight, s.match_probability,
+                   coalesce({SIBLING_PATTERN}, false) as is_sibling_pattern
+            from {scored.physical_name} as s
+            join person_records as l on l.record_key = s.record_key_l
+            join person_records as r on r.record_key = s.record_key_r
+            """
+        ).pl()
+    finally:
+        con.close()
+
+
+SIBLING_PATTERN = """
+    l.birth_date_key = r.birth_date_key
+    and length(l.first_name_fold) > 1 and length(r.first_name_fold) > 1
+    and damerau_levenshtein(l.first_name_fold, r.first_name_fold) >= 2
+    and l.first_name_fold is distinct from r.surname_fold
+    and not coalesce(l.passport = r.passport, false)
+    and not coalesce(l.inn_valid = r.inn_valid, false)
+    and not coalesce(l.snils_valid = r.snils_valid, false)
+"""
+"""Twins (and a father and son with one birthday in the data) share surname, patronymic, birth
+date, address and landline; only the first name tells them apart. Two full first names more
+than one edit apart with an equal birth date and no shared document or identifier are two
+people, however well the rest agrees: such an edge is refused, never merged."""

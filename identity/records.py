@@ -1,0 +1,164 @@
+"""Person records of every source system in one standard shape, with their matching keys.
+
+Sources: АБС clients (ФЛ and ИП), card holders (Latin embossed-style name), ДБО profiles (login,
+display name, phone, e-mail) and identified contact-centre callers (one record per client and
+phone they called from). Each record keeps the system mapping it carries (``anchor_id``: the
+АБС client id a holder, login or call points to) and its lineage to the raw row.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from identity import normalize as nz
+
+STANDARD_COLUMNS = (
+    "source",
+    "source_record_id",
+    "client_type",
+    "surname",
+    "first_name",
+    "patronymic",
+    "birth_date",
+    "sex",
+    "document_type",
+    "document_series",
+    "document_number",
+    "inn",
+    "snils",
+    "phones",
+    "emails",
+    "address",
+)
+"""The standard person shape: what every source is mapped to and what ``cdp resolve`` reads."""
+
+LINEAGE_COLUMNS = ("role", "anchor_id", "seen_date", "lineage_record_id", "_business_date")
+
+_LATEST = "qualify row_number() over (partition by {key} order by _business_date desc, " \
+    "_line_number desc) = 1"  # fmt: skip
+
+ABS_CLIENTS = f"""
+select 'abs' as source, abs_client_id as source_record_id, client_type,
+       case client_type when 'ИП' then 'sole_proprietor' else 'individual' end as role,
+       abs_client_id as anchor_id, surname, first_name, patronymic, birth_date, sex,
+       document_type_code as document_type, document_series, document_number, inn, snils,
+       concat_ws(', ', mobile_phone, other_phone) as phones, email as emails,
+       registration_address as address, ogrn as ogrnip,
+       coalesce(profile_updated_date, registration_date) as seen_date,
+       abs_client_id as lineage_record_id, _business_date
+from raw.abs__clients
+where client_type in ('ФЛ', 'ИП')
+{_LATEST.format(key="abs_client_id")}
+"""
+
+CARD_HOLDERS = f"""
+select 'cards' as source, holder_id as source_record_id, 'ФЛ' as client_type,
+       'card_holder' as role, abs_client_id as anchor_id, last_name_latin as surname,
+       first_name_latin as first_name, birth_date, mobile_phone as phones, email as emails,
+       cast(created_at as date) as seen_date, holder_id as lineage_record_id, _business_date
+from raw.cards__holders
+{_LATEST.format(key="holder_id")}
+"""
+
+DBO_PROFILES = f"""
+with mapping as (
+    select login_id, abs_client_id from raw.dbo__client_mappings
+    {_LATEST.format(key="login_id")}
+)
+select 'dbo' as source, p.login_id as source_record_id, 'ФЛ' as client_type,
+       'dbo_login' as role, m.abs_client_id as anchor_id,
+       nullif(regexp_extract(p.display_name, '^\\S+\\s+(.+)$', 1), '') as surname,
+       regexp_extract(p.display_name, '^(\\S+)', 1) as first_name,
+       p.mobile_phone as phones, p.email as emails,
+       cast(coalesce(p.updated_at, p.registered_at) as date) as seen_date,
+       p.login_id as lineage_record_id, p._business_date
+from raw.dbo__profiles as p
+left join mapping as m using (login_id)
+{_LATEST.format(key="p.login_id")}
+"""
+
+IDENTIFIED_CALLS = """
+select abs_client_id, caller_phone, min(call_id) as first_call_id,
+       cast(max(started_at) as date) as seen_date, max(_business_date) as _business_date
+from raw.contact_center__calls
+where abs_client_id is not null
+group by all
+"""
+
+
+def from_warehouse(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every person record of the four systems, latest version per source record, keyed."""
+    frames = [con.sql(sql).pl() for sql in (ABS_CLIENTS, CARD_HOLDERS, DBO_PROFILES)]
+    frames.append(_callers(con.sql(IDENTIFIED_CALLS).pl()))
+    return standardize(pl.concat(frames, how="diagonal_relaxed"))
+
+
+def _callers(calls: pl.DataFrame) -> pl.DataFrame:
+    """One record per identified client and the number they called from: the call carries no
+    name, only the phone, which becomes one more phone of that client."""
+    phone = nz.phones_e164(pl.col("caller_phone")).list.first()
+    return (
+        calls.with_columns(phone.alias("phone"))
+        .group_by("abs_client_id", "phone")
+        .agg(
+            pl.col("first_call_id").min().alias("lineage_record_id"),
+            pl.col("seen_date").max(),
+            pl.col("_business_date").max(),
+        )
+        .select(
+            pl.lit("contact_center").alias("source"),
+            (pl.col("abs_client_id") + ":" + pl.col("phone").fill_null("unknown")).alias(
+                "source_record_id"
+            ),
+            pl.lit("ФЛ").alias("client_type"),
+            pl.lit("identified_caller").alias("role"),
+            pl.col("abs_client_id").alias("anchor_id"),
+            pl.col("phone").alias("phones"),
+            "seen_date",
+            "lineage_record_id",
+            "_business_date",
+        )
+    )
+
+
+def standardize(records: pl.DataFrame) -> pl.DataFrame:
+    """Add the matching keys to records in the standard shape (missing columns become null)."""
+    for column in (*STANDARD_COLUMNS, *LINEAGE_COLUMNS, "ogrnip"):
+        if column not in records.columns:
+            records = records.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+    records = records.with_columns(
+        pl.col("birth_date").cast(pl.Date, strict=False),
+        pl.col("seen_date").cast(pl.Date, strict=False),
+        *(pl.col(c).cast(pl.String) for c in ("phones", "emails", "inn", "snils")),
+    )
+    names = records.with_columns(
+        (pl.col("source") + ":" + pl.col("source_record_id")).alias("record_key"),
+        *(nz.clean_name(pl.col(c)).alias(f"{c}_clean") for c in _NAMES),
+    ).with_columns(
+        *(nz.fold(nz.latin(pl.col(f"{c}_clean"))).alias(f"{c}_fold") for c in _NAMES),
+    )
+    keys = names.with_columns(
+        nz.surname_stem(pl.col("surname_fold")).alias("surname_stem"),
+        nz.is_initial(pl.col("first_name_clean")).fill_null(False).alias("first_name_is_initial"),
+        nz.birth_date(pl.col("birth_date")).alias("birth_date_key"),
+        nz.phones_e164(pl.col("phones")).alias("phones_e164"),
+        nz.email_canonical(pl.col("emails")).alias("email_canonical"),
+        nz.address_key(pl.col("address")).alias("address_key"),
+        (
+            nz.digits_only(pl.col("document_series")) + nz.digits_only(pl.col("document_number"))
+        ).alias("passport"),
+    )
+    return keys.with_columns(
+        pl.Series("inn_valid", nz.valid_inn(keys["inn"])),
+        pl.Series("snils_valid", nz.valid_snils(nz_digits(keys["snils"]))),
+        pl.Series("email_key", nz.valid_email(keys["email_canonical"])),
+        pl.col("phones_e164").list.first().alias("phone_key"),
+    )
+
+
+_NAMES = ("surname", "first_name", "patronymic")
+
+
+def nz_digits(values: pl.Series) -> pl.Series:
+    return values.to_frame().select(nz.digits_only(pl.col(values.name))).to_series()

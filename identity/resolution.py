@@ -1,0 +1,267 @@
+"""The identity stage end to end on the warehouse: records → edges → clusters → stable ids →
+golden records, written as tables in one transaction.
+
+Tables: ``intermediate.int_client_records_unioned`` (standardised person records),
+``intermediate.int_client_links_scored`` (every edge considered, with its decision),
+``marts.dim_clients``, ``marts.dim_client_crosswalk``, ``marts.dim_client_contacts``,
+``marts.dim_client_attribute_lineage``, ``marts.dim_corporate_hierarchy``, and the stage's own
+state ``identity.golden_id_history`` (append-only) and ``identity.match_models``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+
+import duckdb
+import polars as pl
+
+from identity import legal_entities, matching, records, stable_ids, survivorship
+from identity.clustering import EDGE_SCHEMA, cluster, identifier_edges
+from identity.config import MatchingConfig
+from identity.overrides import Overrides
+
+MAX_RECORDS_PER_IDENTIFIER = 5
+"""A valid INN or SNILS on more records than this is a hub, not a person: a person has at most
+three АБС records in practice (duplicates plus an ИП role)."""
+
+
+@dataclass
+class ResolutionSummary:
+    records: int
+    golden_clients: int
+    persons: int
+    legal_entities: int
+    probabilistic_edges: int
+    conflicts: int
+    model_trained: bool
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def stored_model(con: duckdb.DuckDBPyConnection) -> matching.TrainedModel | None:
+    if not _exists(con, "identity", "match_models"):
+        return None
+    row = con.execute(
+        "select model_json from identity.match_models order by trained_at desc limit 1"
+    ).fetchone()
+    return matching.TrainedModel(json.loads(row[0])) if row else None
+
+
+def resolve_clients(
+    con: duckdb.DuckDBPyConnection,
+    overrides: Overrides,
+    config: MatchingConfig | None = None,
+    retrain: bool = False,
+    run_at: dt.datetime | None = None,
+) -> ResolutionSummary:
+    config = config or MatchingConfig()
+    run_at = run_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    timer = _Timer()
+    persons = matching.hub_free(records.from_warehouse(con), config)
+    timer.lap("records")
+    model = None if retrain else stored_model(con)
+    trained = model is None
+    candidates = persons.filter(pl.col("role") != "identified_caller")
+    if model is None:
+        model = matching.train(candidates, config)
+        timer.lap("train")
+    scored = matching.predict(candidates, model, config)
+    timer.lap("predict")
+    edges, links = _edges(persons, scored, overrides, config)
+    clustering = cluster(persons, edges, overrides.never_link)
+    timer.lap("cluster")
+
+    companies = legal_entities.records_from_warehouse(con)
+    all_clusters = pl.concat([clustering.clusters, legal_entities.cluster(companies)])
+    previous = (
+        con.sql("select record_key, golden_client_id from marts.dim_client_crosswalk").pl()
+        if _exists(con, "marts", "dim_client_crosswalk")
+        else None
+    )
+    assigned, events = stable_ids.carry_forward(all_clusters, previous, clustering.accepted, run_at)
+    persons = persons.join(assigned, on="record_key")
+    companies = companies.join(assigned, on="record_key")
+    golden, lineage = survivorship.golden_records(persons)
+    timer.lap("survivorship")
+
+    tables = {
+        "intermediate.int_client_records_unioned": persons,
+        "intermediate.int_client_links_scored": _decisions(links, clustering),
+        "marts.dim_clients": _dim_clients(golden, persons, companies),
+        "marts.dim_client_crosswalk": _crosswalk(persons, companies, clustering.accepted),
+        "marts.dim_client_contacts": survivorship.contact_points(persons),
+        "marts.dim_client_attribute_lineage": lineage,
+        "marts.dim_corporate_hierarchy": legal_entities.hierarchy(companies),
+    }
+    _write(con, tables, events, model if trained else None, candidates.height, run_at)
+    timer.lap("write")
+    return ResolutionSummary(
+        records=persons.height + companies.height,
+        golden_clients=assigned["golden_client_id"].n_unique(),
+        persons=golden.height,
+        legal_entities=companies["golden_client_id"].n_unique(),
+        probabilistic_edges=int((links["kind"] == "probabilistic").sum()),
+        conflicts=clustering.conflicts.height,
+        model_trained=trained,
+        seconds=timer.laps,
+    )
+
+
+def _edges(persons, scored, overrides: Overrides, config: MatchingConfig):
+    """Every edge to consider, and the probabilistic ones below the bar or refused by the
+    sibling guard kept for the links table."""
+    probabilistic = scored.select(
+        "record_key_l",
+        "record_key_r",
+        pl.lit("probabilistic").alias("kind"),
+        "match_probability",
+        pl.when(pl.col("is_sibling_pattern"))
+        .then(pl.lit("refused_sibling_guard"))
+        .when(pl.col("match_probability") < config.match_probability)
+        .then(pl.lit("below_threshold"))
+        .alias("decision"),
+    )
+    must = overrides.must_link.select(
+        "record_key_l",
+        "record_key_r",
+        pl.lit("must_link").alias("kind"),
+        pl.lit(1.0).alias("match_probability"),
+        pl.lit(None, dtype=pl.String).alias("decision"),
+    )
+    ids = identifier_edges(persons, MAX_RECORDS_PER_IDENTIFIER).with_columns(
+        pl.lit(None, dtype=pl.String).alias("decision")
+    )
+    links = pl.concat([must, ids, probabilistic])
+    edges = links.filter(pl.col("decision").is_null()).select(list(EDGE_SCHEMA))
+    return edges, links
+
+
+def _decisions(links: pl.DataFrame, clustering) -> pl.DataFrame:
+    keys = ["record_key_l", "record_key_r", "kind"]
+    accepted = clustering.accepted.select(*keys, pl.lit("accepted").alias("_accepted"))
+    refused = clustering.conflicts.select(*keys, ("refused_" + pl.col("reason")).alias("_refused"))
+    return (
+        links.join(accepted, on=keys, how="left")
+        .join(refused, on=keys, how="left")
+        .select(
+            *keys,
+            "match_probability",
+            pl.coalesce("decision", "_refused", "_accepted", pl.lit("redundant")).alias("decision"),
+        )
+    )
+
+
+def _crosswalk(persons, companies, accepted) -> pl.DataFrame:
+    kinds = (
+        pl.concat(
+            [
+                accepted.select(pl.col("record_key_l").alias("record_key"), "kind"),
+                accepted.select(pl.col("record_key_r").alias("record_key"), "kind"),
+            ]
+        )
+        .group_by("record_key")
+        .agg(pl.col("kind").unique().sort().str.join(",").alias("linked_by"))
+    )
+    person_rows = persons.select(
+        "record_key",
+        "source",
+        "source_record_id",
+        "role",
+        "golden_client_id",
+        "anchor_id",
+        "lineage_record_id",
+        "_business_date",
+    )
+    company_rows = companies.select(
+        "record_key",
+        "source",
+        "source_record_id",
+        pl.lit("legal_entity").alias("role"),
+        "golden_client_id",
+        pl.lit(None, dtype=pl.String).alias("anchor_id"),
+        "lineage_record_id",
+        "_business_date",
+    )
+    rows = pl.concat([person_rows, company_rows]).join(kinds, on="record_key", how="left")
+    return rows.with_columns(
+        pl.when(pl.col("linked_by").is_null() & (pl.col("source") != "abs"))
+        .then(pl.when(pl.col("anchor_id").is_not_null()).then(pl.lit("system_mapping")))
+        .otherwise(pl.col("linked_by"))
+        .alias("linked_by")
+    )
+
+
+def _dim_clients(golden, persons, companies) -> pl.DataFrame:
+    roles = persons.group_by("golden_client_id").agg(
+        (pl.col("role") == "sole_proprietor").any().alias("is_sole_proprietor"),
+        (pl.col("role") == "individual").any().alias("has_individual_record"),
+        (pl.col("source") == "abs").sum().alias("abs_records"),
+        (pl.col("source") == "cards").sum().alias("card_holder_records"),
+        (pl.col("source") == "dbo").sum().alias("dbo_logins"),
+        (pl.col("source") == "contact_center").sum().alias("caller_records"),
+    )
+    people = golden.join(roles, on="golden_client_id").with_columns(
+        pl.when(pl.col("is_sole_proprietor"))
+        .then(pl.lit("ИП"))
+        .otherwise(pl.lit("ФЛ"))
+        .alias("client_type"),
+    )
+    firms = legal_entities.golden_records(companies).with_columns(
+        pl.lit("ЮЛ").alias("client_type"),
+        pl.col("branch_records").alias("abs_records"),
+    )
+    return pl.concat([people, firms], how="diagonal_relaxed").sort("golden_client_id")
+
+
+def _write(con, tables, events, model, training_records, run_at) -> None:
+    con.execute("begin transaction")
+    try:
+        for schema in ("intermediate", "marts", "identity"):
+            con.execute(f"create schema if not exists {schema}")
+        for name, frame in tables.items():
+            con.register("_frame", frame.to_arrow())
+            con.execute(f"create or replace table {name} as select * from _frame")
+            con.unregister("_frame")
+        con.register("_events", events.to_arrow())
+        con.execute(
+            "create table if not exists identity.golden_id_history as "
+            "select * from _events where false"
+        )
+        con.execute("insert into identity.golden_id_history select * from _events")
+        con.unregister("_events")
+        con.execute(
+            "create table if not exists identity.match_models (trained_at timestamp, "
+            "training_records bigint, model_json varchar)"
+        )
+        if model is not None:
+            con.execute(
+                "insert into identity.match_models values (?, ?, ?)",
+                [run_at, training_records, json.dumps(model.model_json)],
+            )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def _exists(con, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+class _Timer:
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 2)
+        self._last = now

@@ -1,0 +1,136 @@
+"""The golden record: one value per attribute, chosen by a documented rule, with its lineage.
+
+Rules (docs/identity.md): АБС is master for the legal name, birth date, sex, document and the
+INN/SNILS (a valid one only), the freshest АБС record first; other systems fill in only where
+the client has no АБС record. The freshest valid value from any source wins for the phone and
+the e-mail. Values are picked, never blended: each comes whole from one source record, named in
+the lineage table.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ingestion.field_rules import RUSSIAN_MOBILE
+
+SOURCE_RANK = {"abs": 0, "cards": 1, "dbo": 2, "contact_center": 3}
+IDENTITY_ATTRIBUTES = {
+    "surname": ("surname_clean",),
+    "first_name": ("first_name_clean",),
+    "patronymic": ("patronymic_clean",),
+    "birth_date": ("birth_date_key",),
+    "sex": ("sex",),
+    "document": ("document_type", "document_series", "document_number"),
+    "inn": ("inn_valid",),
+    "snils": ("snils_valid",),
+    "registration_address": ("address",),
+    "ogrnip": ("ogrnip",),
+}
+"""Golden attribute → the record columns it is taken from together (a document is one unit)."""
+
+
+def _pick(records: pl.DataFrame, columns: tuple[str, ...], order: list[pl.Expr]) -> pl.DataFrame:
+    present = records.filter(pl.col(columns[-1]).is_not_null())
+    return (
+        present.sort(order)
+        .group_by("golden_client_id", maintain_order=True)
+        .first()
+        .select("golden_client_id", *columns, "record_key", "source", "source_record_id")
+    )
+
+
+def golden_records(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records with their golden_client_id → (one row per client, lineage per attribute)."""
+    ranked = records.with_columns(
+        pl.col("source").replace_strict(SOURCE_RANK).alias("source_rank"),
+        pl.col("seen_date").fill_null(pl.date(1900, 1, 1)).alias("_seen"),
+        (pl.col("phones_e164").list.first()).alias("_phone"),
+    )
+    identity_order = [
+        pl.col("source_rank"),
+        pl.col("first_name_is_initial"),
+        -pl.col("_seen").dt.epoch("d"),
+        pl.col("record_key"),
+    ]
+    golden = records.select("golden_client_id").unique()
+    lineage = []
+    for attribute, columns in IDENTITY_ATTRIBUTES.items():
+        picked = _pick(ranked, columns, identity_order)
+        golden = golden.join(
+            picked.select("golden_client_id", *columns), on="golden_client_id", how="left"
+        )
+        lineage.append(_lineage(picked, attribute, columns))
+    contacts = ranked.with_columns(
+        pl.col("phones_e164")
+        .list.eval(pl.element().filter(pl.element().str.contains(RUSSIAN_MOBILE)))
+        .list.first()
+        .alias("mobile_phone"),
+    )
+    fresh_order = [-pl.col("_seen").dt.epoch("d"), pl.col("source_rank"), pl.col("record_key")]
+    for attribute, column in (("mobile_phone", "mobile_phone"), ("email", "email_key")):
+        picked = _pick(contacts, (column,), fresh_order)
+        golden = golden.join(
+            picked.select("golden_client_id", pl.col(column).alias(attribute)),
+            on="golden_client_id",
+            how="left",
+        )
+        lineage.append(_lineage(picked, attribute, (column,)))
+    return golden.rename(
+        {
+            "surname_clean": "surname",
+            "first_name_clean": "first_name",
+            "patronymic_clean": "patronymic",
+            "birth_date_key": "birth_date",
+            "inn_valid": "inn",
+            "snils_valid": "snils",
+            "address": "registration_address",
+        }
+    ), pl.concat(lineage)
+
+
+def _lineage(picked: pl.DataFrame, attribute: str, columns: tuple[str, ...]) -> pl.DataFrame:
+    value = pl.concat_str([pl.col(c).cast(pl.String) for c in columns], separator=" ")
+    return picked.select(
+        "golden_client_id",
+        pl.lit(attribute).alias("attribute"),
+        value.alias("value"),
+        "source",
+        "source_record_id",
+        "record_key",
+    )
+
+
+def contact_points(records: pl.DataFrame) -> pl.DataFrame:
+    """Every phone and e-mail of every client with first/last seen and the systems it came
+    from: clients have several, and the contact policy needs all of them."""
+    phones = records.select(
+        "golden_client_id",
+        "source",
+        "seen_date",
+        pl.col("phones_e164").alias("value"),
+    ).explode("value")
+    phones = phones.with_columns(
+        pl.lit("phone").alias("contact_type"),
+        pl.col("value").str.contains(RUSSIAN_MOBILE).alias("is_valid"),
+    )
+    emails = records.select(
+        "golden_client_id",
+        "source",
+        "seen_date",
+        pl.col("email_canonical").alias("value"),
+        pl.lit("email").alias("contact_type"),
+        pl.col("email_key").is_not_null().alias("is_valid"),
+    )
+    return (
+        pl.concat([phones, emails], how="diagonal_relaxed")
+        .drop_nulls("value")
+        .group_by("golden_client_id", "contact_type", "value")
+        .agg(
+            pl.col("is_valid").first(),
+            pl.col("seen_date").min().alias("first_seen_date"),
+            pl.col("seen_date").max().alias("last_seen_date"),
+            pl.col("source").unique().sort().str.join(",").alias("sources"),
+            pl.len().alias("records"),
+        )
+        .sort("golden_client_id", "contact_type", "last_seen_date", descending=[False, False, True])
+    )
