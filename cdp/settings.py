@@ -66,6 +66,16 @@ class Settings(BaseSettings):
         le=1,
         description="Share rejected above which the raw table's check fails with ERROR (blocks).",
     )
+    identity_overrides_dir: Path | None = Field(
+        default=None,
+        description="Steward overrides for the golden record: must_link.csv and never_link.csv "
+        "(default: identity/overrides in the project, versioned with the code).",
+    )
+    identity_retrain: bool = Field(
+        default=False,
+        description="Retrain the record-linkage model on this run; otherwise the last stored "
+        "model is reused (one is trained when none is stored).",
+    )
     pan_token_key: SecretStr = Field(
         default=SecretStr("dev-only-pan-token-key"),
         description="Secret for the keyed PAN token in card extracts; replace outside development.",
@@ -87,6 +97,13 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             object.__setattr__(
                 self, name, default if value is None else value.expanduser().resolve()
+            )
+        if self.identity_overrides_dir is None:
+            project = Path(__file__).resolve().parents[1]
+            object.__setattr__(self, "identity_overrides_dir", project / "identity" / "overrides")
+        else:
+            object.__setattr__(
+                self, "identity_overrides_dir", self.identity_overrides_dir.expanduser().resolve()
             )
         if self.snapshot_date is None:
             snapshot = self.business_date - dt.timedelta(days=self.sim_delta_days)

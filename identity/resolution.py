@@ -65,7 +65,10 @@ def resolve_clients(
     trained = model is None
     candidates = persons.filter(pl.col("role") != "identified_caller")
     if model is None:
-        model = matching.train(candidates, config)
+        labels = matching.silver_labels(
+            candidates, identifier_edges(candidates, MAX_RECORDS_PER_IDENTIFIER)
+        )
+        model = matching.train(candidates, labels, config)
         timer.lap("train")
     scored = matching.predict(candidates, model, config)
     timer.lap("predict")

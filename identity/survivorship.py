@@ -117,7 +117,9 @@ def contact_points(records: pl.DataFrame) -> pl.DataFrame:
         "golden_client_id",
         "source",
         "seen_date",
-        pl.col("email_canonical").alias("value"),
+        pl.coalesce("email_canonical", pl.col("emails").str.strip_chars().str.to_lowercase()).alias(
+            "value"
+        ),
         pl.lit("email").alias("contact_type"),
         pl.col("email_key").is_not_null().alias("is_valid"),
     )

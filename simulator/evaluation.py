@@ -179,3 +179,39 @@ def _by_source_pair(joined: pl.DataFrame) -> list[dict]:
                 }
             )
     return rows
+
+
+def connected_pair_recall(truth: pl.DataFrame, edges: pl.DataFrame) -> float:
+    """Share of true pairs whose two records the ``edges`` (record_key_l, record_key_r) connect,
+    directly or through other records: the recall ceiling that blocking leaves."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            parent[x] = parent.get(parent[x], parent[x])
+            x = parent[x]
+        return x
+
+    for left, right in edges.select("record_key_l", "record_key_r").iter_rows():
+        a, b = find(left), find(right)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    components = truth.with_columns(
+        pl.col("record_key").map_elements(find, return_dtype=pl.String).alias("component")
+    )
+    true_pairs = components.group_by("person_id").len().select(_pairs(pl.col("len"))).item()
+    found = components.group_by("person_id", "component").len().select(_pairs(pl.col("len"))).item()
+    return found / true_pairs if true_pairs else 1.0
+
+
+def company_truth(truth_dir: Path, crosswalk: pl.DataFrame) -> pl.DataFrame:
+    """Legal-entity records (``source_record_id`` of АБС ЮЛ clients) → true company_id."""
+    truth = pl.read_parquet(truth_dir / "source_records.parquet").filter(
+        pl.col("company_id").is_not_null()
+    )
+    return crosswalk.join(
+        truth.select(
+            pl.col("record_id").alias("source_record_id"), pl.col("company_id").alias("person_id")
+        ),
+        on="source_record_id",
+    ).select("record_key", "source", "person_id")

@@ -45,6 +45,16 @@ def raw_bank(tiny_bank):
     return settings, result
 
 
+@pytest.fixture(scope="session")
+def identity_bank(raw_bank):
+    """Resolve the golden record of the tiny bank through the Dagster job, once per session."""
+    from orchestration.definitions import build_definitions
+
+    settings, _ = raw_bank
+    job = build_definitions(settings).resolve_job_def("resolve_clients_job")
+    return settings, job.execute_in_process(raise_on_error=False)
+
+
 @pytest.fixture
 def warehouse(raw_bank):
     """Read-only handle on the loaded warehouse, closed after each test (one writer per file)."""

@@ -10,7 +10,15 @@ import pytest
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("cdp", "simulator", "ingestion", "identity", "orchestration", "models_ml", "data_quality")
+PACKAGES = (
+    "cdp",
+    "simulator",
+    "ingestion",
+    "identity",
+    "orchestration",
+    "models_ml",
+    "data_quality",
+)
 
 
 def _python_files(package: str):

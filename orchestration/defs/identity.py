@@ -1,0 +1,133 @@
+"""Identity stage: the golden client record resolved across the four source systems.
+
+One multi-asset runs the resolution (records → Splink edges → guarded clusters → stable ids →
+survivorship) and writes its tables in one transaction; the quality mart and the blocking
+invariants read what it wrote. Not partitioned: identity is resolved over all records at once.
+"""
+
+import dagster as dg
+
+from cdp.settings import Settings
+from cdp.warehouse import connect
+from identity import quality
+from identity.config import MatchingConfig
+from identity.matching import phone_hubs
+from identity.overrides import load_overrides
+from identity.records import from_warehouse
+from identity.resolution import resolve_clients
+
+PERSON_SOURCES = ("abs__clients", "cards__holders", "dbo__profiles", "dbo__client_mappings",
+                  "contact_center__calls")  # fmt: skip
+RESOLVE_OUTPUTS = {
+    ("intermediate", "int_client_records_unioned"): "Person records of every source in the "
+    "standard shape with their matching keys (folded names, E.164 phones, canonical e-mails, "
+    "valid INN/SNILS only). Grain: one row per source person record.",
+    ("intermediate", "int_client_links_scored"): "Every edge the resolution considered — steward "
+    "overrides, shared valid INN/SNILS, Splink matches — with its probability and decision "
+    "(accepted, redundant, below threshold, refused by a guard).",
+    ("marts", "dim_clients"): "The golden client record: one row per golden_client_id (persons, "
+    "sole proprietors, legal entities) with surviving attributes; personal data.",
+    ("marts", "dim_client_crosswalk"): "Every source record (АБС client, card holder, ДБО login, "
+    "identified caller) → its golden client, and how it was linked.",
+    ("marts", "dim_client_contacts"): "Every phone and e-mail of every client with validity, "
+    "first/last seen dates and the systems it came from.",
+    ("marts", "dim_client_attribute_lineage"): "For every golden attribute, the source record it "
+    "was taken from and its value.",
+    ("marts", "dim_corporate_hierarchy"): "Each legal entity with its parent and the root of its "
+    "holding group.",
+}
+
+
+@dg.multi_asset(
+    name="resolve_clients",
+    specs=[
+        dg.AssetSpec(
+            dg.AssetKey(list(key)),
+            deps=[dg.AssetKey(["raw", t]) for t in PERSON_SOURCES],
+            group_name="identity",
+            kinds={"duckdb", "splink"},
+            description=description,
+        )
+        for key, description in RESOLVE_OUTPUTS.items()
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            inv.name,
+            asset=dg.AssetKey(["marts", "dim_clients"]),
+            blocking=inv.blocking,
+            description=inv.description,
+        )
+        for inv in quality.INVARIANTS
+    ]
+    + [
+        dg.AssetCheckSpec(
+            "no_cluster_is_oversized",
+            asset=dg.AssetKey(["marts", "dim_clients"]),
+            description="Alert on golden clients with more source records than a person has: "
+            "a bridge record may be joining several people.",
+        )
+    ],
+)
+def resolve_clients_asset(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]):
+    config = MatchingConfig()
+    overrides = load_overrides(settings.identity_overrides_dir)
+    with connect(settings) as con:
+        summary = resolve_clients(con, overrides, config, retrain=settings.identity_retrain)
+        invariants = quality.check_invariants(con)
+        oversized = quality.oversized_clusters(con, config.max_cluster_records)
+    for key in RESOLVE_OUTPUTS:
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(list(key)),
+            metadata={
+                "source_records": summary.records,
+                "golden_clients": summary.golden_clients,
+                "conflicts_refused": summary.conflicts,
+                "model_trained": summary.model_trained,
+                "seconds": dg.MetadataValue.json(summary.seconds),
+            },
+        )
+    for inv, offenders in invariants:
+        yield dg.AssetCheckResult(
+            asset_key=dg.AssetKey(["marts", "dim_clients"]),
+            check_name=inv.name,
+            passed=not offenders,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"examples": dg.MetadataValue.json(offenders)},
+        )
+    yield dg.AssetCheckResult(
+        asset_key=dg.AssetKey(["marts", "dim_clients"]),
+        check_name="no_cluster_is_oversized",
+        passed=not oversized,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"oversized": dg.MetadataValue.json([list(r) for r in oversized])},
+    )
+
+
+@dg.asset(
+    key=["marts", "mart_identity_quality"],
+    deps=[dg.AssetKey(list(key)) for key in RESOLVE_OUTPUTS],
+    group_name="identity",
+    kinds={"duckdb"},
+)
+def mart_identity_quality(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]):
+    """How well the golden record consolidates the sources: consolidation rate per source pair,
+    cluster-size distribution, edges refused by guards, override hits, phone hubs. Grain: one
+    row per metric and dimension, for the latest resolution."""
+    overrides = load_overrides(settings.identity_overrides_dir)
+    with connect(settings) as con:
+        hubs = phone_hubs(from_warehouse(con), MatchingConfig()).height
+        report = quality.quality_report(con, overrides, hubs)
+        con.register("_report", report.to_arrow())
+        con.execute("create or replace table marts.mart_identity_quality as select * from _report")
+    return dg.MaterializeResult(metadata={"metrics": report.height, "phone_hubs": hubs})
+
+
+resolve_clients_job = dg.define_asset_job(
+    "resolve_clients_job",
+    selection=dg.AssetSelection.groups("identity"),
+    description="Resolve the golden client record from the raw person records.",
+)
+
+defs = dg.Definitions(
+    assets=[resolve_clients_asset, mart_identity_quality], jobs=[resolve_clients_job]
+)

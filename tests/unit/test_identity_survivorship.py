@@ -1,0 +1,70 @@
+"""Survivorship: АБС is master for identity, the freshest valid contact wins, lineage is kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from identity.records import standardize
+from identity.survivorship import contact_points, golden_records
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def client_records() -> pl.DataFrame:
+    records = pl.DataFrame(
+        {
+            "source": ["abs", "abs", "cards", "dbo"],
+            "source_record_id": ["100", "101", "H1", "L1"],
+            "surname": ["Петрова", "Иванова", "IVANOVA", "Иванова"],
+            "first_name": ["Мария", "М.", "MARIIA", "Маша"],
+            "birth_date": [dt.date(1990, 1, 2), dt.date(1900, 1, 1), dt.date(1990, 1, 2), None],
+            "inn": ["500100732259", "500100732250", None, None],
+            "phones": ["8 (916) 111-22-33", "+79162223344", "+79163334455", "89164445566"],
+            "emails": [None, "bad.mail.ru", "m.ivanova@mail.ru", "m.ivanova@mail.ru"],
+            "seen_date": [
+                dt.date(2015, 1, 1),
+                dt.date(2024, 1, 1),
+                dt.date(2023, 1, 1),
+                dt.date(2026, 10, 1),
+            ],
+        }
+    )
+    return standardize(records).with_columns(pl.lit("GC0000000001").alias("golden_client_id"))
+
+
+def test_abs_is_master_for_identity_and_initials_lose(client_records):
+    golden, lineage = golden_records(client_records)
+    row = golden.row(0, named=True)
+    # The fresher АБС record has only an initial and a placeholder birth date.
+    assert row["first_name"] == "МАРИЯ"
+    assert row["birth_date"] == dt.date(1990, 1, 2)
+    assert row["inn"] == "500100732259"  # the other INN fails its check digits
+    assert row["surname"] == "ПЕТРОВА"
+    sources = dict(lineage.select("attribute", "record_key").iter_rows())
+    assert sources["first_name"] == "abs:100"
+    assert sources["inn"] == "abs:100"
+
+
+def test_freshest_valid_contact_wins_from_any_source(client_records):
+    golden, lineage = golden_records(client_records)
+    row = golden.row(0, named=True)
+    assert row["mobile_phone"] == "+79164445566"
+    assert row["email"] == "m.ivanova@mail.ru"
+    assert dict(lineage.select("attribute", "record_key").iter_rows())["mobile_phone"] == "dbo:L1"
+
+
+def test_every_phone_and_email_is_kept_with_first_and_last_seen(client_records):
+    contacts = contact_points(client_records)
+    phones = contacts.filter(pl.col("contact_type") == "phone")
+    assert phones.height == 4
+    email = contacts.filter(pl.col("value") == "m.ivanova@mail.ru").row(0, named=True)
+    assert (email["first_seen_date"], email["last_seen_date"]) == (
+        dt.date(2023, 1, 1),
+        dt.date(2026, 10, 1),
+    )
+    assert email["sources"] == "cards,dbo"
+    assert contacts.filter(pl.col("value") == "bad.mail.ru")["is_valid"].to_list() == [False]
