@@ -47,6 +47,32 @@ def _cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
+    import duckdb
+
+    from identity.resolution import stored_model
+    from identity.resolver import ResolverInputError, dedupe_file, match_file, read_input
+
+    try:
+        source = read_input(Path(args.input))
+        if args.dedupe:
+            model = None
+            if settings.warehouse_path.exists():
+                with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+                    model = stored_model(con)
+            result = dedupe_file(source, model)
+        else:
+            with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+                result = match_file(con, source)
+    except (ResolverInputError, duckdb.IOException, duckdb.CatalogException) as error:
+        print(f"cdp resolve: {error}", file=sys.stderr)
+        return 2
+    result.write_csv(args.output)
+    counts = result.group_by("status").len().sort("status").rows()
+    print(f"{result.height} rows → {args.output}: " + ", ".join(f"{s} {n}" for s, n in counts))
+    return 0
+
+
 def _cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
     for name, value in settings.model_dump().items():
         print(f"CDP_{name.upper():<18} {value}")
@@ -74,11 +100,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--out", help="data home to write into (default CDP_HOME)")
 
+    res = sub.add_parser(
+        "resolve",
+        help="match a CSV of people (standard person shape, docs/identity.md) to golden clients",
+    )
+    res.add_argument("--input", required=True, help="CSV in the standard person shape")
+    res.add_argument("--output", required=True, help="CSV to write: one row per input row")
+    res.add_argument(
+        "--dedupe",
+        action="store_true",
+        help="cluster the file's own rows instead (no warehouse records are used)",
+    )
+
     sub.add_parser("settings", help="print the effective settings")
     return parser
 
 
-COMMANDS = {"run": _cmd_run, "simulate": _cmd_simulate, "settings": _cmd_settings}
+COMMANDS = {
+    "run": _cmd_run,
+    "simulate": _cmd_simulate,
+    "resolve": _cmd_resolve,
+    "settings": _cmd_settings,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,8 @@ class MatchingConfig:
     u_sample_pairs: int = 2_000_000
     max_label_pairs: int = 300_000
     """Silver-label pairs used to estimate m; more changes the estimates by < 0.01."""
+    min_label_pairs: int = 50
+    """Fewer silver-label pairs than this cannot estimate m for every comparison level."""
     min_edge_probability: float = 0.5
     """Pairs below this are not kept at all."""
     match_probability: float = 0.99

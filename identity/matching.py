@@ -214,7 +214,7 @@ class TrainedModel:
 
 
 def _linker(
-    records: pl.DataFrame, model: dict | SettingsCreator
+    records: pl.DataFrame, model: dict | SettingsCreator, log_level: int = logging.WARNING
 ) -> tuple[Linker, duckdb.DuckDBPyConnection]:
     con = duckdb.connect()
     con.execute("set preserve_insertion_order = false")
@@ -223,7 +223,7 @@ def _linker(
     con.execute("create table person_records as select * from person_records_input")
     db_api = DuckDBAPI(con)
     sdf = db_api.register("person_records", dataset_display_name="person_records")
-    return Linker(sdf, model, log_level=logging.WARNING), con
+    return Linker(sdf, model, log_level=log_level), con
 
 
 def silver_labels(records: pl.DataFrame, identifier_pairs: pl.DataFrame) -> pl.DataFrame:
@@ -276,7 +276,7 @@ def candidate_pairs(records: pl.DataFrame, config: MatchingConfig) -> pl.DataFra
 def predict(records: pl.DataFrame, model: TrainedModel, config: MatchingConfig) -> pl.DataFrame:
     """Scored candidate pairs above ``min_edge_probability``: record_key_l, record_key_r,
     match_weight, match_probability and ``is_sibling_pattern`` (see ``SIBLING_PATTERN``)."""
-    linker, con = _linker(records, model.model_json)
+    linker, con = _linker(records, model.model_json, log_level=logging.ERROR)
     try:
         scored = linker.inference.predict(threshold_match_probability=config.min_edge_probability)
         return con.sql(
@@ -286,6 +286,49 @@ def predict(records: pl.DataFrame, model: TrainedModel, config: MatchingConfig) 
             from {scored.physical_name} as s
             join person_records as l on l.record_key = s.record_key_l
             join person_records as r on r.record_key = s.record_key_r
+            """
+        ).pl()
+    finally:
+        con.close()
+
+
+def predict_between(
+    incoming: pl.DataFrame, known: pl.DataFrame, model: TrainedModel, config: MatchingConfig
+) -> pl.DataFrame:
+    """Score the incoming records against the known ones only (link, not dedupe), with the
+    same model: record_key_l is always the incoming record."""
+    con = duckdb.connect()
+    try:
+        con.execute("set preserve_insertion_order = false")
+        for name, frame in (("incoming_records", incoming), ("known_records", known)):
+            con.register(f"_{name}", frame.select(MATCH_COLUMNS).to_arrow())
+            con.execute(f"create table {name} as select * from _{name}")
+        con.execute(
+            "create view person_records as "
+            "select * from incoming_records union all select * from known_records"
+        )
+        db_api = DuckDBAPI(con)
+        tables = [db_api.register(n) for n in ("incoming_records", "known_records")]
+        linker = Linker(
+            tables, {**model.model_json, "link_type": "link_only"}, log_level=logging.ERROR
+        )
+        scored = linker.inference.predict(threshold_match_probability=config.min_edge_probability)
+        return con.sql(
+            f"""
+            with pairs as (
+                select s.record_key_l, s.record_key_r, s.match_probability,
+                       coalesce({SIBLING_PATTERN}, false) as is_sibling_pattern
+                from {scored.physical_name} as s
+                join person_records as l on l.record_key = s.record_key_l
+                join person_records as r on r.record_key = s.record_key_r
+            )
+            select
+                case when record_key_l in (select record_key from incoming_records)
+                     then record_key_l else record_key_r end as record_key_l,
+                case when record_key_l in (select record_key from incoming_records)
+                     then record_key_r else record_key_l end as record_key_r,
+                match_probability, is_sibling_pattern
+            from pairs
             """
         ).pl()
     finally:
