@@ -72,8 +72,20 @@ def clean_name(col: pl.Expr) -> pl.Expr:
 
 
 def latin(col: pl.Expr) -> pl.Expr:
-    """Cyrillic transliterated by the current passport scheme (ICAO Doc 9303); Latin as is."""
-    return col.map_elements(_icao, return_dtype=pl.String, skip_nulls=True)
+    """Cyrillic transliterated by the current passport scheme (ICAO Doc 9303); Latin as is.
+    Names repeat a lot: each distinct value is transliterated once."""
+    return col.map_batches(_latin_series, return_dtype=pl.String)
+
+
+def _latin_series(values: pl.Series) -> pl.Series:
+    unique = values.drop_nulls().unique()
+    mapping = pl.DataFrame(
+        {"value": unique, "latin": [_icao(v) for v in unique]},
+        schema={"value": pl.String, "latin": pl.String},
+    )
+    return values.to_frame("value").join(mapping, on="value", how="left", maintain_order="left")[
+        "latin"
+    ]
 
 
 def fold(col: pl.Expr) -> pl.Expr:

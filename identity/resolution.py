@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -22,6 +23,8 @@ from identity import legal_entities, matching, records, stable_ids, survivorship
 from identity.clustering import EDGE_SCHEMA, cluster, identifier_edges
 from identity.config import MatchingConfig
 from identity.overrides import Overrides
+
+logger = logging.getLogger(__name__)
 
 MAX_RECORDS_PER_IDENTIFIER = 5
 """A valid INN or SNILS on more records than this is a hub, not a person: a person has at most
@@ -65,12 +68,13 @@ def resolve_clients(
     trained = model is None
     candidates = persons.filter(pl.col("role") != "identified_caller")
     if model is None:
+        sample = training_sample(candidates, config.max_training_records, config.seed)
         labels = matching.silver_labels(
-            candidates, identifier_edges(candidates, MAX_RECORDS_PER_IDENTIFIER)
+            sample, identifier_edges(sample, MAX_RECORDS_PER_IDENTIFIER)
         )
-        model = matching.train(candidates, labels, config)
+        model = matching.train(sample, labels, config)
         timer.lap("train")
-    scored = matching.predict(candidates, model, config)
+    scored = matching.predict(unattached(candidates), model, config)
     timer.lap("predict")
     edges, links = _edges(persons, scored, overrides, config)
     clustering = cluster(persons, edges, overrides.never_link)
@@ -110,6 +114,28 @@ def resolve_clients(
         model_trained=trained,
         seconds=timer.laps,
     )
+
+
+def training_sample(candidates: pl.DataFrame, max_records: int, seed: int) -> pl.DataFrame:
+    """Whole clients for training — an АБС record with every record mapped to it — so the
+    silver labels keep their mix of sources; capped, since the parameters settle long before
+    a million records."""
+    owner = pl.coalesce("anchor_id", pl.col("record_key"))
+    owners = candidates.select(owner.alias("owner")).unique().sort("owner")
+    share = min(1.0, max_records / max(candidates.height, 1))
+    chosen = owners.sample(fraction=share, seed=seed)
+    return candidates.filter(owner.is_in(chosen["owner"].implode()))
+
+
+def unattached(candidates: pl.DataFrame) -> pl.DataFrame:
+    """Records Splink has to place: АБС records and the satellites (holders, logins) whose
+    system mapping is missing or points to no delivered АБС client. A mapped satellite already
+    sits with its АБС client; scoring it again would only repeat what the mapping says."""
+    present = candidates.filter(pl.col("source") == "abs")["source_record_id"]
+    mapped = (pl.col("source") != "abs") & pl.col("anchor_id").is_in(present.implode()).fill_null(
+        False
+    )
+    return candidates.filter(~mapped)
 
 
 def _edges(persons, scored, overrides: Overrides, config: MatchingConfig):
@@ -215,7 +241,44 @@ def _dim_clients(golden, persons, companies) -> pl.DataFrame:
         pl.lit("ЮЛ").alias("client_type"),
         pl.col("branch_records").alias("abs_records"),
     )
-    return pl.concat([people, firms], how="diagonal_relaxed").sort("golden_client_id")
+    return (
+        pl.concat([people, firms], how="diagonal_relaxed")
+        .select(DIM_CLIENT_COLUMNS)
+        .sort("golden_client_id")
+    )
+
+
+DIM_CLIENT_COLUMNS = (
+    "golden_client_id",
+    "client_type",
+    "surname",
+    "first_name",
+    "patronymic",
+    "organization_name",
+    "birth_date",
+    "sex",
+    "document_type",
+    "document_series",
+    "document_number",
+    "inn",
+    "snils",
+    "ogrnip",
+    "ogrn",
+    "kpp",
+    "okved_code",
+    "registration_address",
+    "mobile_phone",
+    "email",
+    "is_sole_proprietor",
+    "has_individual_record",
+    "registration_date",
+    "head_office_abs_client_id",
+    "abs_records",
+    "card_holder_records",
+    "dbo_logins",
+    "caller_records",
+)
+"""Column order of ``marts.dim_clients``, as documented in its YAML."""
 
 
 def _write(con, tables, events, model, training_records, run_at) -> None:
@@ -260,6 +323,8 @@ def _exists(con, schema: str, table: str) -> bool:
 
 
 class _Timer:
+    """Seconds per phase, also logged as they happen: a long run shows where it is."""
+
     def __init__(self):
         self.laps: dict[str, float] = {}
         self._last = time.perf_counter()
@@ -268,3 +333,4 @@ class _Timer:
         now = time.perf_counter()
         self.laps[name] = round(now - self._last, 2)
         self._last = now
+        logger.info("identity: %s took %.1f s", name, self.laps[name])
