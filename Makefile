@@ -3,6 +3,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 SCENARIO ?= bank-tiny
+STAGES ?=
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster
 
 .PHONY: setup run test lint dev bench
@@ -27,4 +28,4 @@ dev: setup
 	$(UV) run dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 bench: setup
-	$(UV) run python -m benchmarks.run $(SCENARIO)
+	$(UV) run python -m benchmarks.run $(SCENARIO) $(STAGES)

@@ -40,12 +40,20 @@ def main(argv: list[str]) -> int:
         home = Path("data/bench") / scenario
         print("RESULT " + json.dumps(run_stage(stage, scenario, home.resolve())))
         return 0
-    if len(argv) != 1 or argv[0] not in SCENARIOS:
-        print(f"usage: python -m benchmarks.run {{{'|'.join(SCENARIOS)}}}", file=sys.stderr)
+    if not argv or argv[0] not in SCENARIOS or len(argv) not in (1, 2):
+        print(
+            f"usage: python -m benchmarks.run {{{'|'.join(SCENARIOS)}}} [stage,stage,...]",
+            file=sys.stderr,
+        )
         return 2
     scenario = SCENARIOS[argv[0]]
+    stages = argv[1].split(",") if len(argv) == 2 else list(scenario.stages)
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        print(f"unknown stage(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
     results = []
-    for stage in scenario.stages:
+    for stage in stages:
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "benchmarks.run", "--stage", stage, scenario.name],
@@ -66,12 +74,26 @@ def main(argv: list[str]) -> int:
         "months": scenario.months,
         "machine": f"{platform.machine()}, {_cpus()} cores, Python {platform.python_version()}",
         "measured_on": time.strftime("%Y-%m-%d"),
-        "stages": results,
+        "stages": _merged(scenario, results),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{scenario.name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     (RESULTS / f"{scenario.name}.md").write_text(markdown(report))
     return 0
+
+
+def _merged(scenario, results: list[dict]) -> list[dict]:
+    """A partial run replaces its stages in the scenario's last report and keeps the others
+    (each stage row carries the date it was measured)."""
+    today = time.strftime("%Y-%m-%d")
+    fresh = {r["stage"]: {**r, "measured_on": today} for r in results}
+    path = RESULTS / f"{scenario.name}.json"
+    previous = json.loads(path.read_text())["stages"] if path.exists() else []
+    kept = {r["stage"]: r for r in previous if r["stage"] not in fresh}
+    order = list(scenario.stages)
+    merged = {**kept, **fresh}
+    return sorted(merged.values(), key=lambda r: order.index(r["stage"]) if r["stage"] in order
+                  else len(order))  # fmt: skip
 
 
 def markdown(report: dict) -> str:

@@ -18,6 +18,9 @@ class Scenario:
         "ingest",
         "ingest_daily",
         "ingest_baseline",
+        "identity_load",
+        "identity",
+        "identity_rerun",
     )
 
 

@@ -202,10 +202,108 @@ def _read_csv_baseline(landing: Path, database: Path) -> dict:
     }
 
 
+PERSON_TABLES = (
+    "abs__clients",
+    "cards__holders",
+    "dbo__profiles",
+    "dbo__client_mappings",
+    "contact_center__calls",
+)
+
+
+def identity_load(scenario: Scenario, home: Path) -> dict:
+    """The person-bearing raw tables alone into ``identity.duckdb``: the input of the identity
+    stages, small enough to exist beside a 1 M-person landing zone."""
+    import duckdb
+
+    from ingestion.contracts import CONTRACTS
+    from ingestion.landing import find_files
+    from ingestion.load import load_partitions
+
+    database = home / "identity.duckdb"
+    database.unlink(missing_ok=True)
+    rows = {}
+    with duckdb.connect(str(database)) as con:
+        for contract in (c for c in CONTRACTS if c.table in PERSON_TABLES):
+            files = find_files(home / "landing", contract)
+            dates = sorted({f.business_date for f in files})
+            loads = load_partitions(con, contract, dates, home / "landing")
+            rows[contract.table] = sum(load.total("rows_read") for load in loads)
+    return {"rows_read": rows}
+
+
+def identity(scenario: Scenario, home: Path) -> dict:
+    """The golden record from scratch: records, model training, Splink, clusters, stable ids,
+    survivorship and writes; then its accuracy against the truth (evaluation only)."""
+    import duckdb
+
+    with duckdb.connect(str(home / "identity.duckdb")) as con:
+        for schema in ("identity", "marts", "intermediate"):
+            con.execute(f"drop schema if exists {schema} cascade")
+        figures = _resolve(con)
+        figures.update(_identity_accuracy(con, home / "truth"))
+    return figures
+
+
+def identity_rerun(scenario: Scenario, home: Path) -> dict:
+    """The daily run once a model is stored: every record re-resolved, ids carried forward."""
+    import duckdb
+
+    with duckdb.connect(str(home / "identity.duckdb")) as con:
+        figures = _resolve(con)
+        figures["history_events"] = con.execute(
+            "select count(*) from identity.golden_id_history "
+            "where run_at = (select max(run_at) from identity.golden_id_history)"
+        ).fetchone()[0]
+    return figures
+
+
+def _resolve(con) -> dict:
+    from identity.overrides import load_overrides
+    from identity.resolution import resolve_clients
+
+    summary = resolve_clients(con, load_overrides(None))
+    return {
+        "records": summary.records,
+        "golden_clients": summary.golden_clients,
+        "probabilistic_edges": summary.probabilistic_edges,
+        "conflicts": summary.conflicts,
+        "model_trained": summary.model_trained,
+        "phase_seconds": summary.seconds,
+    }
+
+
+def _identity_accuracy(con, truth_dir: Path) -> dict:
+    import polars as pl
+
+    from simulator.evaluation import linkage_report, person_truth
+
+    crosswalk = con.sql(
+        "select record_key, source, lineage_record_id, golden_client_id "
+        "from marts.dim_client_crosswalk where role <> 'legal_entity'"
+    ).pl()
+    report = linkage_report(
+        person_truth(truth_dir, crosswalk),
+        crosswalk.select("record_key", pl.col("golden_client_id").alias("cluster_key")),
+    )
+    abs_pair = next(r for r in report.by_source_pair if r["sources"] == "abs–abs")
+    return {
+        "pairwise_precision": round(report.pairwise_precision, 5),
+        "pairwise_recall": round(report.pairwise_recall, 5),
+        "bcubed_f1": round(report.bcubed_f1, 5),
+        "abs_abs_precision": round(abs_pair["precision"], 5),
+        "abs_abs_recall": round(abs_pair["recall"], 5),
+        "true_pairs": report.true_pairs,
+    }
+
+
 STAGES = {
     "simulate": simulate,
     "truth_report": truth_report,
     "ingest": ingest,
     "ingest_daily": ingest_daily,
     "ingest_baseline": ingest_baseline,
+    "identity_load": identity_load,
+    "identity": identity,
+    "identity_rerun": identity_rerun,
 }

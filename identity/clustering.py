@@ -117,46 +117,55 @@ class _Components:
 def cluster(records: pl.DataFrame, edges: pl.DataFrame, never_link: pl.DataFrame) -> Clustering:
     """Apply edges strongest first under the guards; return record → cluster."""
     owner_of = owners(records, never_link)
-    owner_map = dict(owner_of.iter_rows())
     by_owner = records.join(owner_of, on="record_key")
     inns = _sets(by_owner, "inn_valid")
     snilses = _sets(by_owner, "snils_valid")
     never: dict[str, set] = {}
-    for left, right in never_link.select("record_key_l", "record_key_r").iter_rows():
-        ol, or_ = owner_map.get(left, left), owner_map.get(right, right)
+    for ol, or_ in _with_owners(never_link, owner_of).select("owner_l", "owner_r").iter_rows():
         never.setdefault(ol, set()).add(or_)
         never.setdefault(or_, set()).add(ol)
     components = _Components(inns, snilses, never)
 
     ordered = (
-        edges.with_columns(pl.col("kind").replace_strict(EDGE_RANK).alias("rank"))
-        .sort(["rank", "match_probability"], descending=[False, True])
-        .with_columns(
-            pl.col("record_key_l").replace(owner_map).alias("owner_l"),
-            pl.col("record_key_r").replace(owner_map).alias("owner_r"),
-        )
+        _with_owners(edges, owner_of)
         .filter(pl.col("owner_l") != pl.col("owner_r"))
+        .with_columns(pl.col("kind").replace_strict(EDGE_RANK).alias("rank"))
+        .sort(["rank", "match_probability"], descending=[False, True], maintain_order=True)
     )
     accepted, conflicts = [], []
-    for row in ordered.iter_rows(named=True):
-        refused = components.union(row["owner_l"], row["owner_r"], row["kind"] == "must_link")
-        edge = (row["record_key_l"], row["record_key_r"], row["kind"], row["match_probability"])
+    for left, right, kind, probability, owner_l, owner_r, _ in ordered.iter_rows():
+        refused = components.union(owner_l, owner_r, kind == "must_link")
         if refused is None:
-            accepted.append(edge)
+            accepted.append((left, right, kind, probability))
         elif refused != "same":
-            conflicts.append((*edge, refused))
-    roots = owner_of.with_columns(
-        pl.col("owner").map_elements(components.find, return_dtype=pl.String).alias("root")
+            conflicts.append((left, right, kind, probability, refused))
+    roots = {owner: components.find(owner) for owner in components.parent}
+    clusters = (
+        owner_of.with_columns(pl.col("owner").replace(roots).alias("root"))
+        .with_columns(pl.col("record_key").min().over("root").alias("cluster_key"))
+        .select("record_key", "cluster_key")
     )
-    clusters = roots.with_columns(
-        pl.col("record_key").min().over("root").alias("cluster_key")
-    ).select("record_key", "cluster_key")
     return Clustering(
         clusters=clusters,
         accepted=pl.DataFrame(accepted, schema=EDGE_SCHEMA, orient="row"),
         conflicts=pl.DataFrame(
             conflicts, schema={**EDGE_SCHEMA, "reason": pl.String}, orient="row"
         ),
+    )
+
+
+def _with_owners(pairs: pl.DataFrame, owner_of: pl.DataFrame) -> pl.DataFrame:
+    """Each pair's two owners; a record absent from this run stands for itself."""
+    lookup = owner_of.rename({"record_key": "_key"})
+    return (
+        pairs.join(lookup, left_on="record_key_l", right_on="_key", how="left")
+        .rename({"owner": "owner_l"})
+        .join(lookup, left_on="record_key_r", right_on="_key", how="left")
+        .rename({"owner": "owner_r"})
+        .with_columns(
+            pl.coalesce("owner_l", "record_key_l").alias("owner_l"),
+            pl.coalesce("owner_r", "record_key_r").alias("owner_r"),
+        )
     )
 
 

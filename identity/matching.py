@@ -45,16 +45,27 @@ MATCH_COLUMNS = (
 
 
 def hub_free(records: pl.DataFrame, config: MatchingConfig) -> pl.DataFrame:
-    """Columns for blocking and comparison with shared values removed: a phone, e-mail or
-    address held by more than ``max_people_per_value`` different anchors stops being a key."""
-    owner = pl.coalesce("anchor_id", "record_key")
-    phones = records.select(owner.alias("owner"), "phones_e164").explode("phones_e164")
-    phone_owners = phones.drop_nulls().group_by("phones_e164").agg(pl.col("owner").n_unique())
-    hubs = phone_owners.filter(pl.col("owner") > config.max_people_per_phone)["phones_e164"]
-    private = pl.col("phones_e164").list.set_difference(hubs.implode())
-    return records.with_columns(
-        private.alias("phones_private"),
-        private.list.first().alias("phone_block"),
+    """Columns for blocking and comparison with shared phones removed: a phone held by more
+    than ``max_people_per_phone`` different anchors stops being a key."""
+    return without_hubs(records, phone_hubs(records, config)["phone"])
+
+
+def without_hubs(records: pl.DataFrame, hubs: pl.Series) -> pl.DataFrame:
+    """phones_private (the record's phones minus the hubs) and phone_block (the first one)."""
+    phones = (
+        records.select("record_key", "phones_e164")
+        .explode("phones_e164")
+        .filter(pl.col("phones_e164").is_not_null() & ~pl.col("phones_e164").is_in(hubs.implode()))
+        .group_by("record_key", maintain_order=True)
+        .agg(pl.col("phones_e164").alias("phones_private"))
+    )
+    return (
+        records.drop("phones_private", "phone_block", strict=False)
+        .join(phones, on="record_key", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("phones_private").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("phones_private").list.first().alias("phone_block"),
+        )
     )
 
 

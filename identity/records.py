@@ -33,6 +33,44 @@ STANDARD_COLUMNS = (
 )
 """The standard person shape: what every source is mapped to and what ``cdp resolve`` reads."""
 
+KEPT_COLUMNS = (
+    "record_key",
+    "source",
+    "source_record_id",
+    "role",
+    "client_type",
+    "anchor_id",
+    "lineage_record_id",
+    "_business_date",
+    "seen_date",
+    "surname_clean",
+    "first_name_clean",
+    "patronymic_clean",
+    "surname_fold",
+    "surname_stem",
+    "first_name_fold",
+    "first_name_is_initial",
+    "patronymic_fold",
+    "birth_date_key",
+    "sex",
+    "document_type",
+    "document_series",
+    "document_number",
+    "passport",
+    "inn_valid",
+    "snils_valid",
+    "ogrnip",
+    "address",
+    "address_key",
+    "phones_e164",
+    "emails",
+    "email_canonical",
+    "email_key",
+)
+"""What a standardised record keeps: its keys, lineage, the cleaned values survivorship picks
+from and the matching keys. Raw spellings stay in raw (a million records × 40 columns is
+gigabytes)."""
+
 LINEAGE_COLUMNS = ("role", "anchor_id", "seen_date", "lineage_record_id", "_business_date")
 
 _LATEST = "qualify row_number() over (partition by {key} order by _business_date desc, " \
@@ -133,31 +171,55 @@ def standardize(records: pl.DataFrame) -> pl.DataFrame:
         *(pl.col(c).cast(pl.String) for c in ("phones", "emails", "inn", "snils")),
     )
     names = records.with_columns(
-        (pl.col("source") + ":" + pl.col("source_record_id")).alias("record_key"),
-        *(nz.clean_name(pl.col(c)).alias(f"{c}_clean") for c in _NAMES),
-    ).with_columns(
-        *(nz.fold(nz.latin(pl.col(f"{c}_clean"))).alias(f"{c}_fold") for c in _NAMES),
+        (pl.col("source") + ":" + pl.col("source_record_id")).alias("record_key")
     )
-    keys = names.with_columns(
-        nz.surname_stem(pl.col("surname_fold")).alias("surname_stem"),
-        nz.is_initial(pl.col("first_name_clean")).fill_null(False).alias("first_name_is_initial"),
-        nz.birth_date(pl.col("birth_date")).alias("birth_date_key"),
-        nz.phones_e164(pl.col("phones")).alias("phones_e164"),
-        nz.email_canonical(pl.col("emails")).alias("email_canonical"),
-        nz.address_key(pl.col("address")).alias("address_key"),
-        (
-            nz.digits_only(pl.col("document_series")) + nz.digits_only(pl.col("document_number"))
-        ).alias("passport"),
+    for column in _NAMES:
+        names = names.join(
+            name_keys(names[column]), left_on=column, right_on="_value", how="left",
+            maintain_order="left",
+        )  # fmt: skip
+    # Lazy, so shared sub-expressions of the e-mail and address keys are computed once
+    # (measured at 1 M persons: 16.8 s eager, 8.8 s lazy for the two).
+    keys = (
+        names.lazy()
+        .with_columns(
+            nz.surname_stem(pl.col("surname_fold")).alias("surname_stem"),
+            pl.col("first_name_is_initial").fill_null(False),
+            nz.birth_date(pl.col("birth_date")).alias("birth_date_key"),
+            nz.phones_e164(pl.col("phones")).alias("phones_e164"),
+            nz.email_canonical(pl.col("emails")).alias("email_canonical"),
+            nz.address_key(pl.col("address")).alias("address_key"),
+            (
+                nz.digits_only(pl.col("document_series"))
+                + nz.digits_only(pl.col("document_number"))
+            ).alias("passport"),
+        )
+        .collect()
     )
     return keys.with_columns(
         pl.Series("inn_valid", nz.valid_inn(keys["inn"])),
         pl.Series("snils_valid", nz.valid_snils(nz_digits(keys["snils"]))),
         pl.Series("email_key", nz.valid_email(keys["email_canonical"])),
-        pl.col("phones_e164").list.first().alias("phone_key"),
-    )
+    ).select(KEPT_COLUMNS)
 
 
 _NAMES = ("surname", "first_name", "patronymic")
+
+
+def name_keys(values: pl.Series) -> pl.DataFrame:
+    """Clean and folded forms of each distinct name (names repeat: a million records carry a
+    few hundred thousand surnames and a few thousand first names)."""
+    column = values.name
+    unique = values.drop_nulls().unique().to_frame("_value")
+    keys = unique.with_columns(nz.clean_name(pl.col("_value")).alias(f"{column}_clean"))
+    keys = keys.with_columns(
+        nz.fold(nz.latin(pl.col(f"{column}_clean"))).alias(f"{column}_fold"),
+    )
+    if column == "first_name":
+        keys = keys.with_columns(
+            nz.is_initial(pl.col("first_name_clean")).alias("first_name_is_initial")
+        )
+    return keys
 
 
 def nz_digits(values: pl.Series) -> pl.Series:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import resource
 import time
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ from identity import legal_entities, matching, records, stable_ids, survivorship
 from identity.clustering import EDGE_SCHEMA, cluster, identifier_edges
 from identity.config import MatchingConfig
 from identity.overrides import Overrides
+from ingestion.load import bulk_insert_settings
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ def resolve_clients(
     timer.lap("records")
     model = None if retrain else stored_model(con)
     trained = model is None
-    candidates = persons.filter(pl.col("role") != "identified_caller")
+    candidates = persons.filter(pl.col("role").ne_missing("identified_caller"))
     if model is None:
         sample = training_sample(candidates, config.max_training_records, config.seed)
         labels = matching.silver_labels(
@@ -282,6 +284,11 @@ DIM_CLIENT_COLUMNS = (
 
 
 def _write(con, tables, events, model, training_records, run_at) -> None:
+    with bulk_insert_settings(con):
+        _write_tables(con, tables, events, model, training_records, run_at)
+
+
+def _write_tables(con, tables, events, model, training_records, run_at) -> None:
     con.execute("begin transaction")
     try:
         for schema in ("intermediate", "marts", "identity"):
@@ -333,4 +340,6 @@ class _Timer:
         now = time.perf_counter()
         self.laps[name] = round(now - self._last, 2)
         self._last = now
-        logger.info("identity: %s took %.1f s", name, self.laps[name])
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        logger.info("identity: %s took %.1f s (peak memory so far %.1f GiB)", name,
+                    self.laps[name], peak)  # fmt: skip

@@ -111,8 +111,10 @@ def match_file(
         .group_by("record_key_l", maintain_order=True)
         .agg(pl.col("golden_client_id").first(), pl.col("match_probability").first())
     )
-    out = incoming.select("line", "source_record_id", "record_key").join(
-        best, left_on="record_key", right_on="record_key_l", how="left"
+    out = (
+        incoming.select("source_record_id", "record_key")
+        .join(_lines(source), on="source_record_id")
+        .join(best, left_on="record_key", right_on="record_key_l", how="left")
     )
     matched = pl.col("match_probability") >= config.match_probability
     return _with_rejected(
@@ -169,7 +171,11 @@ def dedupe_file(
         ),
         pl.len().over("cluster_key").alias("cluster_size"),
     )
-    out = records.select("line", "source_record_id", "record_key").join(numbered, on="record_key")
+    out = (
+        records.select("source_record_id", "record_key")
+        .join(_lines(source), on="source_record_id")
+        .join(numbered, on="record_key")
+    )
     return _with_rejected(
         out.select(
             "line", "source_record_id", pl.lit("clustered").alias("status"), "cluster_id",
@@ -181,10 +187,11 @@ def dedupe_file(
 
 def _keyed(frame: pl.DataFrame, hubs: pl.Series) -> pl.DataFrame:
     keyed = standardize(frame) if "record_key" not in frame.columns else frame
-    private = pl.col("phones_e164").list.set_difference(hubs.implode())
-    return keyed.with_columns(
-        private.alias("phones_private"), private.list.first().alias("phone_block")
-    )
+    return matching.without_hubs(keyed, hubs)
+
+
+def _lines(source: ResolverInput) -> pl.DataFrame:
+    return source.rows.select("source_record_id", "line")
 
 
 def _with_rejected(result: pl.DataFrame, source: ResolverInput) -> pl.DataFrame:

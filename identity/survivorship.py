@@ -4,7 +4,7 @@ Rules (docs/identity.md): АБС is master for the legal name, birth date, sex, 
 INN/SNILS (a valid one only), the freshest АБС record first; other systems fill in only where
 the client has no АБС record. The freshest valid value from any source wins for the phone and
 the e-mail. Values are picked, never blended: each comes whole from one source record, named in
-the lineage table.
+the lineage table (one ``<attribute>_record_key`` column per attribute).
 """
 
 from __future__ import annotations
@@ -29,53 +29,43 @@ IDENTITY_ATTRIBUTES = {
 """Golden attribute → the record columns it is taken from together (a document is one unit)."""
 
 
-def _pick(records: pl.DataFrame, columns: tuple[str, ...], order: list[pl.Expr]) -> pl.DataFrame:
-    present = records.filter(pl.col(columns[-1]).is_not_null())
+def _pick(ordered: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    """First record with a value per client, in the order ``ordered`` is already sorted."""
     return (
-        present.sort(order)
+        ordered.filter(pl.col(columns[-1]).is_not_null())
         .group_by("golden_client_id", maintain_order=True)
         .first()
-        .select("golden_client_id", *columns, "record_key", "source", "source_record_id")
+        .select("golden_client_id", *columns, "record_key")
     )
 
 
 def golden_records(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Records with their golden_client_id → (one row per client, lineage per attribute)."""
-    ranked = records.with_columns(
+    """Records with their golden_client_id → (one row per client, the key of the source record
+    each golden attribute came from)."""
+    ranked = records.filter(pl.col("role").ne_missing("identified_caller")).with_columns(
         pl.col("source").replace_strict(SOURCE_RANK).alias("source_rank"),
         pl.col("seen_date").fill_null(pl.date(1900, 1, 1)).alias("_seen"),
-        (pl.col("phones_e164").list.first()).alias("_phone"),
     )
-    identity_order = [
-        pl.col("source_rank"),
-        pl.col("first_name_is_initial"),
-        -pl.col("_seen").dt.epoch("d"),
-        pl.col("record_key"),
-    ]
+    by_authority = ranked.sort(
+        ["source_rank", "first_name_is_initial", "_seen", "record_key"],
+        descending=[False, False, True, False],
+    )
     golden = records.select("golden_client_id").unique()
-    lineage = []
     for attribute, columns in IDENTITY_ATTRIBUTES.items():
-        picked = _pick(ranked, columns, identity_order)
-        golden = golden.join(
-            picked.select("golden_client_id", *columns), on="golden_client_id", how="left"
-        )
-        lineage.append(_lineage(picked, attribute, columns))
-    contacts = ranked.with_columns(
+        golden = _join_pick(golden, _pick(by_authority, columns), attribute, columns)
+    by_freshness = records.with_columns(
+        pl.col("source").replace_strict(SOURCE_RANK).alias("source_rank"),
+        pl.col("seen_date").fill_null(pl.date(1900, 1, 1)).alias("_seen"),
         pl.col("phones_e164")
         .list.eval(pl.element().filter(pl.element().str.contains(RUSSIAN_MOBILE)))
         .list.first()
         .alias("mobile_phone"),
-    )
-    fresh_order = [-pl.col("_seen").dt.epoch("d"), pl.col("source_rank"), pl.col("record_key")]
+    ).sort(["_seen", "source_rank", "record_key"], descending=[True, False, False])
     for attribute, column in (("mobile_phone", "mobile_phone"), ("email", "email_key")):
-        picked = _pick(contacts, (column,), fresh_order)
-        golden = golden.join(
-            picked.select("golden_client_id", pl.col(column).alias(attribute)),
-            on="golden_client_id",
-            how="left",
-        )
-        lineage.append(_lineage(picked, attribute, (column,)))
-    return golden.rename(
+        golden = _join_pick(golden, _pick(by_freshness, (column,)), attribute, (column,))
+    lineage_columns = [c for c in golden.columns if c.endswith(LINEAGE_SUFFIX)]
+    lineage = golden.select("golden_client_id", *lineage_columns)
+    return golden.drop(lineage_columns).rename(
         {
             "surname_clean": "surname",
             "first_name_clean": "first_name",
@@ -84,19 +74,24 @@ def golden_records(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             "inn_valid": "inn",
             "snils_valid": "snils",
             "address": "registration_address",
+            "email_key": "email",
         }
-    ), pl.concat(lineage)
+    ), lineage
 
 
-def _lineage(picked: pl.DataFrame, attribute: str, columns: tuple[str, ...]) -> pl.DataFrame:
-    value = pl.concat_str([pl.col(c).cast(pl.String) for c in columns], separator=" ")
-    return picked.select(
-        "golden_client_id",
-        pl.lit(attribute).alias("attribute"),
-        value.alias("value"),
-        "source",
-        "source_record_id",
-        "record_key",
+LINEAGE_SUFFIX = "_record_key"
+
+
+def _join_pick(golden, picked, attribute: str, columns: tuple[str, ...]) -> pl.DataFrame:
+    """Add the picked value(s) and, for lineage, the key of the record they came from."""
+    return golden.join(
+        picked.select(
+            "golden_client_id",
+            *columns,
+            pl.col("record_key").alias(f"{attribute}{LINEAGE_SUFFIX}"),
+        ),
+        on="golden_client_id",
+        how="left",
     )
 
 

@@ -13,7 +13,6 @@ from identity import quality
 from identity.config import MatchingConfig
 from identity.matching import phone_hubs
 from identity.overrides import load_overrides
-from identity.records import from_warehouse
 from identity.resolution import resolve_clients
 
 PERSON_SOURCES = ("abs__clients", "cards__holders", "dbo__profiles", "dbo__client_mappings",
@@ -115,7 +114,10 @@ def mart_identity_quality(context: dg.AssetExecutionContext, settings: dg.Resour
     row per metric and dimension, for the latest resolution."""
     overrides = load_overrides(settings.identity_overrides_dir)
     with connect(settings) as con:
-        hubs = phone_hubs(from_warehouse(con), MatchingConfig()).height
+        records = con.sql(
+            "select record_key, anchor_id, phones_e164 from intermediate.int_client_records_unioned"
+        ).pl()
+        hubs = phone_hubs(records, MatchingConfig()).height
         report = quality.quality_report(con, overrides, hubs)
         con.register("_report", report.to_arrow())
         con.execute("create or replace table marts.mart_identity_quality as select * from _report")

@@ -65,16 +65,22 @@ def test_every_source_record_maps_to_one_golden_client(identity_bank, warehouse)
 
 
 def test_every_golden_attribute_has_lineage_to_a_source_record(identity_bank, warehouse):
+    lineage = (
+        "(unpivot marts.dim_client_attribute_lineage on columns(* exclude (golden_client_id)) "
+        "into name attribute value record_key)"
+    )
     orphans = warehouse.execute(
-        "select count(*) from marts.dim_client_attribute_lineage as l "
-        "left join marts.dim_client_crosswalk as c using (record_key) "
-        "where c.record_key is null or c.golden_client_id <> l.golden_client_id"
+        f"select count(*) from {lineage} as l left join marts.dim_client_crosswalk as c "
+        "using (record_key) where c.golden_client_id is distinct from l.golden_client_id"
     ).fetchone()[0]
     assert orphans == 0
+    named = warehouse.execute(f"select count(*) from {lineage}").fetchone()[0]
+    assert named > 5 * warehouse.execute("select count(*) from marts.dim_clients").fetchone()[0]
     inns = warehouse.execute(
-        "select count(*) from marts.dim_clients as d join marts.dim_client_attribute_lineage "
-        "as l on l.golden_client_id = d.golden_client_id and l.attribute = 'inn' "
-        "where d.client_type <> 'ЮЛ' and d.inn <> l.value"
+        "select count(*) from marts.dim_clients as d "
+        "join marts.dim_client_attribute_lineage as l using (golden_client_id) "
+        "join intermediate.int_client_records_unioned as r on r.record_key = l.inn_record_key "
+        "where d.inn is distinct from r.inn_valid"
     ).fetchone()[0]
     assert inns == 0
 
@@ -174,12 +180,27 @@ def test_resolver_dedupes_a_file_on_its_own(identity_bank, warehouse, tmp_path):
         "source_record_id,surname,first_name,birth_date,phones,emails\n"
         "a,Фёдорова,Наталья,1985-04-12,8 (916) 555-12-34,n.fedorova@mail.ru\n"
         "b,FEDOROVA,NATALIA,1985-04-12,+79165551234,\n"
-        "c,Федорова,Наталья,1961-09-30,+79035550000,\n",
+        "c,Федорова,Наталья,1961-09-30,+79035550000,\n"
+        # other leads, so term frequencies are those of a list, not of one family
+        + "".join(
+            f"x{i},{surname},{first},19{60 + i}-0{1 + i % 9}-1{i % 10},+7916000{i:04d},\n"
+            for i, (surname, first) in enumerate(
+                [
+                    ("Смирнов", "Иван"),
+                    ("Кузнецова", "Анна"),
+                    ("Попов", "Сергей"),
+                    ("Васильева", "Ольга"),
+                    ("Соколов", "Дмитрий"),
+                    ("Морозова", "Елена"),
+                ]
+            )
+        ),
         encoding="utf-8",
     )
     result = dedupe_file(read_input(path), stored_model(warehouse))
     clusters = dict(result.select("source_record_id", "cluster_id").iter_rows())
     assert clusters["a"] == clusters["b"] != clusters["c"]
+    assert len(set(clusters.values())) == len(clusters) - 1
 
 
 def test_resolver_rejects_a_file_without_the_id_column(tmp_path):

@@ -44,9 +44,10 @@ def test_abs_is_master_for_identity_and_initials_lose(client_records):
     assert row["birth_date"] == dt.date(1990, 1, 2)
     assert row["inn"] == "500100732259"  # the other INN fails its check digits
     assert row["surname"] == "ПЕТРОВА"
-    sources = dict(lineage.select("attribute", "record_key").iter_rows())
-    assert sources["first_name"] == "abs:100"
-    assert sources["inn"] == "abs:100"
+    sources = lineage.row(0, named=True)
+    assert sources["first_name_record_key"] == "abs:100"
+    assert sources["inn_record_key"] == "abs:100"
+    assert sources["birth_date_record_key"] == "abs:100"
 
 
 def test_freshest_valid_contact_wins_from_any_source(client_records):
@@ -54,7 +55,7 @@ def test_freshest_valid_contact_wins_from_any_source(client_records):
     row = golden.row(0, named=True)
     assert row["mobile_phone"] == "+79164445566"
     assert row["email"] == "m.ivanova@mail.ru"
-    assert dict(lineage.select("attribute", "record_key").iter_rows())["mobile_phone"] == "dbo:L1"
+    assert lineage.row(0, named=True)["mobile_phone_record_key"] == "dbo:L1"
 
 
 def test_every_phone_and_email_is_kept_with_first_and_last_seen(client_records):
