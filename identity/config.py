@@ -29,6 +29,9 @@ class MatchingConfig:
     max_people_per_phone: int = 3
     """A phone held by more anchors than this is a hub (family landline, company switchboard,
     placeholder) and is neither blocked nor compared as private evidence."""
+    duckdb_memory_limit: str = "2GB"
+    """DuckDB buffer pool during a resolution (warehouse and Splink alike): the frames, not
+    DuckDB's cache, need the memory; left at its default DuckDB took up to 80 % of RAM."""
     max_cluster_records: int = 60
     """Clusters above this many records are alerted: a person has ~4 records per system at
     most, plus one caller record per phone they call from."""

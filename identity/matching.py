@@ -225,10 +225,12 @@ class TrainedModel:
 
 
 def _linker(
-    records: pl.DataFrame, model: dict | SettingsCreator, log_level: int = logging.WARNING
+    records: pl.DataFrame,
+    model: dict | SettingsCreator,
+    config: MatchingConfig,
+    log_level: int = logging.WARNING,
 ) -> tuple[Linker, duckdb.DuckDBPyConnection]:
-    con = duckdb.connect()
-    con.execute("set preserve_insertion_order = false")
+    con = _splink_connection(config)
     frame = records.select(MATCH_COLUMNS).to_arrow()
     con.register("person_records_input", frame)
     con.execute("create table person_records as select * from person_records_input")
@@ -252,11 +254,19 @@ def silver_labels(records: pl.DataFrame, identifier_pairs: pl.DataFrame) -> pl.D
     return pl.concat([mapped, identifier_pairs.select("record_key_l", "record_key_r")])
 
 
+def _splink_connection(config: MatchingConfig) -> duckdb.DuckDBPyConnection:
+    """Splink's own in-memory database: its work tables never touch the warehouse file."""
+    con = duckdb.connect()
+    con.execute("set preserve_insertion_order = false")
+    con.execute(f"set memory_limit = '{config.duckdb_memory_limit}'")
+    return con
+
+
 def train(records: pl.DataFrame, labels: pl.DataFrame, config: MatchingConfig) -> TrainedModel:
     """u by random sampling; m from the silver labels — pairs the system mappings and shared
     valid identifiers already prove — rather than by expectation maximisation, which on a
     small bank drives rare levels to m = 0 and Splink 5 refuses such a model."""
-    linker, con = _linker(records, settings(config))
+    linker, con = _linker(records, settings(config), config)
     try:
         linker.training.estimate_probability_two_random_records_match(
             [block_on("inn_valid"), block_on("snils_valid"), block_on("passport")],
@@ -276,7 +286,7 @@ def train(records: pl.DataFrame, labels: pl.DataFrame, config: MatchingConfig) -
 
 def candidate_pairs(records: pl.DataFrame, config: MatchingConfig) -> pl.DataFrame:
     """Every pair the blocking rules generate, unscored: what blocking recall is measured on."""
-    linker, con = _linker(records, settings(config))
+    linker, con = _linker(records, settings(config), config)
     try:
         pairs = linker.inference.deterministic_link()
         return con.sql(f"select record_key_l, record_key_r from {pairs.physical_name}").pl()
@@ -287,7 +297,7 @@ def candidate_pairs(records: pl.DataFrame, config: MatchingConfig) -> pl.DataFra
 def predict(records: pl.DataFrame, model: TrainedModel, config: MatchingConfig) -> pl.DataFrame:
     """Scored candidate pairs above ``min_edge_probability``: record_key_l, record_key_r,
     match_weight, match_probability and ``is_sibling_pattern`` (see ``SIBLING_PATTERN``)."""
-    linker, con = _linker(records, model.model_json, log_level=logging.ERROR)
+    linker, con = _linker(records, model.model_json, config, log_level=logging.ERROR)
     try:
         scored = linker.inference.predict(threshold_match_probability=config.min_edge_probability)
         return con.sql(
@@ -308,9 +318,8 @@ def predict_between(
 ) -> pl.DataFrame:
     """Score the incoming records against the known ones only (link, not dedupe), with the
     same model: record_key_l is always the incoming record."""
-    con = duckdb.connect()
+    con = _splink_connection(config)
     try:
-        con.execute("set preserve_insertion_order = false")
         for name, frame in (("incoming_records", incoming), ("known_records", known)):
             con.register(f"_{name}", frame.select(MATCH_COLUMNS).to_arrow())
             con.execute(f"create table {name} as select * from _{name}")

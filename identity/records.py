@@ -126,10 +126,11 @@ group by all
 
 
 def from_warehouse(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Every person record of the four systems, latest version per source record, keyed."""
-    frames = [con.sql(sql).pl() for sql in (ABS_CLIENTS, CARD_HOLDERS, DBO_PROFILES)]
-    frames.append(_callers(con.sql(IDENTIFIED_CALLS).pl()))
-    return standardize(pl.concat(frames, how="diagonal_relaxed"))
+    """Every person record of the four systems, latest version per source record, keyed; one
+    system at a time, so only one wide raw frame is in memory at once."""
+    frames = [standardize(con.sql(sql).pl()) for sql in (ABS_CLIENTS, CARD_HOLDERS, DBO_PROFILES)]
+    frames.append(standardize(_callers(con.sql(IDENTIFIED_CALLS).pl())))
+    return pl.concat(frames, how="vertical_relaxed")
 
 
 def _callers(calls: pl.DataFrame) -> pl.DataFrame:

@@ -10,6 +10,7 @@ state ``identity.golden_id_history`` (append-only) and ``identity.match_models``
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -24,7 +25,6 @@ from identity import legal_entities, matching, records, stable_ids, survivorship
 from identity.clustering import EDGE_SCHEMA, cluster, identifier_edges
 from identity.config import MatchingConfig
 from identity.overrides import Overrides
-from ingestion.load import bulk_insert_settings
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,11 @@ def resolve_clients(
     run_at: dt.datetime | None = None,
 ) -> ResolutionSummary:
     config = config or MatchingConfig()
+    with _settings(con, memory_limit=config.duckdb_memory_limit, preserve_insertion_order=False):
+        return _resolve(con, overrides, config, retrain, run_at)
+
+
+def _resolve(con, overrides, config, retrain, run_at) -> ResolutionSummary:
     run_at = run_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     timer = _Timer()
     persons = matching.hub_free(records.from_warehouse(con), config)
@@ -69,16 +74,20 @@ def resolve_clients(
     model = None if retrain else stored_model(con)
     trained = model is None
     candidates = persons.filter(pl.col("role").ne_missing("identified_caller"))
+    training_records = candidates.height
     if model is None:
         sample = training_sample(candidates, config.max_training_records, config.seed)
         labels = matching.silver_labels(
             sample, identifier_edges(sample, MAX_RECORDS_PER_IDENTIFIER)
         )
         model = matching.train(sample, labels, config)
+        del sample, labels
         timer.lap("train")
     scored = matching.predict(unattached(candidates), model, config)
+    del candidates
     timer.lap("predict")
     edges, links = _edges(persons, scored, overrides, config)
+    del scored
     clustering = cluster(persons, edges, overrides.never_link)
     timer.lap("cluster")
 
@@ -90,32 +99,39 @@ def resolve_clients(
         else None
     )
     assigned, events = stable_ids.carry_forward(all_clusters, previous, clustering.accepted, run_at)
+    del all_clusters, previous
     persons = persons.join(assigned, on="record_key")
     companies = companies.join(assigned, on="record_key")
-    golden, lineage = survivorship.golden_records(persons)
-    timer.lap("survivorship")
+    timer.lap("stable_ids")
 
-    tables = {
-        "intermediate.int_client_records_unioned": persons,
-        "intermediate.int_client_links_scored": _decisions(links, clustering),
-        "marts.dim_clients": _dim_clients(golden, persons, companies),
-        "marts.dim_client_crosswalk": _crosswalk(persons, companies, clustering.accepted),
-        "marts.dim_client_contacts": survivorship.contact_points(persons),
-        "marts.dim_client_attribute_lineage": lineage,
-        "marts.dim_corporate_hierarchy": legal_entities.hierarchy(companies),
-    }
-    _write(con, tables, events, model if trained else None, candidates.height, run_at)
-    timer.lap("write")
-    return ResolutionSummary(
+    summary = ResolutionSummary(
         records=persons.height + companies.height,
         golden_clients=assigned["golden_client_id"].n_unique(),
-        persons=golden.height,
+        persons=persons["golden_client_id"].n_unique(),
         legal_entities=companies["golden_client_id"].n_unique(),
         probabilistic_edges=int((links["kind"] == "probabilistic").sum()),
         conflicts=clustering.conflicts.height,
         model_trained=trained,
         seconds=timer.laps,
     )
+    # Each table is built just before it is written and dropped after, inside one
+    # transaction: readers see the old golden record or the new one, never a mix.
+    tables = {
+        "intermediate.int_client_records_unioned": lambda: persons,
+        "intermediate.int_client_links_scored": lambda: _decisions(links, clustering),
+        "marts.dim_client_crosswalk": lambda: _crosswalk(persons, companies, clustering.accepted),
+        "marts.dim_client_contacts": lambda: survivorship.contact_points(persons),
+        "marts.dim_corporate_hierarchy": lambda: legal_entities.hierarchy(companies),
+    }
+    with _transaction(con):
+        for name, build in tables.items():
+            _replace_table(con, name, build())
+        golden, lineage = survivorship.golden_records(persons)
+        _replace_table(con, "marts.dim_client_attribute_lineage", lineage)
+        _replace_table(con, "marts.dim_clients", _dim_clients(golden, persons, companies))
+        _append_state(con, events, model if trained else None, training_records, run_at)
+    timer.lap("survivorship_and_write")
+    return summary
 
 
 def training_sample(candidates: pl.DataFrame, max_records: int, seed: int) -> pl.DataFrame:
@@ -283,40 +299,61 @@ DIM_CLIENT_COLUMNS = (
 """Column order of ``marts.dim_clients``, as documented in its YAML."""
 
 
-def _write(con, tables, events, model, training_records, run_at) -> None:
-    with bulk_insert_settings(con):
-        _write_tables(con, tables, events, model, training_records, run_at)
+@contextlib.contextmanager
+def _settings(con: duckdb.DuckDBPyConnection, **settings):
+    """DuckDB settings for the run, put back afterwards (they are global to the database).
+    A memory limit keeps DuckDB's buffer pool beside the frames instead of taking 80 % of RAM;
+    inserts need no insertion order (rows carry their keys)."""
+    previous = {
+        name: con.execute(f"select current_setting('{name}')").fetchone()[0] for name in settings
+    }
+    for name, value in settings.items():
+        con.execute(f"set {name} = '{value}'")
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            con.execute(f"set {name} = '{value}'")
 
 
-def _write_tables(con, tables, events, model, training_records, run_at) -> None:
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection):
     con.execute("begin transaction")
     try:
         for schema in ("intermediate", "marts", "identity"):
             con.execute(f"create schema if not exists {schema}")
-        for name, frame in tables.items():
-            con.register("_frame", frame.to_arrow())
-            con.execute(f"create or replace table {name} as select * from _frame")
-            con.unregister("_frame")
-        con.register("_events", events.to_arrow())
-        con.execute(
-            "create table if not exists identity.golden_id_history as "
-            "select * from _events where false"
-        )
-        con.execute("insert into identity.golden_id_history select * from _events")
-        con.unregister("_events")
-        con.execute(
-            "create table if not exists identity.match_models (trained_at timestamp, "
-            "training_records bigint, model_json varchar)"
-        )
-        if model is not None:
-            con.execute(
-                "insert into identity.match_models values (?, ?, ?)",
-                [run_at, training_records, json.dumps(model.model_json)],
-            )
+        yield
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
+
+
+def _replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    con.register("_frame", frame.to_arrow())
+    try:
+        con.execute(f"create or replace table {name} as select * from _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def _append_state(con, events, model, training_records, run_at) -> None:
+    """The history rows of this run and, when one was trained, the model."""
+    con.register("_events", events.to_arrow())
+    con.execute(
+        "create table if not exists identity.golden_id_history as select * from _events where false"
+    )
+    con.execute("insert into identity.golden_id_history select * from _events")
+    con.unregister("_events")
+    con.execute(
+        "create table if not exists identity.match_models (trained_at timestamp, "
+        "training_records bigint, model_json varchar)"
+    )
+    if model is not None:
+        con.execute(
+            "insert into identity.match_models values (?, ?, ?)",
+            [run_at, training_records, json.dumps(model.model_json)],
+        )
 
 
 def _exists(con, schema: str, table: str) -> bool:

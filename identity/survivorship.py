@@ -42,9 +42,21 @@ def _pick(ordered: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
 def golden_records(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Records with their golden_client_id → (one row per client, the key of the source record
     each golden attribute came from)."""
-    ranked = records.filter(pl.col("role").ne_missing("identified_caller")).with_columns(
-        pl.col("source").replace_strict(SOURCE_RANK).alias("source_rank"),
-        pl.col("seen_date").fill_null(pl.date(1900, 1, 1)).alias("_seen"),
+    identity_columns = {c for columns in IDENTITY_ATTRIBUTES.values() for c in columns}
+    ranked = (
+        records.filter(pl.col("role").ne_missing("identified_caller"))
+        .select(
+            "golden_client_id",
+            "record_key",
+            "source",
+            "seen_date",
+            "first_name_is_initial",
+            *sorted(identity_columns),
+        )
+        .with_columns(
+            pl.col("source").replace_strict(SOURCE_RANK).alias("source_rank"),
+            pl.col("seen_date").fill_null(pl.date(1900, 1, 1)).alias("_seen"),
+        )
     )
     by_authority = ranked.sort(
         ["source_rank", "first_name_is_initial", "_seen", "record_key"],
@@ -53,7 +65,11 @@ def golden_records(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     golden = records.select("golden_client_id").unique()
     for attribute, columns in IDENTITY_ATTRIBUTES.items():
         golden = _join_pick(golden, _pick(by_authority, columns), attribute, columns)
-    by_freshness = records.with_columns(
+    del ranked, by_authority
+    by_freshness = records.select(
+        "golden_client_id",
+        "record_key",
+        "email_key",
         pl.col("source").replace_strict(SOURCE_RANK).alias("source_rank"),
         pl.col("seen_date").fill_null(pl.date(1900, 1, 1)).alias("_seen"),
         pl.col("phones_e164")

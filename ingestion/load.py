@@ -198,7 +198,7 @@ def load_partitions(
     """Replace these business dates of ``raw.<table>`` and ``quarantine.<table>``."""
     ensure_tables(con, contract)
     loads = []
-    with bulk_insert_settings(con), ThreadPoolExecutor(1) as hashing:
+    with _bulk_insert_settings(con), ThreadPoolExecutor(1) as hashing:
         for business_date in business_dates:
             con.execute("begin transaction")
             try:
@@ -213,7 +213,7 @@ def load_partitions(
 
 
 @contextlib.contextmanager
-def bulk_insert_settings(con: duckdb.DuckDBPyConnection):
+def _bulk_insert_settings(con: duckdb.DuckDBPyConnection):
     """Let DuckDB insert without keeping row order: rows carry ``_line_number``, and keeping the
     order of an Arrow scan costs 3–4× the CPU of the insert itself. The caller's setting is put
     back afterwards (it is global to the database instance)."""
