@@ -19,6 +19,18 @@ def tiny_settings(tmp_path_factory) -> Settings:
     return load_settings(home=home, business_date=dt.date(2026, 10, 31), **TINY_BANK)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest(tiny_settings: Settings):
+    """dagster-dbt builds the warehouse assets from dbt's manifest, so definitions cannot load
+    without it: ``make setup`` writes it; parse again only if the dbt project changed since."""
+    from orchestration.defs.warehouse import dbt_project, manifest_is_current, prepare_manifest
+
+    project = dbt_project()
+    if not manifest_is_current(project):
+        prepare_manifest(tiny_settings, project)
+    return project.manifest_path
+
+
 @pytest.fixture(scope="session")
 def tiny_bank(tiny_settings: Settings):
     """Simulate the tiny bank once; returns the settings and the run summary."""
@@ -43,6 +55,16 @@ def raw_bank(tiny_bank):
     job = build_definitions(settings).resolve_job_def("ingest_raw_job")
     result = job.execute_in_process(tags=partition_range_tags(job), raise_on_error=False)
     return settings, result
+
+
+@pytest.fixture(scope="session")
+def warehouse_bank(raw_bank):
+    """Build the dbt warehouse over the loaded raw layer through the Dagster job, once."""
+    from orchestration.definitions import build_definitions
+
+    settings, _ = raw_bank
+    job = build_definitions(settings).resolve_job_def("build_warehouse_job")
+    return settings, job.execute_in_process(raise_on_error=False)
 
 
 @pytest.fixture
