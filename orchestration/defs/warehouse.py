@@ -13,6 +13,7 @@ dbt command starts, so dbt and the Python stages always open the same absolute f
 import contextlib
 import os
 import sys
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,12 @@ def prepare_manifest(settings: Settings, project: DbtProject | None = None) -> P
     return project.manifest_path
 
 
+def run_artifacts_dir(settings: Settings, context: dg.AssetExecutionContext) -> Path:
+    """Where one dbt invocation writes compiled SQL, ``run_results.json`` and its log: beside the
+    data it built (``$CDP_HOME/dbt``), not in the repository."""
+    return settings.home / "dbt" / f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
+
+
 class WarehouseTranslator(DagsterDbtTranslator):
     """A model's asset key is its relation ``[schema, model]``; its group comes from the
     ``meta.dagster.group`` its folder sets in ``dbt_project.yml``; a source keeps the asset key
@@ -122,7 +129,9 @@ def build_defs(settings: Settings) -> dg.Definitions:
     ):
         """``dbt build`` of the selected models and their tests, streamed as they finish."""
         with dbt_environment(settings):
-            yield from dbt.cli(["build"], context=context).stream()
+            yield from dbt.cli(
+                ["build"], context=context, target_path=run_artifacts_dir(settings, context)
+            ).stream()
 
     build_job = dg.define_asset_job(
         "build_warehouse_job",
