@@ -13,10 +13,11 @@ setup:
 	@$(MAKE) --silent --no-print-directory $(DBT_MANIFEST)
 
 # dagster-dbt builds the warehouse assets from dbt's manifest, so Dagster definitions cannot load
-# without it: `dbt parse` again whenever a file of the dbt project changes.
+# without it: `dbt parse` again whenever a file or folder of the dbt project changes (a deleted
+# model changes only its folder).
 DBT_MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project \( -name target -o -name logs -o -name dbt_packages \) -prune \
-	-o -type f -print)
+	-o -print)
 $(DBT_MANIFEST): $(DBT_FILES)
 	$(UV) run python -m orchestration.defs.warehouse
 

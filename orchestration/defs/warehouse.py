@@ -63,7 +63,8 @@ def dbt_environment(settings: Settings) -> Iterator[None]:
 
 
 def manifest_is_current(project: DbtProject) -> bool:
-    """True when ``dbt parse`` ran after the last change to any file of the dbt project."""
+    """True when ``dbt parse`` ran after the last change in the dbt project; folders count too,
+    as deleting a model changes only its folder."""
     if not project.manifest_path.exists():
         return False
     parsed = project.manifest_path.stat().st_mtime
@@ -71,7 +72,7 @@ def manifest_is_current(project: DbtProject) -> bool:
     return all(
         path.stat().st_mtime <= parsed
         for path in project.project_dir.rglob("*")
-        if path.is_file() and not skipped.intersection(path.parents)
+        if path not in skipped and not skipped.intersection(path.parents)
     )
 
 
@@ -135,7 +136,9 @@ def build_defs(settings: Settings) -> dg.Definitions:
 
     build_job = dg.define_asset_job(
         "build_warehouse_job",
-        selection=dg.AssetSelection.assets(dbt_warehouse),
+        # The models, their tests and the source tests, which check the raw assets.
+        selection=dg.AssetSelection.assets(dbt_warehouse)
+        | dg.AssetSelection.checks(*dbt_warehouse.check_keys),
         description="dbt build: every warehouse model and test, after the raw layer is loaded.",
     )
     return dg.Definitions(

@@ -74,3 +74,13 @@ def test_landing_asset_materializes_in_process(tiny_settings, tmp_path):
     assert event.materialization.metadata["rows"].value > 1000
     assert any((tmp_path / "landing" / "abs").iterdir())
     assert (tmp_path / "truth" / "persons.parquet").exists()
+
+
+def test_raw_loads_run_no_dbt_step_and_the_warehouse_job_runs_the_source_tests(tiny_settings):
+    """dbt's source tests check the raw assets, but run with dbt, not inside every raw load."""
+    defs = build_definitions(tiny_settings)
+    ingest = defs.resolve_job_def("ingest_raw_job")
+    assert [n.name for n in ingest.graph.node_defs if n.name.startswith("dbt")] == []
+    build = defs.resolve_job_def("build_warehouse_job")
+    checked = {key.asset_key for key in build.asset_layer.asset_graph.asset_check_keys}
+    assert {dg.AssetKey(["raw", c.table]) for c in CONTRACTS} <= checked
