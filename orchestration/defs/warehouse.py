@@ -6,8 +6,9 @@ tests included (they check the raw assets the sources map to). One ``dbt build``
 selection in one step, so dbt itself skips the models downstream of a failed test.
 
 dbt reads the warehouse path from ``CDP_WAREHOUSE_PATH`` (``profiles.yml``); the path comes
-from the injected settings and is put in the environment of the dbt subprocess only while a
-dbt command starts, so dbt and the Python stages always open the same absolute file.
+from the injected settings and is put in the process environment, which the dbt subprocess
+inherits, for the duration of a dbt command only, so dbt and the Python stages always open the
+same absolute file.
 """
 
 import contextlib

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -10,7 +11,7 @@ import yaml
 
 from ingestion.contracts import CONTRACTS
 from ingestion.contracts.dbt_staging import model_sql, render, stale_files
-from orchestration.defs.warehouse import WarehouseTranslator, translator
+from orchestration.defs.warehouse import WarehouseTranslator, dbt_environment, translator
 
 pytestmark = pytest.mark.unit
 
@@ -96,3 +97,11 @@ def test_a_source_keeps_the_raw_asset_key_its_yaml_maps_it_to():
 def test_source_tests_run_as_asset_checks():
     assert translator().settings.enable_source_tests_as_checks
     assert translator().settings.enable_asset_checks
+
+
+def test_dbt_sees_the_settings_warehouse_path_only_while_it_runs(tiny_settings, monkeypatch):
+    monkeypatch.setenv("CDP_WAREHOUSE_PATH", "/elsewhere.duckdb")
+    with dbt_environment(tiny_settings):
+        assert os.environ["CDP_WAREHOUSE_PATH"] == str(tiny_settings.warehouse_path)
+        assert Path(os.environ["CDP_WAREHOUSE_PATH"]).is_absolute()
+    assert os.environ["CDP_WAREHOUSE_PATH"] == "/elsewhere.duckdb"
