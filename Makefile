@@ -11,6 +11,16 @@ export DAGSTER_HOME ?= $(CURDIR)/data/dagster
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
+	@$(MAKE) --silent --no-print-directory $(DBT_MANIFEST)
+
+# dagster-dbt builds the warehouse assets from dbt's manifest, so Dagster definitions cannot load
+# without it: `dbt parse` again whenever a file or folder of the dbt project changes (a deleted
+# model changes only its folder).
+DBT_MANIFEST := dbt_project/target/manifest.json
+DBT_FILES := $(shell find dbt_project \( -name target -o -name logs -o -name dbt_packages \) -prune \
+	-o -print)
+$(DBT_MANIFEST): $(DBT_FILES)
+	$(UV) run python -m orchestration.defs.warehouse
 
 run: setup
 	$(UV) run cdp run

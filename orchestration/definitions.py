@@ -11,7 +11,7 @@ from __future__ import annotations
 import dagster as dg
 
 from cdp.settings import Settings, load_settings
-from orchestration.defs import identity, landing, raw
+from orchestration.defs import identity, landing, raw, warehouse
 from orchestration.resources import settings_resource
 
 
@@ -21,6 +21,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         landing.defs,
         raw.build_defs(settings),
         identity.defs,
+        warehouse.build_defs(settings),
         dg.Definitions(
             resources={"settings": settings_resource(settings)},
             executor=dg.in_process_executor,

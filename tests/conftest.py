@@ -19,6 +19,18 @@ def tiny_settings(tmp_path_factory) -> Settings:
     return load_settings(home=home, business_date=dt.date(2026, 10, 31), **TINY_BANK)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest(tiny_settings: Settings):
+    """dagster-dbt builds the warehouse assets from dbt's manifest, so definitions cannot load
+    without it: ``make setup`` writes it; parse again only if the dbt project changed since."""
+    from orchestration.defs.warehouse import dbt_project, manifest_is_current, prepare_manifest
+
+    project = dbt_project()
+    if not manifest_is_current(project):
+        prepare_manifest(tiny_settings, project)
+    return project.manifest_path
+
+
 @pytest.fixture(scope="session")
 def tiny_bank(tiny_settings: Settings):
     """Simulate the tiny bank once; returns the settings and the run summary."""
@@ -52,6 +64,17 @@ def identity_bank(raw_bank):
 
     settings, _ = raw_bank
     job = build_definitions(settings).resolve_job_def("resolve_clients_job")
+    return settings, job.execute_in_process(raise_on_error=False)
+
+
+@pytest.fixture(scope="session")
+def warehouse_bank(identity_bank):
+    """Build the dbt warehouse over the raw layer and the golden record through the Dagster
+    job, once (the golden-record tables are dbt sources with tests)."""
+    from orchestration.definitions import build_definitions
+
+    settings, _ = identity_bank
+    job = build_definitions(settings).resolve_job_def("build_warehouse_job")
     return settings, job.execute_in_process(raise_on_error=False)
 
 

@@ -27,6 +27,7 @@ CLIENTS = FileContract(
     description="Client records (CIF): persons (ФЛ), sole proprietors (ИП), companies (ЮЛ).",
     file_pattern="CLIENTS_{date}.csv",
     trailer=_TRAILER_NO_SUM,
+    versioned=True,
     columns=(
         Column("КОД_КЛИЕНТА", "abs_client_id", role="key", description="Client record id (CIF)"),
         Column("ТИП_КЛИЕНТА", "client_type", role="mandatory", description="ФЛ, ИП or ЮЛ"),
@@ -85,6 +86,7 @@ ACCOUNTS = FileContract(
     file_pattern="ACCOUNTS_{date}.csv",
     trailer=_TRAILER_NO_SUM,
     depends_on=("abs__clients",),
+    versioned=True,
     columns=(
         Column("НОМЕР_СЧЕТА", "account_number", role="key"),
         Column("КОД_КЛИЕНТА", "abs_client_id", role="mandatory", references=_CLIENT_REF),
@@ -109,6 +111,7 @@ CONTRACTS = FileContract(
     file_pattern="CONTRACTS_{date}.csv",
     trailer=Trailer(marker="ИТОГО", sum_column="amount_rub"),
     depends_on=("abs__clients",),
+    versioned=True,
     columns=(
         Column("ИД_ДОГОВОРА", "contract_id", role="key"),
         Column("НОМЕР_ДОГОВОРА", "contract_number"),
@@ -135,6 +138,7 @@ CONSENTS = FileContract(
     file_pattern="CONSENTS_{date}.csv",
     trailer=_TRAILER_NO_SUM,
     depends_on=("abs__clients",),
+    versioned=True,
     columns=(
         Column("ИД_СОГЛАСИЯ", "consent_id", role="key"),
         Column("КОД_КЛИЕНТА", "abs_client_id", role="mandatory", references=_CLIENT_REF),

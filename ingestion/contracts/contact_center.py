@@ -66,6 +66,7 @@ COMPLAINTS = FileContract(
     entity="complaints",
     description="Complaints with their 15-working-day deadline; a key repeats as status changes.",
     file_pattern="complaints_{date}.csv",
+    versioned=True,
     columns=(
         Column("complaint_id", "complaint_id", role="key"),
         Column("received_ts", "received_at", "timestamp", role="mandatory"),

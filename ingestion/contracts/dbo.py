@@ -84,6 +84,7 @@ PROFILES = FileContract(
     entity="profiles",
     description="Logins and the contact details the user typed; a key repeats when it changes.",
     file_pattern="profiles_{date}.jsonl",
+    versioned=True,
     columns=(
         Column("login_id", "login_id", role="key"),
         Column("display_name", "display_name", pii="name"),
@@ -101,6 +102,7 @@ CLIENT_MAPPINGS = FileContract(
     description="Login → core banking client code; sometimes days late, for a few logins never.",
     file_pattern="client_mapping_{date}.jsonl",
     depends_on=("abs__clients",),
+    versioned=True,
     columns=(
         Column("login_id", "login_id", role="key"),
         Column(

@@ -33,6 +33,15 @@ def _layout(contract: FileContract) -> list[str]:
     if contract.separator:
         rows.append(("separator", f"`{contract.separator}`"))
         rows.append(("quoting", f"`{contract.quote}`" if contract.quote else "none"))
+    grain = ", ".join(f"`{c}`" for c in contract.grain_columns)
+    if contract.versioned:
+        records = (
+            f"one row per {grain} and business date: the record is delivered again whenever "
+            "it changes, the latest row is its current state"
+        )
+    else:
+        records = f"one row per {grain}, delivered once"
+    rows.append(("records", records))
     rows.append(("header", "first line, names as below" if contract.header else "none"))
     rows.append(("decimal mark", f"`{contract.decimal_mark}`"))
     if contract.thousands_separators:

@@ -98,6 +98,12 @@ class FileContract:
     trailer: Trailer | None = None
     depends_on: tuple[str, ...] = field(default=())
     """Raw tables that must be loaded first (the targets of ``Column.references``)."""
+    versioned: bool = False
+    """Entity file: a record is delivered again, whole, whenever it changes, so one key holds a
+    row per change across business dates and the latest row is the current state (staging keeps
+    only that one). Event files deliver each record once."""
+    grain: tuple[str, ...] = ()
+    """Columns that identify one record when the key columns alone do not; empty: the keys."""
 
     @property
     def table(self) -> str:
@@ -107,6 +113,11 @@ class FileContract:
     @property
     def key_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.role == "key")
+
+    @property
+    def grain_columns(self) -> tuple[str, ...]:
+        """One record per value of these columns (per business date if ``versioned``)."""
+        return self.grain or tuple(c.name for c in self.key_columns)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)

@@ -7,7 +7,9 @@ import re
 import dagster as dg
 import pytest
 
+from ingestion.contracts import CONTRACTS
 from orchestration.definitions import build_definitions
+from orchestration.runner import PIPELINE
 
 pytestmark = pytest.mark.integration
 
@@ -32,8 +34,20 @@ def test_definitions_load_and_asset_keys_follow_conventions(tiny_settings):
         schema, name = key.path
         assert schema in ASSET_KEY_RULES, key
         assert re.fullmatch(ASSET_KEY_RULES[schema], name), key
-    for job in ("simulate_bank_job", "ingest_raw_job"):
+    for job in PIPELINE:
         assert defs.resolve_job_def(job)
+
+
+def test_dbt_models_are_grouped_by_layer_and_every_source_is_a_raw_asset(tiny_settings):
+    graph = build_definitions(tiny_settings).resolve_asset_graph()
+    staging = [k for k in graph.get_all_asset_keys() if k.path[0] == "staging"]
+    assert len(staging) == len(CONTRACTS)
+    for key in staging:
+        node = graph.get(key)
+        assert node.group_name == "staging"
+        [upstream] = node.parent_keys
+        assert upstream == dg.AssetKey(["raw", key.path[1].removeprefix("stg_")])
+        assert graph.get(upstream).is_materializable  # the raw stage's asset, not a stub
 
 
 def test_module_level_definitions_load_lazily(monkeypatch, tmp_path):
@@ -60,3 +74,13 @@ def test_landing_asset_materializes_in_process(tiny_settings, tmp_path):
     assert event.materialization.metadata["rows"].value > 1000
     assert any((tmp_path / "landing" / "abs").iterdir())
     assert (tmp_path / "truth" / "persons.parquet").exists()
+
+
+def test_raw_loads_run_no_dbt_step_and_the_warehouse_job_runs_the_source_tests(tiny_settings):
+    """dbt's source tests check the raw assets, but run with dbt, not inside every raw load."""
+    defs = build_definitions(tiny_settings)
+    ingest = defs.resolve_job_def("ingest_raw_job")
+    assert [n.name for n in ingest.graph.node_defs if n.name.startswith("dbt")] == []
+    build = defs.resolve_job_def("build_warehouse_job")
+    checked = {key.asset_key for key in build.asset_layer.asset_graph.asset_check_keys}
+    assert {dg.AssetKey(["raw", c.table]) for c in CONTRACTS} <= checked

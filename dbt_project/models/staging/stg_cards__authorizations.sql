@@ -1,0 +1,50 @@
+-- Generated from ingestion/contracts by `python -m ingestion.contracts.dbt_staging`; do not edit.
+with
+
+source as (
+
+    select * from {{ source('raw', 'cards__authorizations') }}
+
+),
+
+converted as (
+
+    select
+        * replace (
+            timezone('UTC', timezone('Europe/Moscow', local_at)) as local_at
+        )
+    from source
+
+),
+
+cleaned as (
+
+    select
+        record_type,
+        mti,
+        card_id,
+        pan_masked,
+        pan_token,
+        processing_code,
+        amount_minor,
+        currency_code,
+        billing_amount_minor,
+        transmission_dt,
+        stan,
+        local_at,
+        mcc,
+        pos_entry_mode,
+        rrn,
+        auth_code,
+        response_code,
+        terminal_id,
+        merchant_id,
+        merchant_name_location,
+        _business_date,
+        _load_id,
+        _line_number
+    from converted
+
+)
+
+select * from cleaned

@@ -1,0 +1,54 @@
+-- Generated from ingestion/contracts by `python -m ingestion.contracts.dbt_staging`; do not edit.
+with
+
+source as (
+
+    select * from {{ source('raw', 'contact_center__complaints') }}
+
+),
+
+latest as (
+
+    -- A record is delivered again whenever it changes: the latest row is current.
+    select * from source
+    qualify row_number() over (
+        partition by complaint_id
+        order by _business_date desc, _line_number desc
+    ) = 1
+
+),
+
+converted as (
+
+    select
+        * replace (
+            timezone('UTC', timezone('Europe/Moscow', received_at)) as received_at,
+            timezone('UTC', timezone('Europe/Moscow', closed_at)) as closed_at
+        )
+    from latest
+
+),
+
+cleaned as (
+
+    select
+        complaint_id,
+        received_at,
+        channel,
+        abs_client_id,
+        category,
+        product,
+        amount_claimed_rub,
+        due_date,
+        status,
+        resolution,
+        compensation_rub,
+        closed_at,
+        _business_date,
+        _load_id,
+        _line_number
+    from converted
+
+)
+
+select * from cleaned

@@ -1,0 +1,153 @@
+"""Warehouse stage: the dbt project (staging → intermediate → marts) as Dagster assets.
+
+Every dbt model is an asset keyed ``[schema, model]`` — the same name as its DuckDB relation —
+in the group its folder sets in ``dbt_project.yml``; every dbt test is an asset check, source
+tests included (they check the raw assets the sources map to). One ``dbt build`` runs the
+selection in one step, so dbt itself skips the models downstream of a failed test.
+
+dbt reads the warehouse path from ``CDP_WAREHOUSE_PATH`` (``profiles.yml``); the path comes
+from the injected settings and is put in the process environment, which the dbt subprocess
+inherits, for the duration of a dbt command only, so dbt and the Python stages always open the
+same absolute file.
+"""
+
+import contextlib
+import os
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from cdp.settings import Settings, load_settings
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+WAREHOUSE_PATH_VARIABLE = "CDP_WAREHOUSE_PATH"
+
+
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_executable() -> str:
+    """The ``dbt`` installed beside this interpreter, so it runs without the venv on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
+def dbt_resource(project: DbtProject) -> DbtCliResource:
+    return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+
+
+@contextlib.contextmanager
+def dbt_environment(settings: Settings) -> Iterator[None]:
+    """Expose the settings' warehouse path to dbt; ``DbtCliResource`` hands its subprocess a
+    copy of ``os.environ`` taken when the command starts, and offers no other way in."""
+    previous = os.environ.get(WAREHOUSE_PATH_VARIABLE)
+    os.environ[WAREHOUSE_PATH_VARIABLE] = str(settings.warehouse_path)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(WAREHOUSE_PATH_VARIABLE, None)
+        else:
+            os.environ[WAREHOUSE_PATH_VARIABLE] = previous
+
+
+def manifest_is_current(project: DbtProject) -> bool:
+    """True when ``dbt parse`` ran after the last change in the dbt project; folders count too,
+    as deleting a model changes only its folder."""
+    if not project.manifest_path.exists():
+        return False
+    parsed = project.manifest_path.stat().st_mtime
+    skipped = {project.project_dir / d for d in ("target", "logs", "dbt_packages")}
+    return all(
+        path.stat().st_mtime <= parsed
+        for path in project.project_dir.rglob("*")
+        if path not in skipped and not skipped.intersection(path.parents)
+    )
+
+
+def prepare_manifest(settings: Settings, project: DbtProject | None = None) -> Path:
+    """``dbt parse``: the manifest the asset definitions are built from (setup, tests, dev)."""
+    project = project or dbt_project()
+    with dbt_environment(settings):
+        dbt_resource(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    return project.manifest_path
+
+
+def run_artifacts_dir(settings: Settings, context: dg.AssetExecutionContext) -> Path:
+    """Where one dbt invocation writes compiled SQL, ``run_results.json`` and its log: beside the
+    data it built (``$CDP_HOME/dbt``), not in the repository."""
+    return settings.home / "dbt" / f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """A model's asset key is its relation ``[schema, model]``; its group comes from the
+    ``meta.dagster.group`` its folder sets in ``dbt_project.yml``; a source keeps the asset key
+    its YAML maps it to (``meta.dagster.asset_key``: the raw asset that writes the table)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        meta = dbt_resource_props.get("config", {}).get("meta") or dbt_resource_props.get("meta")
+        return (meta or {}).get("dagster", {}).get("group") or dbt_resource_props.get("schema")
+
+
+def translator() -> WarehouseTranslator:
+    return WarehouseTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)
+    )
+
+
+def build_defs(settings: Settings) -> dg.Definitions:
+    """The dbt assets, their checks, the ``dbt`` resource and ``build_warehouse_job``."""
+    project = dbt_project()
+    if project.preparer.using_dagster_dev():
+        prepare_manifest(settings, project)
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=translator(),
+        name="dbt_warehouse",
+    )
+    def dbt_warehouse(
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        settings: dg.ResourceParam[Settings],
+    ):
+        """``dbt build`` of the selected models and their tests, streamed as they finish."""
+        with dbt_environment(settings):
+            yield from dbt.cli(
+                ["build"], context=context, target_path=run_artifacts_dir(settings, context)
+            ).stream()
+
+    build_job = dg.define_asset_job(
+        "build_warehouse_job",
+        # The models, their tests and the source tests, which check the raw assets.
+        selection=dg.AssetSelection.assets(dbt_warehouse)
+        | dg.AssetSelection.checks(*dbt_warehouse.check_keys),
+        description="dbt build: every warehouse model and test, after the raw layer is loaded.",
+    )
+    return dg.Definitions(
+        assets=[dbt_warehouse],
+        jobs=[build_job],
+        resources={"dbt": dbt_resource(project)},
+    )
+
+
+if __name__ == "__main__":
+    sys.stdout.write(f"wrote {prepare_manifest(load_settings())}\n")
