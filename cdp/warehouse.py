@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import duckdb
+import polars as pl
+import pyarrow as pa
 
 from cdp.settings import Settings
 
@@ -11,3 +13,10 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
     """Open the warehouse; DuckDB allows one read-write process per file (see the README)."""
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(settings.warehouse_path), read_only=read_only)
+
+
+def as_arrow(frame: pl.DataFrame) -> pa.Table:
+    """A Polars frame as Arrow without copying its strings: DuckDB reads Arrow string views,
+    while the default conversion rewrites every string (measured at 1 M persons: +0.5 GB for
+    four columns of the person records)."""
+    return frame.to_arrow(compat_level=pl.CompatLevel.newest())

@@ -20,6 +20,7 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import ColumnExpression, DuckDBAPI, Linker, SettingsCreator, block_on
 
+from cdp.warehouse import as_arrow
 from identity.config import MatchingConfig
 
 logging.getLogger("splink").setLevel(logging.WARNING)
@@ -231,7 +232,7 @@ def _linker(
     log_level: int = logging.WARNING,
 ) -> tuple[Linker, duckdb.DuckDBPyConnection]:
     con = _splink_connection(config)
-    frame = records.select(MATCH_COLUMNS).to_arrow()
+    frame = as_arrow(records.select(MATCH_COLUMNS))
     con.register("person_records_input", frame)
     con.execute("create table person_records as select * from person_records_input")
     db_api = DuckDBAPI(con)
@@ -276,7 +277,7 @@ def train(records: pl.DataFrame, labels: pl.DataFrame, config: MatchingConfig) -
             max_pairs=config.u_sample_pairs, seed=config.seed
         )
         sample = labels.sample(min(labels.height, config.max_label_pairs), seed=config.seed)
-        con.register("_labels_input", sample.to_arrow())
+        con.register("_labels_input", as_arrow(sample))
         con.execute("create table silver_labels as select * from _labels_input")
         linker.training.estimate_m_from_pairwise_labels("silver_labels")
         return TrainedModel(linker.misc.save_model_to_json())
@@ -321,7 +322,7 @@ def predict_between(
     con = _splink_connection(config)
     try:
         for name, frame in (("incoming_records", incoming), ("known_records", known)):
-            con.register(f"_{name}", frame.select(MATCH_COLUMNS).to_arrow())
+            con.register(f"_{name}", as_arrow(frame.select(MATCH_COLUMNS)))
             con.execute(f"create table {name} as select * from _{name}")
         con.execute(
             "create view person_records as "

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from cdp.warehouse import as_arrow
 from identity import legal_entities, matching, records, stable_ids, survivorship
 from identity.clustering import EDGE_SCHEMA, cluster, identifier_edges
 from identity.config import MatchingConfig
@@ -330,7 +331,7 @@ def _transaction(con: duckdb.DuckDBPyConnection):
 
 
 def _replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    con.register("_frame", frame.to_arrow())
+    con.register("_frame", as_arrow(frame))
     try:
         con.execute(f"create or replace table {name} as select * from _frame")
     finally:
@@ -339,7 +340,7 @@ def _replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFram
 
 def _append_state(con, events, model, training_records, run_at) -> None:
     """The history rows of this run and, when one was trained, the model."""
-    con.register("_events", events.to_arrow())
+    con.register("_events", as_arrow(events))
     con.execute(
         "create table if not exists identity.golden_id_history as select * from _events where false"
     )
