@@ -130,7 +130,10 @@ def cluster(records: pl.DataFrame, edges: pl.DataFrame, never_link: pl.DataFrame
         _with_owners(edges, owner_of)
         .filter(pl.col("owner_l") != pl.col("owner_r"))
         .with_columns(pl.col("kind").replace_strict(EDGE_RANK).alias("rank"))
-        .sort(["rank", "match_probability"], descending=[False, True], maintain_order=True)
+        .sort(
+            ["rank", "match_probability", "record_key_l", "record_key_r"],
+            descending=[False, True, False, False],
+        )
     )
     accepted, conflicts = [], []
     for left, right, kind, probability, owner_l, owner_r, _ in ordered.iter_rows():

@@ -25,10 +25,6 @@ HISTORY_SCHEMA = {
 }
 
 
-def format_id(sequence: int) -> str:
-    return f"{ID_PREFIX}{sequence:0{ID_DIGITS}d}"
-
-
 def carry_forward(
     clusters: pl.DataFrame,
     previous: pl.DataFrame | None,
@@ -45,37 +41,50 @@ def carry_forward(
         .len()
         .sort(["len", "golden_client_id", "cluster_key"], descending=[True, False, False])
     )
-    kept: dict[str, str] = {}
-    used: set[str] = set()
-    for cluster_key, golden_id, _ in overlap.iter_rows():
-        if cluster_key not in kept and golden_id not in used:
-            kept[cluster_key] = golden_id
-            used.add(golden_id)
+    kept = _greedy_pairs(overlap)
     start = _next_sequence(previous["golden_client_id"])
     fresh = (
         clusters.select("cluster_key")
         .unique()
-        .filter(~pl.col("cluster_key").is_in(list(kept)))
+        .join(kept, on="cluster_key", how="anti")
         .sort("cluster_key")
-    )
-    ids = pl.concat(
-        [
-            pl.DataFrame(
-                {"cluster_key": list(kept), "golden_client_id": list(kept.values())},
-                schema={"cluster_key": pl.String, "golden_client_id": pl.String},
+        .with_row_index("_n")
+        .select(
+            "cluster_key",
+            (pl.lit(ID_PREFIX) + (pl.col("_n") + start).cast(pl.String).str.zfill(ID_DIGITS)).alias(
+                "golden_client_id"
             ),
-            fresh.with_columns(
-                pl.Series(
-                    "golden_client_id",
-                    [format_id(start + i) for i in range(fresh.height)],
-                    dtype=pl.String,
-                )
-            ),
-        ]
+        )
     )
+    ids = pl.concat([kept, fresh])
     assigned = clusters.join(ids, on="cluster_key").select("record_key", "golden_client_id")
-    events = _events(assigned, previous, overlap, ids, accepted, run_at)
+    events = _events(assigned, previous, overlap, ids, fresh, accepted, run_at)
     return assigned, events
+
+
+def _greedy_pairs(overlap: pl.DataFrame) -> pl.DataFrame:
+    """Each old id to the cluster it shares most records with, biggest overlaps first, each id
+    and cluster used once. A pair that is the first row of both its cluster and its id is
+    what the greedy pass would pick anyway; only the rest is walked in Python."""
+    best_id = overlap.group_by("cluster_key", maintain_order=True).first()
+    best_cluster = overlap.group_by("golden_client_id", maintain_order=True).first()
+    mutual = best_id.join(best_cluster, on=["cluster_key", "golden_client_id"]).select(
+        "cluster_key", "golden_client_id"
+    )
+    rest = overlap.join(mutual, on="cluster_key", how="anti").join(
+        mutual, on="golden_client_id", how="anti"
+    )
+    kept: dict[str, str] = {}
+    used: set[str] = set()
+    for cluster_key, golden_id, _ in rest.iter_rows():
+        if cluster_key not in kept and golden_id not in used:
+            kept[cluster_key] = golden_id
+            used.add(golden_id)
+    walked = pl.DataFrame(
+        {"cluster_key": list(kept), "golden_client_id": list(kept.values())},
+        schema={"cluster_key": pl.String, "golden_client_id": pl.String},
+    )
+    return pl.concat([mutual, walked])
 
 
 def _next_sequence(existing: pl.Series) -> int:
@@ -83,59 +92,63 @@ def _next_sequence(existing: pl.Series) -> int:
     return int(numbers.max()) + 1 if len(numbers) else 1
 
 
-def _events(assigned, previous, overlap, ids, accepted, run_at) -> pl.DataFrame:
-    new_of_old = overlap.join(ids, on="cluster_key", suffix="_new")
-    sizes = assigned.group_by("golden_client_id").len().rename({"len": "records"})
-    rows: list[dict] = []
-    had_past = set(overlap["cluster_key"])
-    for cluster_key, golden_id in ids.iter_rows():
-        if cluster_key not in had_past:
-            rows.append({"golden_client_id": golden_id, "event": "created", "reason": "new"})
+def _events(assigned, previous, overlap, ids, fresh, accepted, run_at) -> pl.DataFrame:
+    """created / merged_into / split_from / retired, as frames rather than row by row."""
+    new_of_old = (
+        overlap.join(ids, on="cluster_key", suffix="_new")
+        .filter(pl.col("golden_client_id") != pl.col("golden_client_id_new"))
+        .with_columns(
+            pl.col("golden_client_id").is_in(ids["golden_client_id"].implode()).alias("kept")
+        )
+    )
+    created = fresh.join(overlap, on="cluster_key", how="anti").select(
+        "golden_client_id", pl.lit("created").alias("event"), pl.lit("new").alias("reason")
+    )
+    splits = new_of_old.filter("kept").select(
+        pl.col("golden_client_id_new").alias("golden_client_id"),
+        pl.lit("split_from").alias("event"),
+        pl.col("golden_client_id").alias("related_golden_client_id"),
+        pl.lit("records no longer matched to the rest of the client").alias("reason"),
+    )
     reasons = _merge_reasons(assigned, previous, accepted)
-    for old, new, _ in new_of_old.select(
-        "golden_client_id", "golden_client_id_new", "len"
-    ).iter_rows():
-        if old == new:
-            continue
-        kept_elsewhere = old in set(ids["golden_client_id"])
-        if kept_elsewhere:
-            rows.append(
-                {
-                    "golden_client_id": new,
-                    "event": "split_from",
-                    "related_golden_client_id": old,
-                    "reason": "records no longer matched to the rest of the client",
-                }
-            )
-        else:
-            rows.append(
-                {
-                    "golden_client_id": old,
-                    "event": "merged_into",
-                    "related_golden_client_id": new,
-                    "reason": reasons.get(new, "linked by a new record"),
-                }
-            )
-    gone = set(previous["golden_client_id"]) - set(new_of_old["golden_client_id"])
-    rows.extend(
-        {"golden_client_id": g, "event": "retired", "reason": "source records gone"}
-        for g in sorted(gone)
+    merges = (
+        new_of_old.filter(~pl.col("kept"))
+        .join(reasons, left_on="golden_client_id_new", right_on="golden_client_id", how="left")
+        .select(
+            "golden_client_id",
+            pl.lit("merged_into").alias("event"),
+            pl.col("golden_client_id_new").alias("related_golden_client_id"),
+            pl.col("reason").fill_null("linked by a new record"),
+        )
     )
-    frame = pl.DataFrame(
-        rows,
-        schema={k: HISTORY_SCHEMA[k] for k in HISTORY_SCHEMA if k not in ("records", "run_at")},
+    retired = (
+        previous.select("golden_client_id")
+        .unique()
+        .join(overlap, on="golden_client_id", how="anti")
+        .sort("golden_client_id")
+        .select(
+            "golden_client_id",
+            pl.lit("retired").alias("event"),
+            pl.lit("source records gone").alias("reason"),
+        )
     )
+    sizes = assigned.group_by("golden_client_id").len().rename({"len": "records"})
     return (
-        frame.join(sizes, on="golden_client_id", how="left")
-        .with_columns(pl.lit(run_at).cast(pl.Datetime("us")).alias("run_at"))
+        pl.concat([created, merges, splits, retired], how="diagonal_relaxed")
+        .join(sizes, on="golden_client_id", how="left")
+        .with_columns(
+            pl.col("related_golden_client_id").cast(pl.String),
+            pl.col("records").cast(pl.Int64),
+            pl.lit(run_at).cast(pl.Datetime("us")).alias("run_at"),
+        )
         .select(list(HISTORY_SCHEMA))
     )
 
 
-def _merge_reasons(assigned, previous, accepted) -> dict[str, str]:
+def _merge_reasons(assigned, previous, accepted) -> pl.DataFrame:
     """Kinds of the accepted edges that join records of different previous ids."""
     if accepted.is_empty() or previous.is_empty():
-        return {}
+        return pl.DataFrame(schema={"golden_client_id": pl.String, "reason": pl.String})
     old = previous.rename({"golden_client_id": "old"})
     crossing = (
         accepted.join(old, left_on="record_key_l", right_on="record_key")
@@ -143,5 +156,6 @@ def _merge_reasons(assigned, previous, accepted) -> dict[str, str]:
         .filter(pl.col("old") != pl.col("old_r"))
         .join(assigned, left_on="record_key_l", right_on="record_key")
     )
-    grouped = crossing.group_by("golden_client_id").agg(pl.col("kind").unique().sort())
-    return {g: "linked by " + ", ".join(kinds) for g, kinds in grouped.iter_rows()}
+    return crossing.group_by("golden_client_id").agg(
+        (pl.lit("linked by ") + pl.col("kind").unique().sort().str.join(", ")).alias("reason")
+    )
