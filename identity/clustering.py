@@ -117,7 +117,9 @@ class _Components:
 def cluster(records: pl.DataFrame, edges: pl.DataFrame, never_link: pl.DataFrame) -> Clustering:
     """Apply edges strongest first under the guards; return record → cluster."""
     owner_of = owners(records, never_link)
-    by_owner = records.join(owner_of, on="record_key")
+    by_owner = records.select("record_key", "inn_valid", "snils_valid").join(
+        owner_of, on="record_key"
+    )
     inns = _sets(by_owner, "inn_valid")
     snilses = _sets(by_owner, "snils_valid")
     never: dict[str, set] = {}

@@ -52,22 +52,21 @@ def hub_free(records: pl.DataFrame, config: MatchingConfig) -> pl.DataFrame:
 
 
 def without_hubs(records: pl.DataFrame, hubs: pl.Series) -> pl.DataFrame:
-    """phones_private (the record's phones minus the hubs) and phone_block (the first one)."""
-    phones = (
-        records.select("record_key", "phones_e164")
+    """phones_private (the record's phones minus the hubs) and phone_block (the first one),
+    added as columns aligned by position: joining back the wide frame would copy it."""
+    kept = (
+        records.select(pl.int_range(pl.len()).alias("_row"), "phones_e164")
         .explode("phones_e164")
         .filter(pl.col("phones_e164").is_not_null() & ~pl.col("phones_e164").is_in(hubs.implode()))
-        .group_by("record_key", maintain_order=True)
+        .group_by("_row")
         .agg(pl.col("phones_e164").alias("phones_private"))
     )
-    return (
-        records.drop("phones_private", "phone_block", strict=False)
-        .join(phones, on="record_key", how="left", maintain_order="left")
-        .with_columns(
-            pl.col("phones_private").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-            pl.col("phones_private").list.first().alias("phone_block"),
-        )
+    private = (
+        pl.DataFrame({"_row": pl.int_range(records.height, eager=True)})
+        .join(kept, on="_row", how="left", maintain_order="left")["phones_private"]
+        .fill_null(pl.lit([], dtype=pl.List(pl.String)))
     )
+    return records.with_columns(private, private.list.first().alias("phone_block"))
 
 
 def phone_hubs(records: pl.DataFrame, config: MatchingConfig) -> pl.DataFrame:

@@ -32,7 +32,8 @@ def carry_forward(
     run_at: dt.datetime,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``clusters`` (record_key, cluster_key) and the previous crosswalk (record_key,
-    golden_client_id) → record_key → golden_client_id, and this run's history events."""
+    golden_client_id) → record_key → golden_client_id (in the order of ``clusters``), and this
+    run's history events."""
     if previous is None or previous.is_empty():
         previous = pl.DataFrame(schema={"record_key": pl.String, "golden_client_id": pl.String})
     overlap = (
@@ -57,7 +58,9 @@ def carry_forward(
         )
     )
     ids = pl.concat([kept, fresh])
-    assigned = clusters.join(ids, on="cluster_key").select("record_key", "golden_client_id")
+    assigned = clusters.join(ids, on="cluster_key", maintain_order="left").select(
+        "record_key", "golden_client_id"
+    )
     events = _events(assigned, previous, overlap, ids, fresh, accepted, run_at)
     return assigned, events
 
