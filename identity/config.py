@@ -29,7 +29,7 @@ class MatchingConfig:
     max_people_per_phone: int = 3
     """A phone held by more anchors than this is a hub (family landline, company switchboard,
     placeholder) and is neither blocked nor compared as private evidence."""
-    duckdb_memory_limit: str = "2GB"
+    duckdb_memory_limit: str = "1GB"
     """DuckDB buffer pool during a resolution (warehouse and Splink alike): the frames, not
     DuckDB's cache, need the memory; left at its default DuckDB took up to 80 % of RAM."""
     max_cluster_records: int = 60

@@ -4,7 +4,7 @@ golden records, written as tables in one transaction.
 Tables: ``intermediate.int_client_records_unioned`` (standardised person records),
 ``intermediate.int_client_links_scored`` (every edge considered, with its decision),
 ``marts.dim_clients``, ``marts.dim_client_crosswalk``, ``marts.dim_client_contacts``,
-``marts.dim_client_attribute_lineage``, ``marts.dim_corporate_hierarchy``, and the stage's own
+``marts.dim_client_attribute_sources``, ``marts.dim_corporate_hierarchy_nodes``, and the stage's own
 state ``identity.golden_id_history`` (append-only) and ``identity.match_models``.
 """
 
@@ -74,7 +74,9 @@ def _resolve(con, overrides, config, retrain, run_at) -> ResolutionSummary:
     timer.lap("records")
     model = None if retrain else stored_model(con)
     trained = model is None
-    candidates = persons.filter(pl.col("role").ne_missing("identified_caller"))
+    candidates = persons.select(
+        *matching.MATCH_COLUMNS, "source", "source_record_id", "anchor_id", "role"
+    ).filter(pl.col("role").ne_missing("identified_caller"))
     training_records = candidates.height
     if model is None:
         sample = training_sample(candidates, config.max_training_records, config.seed)
@@ -126,13 +128,13 @@ def _resolve(con, overrides, config, retrain, run_at) -> ResolutionSummary:
         "intermediate.int_client_links_scored": lambda: _decisions(links, clustering),
         "marts.dim_client_crosswalk": lambda: _crosswalk(persons, companies, clustering.accepted),
         "marts.dim_client_contacts": lambda: survivorship.contact_points(persons),
-        "marts.dim_corporate_hierarchy": lambda: legal_entities.hierarchy(companies),
+        "marts.dim_corporate_hierarchy_nodes": lambda: legal_entities.hierarchy(companies),
     }
     with _transaction(con):
         for name, build in tables.items():
             _replace_table(con, name, build())
         golden, lineage = survivorship.golden_records(persons)
-        _replace_table(con, "marts.dim_client_attribute_lineage", lineage)
+        _replace_table(con, "marts.dim_client_attribute_sources", lineage)
         _replace_table(con, "marts.dim_clients", _dim_clients(golden, persons, companies))
         _append_state(con, events, model if trained else None, training_records, run_at)
     timer.lap("survivorship_and_write")

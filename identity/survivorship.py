@@ -44,15 +44,16 @@ def golden_records(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     each golden attribute came from)."""
     identity_columns = {c for columns in IDENTITY_ATTRIBUTES.values() for c in columns}
     ranked = (
-        records.filter(pl.col("role").ne_missing("identified_caller"))
-        .select(
+        records.select(
             "golden_client_id",
             "record_key",
+            "role",
             "source",
             "seen_date",
             "first_name_is_initial",
             *sorted(identity_columns),
         )
+        .filter(pl.col("role").ne_missing("identified_caller"))
         .with_columns(
             pl.col("source").replace_strict(SOURCE_RANK).alias("source_rank"),
             pl.col("seen_date").fill_null(pl.date(1900, 1, 1)).alias("_seen"),

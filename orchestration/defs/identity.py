@@ -30,10 +30,14 @@ RESOLVE_OUTPUTS = {
     "identified caller) → its golden client, and how it was linked.",
     ("marts", "dim_client_contacts"): "Every phone and e-mail of every client with validity, "
     "first/last seen dates and the systems it came from.",
-    ("marts", "dim_client_attribute_lineage"): "For every golden attribute, the source record it "
+    ("marts", "dim_client_attribute_sources"): "For every golden attribute, the source record it "
     "was taken from and its value.",
-    ("marts", "dim_corporate_hierarchy"): "Each legal entity with its parent and the root of its "
-    "holding group.",
+    ("marts", "dim_corporate_hierarchy_nodes"): "Each legal entity with its parent and the root "
+    "of its holding group.",
+    ("identity", "golden_id_history"): "Append-only history of golden ids: created, merged_into, "
+    "split_from, retired, with the reason and the run.",
+    ("identity", "match_models"): "Every record-linkage model trained (Splink JSON), with when and "
+    "on how many records; the latest is used until retrained.",
 }
 
 

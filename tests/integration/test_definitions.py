@@ -19,7 +19,9 @@ ASSET_KEY_RULES = {
     "quarantine": r"(abs|cards|dbo|contact_center)__[a-z_]+s",
     "staging": r"stg_(abs|cards|dbo|contact_center)__[a-z_]+s",
     "intermediate": r"int_[a-z_]+s_[a-z]+ed",
-    "marts": r"(dim|fct)_[a-z_]+s|mart_[a-z_]+",
+    # a crosswalk maps every source record to its dimension member (dim_client_crosswalk)
+    "marts": r"(dim|fct)_[a-z_]+s|dim_[a-z_]+_crosswalk|mart_[a-z_]+",
+    "identity": r"[a-z]+(_[a-z]+)*",
     "ml": r"ml_(features|scores)__[a-z_]+",
     "exports": r"export_[a-z_]+__[a-z_]+",
 }

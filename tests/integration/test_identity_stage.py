@@ -66,7 +66,7 @@ def test_every_source_record_maps_to_one_golden_client(identity_bank, warehouse)
 
 def test_every_golden_attribute_has_lineage_to_a_source_record(identity_bank, warehouse):
     lineage = (
-        "(unpivot marts.dim_client_attribute_lineage on columns(* exclude (golden_client_id)) "
+        "(unpivot marts.dim_client_attribute_sources on columns(* exclude (golden_client_id)) "
         "into name attribute value record_key)"
     )
     orphans = warehouse.execute(
@@ -78,7 +78,7 @@ def test_every_golden_attribute_has_lineage_to_a_source_record(identity_bank, wa
     assert named > 5 * warehouse.execute("select count(*) from marts.dim_clients").fetchone()[0]
     inns = warehouse.execute(
         "select count(*) from marts.dim_clients as d "
-        "join marts.dim_client_attribute_lineage as l using (golden_client_id) "
+        "join marts.dim_client_attribute_sources as l using (golden_client_id) "
         "join intermediate.int_client_records_unioned as r on r.record_key = l.inn_record_key "
         "where d.inn is distinct from r.inn_valid"
     ).fetchone()[0]
