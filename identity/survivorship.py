@@ -29,57 +29,50 @@ IDENTITY_ATTRIBUTES = {
 """Golden attribute → the record columns it is taken from together (a document is one unit)."""
 
 
-def _pick(ordered: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
-    """First record with a value per client, in the order ``ordered`` is already sorted."""
+def _pick(frame: pl.DataFrame, order: pl.Series, columns: tuple[str, ...]) -> pl.DataFrame:
+    """First record with a value per client, records taken in ``order`` (row positions). Only
+    the attribute's columns are gathered: sorting the whole frame copied every column."""
     return (
-        ordered.filter(pl.col(columns[-1]).is_not_null())
+        frame.select("golden_client_id", *columns, "record_key")[order]
+        .filter(pl.col(columns[-1]).is_not_null())
         .group_by("golden_client_id", maintain_order=True)
         .first()
-        .select("golden_client_id", *columns, "record_key")
     )
 
 
 def golden_records(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Records with their golden_client_id → (one row per client, the key of the source record
     each golden attribute came from)."""
-    identity_columns = {c for columns in IDENTITY_ATTRIBUTES.values() for c in columns}
-    ranked = (
-        records.select(
-            "golden_client_id",
-            "record_key",
-            "role",
-            "source",
-            "seen_date",
-            "first_name_is_initial",
-            *sorted(identity_columns),
-        )
-        .filter(pl.col("role").ne_missing("identified_caller"))
-        .with_columns(
-            pl.col("source").replace_strict(SOURCE_RANK).alias("source_rank"),
-            pl.col("seen_date").fill_null(pl.date(1900, 1, 1)).alias("_seen"),
-        )
-    )
-    by_authority = ranked.sort(
-        ["source_rank", "first_name_is_initial", "_seen", "record_key"],
-        descending=[False, False, True, False],
+    rank = pl.col("source").replace_strict(SOURCE_RANK).alias("source_rank")
+    seen = pl.col("seen_date").fill_null(pl.date(1900, 1, 1)).alias("_seen")
+    # Callers carry no identity attribute (only a phone), so they never win one.
+    by_authority = (
+        records.select(rank, "first_name_is_initial", seen, "record_key")
+        .with_row_index("_row")
+        .sort(
+            ["source_rank", "first_name_is_initial", "_seen", "record_key"],
+            descending=[False, False, True, False],
+        )["_row"]
     )
     golden = records.select("golden_client_id").unique()
     for attribute, columns in IDENTITY_ATTRIBUTES.items():
-        golden = _join_pick(golden, _pick(by_authority, columns), attribute, columns)
-    del ranked, by_authority
-    by_freshness = records.select(
+        golden = _join_pick(golden, _pick(records, by_authority, columns), attribute, columns)
+    contacts = records.select(
         "golden_client_id",
         "record_key",
         "email_key",
-        pl.col("source").replace_strict(SOURCE_RANK).alias("source_rank"),
-        pl.col("seen_date").fill_null(pl.date(1900, 1, 1)).alias("_seen"),
         pl.col("phones_e164")
         .list.eval(pl.element().filter(pl.element().str.contains(RUSSIAN_MOBILE)))
         .list.first()
         .alias("mobile_phone"),
-    ).sort(["_seen", "source_rank", "record_key"], descending=[True, False, False])
+    )
+    by_freshness = (
+        records.select(seen, rank, "record_key")
+        .with_row_index("_row")
+        .sort(["_seen", "source_rank", "record_key"], descending=[True, False, False])["_row"]
+    )
     for attribute, column in (("mobile_phone", "mobile_phone"), ("email", "email_key")):
-        golden = _join_pick(golden, _pick(by_freshness, (column,)), attribute, (column,))
+        golden = _join_pick(golden, _pick(contacts, by_freshness, (column,)), attribute, (column,))
     lineage_columns = [c for c in golden.columns if c.endswith(LINEAGE_SUFFIX)]
     lineage = golden.select("golden_client_id", *lineage_columns)
     return golden.drop(lineage_columns).rename(
