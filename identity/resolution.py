@@ -337,11 +337,20 @@ def _transaction(con: duckdb.DuckDBPyConnection):
 
 
 def _replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    started = time.perf_counter()
     con.register("_frame", as_arrow(frame))
     try:
         con.execute(f"create or replace table {name} as select * from _frame")
     finally:
         con.unregister("_frame")
+    logger.info(
+        "identity: wrote %s, %d rows in %.1f s (peak memory so far %.1f GiB)", name,
+        frame.height, time.perf_counter() - started, _peak_gib(),
+    )  # fmt: skip
+
+
+def _peak_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def _append_state(con, events, model, training_records, run_at) -> None:
@@ -384,6 +393,5 @@ class _Timer:
         now = time.perf_counter()
         self.laps[name] = round(now - self._last, 2)
         self._last = now
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
         logger.info("identity: %s took %.1f s (peak memory so far %.1f GiB)", name,
-                    self.laps[name], peak)  # fmt: skip
+                    self.laps[name], _peak_gib())  # fmt: skip

@@ -107,37 +107,40 @@ def _join_pick(golden, picked, attribute: str, columns: tuple[str, ...]) -> pl.D
 
 def contact_points(records: pl.DataFrame) -> pl.DataFrame:
     """Every phone and e-mail of every client with first/last seen and the systems it came
-    from: clients have several, and the contact policy needs all of them."""
-    phones = records.select(
-        "golden_client_id",
-        "source",
-        "seen_date",
-        pl.col("phones_e164").alias("value"),
-    ).explode("value")
-    phones = phones.with_columns(
-        pl.lit("phone").alias("contact_type"),
-        pl.col("value").str.contains(RUSSIAN_MOBILE).alias("is_valid"),
+    from: clients have several, and the contact policy needs all of them. Each kind is
+    aggregated on its own, from its non-empty values only (at 1 M persons one pass over both
+    with a final sort took 2 GiB more)."""
+    phones = (
+        records.select(
+            "golden_client_id", "source", "seen_date", pl.col("phones_e164").alias("value")
+        )
+        .explode("value")
+        .drop_nulls("value")
+        .with_columns(pl.col("value").str.contains(RUSSIAN_MOBILE).alias("is_valid"))
     )
+    email = pl.coalesce("email_canonical", pl.col("emails").str.strip_chars().str.to_lowercase())
     emails = records.select(
         "golden_client_id",
         "source",
         "seen_date",
-        pl.coalesce("email_canonical", pl.col("emails").str.strip_chars().str.to_lowercase()).alias(
-            "value"
-        ),
-        pl.lit("email").alias("contact_type"),
+        email.alias("value"),
         pl.col("email_key").is_not_null().alias("is_valid"),
+    ).drop_nulls("value")
+    return pl.concat(
+        [_contact_summary(phones, "phone"), _contact_summary(emails, "email")],
+        how="vertical_relaxed",
     )
-    return (
-        pl.concat([phones, emails], how="diagonal_relaxed")
-        .drop_nulls("value")
-        .group_by("golden_client_id", "contact_type", "value")
-        .agg(
-            pl.col("is_valid").first(),
-            pl.col("seen_date").min().alias("first_seen_date"),
-            pl.col("seen_date").max().alias("last_seen_date"),
-            pl.col("source").unique().sort().str.join(",").alias("sources"),
-            pl.len().alias("records"),
-        )
-        .sort("golden_client_id", "contact_type", "last_seen_date", descending=[False, False, True])
-    )
+
+
+def _contact_summary(values: pl.DataFrame, kind: str) -> pl.DataFrame:
+    return values.group_by("golden_client_id", "value").agg(
+        pl.lit(kind).alias("contact_type"),
+        pl.col("is_valid").first(),
+        pl.col("seen_date").min().alias("first_seen_date"),
+        pl.col("seen_date").max().alias("last_seen_date"),
+        pl.col("source").unique().sort().str.join(",").alias("sources"),
+        pl.len().alias("records"),
+    ).select(
+        "golden_client_id", "contact_type", "value", "is_valid", "first_seen_date",
+        "last_seen_date", "sources", "records",
+    )  # fmt: skip
