@@ -127,12 +127,12 @@ def _resolve(con, overrides, config, retrain, run_at) -> ResolutionSummary:
         "intermediate.int_client_records_unioned": lambda: persons,
         "intermediate.int_client_links_scored": lambda: _decisions(links, clustering),
         "marts.dim_client_crosswalk": lambda: _crosswalk(persons, companies, clustering.accepted),
-        "marts.dim_client_contacts": lambda: survivorship.contact_points(persons),
         "marts.dim_corporate_hierarchy_nodes": lambda: legal_entities.hierarchy(companies),
     }
     with _transaction(con):
         for name, build in tables.items():
             _replace_table(con, name, build())
+        survivorship.write_contact_points(con)
         golden, lineage = survivorship.golden_records(persons)
         _replace_table(con, "marts.dim_client_attribute_sources", lineage)
         _replace_table(con, "marts.dim_clients", _dim_clients(golden, persons, companies))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import polars as pl
 import pytest
 
+from cdp.warehouse import as_arrow
 from identity.records import standardize
-from identity.survivorship import contact_points, golden_records
+from identity.survivorship import golden_records, write_contact_points
 
 pytestmark = pytest.mark.unit
 
@@ -59,7 +61,12 @@ def test_freshest_valid_contact_wins_from_any_source(client_records):
 
 
 def test_every_phone_and_email_is_kept_with_first_and_last_seen(client_records):
-    contacts = contact_points(client_records)
+    with duckdb.connect() as con:
+        con.execute("create schema intermediate; create schema marts")
+        con.register("records", as_arrow(client_records))
+        con.execute("create table intermediate.int_client_records_unioned as from records")
+        write_contact_points(con)
+        contacts = con.sql("select * from marts.dim_client_contacts").pl()
     phones = contacts.filter(pl.col("contact_type") == "phone")
     assert phones.height == 4
     email = contacts.filter(pl.col("value") == "m.ivanova@mail.ru").row(0, named=True)
