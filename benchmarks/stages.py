@@ -212,15 +212,16 @@ PERSON_TABLES = (
 
 
 def identity_load(scenario: Scenario, home: Path) -> dict:
-    """The person-bearing raw tables alone into ``identity.duckdb``: the input of the identity
-    stages, small enough to exist beside a 1 M-person landing zone."""
+    """The person-bearing raw tables alone into ``person_records.duckdb``: the input of the
+    identity stages, small enough to exist beside a 1 M-person landing zone. (Not
+    ``identity.duckdb``: a file named like a schema in it makes DuckDB references ambiguous.)"""
     import duckdb
 
     from ingestion.contracts import CONTRACTS
     from ingestion.landing import find_files
     from ingestion.load import load_partitions
 
-    database = home / "identity.duckdb"
+    database = home / "person_records.duckdb"
     database.unlink(missing_ok=True)
     rows = {}
     with duckdb.connect(str(database)) as con:
@@ -237,7 +238,7 @@ def identity(scenario: Scenario, home: Path) -> dict:
     survivorship and writes; then its accuracy against the truth (evaluation only)."""
     import duckdb
 
-    with duckdb.connect(str(home / "identity.duckdb")) as con:
+    with duckdb.connect(str(home / "person_records.duckdb")) as con:
         for schema in ("identity", "marts", "intermediate"):
             con.execute(f"drop schema if exists {schema} cascade")
         figures = _resolve(con)
@@ -249,7 +250,7 @@ def identity_rerun(scenario: Scenario, home: Path) -> dict:
     """The daily run once a model is stored: every record re-resolved, ids carried forward."""
     import duckdb
 
-    with duckdb.connect(str(home / "identity.duckdb")) as con:
+    with duckdb.connect(str(home / "person_records.duckdb")) as con:
         figures = _resolve(con)
         figures["history_events"] = con.execute(
             "select count(*) from identity.golden_id_history "
