@@ -251,12 +251,7 @@ def identity_rerun(scenario: Scenario, home: Path) -> dict:
     import duckdb
 
     with duckdb.connect(str(home / "person_records.duckdb")) as con:
-        figures = _resolve(con)
-        figures["history_events"] = con.execute(
-            "select count(*) from identity.golden_id_history "
-            "where run_at = (select max(run_at) from identity.golden_id_history)"
-        ).fetchone()[0]
-    return figures
+        return _resolve(con)
 
 
 def _resolve(con) -> dict:
@@ -269,6 +264,7 @@ def _resolve(con) -> dict:
         "golden_clients": summary.golden_clients,
         "probabilistic_edges": summary.probabilistic_edges,
         "conflicts": summary.conflicts,
+        "history_events": summary.history_events,
         "model_trained": summary.model_trained,
         "phase_seconds": summary.seconds,
     }

@@ -42,6 +42,7 @@ class ResolutionSummary:
     legal_entities: int
     probabilistic_edges: int
     conflicts: int
+    history_events: int
     model_trained: bool
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -118,6 +119,7 @@ def _resolve(con, overrides, config, retrain, run_at) -> ResolutionSummary:
         legal_entities=companies["golden_client_id"].n_unique(),
         probabilistic_edges=int((links["kind"] == "probabilistic").sum()),
         conflicts=clustering.conflicts.height,
+        history_events=events.height,
         model_trained=trained,
         seconds=timer.laps,
     )

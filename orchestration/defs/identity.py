@@ -85,6 +85,7 @@ def resolve_clients_asset(context: dg.AssetExecutionContext, settings: dg.Resour
                 "source_records": summary.records,
                 "golden_clients": summary.golden_clients,
                 "conflicts_refused": summary.conflicts,
+                "history_events": summary.history_events,
                 "model_trained": summary.model_trained,
                 "seconds": dg.MetadataValue.json(summary.seconds),
             },
