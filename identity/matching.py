@@ -359,9 +359,14 @@ SIBLING_PATTERN = """
     (
         (
             l.birth_date_key = r.birth_date_key
-            and length(l.first_name_fold) > 1 and length(r.first_name_fold) > 1
-            and damerau_levenshtein(l.first_name_fold, r.first_name_fold) >= 2
             and l.first_name_fold is distinct from r.surname_fold
+            and (
+                (
+                    length(l.first_name_fold) > 1 and length(r.first_name_fold) > 1
+                    and damerau_levenshtein(l.first_name_fold, r.first_name_fold) >= 2
+                )
+                or left(l.first_name_fold, 1) <> left(r.first_name_fold, 1)
+            )
         )
         or (
             damerau_levenshtein(
@@ -376,7 +381,8 @@ SIBLING_PATTERN = """
 """
 """Relatives look alike: twins share surname, patronymic, birth date, address and landline and
 differ only in the first name; a father and the son named after him share the whole name and
-the address and differ in the birth date. Two full first names more than one edit apart with
-one birth date, or two birth dates more than one typo apart (a swapped day and month counts as
-a typo), with no shared document or lifelong identifier, are two people however well the rest
-agrees: such an edge is refused, never merged."""
+the address and differ in the birth date. Two first names more than one edit apart (or an
+initial that is not the other name's first letter) with one birth date, or two birth dates more
+than one typo apart (a swapped day and month counts as a typo), with no shared document or
+lifelong identifier, are two people however well the rest agrees: such an edge is refused,
+never merged."""
