@@ -238,9 +238,14 @@ def identity(scenario: Scenario, home: Path) -> dict:
     survivorship and writes; then its accuracy against the truth (evaluation only)."""
     import duckdb
 
-    with duckdb.connect(str(home / "person_records.duckdb")) as con:
+    database = str(home / "person_records.duckdb")
+    with duckdb.connect(database) as con:
         for schema in ("identity", "marts", "intermediate"):
             con.execute(f"drop schema if exists {schema} cascade")
+        con.execute("checkpoint")
+    # A fresh connection: recreating the dropped tables in the connection that dropped them
+    # fails DuckDB's commit ("could not commit creation of dependency").
+    with duckdb.connect(database) as con:
         figures = _resolve(con)
         figures.update(_identity_accuracy(con, home / "truth"))
     return figures
