@@ -123,24 +123,23 @@ def _resolve(con, overrides, config, retrain, run_at) -> ResolutionSummary:
         model_trained=trained,
         seconds=timer.laps,
     )
-    # Each table is built just before it is written and dropped after, inside one
-    # transaction: readers see the old golden record or the new one, never a mix.
-    tables = {
-        "intermediate.int_client_records_unioned": lambda: persons,
-        "intermediate.int_client_links_scored": lambda: _decisions(links, clustering),
-        "marts.dim_client_crosswalk": lambda: _crosswalk(persons, companies, clustering.accepted),
-        "marts.dim_corporate_hierarchy_nodes": lambda: legal_entities.hierarchy(companies),
-    }
+    # Each table is built just before it is written, inside one transaction: readers see the
+    # old golden record or the new one, never a mix.
     with _transaction(con):
-        for name, build in tables.items():
-            _replace_table(con, name, build())
+        _replace_table(con, "intermediate.int_client_records_unioned", persons)
+        _replace_table(con, "intermediate.int_client_links_scored", _decisions(links, clustering))
+        crosswalk = _crosswalk(persons, companies, clustering.accepted)
+        _replace_table(con, "marts.dim_client_crosswalk", crosswalk)
+        _replace_table(
+            con, "marts.dim_corporate_hierarchy_nodes", legal_entities.hierarchy(companies)
+        )
+        # The records are in DuckDB now: the rest is SQL over them, and the frames' memory
+        # goes back before survivorship runs.
+        del persons, crosswalk, links
         survivorship.write_contact_points(con)
-        # From here on only what survivorship reads: the matching keys are written and their
-        # memory goes back (0.6 GiB of the peak at 1 M persons).
-        persons = persons.select(survivorship.READS)
-        golden, lineage = survivorship.golden_records(persons)
-        _replace_table(con, "marts.dim_client_attribute_sources", lineage)
-        _replace_table(con, "marts.dim_clients", _dim_clients(golden, persons, companies))
+        survivorship.write_golden_people(con)
+        survivorship.write_attribute_sources(con)
+        _write_dim_clients(con, companies)
         _append_state(con, events, model if trained else None, training_records, run_at)
     timer.lap("survivorship_and_write")
     return summary
@@ -252,30 +251,30 @@ def _crosswalk(persons, companies, accepted) -> pl.DataFrame:
     )
 
 
-def _dim_clients(golden, persons, companies) -> pl.DataFrame:
-    roles = persons.group_by("golden_client_id").agg(
-        (pl.col("role") == "sole_proprietor").any().alias("is_sole_proprietor"),
-        (pl.col("role") == "individual").any().alias("has_individual_record"),
-        (pl.col("source") == "abs").sum().alias("abs_records"),
-        (pl.col("source") == "cards").sum().alias("card_holder_records"),
-        (pl.col("source") == "dbo").sum().alias("dbo_logins"),
-        (pl.col("source") == "contact_center").sum().alias("caller_records"),
-    )
-    people = golden.join(roles, on="golden_client_id").with_columns(
-        pl.when(pl.col("is_sole_proprietor"))
-        .then(pl.lit("ИП"))
-        .otherwise(pl.lit("ФЛ"))
-        .alias("client_type"),
-    )
+def _write_dim_clients(con, companies: pl.DataFrame) -> None:
+    """Persons from the golden attributes DuckDB picked, legal entities from their head office."""
     firms = legal_entities.golden_records(companies).with_columns(
         pl.lit("ЮЛ").alias("client_type"),
         pl.col("branch_records").alias("abs_records"),
     )
-    return (
-        pl.concat([people, firms], how="diagonal_relaxed")
-        .select(DIM_CLIENT_COLUMNS)
-        .sort("golden_client_id")
-    )
+    con.register("_firms", as_arrow(firms))
+    try:
+        con.execute(
+            f"""
+            create or replace table marts.dim_clients as
+            select {", ".join(DIM_CLIENT_COLUMNS)}
+            from (
+                select golden_client_id, {survivorship.golden_people_columns()}
+                from golden_people
+                union all by name
+                select * exclude (branch_records) from _firms
+            )
+            order by golden_client_id
+            """
+        )
+    finally:
+        con.unregister("_firms")
+    logger.info("identity: wrote marts.dim_clients (peak memory so far %.1f GiB)", _peak_gib())
 
 
 DIM_CLIENT_COLUMNS = (

@@ -1,5 +1,8 @@
 """The golden record: one value per attribute, chosen by a documented rule, with its lineage.
 
+Computed by DuckDB over the records table the run has written (``arg_min`` per attribute in the
+rule's order), so memory stays within DuckDB's limit however many clients there are.
+
 Rules (docs/identity.md): АБС is master for the legal name, birth date, sex, document and the
 INN/SNILS (a valid one only), the freshest АБС record first; other systems fill in only where
 the client has no АБС record. The freshest valid value from any source wins for the phone and
@@ -9,11 +12,8 @@ the lineage table (one ``<attribute>_record_key`` column per attribute).
 
 from __future__ import annotations
 
-import polars as pl
-
 from ingestion.field_rules import RUSSIAN_MOBILE
 
-SOURCE_RANK = {"abs": 0, "cards": 1, "dbo": 2, "contact_center": 3}
 IDENTITY_ATTRIBUTES = {
     "surname": ("surname_clean",),
     "first_name": ("first_name_clean",),
@@ -28,94 +28,100 @@ IDENTITY_ATTRIBUTES = {
 }
 """Golden attribute → the record columns it is taken from together (a document is one unit)."""
 
-READS = (
-    "golden_client_id",
-    "record_key",
-    "role",
-    "source",
-    "seen_date",
-    "first_name_is_initial",
-    "phones_e164",
-    "email_key",
-    *sorted({c for columns in IDENTITY_ATTRIBUTES.values() for c in columns}),
-)
-"""Record columns survivorship and the client roles read."""
-
-
-def _pick(frame: pl.DataFrame, order: pl.Series, columns: tuple[str, ...]) -> pl.DataFrame:
-    """First record with a value per client, records taken in ``order`` (row positions). Only
-    the attribute's columns are gathered: sorting the whole frame copied every column."""
-    return (
-        frame.select("golden_client_id", *columns, "record_key")[order]
-        .filter(pl.col(columns[-1]).is_not_null())
-        .group_by("golden_client_id", maintain_order=True)
-        .first()
-    )
-
-
-def golden_records(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Records with their golden_client_id → (one row per client, the key of the source record
-    each golden attribute came from)."""
-    rank = pl.col("source").replace_strict(SOURCE_RANK).alias("source_rank")
-    seen = pl.col("seen_date").fill_null(pl.date(1900, 1, 1)).alias("_seen")
-    # Callers carry no identity attribute (only a phone), so they never win one.
-    by_authority = (
-        records.select(rank, "first_name_is_initial", seen, "record_key")
-        .with_row_index("_row")
-        .sort(
-            ["source_rank", "first_name_is_initial", "_seen", "record_key"],
-            descending=[False, False, True, False],
-        )["_row"]
-    )
-    golden = records.select("golden_client_id").unique()
-    for attribute, columns in IDENTITY_ATTRIBUTES.items():
-        golden = _join_pick(golden, _pick(records, by_authority, columns), attribute, columns)
-    contacts = records.select(
-        "golden_client_id",
-        "record_key",
-        "email_key",
-        pl.col("phones_e164")
-        .list.eval(pl.element().filter(pl.element().str.contains(RUSSIAN_MOBILE)))
-        .list.first()
-        .alias("mobile_phone"),
-    )
-    by_freshness = (
-        records.select(seen, rank, "record_key")
-        .with_row_index("_row")
-        .sort(["_seen", "source_rank", "record_key"], descending=[True, False, False])["_row"]
-    )
-    for attribute, column in (("mobile_phone", "mobile_phone"), ("email", "email_key")):
-        golden = _join_pick(golden, _pick(contacts, by_freshness, (column,)), attribute, (column,))
-    lineage_columns = [c for c in golden.columns if c.endswith(LINEAGE_SUFFIX)]
-    lineage = golden.select("golden_client_id", *lineage_columns)
-    return golden.drop(lineage_columns).rename(
-        {
-            "surname_clean": "surname",
-            "first_name_clean": "first_name",
-            "patronymic_clean": "patronymic",
-            "birth_date_key": "birth_date",
-            "inn_valid": "inn",
-            "snils_valid": "snils",
-            "address": "registration_address",
-            "email_key": "email",
-        }
-    ), lineage
-
-
 LINEAGE_SUFFIX = "_record_key"
 
 
-def _join_pick(golden, picked, attribute: str, columns: tuple[str, ...]) -> pl.DataFrame:
-    """Add the picked value(s) and, for lineage, the key of the record they came from."""
-    return golden.join(
-        picked.select(
-            "golden_client_id",
-            *columns,
-            pl.col("record_key").alias(f"{attribute}{LINEAGE_SUFFIX}"),
-        ),
-        on="golden_client_id",
-        how="left",
+AUTHORITY = (
+    "row(source_rank, first_name_is_initial, -datediff('day', date '1900-01-01', seen), record_key)"
+)
+"""Identity order: АБС first, a full first name before an initial, the freshest, then the key."""
+FRESHNESS = "row(-datediff('day', date '1900-01-01', seen), source_rank, record_key)"
+"""Contact order: the freshest record first, АБС breaking ties."""
+
+
+def _picks() -> list[str]:
+    """One ``arg_min`` per golden attribute and per lineage key: the value of the first record
+    in the rule's order that has one, and that record's key."""
+    picks = []
+    for attribute, columns in IDENTITY_ATTRIBUTES.items():
+        present = f"{columns[-1]} is not null"
+        for column in columns:
+            picks.append(f"arg_min({column}, {AUTHORITY}) filter (where {present}) as {column}")
+        picks.append(
+            f"arg_min(record_key, {AUTHORITY}) filter (where {present}) "
+            f"as {attribute}{LINEAGE_SUFFIX}"
+        )
+    for attribute, column in (("mobile_phone", "mobile_phone"), ("email", "email_key")):
+        present = f"{column} is not null"
+        picks.append(f"arg_min({column}, {FRESHNESS}) filter (where {present}) as {attribute}")
+        picks.append(
+            f"arg_min(record_key, {FRESHNESS}) filter (where {present}) "
+            f"as {attribute}{LINEAGE_SUFFIX}"
+        )
+    return picks
+
+
+GOLDEN_PEOPLE_SQL = f"""
+with ranked as (
+    select *,
+           case source when 'abs' then 0 when 'cards' then 1 when 'dbo' then 2 else 3 end
+               as source_rank,
+           coalesce(seen_date, date '1900-01-01') as seen,
+           list_filter(phones_e164, p -> regexp_full_match(p, $mobile))[1] as mobile_phone
+    from intermediate.int_client_records_unioned
+)
+select golden_client_id,
+       {", ".join(_picks())},
+       bool_or(role = 'sole_proprietor') as is_sole_proprietor,
+       bool_or(role = 'individual') as has_individual_record,
+       count(*) filter (where source = 'abs') as abs_records,
+       count(*) filter (where source = 'cards') as card_holder_records,
+       count(*) filter (where source = 'dbo') as dbo_logins,
+       count(*) filter (where source = 'contact_center') as caller_records
+from ranked
+group by golden_client_id
+"""
+
+GOLDEN_RENAMES = {
+    "surname_clean": "surname",
+    "first_name_clean": "first_name",
+    "patronymic_clean": "patronymic",
+    "birth_date_key": "birth_date",
+    "inn_valid": "inn",
+    "snils_valid": "snils",
+    "address": "registration_address",
+}
+
+
+def write_golden_people(con) -> None:
+    """Temporary ``golden_people``: one row per person with every golden attribute, its lineage
+    keys and the roles, computed by DuckDB from the written records table within its memory
+    limit (in Polars the sorts and joins were the run's peak at 1 M persons)."""
+    con.execute(
+        f"create or replace temp table golden_people as {GOLDEN_PEOPLE_SQL}",
+        {"mobile": RUSSIAN_MOBILE},
     )
+
+
+def write_attribute_sources(con) -> None:
+    keys = ", ".join(
+        f"{a}{LINEAGE_SUFFIX}" for a in (*IDENTITY_ATTRIBUTES, "mobile_phone", "email")
+    )
+    con.execute(
+        "create or replace table marts.dim_client_attribute_sources as "
+        f"select golden_client_id, {keys} from golden_people"
+    )
+
+
+def golden_people_columns() -> str:
+    """The person columns of dim_clients, renamed from the record columns they were taken from."""
+    columns = [c for cols in IDENTITY_ATTRIBUTES.values() for c in cols]
+    renamed = [f"{c} as {GOLDEN_RENAMES.get(c, c)}" for c in columns]
+    return ", ".join(
+        [*renamed, "mobile_phone", "email", "is_sole_proprietor", "has_individual_record",
+         "case when is_sole_proprietor then 'ИП' else 'ФЛ' end as client_type",
+         "abs_records", "card_holder_records", "dbo_logins", "caller_records"]
+    )  # fmt: skip
 
 
 CONTACT_POINTS_SQL = """

@@ -10,9 +10,24 @@ import pytest
 
 from cdp.warehouse import as_arrow
 from identity.records import standardize
-from identity.survivorship import golden_records, write_contact_points
+from identity.survivorship import (
+    golden_people_columns,
+    write_attribute_sources,
+    write_contact_points,
+    write_golden_people,
+)
 
 pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def warehouse(client_records):
+    """The records as the run writes them, in an in-memory DuckDB."""
+    with duckdb.connect() as con:
+        con.execute("create schema intermediate; create schema marts")
+        con.register("records", as_arrow(client_records))
+        con.execute("create table intermediate.int_client_records_unioned as from records")
+        yield con
 
 
 @pytest.fixture
@@ -21,6 +36,7 @@ def client_records() -> pl.DataFrame:
         {
             "source": ["abs", "abs", "cards", "dbo"],
             "source_record_id": ["100", "101", "H1", "L1"],
+            "role": ["individual", "sole_proprietor", "card_holder", "dbo_login"],
             "surname": ["Петрова", "Иванова", "IVANOVA", "Иванова"],
             "first_name": ["Мария", "М.", "MARIIA", "Маша"],
             "birth_date": [dt.date(1990, 1, 2), dt.date(1900, 1, 1), dt.date(1990, 1, 2), None],
@@ -38,35 +54,38 @@ def client_records() -> pl.DataFrame:
     return standardize(records).with_columns(pl.lit("GC0000000001").alias("golden_client_id"))
 
 
-def test_abs_is_master_for_identity_and_initials_lose(client_records):
-    golden, lineage = golden_records(client_records)
-    row = golden.row(0, named=True)
+def _golden(con) -> tuple[dict, dict]:
+    write_golden_people(con)
+    write_attribute_sources(con)
+    golden = con.sql(f"select {golden_people_columns()} from golden_people").pl()
+    sources = con.sql("select * from marts.dim_client_attribute_sources").pl()
+    return golden.row(0, named=True), sources.row(0, named=True)
+
+
+def test_abs_is_master_for_identity_and_initials_lose(warehouse):
+    row, sources = _golden(warehouse)
     # The fresher АБС record has only an initial and a placeholder birth date.
     assert row["first_name"] == "МАРИЯ"
     assert row["birth_date"] == dt.date(1990, 1, 2)
     assert row["inn"] == "500100732259"  # the other INN fails its check digits
     assert row["surname"] == "ПЕТРОВА"
-    sources = lineage.row(0, named=True)
+    assert row["client_type"] == "ИП"
+    assert (row["abs_records"], row["card_holder_records"], row["dbo_logins"]) == (2, 1, 1)
     assert sources["first_name_record_key"] == "abs:100"
     assert sources["inn_record_key"] == "abs:100"
     assert sources["birth_date_record_key"] == "abs:100"
 
 
-def test_freshest_valid_contact_wins_from_any_source(client_records):
-    golden, lineage = golden_records(client_records)
-    row = golden.row(0, named=True)
+def test_freshest_valid_contact_wins_from_any_source(warehouse):
+    row, sources = _golden(warehouse)
     assert row["mobile_phone"] == "+79164445566"
     assert row["email"] == "m.ivanova@mail.ru"
-    assert lineage.row(0, named=True)["mobile_phone_record_key"] == "dbo:L1"
+    assert sources["mobile_phone_record_key"] == "dbo:L1"
 
 
-def test_every_phone_and_email_is_kept_with_first_and_last_seen(client_records):
-    with duckdb.connect() as con:
-        con.execute("create schema intermediate; create schema marts")
-        con.register("records", as_arrow(client_records))
-        con.execute("create table intermediate.int_client_records_unioned as from records")
-        write_contact_points(con)
-        contacts = con.sql("select * from marts.dim_client_contacts").pl()
+def test_every_phone_and_email_is_kept_with_first_and_last_seen(warehouse):
+    write_contact_points(warehouse)
+    contacts = warehouse.sql("select * from marts.dim_client_contacts").pl()
     phones = contacts.filter(pl.col("contact_type") == "phone")
     assert phones.height == 4
     email = contacts.filter(pl.col("value") == "m.ivanova@mail.ru").row(0, named=True)
