@@ -69,6 +69,7 @@ with ranked as (
            coalesce(seen_date, date '1900-01-01') as seen,
            list_filter(phones_e164, p -> regexp_full_match(p, $mobile))[1] as mobile_phone
     from intermediate.int_client_records_unioned
+    where hash(golden_client_id) % $parts = $part
 )
 select golden_client_id,
        {", ".join(_picks())},
@@ -93,14 +94,22 @@ GOLDEN_RENAMES = {
 }
 
 
+GOLDEN_PEOPLE_PARTS = 8
+"""Clients are picked in this many hash slices: one ``arg_min`` state per attribute and client
+cannot spill, and all of them at once for 1 M clients ran out of a 1 GB DuckDB limit."""
+
+
 def write_golden_people(con) -> None:
     """Temporary ``golden_people``: one row per person with every golden attribute, its lineage
     keys and the roles, computed by DuckDB from the written records table within its memory
     limit (in Polars the sorts and joins were the run's peak at 1 M persons)."""
-    con.execute(
-        f"create or replace temp table golden_people as {GOLDEN_PEOPLE_SQL}",
-        {"mobile": RUSSIAN_MOBILE},
-    )
+    for part in range(GOLDEN_PEOPLE_PARTS):
+        parameters = {"mobile": RUSSIAN_MOBILE, "parts": GOLDEN_PEOPLE_PARTS, "part": part}
+        if part == 0:
+            sql = f"create or replace temp table golden_people as {GOLDEN_PEOPLE_SQL}"
+        else:
+            sql = f"insert into golden_people {GOLDEN_PEOPLE_SQL}"
+        con.execute(sql, parameters)
 
 
 def write_attribute_sources(con) -> None:
