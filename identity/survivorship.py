@@ -31,28 +31,12 @@ IDENTITY_ATTRIBUTES = {
 LINEAGE_SUFFIX = "_record_key"
 
 
-RANKED_SQL = """
-create or replace temp table ranked_records as
-with keyed as (
-    select *,
-           case source when 'abs' then 0 when 'cards' then 1 when 'dbo' then 2 else 3 end
-               as source_rank,
-           coalesce(seen_date, date '1900-01-01') as seen,
-           list_filter(phones_e164, p -> regexp_full_match(p, $mobile))[1] as mobile_phone
-    from intermediate.int_client_records_unioned
+AUTHORITY = (
+    "row(source_rank, first_name_is_initial, -datediff('day', date '1900-01-01', seen), record_key)"
 )
-select *,
-       row_number() over (
-           order by source_rank, first_name_is_initial, seen desc, record_key
-       ) as authority,
-       row_number() over (order by seen desc, source_rank, record_key) as freshness
-from keyed
-"""
-"""Each record's place in the two orders, as integers: identity — АБС first, a full first name
-before an initial, the freshest, then the key; contacts — the freshest record first, АБС
-breaking ties. ``arg_min`` over an integer is several times cheaper than over a row value."""
-AUTHORITY = "authority"
-FRESHNESS = "freshness"
+"""Identity order: АБС first, a full first name before an initial, the freshest, then the key."""
+FRESHNESS = "row(-datediff('day', date '1900-01-01', seen), source_rank, record_key)"
+"""Contact order: the freshest record first, АБС breaking ties."""
 
 
 def _picks() -> list[str]:
@@ -78,6 +62,15 @@ def _picks() -> list[str]:
 
 
 GOLDEN_PEOPLE_SQL = f"""
+with ranked as (
+    select *,
+           case source when 'abs' then 0 when 'cards' then 1 when 'dbo' then 2 else 3 end
+               as source_rank,
+           coalesce(seen_date, date '1900-01-01') as seen,
+           list_filter(phones_e164, p -> regexp_full_match(p, $mobile))[1] as mobile_phone
+    from intermediate.int_client_records_unioned
+    where hash(golden_client_id) % $parts = $part
+)
 select golden_client_id,
        {", ".join(_picks())},
        bool_or(role = 'sole_proprietor') as is_sole_proprietor,
@@ -86,8 +79,7 @@ select golden_client_id,
        count(*) filter (where source = 'cards') as card_holder_records,
        count(*) filter (where source = 'dbo') as dbo_logins,
        count(*) filter (where source = 'contact_center') as caller_records
-from ranked_records
-where hash(golden_client_id) % $parts = $part
+from ranked
 group by golden_client_id
 """
 
@@ -111,15 +103,13 @@ def write_golden_people(con) -> None:
     """Temporary ``golden_people``: one row per person with every golden attribute, its lineage
     keys and the roles, computed by DuckDB from the written records table within its memory
     limit (in Polars the sorts and joins were the run's peak at 1 M persons)."""
-    con.execute(RANKED_SQL, {"mobile": RUSSIAN_MOBILE})
     for part in range(GOLDEN_PEOPLE_PARTS):
-        parameters = {"parts": GOLDEN_PEOPLE_PARTS, "part": part}
+        parameters = {"mobile": RUSSIAN_MOBILE, "parts": GOLDEN_PEOPLE_PARTS, "part": part}
         if part == 0:
             sql = f"create or replace temp table golden_people as {GOLDEN_PEOPLE_SQL}"
         else:
             sql = f"insert into golden_people {GOLDEN_PEOPLE_SQL}"
         con.execute(sql, parameters)
-    con.execute("drop table ranked_records")
 
 
 def write_attribute_sources(con) -> None:
