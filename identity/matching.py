@@ -9,10 +9,8 @@ create millions of pairs nor be mistaken for evidence of identity.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -211,17 +209,10 @@ def blocking_rules() -> list:
 
 @dataclass
 class TrainedModel:
-    """Splink's model as JSON: saved beside the outputs, reused by the resolver."""
+    """Splink's model as JSON, stored in ``identity.match_models`` and reused by later runs and
+    by the resolver."""
 
     model_json: dict
-
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.model_json, indent=1, default=str))
-
-    @classmethod
-    def load(cls, path: Path) -> TrainedModel:
-        return cls(json.loads(path.read_text()))
 
 
 def _linker(

@@ -199,7 +199,7 @@ def standardize(records: pl.DataFrame) -> pl.DataFrame:
     )
     return keys.with_columns(
         pl.Series("inn_valid", nz.valid_inn(keys["inn"])),
-        pl.Series("snils_valid", nz.valid_snils(nz_digits(keys["snils"]))),
+        pl.Series("snils_valid", nz.valid_snils(_digits(keys["snils"]))),
         pl.Series("email_key", nz.valid_email(keys["email_canonical"])),
     ).select(KEPT_COLUMNS)
 
@@ -223,5 +223,5 @@ def name_keys(values: pl.Series) -> pl.DataFrame:
     return keys
 
 
-def nz_digits(values: pl.Series) -> pl.Series:
+def _digits(values: pl.Series) -> pl.Series:
     return values.to_frame().select(nz.digits_only(pl.col(values.name))).to_series()
