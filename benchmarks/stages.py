@@ -202,21 +202,13 @@ def _read_csv_baseline(landing: Path, database: Path) -> dict:
     }
 
 
-PERSON_TABLES = (
-    "abs__clients",
-    "cards__holders",
-    "dbo__profiles",
-    "dbo__client_mappings",
-    "contact_center__calls",
-)
-
-
 def identity_load(scenario: Scenario, home: Path) -> dict:
     """The person-bearing raw tables alone into ``person_records.duckdb``: the input of the
     identity stages, small enough to exist beside a 1 M-person landing zone. (Not
     ``identity.duckdb``: a file named like a schema in it makes DuckDB references ambiguous.)"""
     import duckdb
 
+    from identity.records import PERSON_TABLES
     from ingestion.contracts import CONTRACTS
     from ingestion.landing import find_files
     from ingestion.load import load_partitions
@@ -252,19 +244,70 @@ def identity(scenario: Scenario, home: Path) -> dict:
 
 
 def identity_rerun(scenario: Scenario, home: Path) -> dict:
-    """The daily run once a model is stored: every record re-resolved, ids carried forward."""
+    """A full run once a model is stored: every record re-resolved, ids carried forward."""
     import duckdb
 
     with duckdb.connect(str(home / "person_records.duckdb")) as con:
         return _resolve(con)
 
 
-def _resolve(con) -> dict:
-    from identity.overrides import load_overrides
-    from identity.resolution import resolve_clients
+DAILY_DATABASE = "person_records_daily.duckdb"
 
-    summary = resolve_clients(con, load_overrides(None))
+
+def identity_withheld(scenario: Scenario, home: Path) -> dict:
+    """Set-up of ``identity_increment`` (its figures are not a target): a copy of the person
+    records resolved in full without their last business date, which is then put back as the
+    next day's loads."""
+    import shutil
+
+    import duckdb
+
+    from identity.records import PERSON_TABLES
+
+    database = home / DAILY_DATABASE
+    shutil.copyfile(home / "person_records.duckdb", database)
+    with duckdb.connect(str(database)) as con:
+        for schema in ("identity", "marts", "intermediate"):
+            con.execute(f"drop schema if exists {schema} cascade")
+        con.execute("checkpoint")
+    with duckdb.connect(str(database)) as con:
+        [last] = con.sql("select max(_business_date) from raw.abs__clients").fetchone()
+        con.execute("create schema withheld")
+        for table in PERSON_TABLES:
+            con.execute(
+                f"create table withheld.{table} as "
+                f"select * from raw.{table} where _business_date = ?", [last],
+            )  # fmt: skip
+            con.execute(f"delete from raw.{table} where _business_date = ?", [last])
+        figures = _resolve(con)
+        withheld = 0
+        for table in PERSON_TABLES:
+            withheld += con.sql(f"select count(*) from withheld.{table}").fetchone()[0]
+            con.execute(f"insert into raw.{table} select * from withheld.{table}")
+        con.execute("drop schema withheld cascade")
+    return {"withheld_date": str(last), "withheld_rows": withheld, **figures}
+
+
+def identity_increment(scenario: Scenario, home: Path) -> dict:
+    """The daily increment: the last business date's loads resolved against the golden record
+    of the day before (``identity_withheld``); then accuracy against the truth."""
+    import duckdb
+
+    with duckdb.connect(str(home / DAILY_DATABASE)) as con:
+        figures = _resolve(con, daily=True)
+        figures.update(_identity_accuracy(con, home / "truth"))
+    return figures
+
+
+def _resolve(con, daily: bool = False) -> dict:
+    from identity.increment import resolve
+    from identity.overrides import load_overrides
+
+    summary = resolve(con, load_overrides(None), full=not daily)
+    if daily and summary.mode != "increment":
+        raise RuntimeError("identity_increment needs identity_withheld first")
     return {
+        "mode": summary.mode,
         "records": summary.records,
         "golden_clients": summary.golden_clients,
         "probabilistic_edges": summary.probabilistic_edges,
@@ -308,4 +351,6 @@ STAGES = {
     "identity_load": identity_load,
     "identity": identity,
     "identity_rerun": identity_rerun,
+    "identity_withheld": identity_withheld,
+    "identity_increment": identity_increment,
 }

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         description="Retrain the record-linkage model on this run; otherwise the last stored "
         "model is reused (one is trained when none is stored).",
     )
+    identity_full: bool = Field(
+        default=False,
+        description="Resolve every record on this run; otherwise only the records of loads not "
+        "yet resolved (a daily increment) when a resolution with the same overrides exists.",
+    )
     pan_token_key: SecretStr = Field(
         default=SecretStr("dev-only-pan-token-key"),
         description="Secret for the keyed PAN token in card extracts; replace outside development.",

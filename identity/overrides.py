@@ -7,6 +7,7 @@ exist are reported, not fatal, so an old override never stops the pipeline.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,14 @@ class OverrideFileError(ValueError):
 class Overrides:
     must_link: pl.DataFrame
     never_link: pl.DataFrame
+
+    def fingerprint(self) -> str:
+        """Changes whenever a row of either list does: a daily increment applies the overrides
+        only to the records it touches, so new overrides call for a full run."""
+        digest = hashlib.sha256()
+        for kind in FILES:
+            digest.update(getattr(self, kind).sort(OVERRIDE_COLUMNS[:2]).write_csv().encode())
+        return digest.hexdigest()[:16]
 
     def hits(self, record_keys: pl.Series) -> pl.DataFrame:
         """Per override row: whether both records exist in this run."""

@@ -71,6 +71,15 @@ KEPT_COLUMNS = (
 from and the matching keys. Raw spellings stay in raw (a million records × 40 columns is
 gigabytes)."""
 
+PERSON_TABLES = (
+    "abs__clients",
+    "cards__holders",
+    "dbo__profiles",
+    "dbo__client_mappings",
+    "contact_center__calls",
+)
+"""The raw tables person records are read from."""
+
 LINEAGE_COLUMNS = ("role", "anchor_id", "seen_date", "lineage_record_id", "_business_date")
 
 _LATEST = "qualify row_number() over (partition by {key} order by _business_date desc, " \
@@ -86,7 +95,7 @@ select 'abs' as source, abs_client_id as source_record_id, client_type,
        coalesce(profile_updated_date, registration_date) as seen_date,
        abs_client_id as lineage_record_id, _business_date
 from raw.abs__clients
-where client_type in ('ФЛ', 'ИП')
+where client_type in ('ФЛ', 'ИП') and {{scope}}
 {_LATEST.format(key="abs_client_id")}
 """
 
@@ -96,6 +105,7 @@ select 'cards' as source, holder_id as source_record_id, 'ФЛ' as client_type,
        first_name_latin as first_name, birth_date, mobile_phone as phones, email as emails,
        cast(created_at as date) as seen_date, holder_id as lineage_record_id, _business_date
 from raw.cards__holders
+where {{scope}}
 {_LATEST.format(key="holder_id")}
 """
 
@@ -113,6 +123,7 @@ select 'dbo' as source, p.login_id as source_record_id, 'ФЛ' as client_type,
        p.login_id as lineage_record_id, p._business_date
 from raw.dbo__profiles as p
 left join mapping as m using (login_id)
+where {{scope}}
 {_LATEST.format(key="p.login_id")}
 """
 
@@ -120,16 +131,35 @@ IDENTIFIED_CALLS = """
 select abs_client_id, caller_phone, min(call_id) as first_call_id,
        cast(max(started_at) as date) as seen_date, max(_business_date) as _business_date
 from raw.contact_center__calls
-where abs_client_id is not null
+where abs_client_id is not null and {scope}
 group by all
 """
 
+_PENDING = "_load_id in (select load_id from pending_loads)"
+CHANGED_SCOPES = {
+    ABS_CLIENTS: f"abs_client_id in (select abs_client_id from raw.abs__clients where {_PENDING})",
+    CARD_HOLDERS: f"holder_id in (select holder_id from raw.cards__holders where {_PENDING})",
+    DBO_PROFILES: f"""p.login_id in (
+        select login_id from raw.dbo__profiles where {_PENDING}
+        union select login_id from raw.dbo__client_mappings where {_PENDING})""",
+    IDENTIFIED_CALLS: f"""abs_client_id in (
+        select abs_client_id from raw.contact_center__calls where {_PENDING})""",
+}
+"""Per source query, the entities a load in the temporary table ``pending_loads`` delivered: all
+their versions are read again, so the latest one wins even when a late file brings an older
+version."""
 
-def from_warehouse(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+
+def from_warehouse(con: duckdb.DuckDBPyConnection, changed_only: bool = False) -> pl.DataFrame:
     """Every person record of the four systems, latest version per source record, keyed; one
-    system at a time, so only one wide raw frame is in memory at once."""
-    frames = [standardize(con.sql(sql).pl()) for sql in (ABS_CLIENTS, CARD_HOLDERS, DBO_PROFILES)]
-    frames.append(standardize(_callers(con.sql(IDENTIFIED_CALLS).pl())))
+    system at a time, so only one wide raw frame is in memory at once. ``changed_only``: just
+    the records of the entities the loads in ``pending_loads`` delivered."""
+
+    def read(sql: str) -> pl.DataFrame:
+        return con.sql(sql.format(scope=CHANGED_SCOPES[sql] if changed_only else "true")).pl()
+
+    frames = [standardize(read(sql)) for sql in (ABS_CLIENTS, CARD_HOLDERS, DBO_PROFILES)]
+    frames.append(standardize(_callers(read(IDENTIFIED_CALLS))))
     return pl.concat(frames, how="vertical_relaxed")
 
 

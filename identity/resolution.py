@@ -44,11 +44,12 @@ class ResolutionSummary:
     conflicts: int
     history_events: int
     model_trained: bool
+    mode: str = "full"
     seconds: dict[str, float] = field(default_factory=dict)
 
 
 def stored_model(con: duckdb.DuckDBPyConnection) -> matching.TrainedModel | None:
-    if not _exists(con, "identity", "match_models"):
+    if not exists(con, "identity", "match_models"):
         return None
     row = con.execute(
         "select model_json from identity.match_models order by trained_at desc limit 1"
@@ -64,13 +65,14 @@ def resolve_clients(
     run_at: dt.datetime | None = None,
 ) -> ResolutionSummary:
     config = config or MatchingConfig()
-    with _settings(con, memory_limit=config.duckdb_memory_limit, preserve_insertion_order=False):
+    with settings(con, memory_limit=config.duckdb_memory_limit, preserve_insertion_order=False):
         return _resolve(con, overrides, config, retrain, run_at)
 
 
 def _resolve(con, overrides, config, retrain, run_at) -> ResolutionSummary:
     run_at = run_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    timer = _Timer()
+    timer = Timer()
+    loads = con.sql(LOADED_SQL).pl()
     persons = matching.hub_free(records.from_warehouse(con), config)
     timer.lap("records")
     model = None if retrain else stored_model(con)
@@ -90,7 +92,7 @@ def _resolve(con, overrides, config, retrain, run_at) -> ResolutionSummary:
     scored = matching.predict(unattached(candidates), model, config)
     del candidates
     timer.lap("predict")
-    edges, links = _edges(persons, scored, overrides, config)
+    edges, links = link_edges(persons, scored, overrides, config)
     del scored
     clustering = cluster(persons, edges, overrides.never_link)
     timer.lap("cluster")
@@ -99,7 +101,7 @@ def _resolve(con, overrides, config, retrain, run_at) -> ResolutionSummary:
     all_clusters = pl.concat([clustering.clusters, legal_entities.cluster(companies)])
     previous = (
         con.sql("select record_key, golden_client_id from marts.dim_client_crosswalk").pl()
-        if _exists(con, "marts", "dim_client_crosswalk")
+        if exists(con, "marts", "dim_client_crosswalk")
         else None
     )
     assigned, events = stable_ids.carry_forward(all_clusters, previous, clustering.accepted, run_at)
@@ -125,12 +127,12 @@ def _resolve(con, overrides, config, retrain, run_at) -> ResolutionSummary:
     )
     # Each table is built just before it is written, inside one transaction: readers see the
     # old golden record or the new one, never a mix.
-    with _transaction(con):
-        _replace_table(con, "intermediate.int_client_records_unioned", persons)
-        _replace_table(con, "intermediate.int_client_links_scored", _decisions(links, clustering))
-        crosswalk = _crosswalk(persons, companies, clustering.accepted)
-        _replace_table(con, "marts.dim_client_crosswalk", crosswalk)
-        _replace_table(
+    with transaction(con):
+        replace_table(con, "intermediate.int_client_records_unioned", persons)
+        replace_table(con, "intermediate.int_client_links_scored", decisions(links, clustering))
+        crosswalk = crosswalk_rows(persons, companies, clustering.accepted)
+        replace_table(con, "marts.dim_client_crosswalk", crosswalk)
+        replace_table(
             con, "marts.dim_corporate_hierarchy_nodes", legal_entities.hierarchy(companies)
         )
         # The records are in DuckDB now: the rest is SQL over them, and the frames' memory
@@ -140,9 +142,35 @@ def _resolve(con, overrides, config, retrain, run_at) -> ResolutionSummary:
         survivorship.write_golden_people(con)
         survivorship.write_attribute_sources(con)
         _write_dim_clients(con, companies)
-        _append_state(con, events, model if trained else None, training_records, run_at)
-    timer.lap("survivorship_and_write")
+        append_state(con, events, model if trained else None, training_records, run_at)
+        replace_table(con, RESOLVED_LOADS, loads)
+        timer.lap("survivorship_and_write")
+        record_run(con, summary, overrides, run_at)
     return summary
+
+
+LOADED_SQL = " union ".join(
+    f"select distinct _load_id as load_id from raw.{table}" for table in records.PERSON_TABLES
+)
+RESOLVED_LOADS = "identity.resolved_loads"
+"""The raw loads (``_load_id``) whose rows the golden record has taken in: a daily increment
+resolves the records of the loads not in it."""
+
+
+def record_run(con, summary: ResolutionSummary, overrides: Overrides, run_at) -> None:
+    """One row per resolution in ``identity.resolution_runs``: when, full or increment, with
+    which overrides (an increment needs the overrides of the last full run) and its figures."""
+    con.execute(
+        "create table if not exists identity.resolution_runs (run_at timestamp, mode varchar, "
+        "overrides_fingerprint varchar, records bigint, golden_clients bigint, "
+        "probabilistic_edges bigint, conflicts bigint, history_events bigint, seconds json)"
+    )
+    con.execute(
+        "insert into identity.resolution_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_at, summary.mode, overrides.fingerprint(), summary.records, summary.golden_clients,
+         summary.probabilistic_edges, summary.conflicts, summary.history_events,
+         json.dumps(summary.seconds)],
+    )  # fmt: skip
 
 
 def training_sample(candidates: pl.DataFrame, max_records: int, seed: int) -> pl.DataFrame:
@@ -156,18 +184,20 @@ def training_sample(candidates: pl.DataFrame, max_records: int, seed: int) -> pl
     return candidates.filter(owner.is_in(chosen["owner"].implode()))
 
 
-def unattached(candidates: pl.DataFrame) -> pl.DataFrame:
+def unattached(candidates: pl.DataFrame, present: pl.Series | None = None) -> pl.DataFrame:
     """Records Splink has to place: АБС records and the satellites (holders, logins) whose
-    system mapping is missing or points to no delivered АБС client. A mapped satellite already
-    sits with its АБС client; scoring it again would only repeat what the mapping says."""
-    present = candidates.filter(pl.col("source") == "abs")["source_record_id"]
+    system mapping is missing or points to no delivered АБС client (``present``: the АБС ids
+    delivered, by default those among the candidates). A mapped satellite already sits with its
+    АБС client; scoring it again would only repeat what the mapping says."""
+    if present is None:
+        present = candidates.filter(pl.col("source") == "abs")["source_record_id"]
     mapped = (pl.col("source") != "abs") & pl.col("anchor_id").is_in(present.implode()).fill_null(
         False
     )
     return candidates.filter(~mapped)
 
 
-def _edges(persons, scored, overrides: Overrides, config: MatchingConfig):
+def link_edges(persons, scored, overrides: Overrides, config: MatchingConfig):
     """Every edge to consider, and the probabilistic ones below the bar or refused by the
     sibling guard kept for the links table."""
     probabilistic = scored.select(
@@ -196,7 +226,7 @@ def _edges(persons, scored, overrides: Overrides, config: MatchingConfig):
     return edges, links
 
 
-def _decisions(links: pl.DataFrame, clustering) -> pl.DataFrame:
+def decisions(links: pl.DataFrame, clustering) -> pl.DataFrame:
     keys = ["record_key_l", "record_key_r", "kind"]
     accepted = clustering.accepted.select(*keys, pl.lit("accepted").alias("_accepted"))
     refused = clustering.conflicts.select(*keys, ("refused_" + pl.col("reason")).alias("_refused"))
@@ -211,7 +241,12 @@ def _decisions(links: pl.DataFrame, clustering) -> pl.DataFrame:
     )
 
 
-def _crosswalk(persons, companies, accepted) -> pl.DataFrame:
+def crosswalk_rows(persons, companies, accepted) -> pl.DataFrame:
+    return pl.concat([person_crosswalk(persons, accepted), company_crosswalk(companies)])
+
+
+def person_crosswalk(persons: pl.DataFrame, accepted: pl.DataFrame) -> pl.DataFrame:
+    """Each person record → its golden client, and the kinds of edge that linked it."""
     kinds = (
         pl.concat(
             [
@@ -222,7 +257,7 @@ def _crosswalk(persons, companies, accepted) -> pl.DataFrame:
         .group_by("record_key")
         .agg(pl.col("kind").unique().sort().str.join(",").alias("linked_by"))
     )
-    person_rows = persons.select(
+    rows = persons.select(
         "record_key",
         "source",
         "source_record_id",
@@ -231,18 +266,7 @@ def _crosswalk(persons, companies, accepted) -> pl.DataFrame:
         "anchor_id",
         "lineage_record_id",
         "_business_date",
-    )
-    company_rows = companies.select(
-        "record_key",
-        "source",
-        "source_record_id",
-        pl.lit("legal_entity").alias("role"),
-        "golden_client_id",
-        pl.lit(None, dtype=pl.String).alias("anchor_id"),
-        "lineage_record_id",
-        "_business_date",
-    )
-    rows = pl.concat([person_rows, company_rows]).join(kinds, on="record_key", how="left")
+    ).join(kinds, on="record_key", how="left")
     return rows.with_columns(
         pl.when(pl.col("linked_by").is_null() & (pl.col("source") != "abs"))
         .then(pl.when(pl.col("anchor_id").is_not_null()).then(pl.lit("system_mapping")))
@@ -251,30 +275,51 @@ def _crosswalk(persons, companies, accepted) -> pl.DataFrame:
     )
 
 
+def company_crosswalk(companies: pl.DataFrame) -> pl.DataFrame:
+    """Each legal-entity record → its golden client (linked by its INN or OGRN, not by edges)."""
+    return companies.select(
+        "record_key",
+        "source",
+        "source_record_id",
+        pl.lit("legal_entity").alias("role"),
+        "golden_client_id",
+        pl.lit(None, dtype=pl.String).alias("anchor_id"),
+        "lineage_record_id",
+        "_business_date",
+        pl.lit(None, dtype=pl.String).alias("linked_by"),
+    )
+
+
 def _write_dim_clients(con, companies: pl.DataFrame) -> None:
     """Persons from the golden attributes DuckDB picked, legal entities from their head office."""
-    firms = legal_entities.golden_records(companies).with_columns(
-        pl.lit("ЮЛ").alias("client_type"),
-        pl.col("branch_records").alias("abs_records"),
-    )
-    con.register("_firms", as_arrow(firms))
+    con.register("_firms", as_arrow(firm_rows(companies)))
     try:
         con.execute(
             f"""
             create or replace table marts.dim_clients as
             select {", ".join(DIM_CLIENT_COLUMNS)}
-            from (
-                select golden_client_id, {survivorship.golden_people_columns()}
-                from golden_people
-                union all by name
-                select * exclude (branch_records) from _firms
-            )
+            from ({GOLDEN_PEOPLE_ROWS} union all by name select * from _firms)
             order by golden_client_id
             """
         )
     finally:
         con.unregister("_firms")
     logger.info("identity: wrote marts.dim_clients (peak memory so far %.1f GiB)", _peak_gib())
+
+
+GOLDEN_PEOPLE_ROWS = (
+    f"select golden_client_id, {survivorship.golden_people_columns()} from golden_people"
+)
+"""The persons of ``dim_clients``, from the temporary table survivorship wrote."""
+
+
+def firm_rows(companies: pl.DataFrame) -> pl.DataFrame:
+    """The legal entities of ``dim_clients``: each company from its head office."""
+    return (
+        legal_entities.golden_records(companies)
+        .with_columns(pl.lit("ЮЛ").alias("client_type"))
+        .rename({"branch_records": "abs_records"})
+    )
 
 
 DIM_CLIENT_COLUMNS = (
@@ -311,7 +356,7 @@ DIM_CLIENT_COLUMNS = (
 
 
 @contextlib.contextmanager
-def _settings(con: duckdb.DuckDBPyConnection, **settings):
+def settings(con: duckdb.DuckDBPyConnection, **settings):
     """DuckDB settings for the run, put back afterwards (they are global to the database).
     A memory limit keeps DuckDB's buffer pool beside the frames instead of taking 80 % of RAM;
     inserts need no insertion order (rows carry their keys)."""
@@ -328,7 +373,7 @@ def _settings(con: duckdb.DuckDBPyConnection, **settings):
 
 
 @contextlib.contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection):
+def transaction(con: duckdb.DuckDBPyConnection):
     con.execute("begin transaction")
     try:
         for schema in ("intermediate", "marts", "identity"):
@@ -340,7 +385,7 @@ def _transaction(con: duckdb.DuckDBPyConnection):
         raise
 
 
-def _replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+def replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     started = time.perf_counter()
     con.register("_frame", as_arrow(frame))
     try:
@@ -357,7 +402,7 @@ def _peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def _append_state(con, events, model, training_records, run_at) -> None:
+def append_state(con, events, model, training_records, run_at) -> None:
     """The history rows of this run and, when one was trained, the model."""
     con.register("_events", as_arrow(events))
     con.execute(
@@ -376,7 +421,7 @@ def _append_state(con, events, model, training_records, run_at) -> None:
         )
 
 
-def _exists(con, schema: str, table: str) -> bool:
+def exists(con, schema: str, table: str) -> bool:
     return bool(
         con.execute(
             "select count(*) from information_schema.tables "
@@ -386,7 +431,7 @@ def _exists(con, schema: str, table: str) -> bool:
     )
 
 
-class _Timer:
+class Timer:
     """Seconds per phase, also logged as they happen: a long run shows where it is."""
 
     def __init__(self):

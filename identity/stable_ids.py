@@ -30,10 +30,12 @@ def carry_forward(
     previous: pl.DataFrame | None,
     accepted: pl.DataFrame,
     run_at: dt.datetime,
+    next_number: int | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``clusters`` (record_key, cluster_key) and the previous crosswalk (record_key,
     golden_client_id) → record_key → golden_client_id (in the order of ``clusters``), and this
-    run's history events."""
+    run's history events. New ids are numbered from ``next_number``, by default after the
+    highest previous id (an increment passes part of the crosswalk, so it passes the number)."""
     if previous is None or previous.is_empty():
         previous = pl.DataFrame(schema={"record_key": pl.String, "golden_client_id": pl.String})
     overlap = (
@@ -43,7 +45,7 @@ def carry_forward(
         .sort(["len", "golden_client_id", "cluster_key"], descending=[True, False, False])
     )
     kept = _greedy_pairs(overlap)
-    start = _next_sequence(previous["golden_client_id"])
+    start = next_number or next_sequence(previous["golden_client_id"])
     fresh = (
         clusters.select("cluster_key")
         .unique()
@@ -90,7 +92,7 @@ def _greedy_pairs(overlap: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([mutual, walked])
 
 
-def _next_sequence(existing: pl.Series) -> int:
+def next_sequence(existing: pl.Series) -> int:
     numbers = existing.str.strip_prefix(ID_PREFIX).cast(pl.Int64, strict=False).drop_nulls()
     return int(numbers.max()) + 1 if len(numbers) else 1
 

@@ -69,7 +69,7 @@ with ranked as (
            coalesce(seen_date, date '1900-01-01') as seen,
            list_filter(phones_e164, p -> regexp_full_match(p, $mobile))[1] as mobile_phone
     from intermediate.int_client_records_unioned
-    where hash(golden_client_id) % $parts = $part
+    where hash(golden_client_id) % $parts = $part and {{scope}}
 )
 select golden_client_id,
        {", ".join(_picks())},
@@ -99,27 +99,42 @@ GOLDEN_PEOPLE_PARTS = 8
 cannot spill, and all of them at once for 1 M clients ran out of a 1 GB DuckDB limit."""
 
 
-def write_golden_people(con) -> None:
+ALL_CLIENTS = "true"
+AFFECTED_CLIENTS = "golden_client_id in (select golden_client_id from affected_clients)"
+"""Scopes of the survivorship SQL: every client (a full run, tables replaced), or only those in
+the temporary table ``affected_clients`` (a daily increment, rows replaced)."""
+
+
+def write_golden_people(con, scope: str = ALL_CLIENTS) -> None:
     """Temporary ``golden_people``: one row per person with every golden attribute, its lineage
     keys and the roles, computed by DuckDB from the written records table within its memory
     limit (in Polars the sorts and joins were the run's peak at 1 M persons)."""
-    for part in range(GOLDEN_PEOPLE_PARTS):
-        parameters = {"mobile": RUSSIAN_MOBILE, "parts": GOLDEN_PEOPLE_PARTS, "part": part}
+    parts = GOLDEN_PEOPLE_PARTS if scope == ALL_CLIENTS else 1
+    for part in range(parts):
+        parameters = {"mobile": RUSSIAN_MOBILE, "parts": parts, "part": part}
+        select = GOLDEN_PEOPLE_SQL.format(scope=scope)
         if part == 0:
-            sql = f"create or replace temp table golden_people as {GOLDEN_PEOPLE_SQL}"
+            sql = f"create or replace temp table golden_people as {select}"
         else:
-            sql = f"insert into golden_people {GOLDEN_PEOPLE_SQL}"
+            sql = f"insert into golden_people {select}"
         con.execute(sql, parameters)
 
 
-def write_attribute_sources(con) -> None:
+def write_attribute_sources(con, scope: str = ALL_CLIENTS) -> None:
     keys = ", ".join(
         f"{a}{LINEAGE_SUFFIX}" for a in (*IDENTITY_ATTRIBUTES, "mobile_phone", "email")
     )
-    con.execute(
-        "create or replace table marts.dim_client_attribute_sources as "
-        f"select golden_client_id, {keys} from golden_people"
-    )
+    _write(con, "marts.dim_client_attribute_sources",
+           f"select golden_client_id, {keys} from golden_people", scope)  # fmt: skip
+
+
+def _write(con, table: str, select: str, scope: str, parameters: dict | None = None) -> None:
+    """Replace the table (all clients) or the scoped clients' rows in it."""
+    if scope == ALL_CLIENTS:
+        con.execute(f"create or replace table {table} as {select}", parameters)
+    else:
+        con.execute(f"delete from {table} where {scope}")
+        con.execute(f"insert into {table} by name {select}", parameters)
 
 
 def golden_people_columns() -> str:
@@ -134,15 +149,18 @@ def golden_people_columns() -> str:
 
 
 CONTACT_POINTS_SQL = """
-with phones as (
+with records as (
+    select * from intermediate.int_client_records_unioned where {scope}
+),
+phones as (
     select golden_client_id, source, seen_date, unnest(phones_e164) as value
-    from intermediate.int_client_records_unioned
+    from records
 ),
 emails as (
     select golden_client_id, source, seen_date,
            coalesce(email_canonical, lower(trim(emails))) as value,
            email_key is not null as is_valid
-    from intermediate.int_client_records_unioned
+    from records
     where coalesce(email_canonical, emails) is not null
 ),
 points as (
@@ -171,8 +189,6 @@ persons. Only plain aggregates, which DuckDB can spill: a distinct, ordered stri
 of a 1 GB limit at 1 M persons."""
 
 
-def write_contact_points(con) -> None:
-    con.execute(
-        f"create or replace table marts.dim_client_contacts as {CONTACT_POINTS_SQL}",
-        {"mobile": RUSSIAN_MOBILE},
-    )
+def write_contact_points(con, scope: str = ALL_CLIENTS) -> None:
+    _write(con, "marts.dim_client_contacts", CONTACT_POINTS_SQL.format(scope=scope), scope,
+           {"mobile": RUSSIAN_MOBILE})  # fmt: skip

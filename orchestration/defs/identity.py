@@ -2,7 +2,9 @@
 
 One multi-asset runs the resolution (records → Splink edges → guarded clusters → stable ids →
 survivorship) and writes its tables in one transaction; the quality mart and the blocking
-invariants read what it wrote. Not partitioned: identity is resolved over all records at once.
+invariants read what it wrote. Not partitioned by date: a run resolves the records of every raw
+load not yet resolved (a daily increment, ``identity/increment.py``) or, when nothing is stored
+yet, the overrides changed or ``CDP_IDENTITY_FULL`` asks, all records at once.
 """
 
 import dagster as dg
@@ -13,10 +15,9 @@ from identity import quality
 from identity.config import MatchingConfig
 from identity.matching import phone_hubs
 from identity.overrides import load_overrides
-from identity.resolution import resolve_clients
+from identity.records import PERSON_TABLES
+from identity.increment import resolve
 
-PERSON_SOURCES = ("abs__clients", "cards__holders", "dbo__profiles", "dbo__client_mappings",
-                  "contact_center__calls")  # fmt: skip
 RESOLVE_OUTPUTS = {
     ("intermediate", "int_client_records_unioned"): "Person records of every source in the "
     "standard shape with their matching keys (folded names, E.164 phones, canonical e-mails, "
@@ -38,6 +39,10 @@ RESOLVE_OUTPUTS = {
     "split_from, retired, with the reason and the run.",
     ("identity", "match_models"): "Every record-linkage model trained (Splink JSON), with when and "
     "on how many records; the latest is used until retrained.",
+    ("identity", "resolved_loads"): "The raw loads whose person records the golden record has "
+    "taken in; a daily increment resolves the rest.",
+    ("identity", "resolution_runs"): "One row per resolution: when, full or increment, the "
+    "overrides fingerprint, records resolved, golden clients, edges, conflicts and seconds.",
 }
 
 
@@ -46,7 +51,7 @@ RESOLVE_OUTPUTS = {
     specs=[
         dg.AssetSpec(
             dg.AssetKey(list(key)),
-            deps=[dg.AssetKey(["raw", t]) for t in PERSON_SOURCES],
+            deps=[dg.AssetKey(["raw", t]) for t in PERSON_TABLES],
             group_name="identity",
             kinds={"duckdb", "splink"},
             description=description,
@@ -75,7 +80,9 @@ def resolve_clients_asset(context: dg.AssetExecutionContext, settings: dg.Resour
     config = MatchingConfig()
     overrides = load_overrides(settings.identity_overrides_dir)
     with connect(settings) as con:
-        summary = resolve_clients(con, overrides, config, retrain=settings.identity_retrain)
+        summary = resolve(
+            con, overrides, config, full=settings.identity_full, retrain=settings.identity_retrain
+        )
         invariants = quality.check_invariants(con)
         oversized = quality.oversized_clusters(con, config.max_cluster_records)
     for key in RESOLVE_OUTPUTS:
@@ -87,6 +94,7 @@ def resolve_clients_asset(context: dg.AssetExecutionContext, settings: dg.Resour
                 "conflicts_refused": summary.conflicts,
                 "history_events": summary.history_events,
                 "model_trained": summary.model_trained,
+                "mode": summary.mode,
                 "seconds": dg.MetadataValue.json(summary.seconds),
             },
         )
