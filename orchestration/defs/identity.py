@@ -13,10 +13,10 @@ from cdp.settings import Settings
 from cdp.warehouse import as_arrow, connect
 from identity import quality
 from identity.config import MatchingConfig
+from identity.increment import resolve
 from identity.matching import phone_hubs
 from identity.overrides import load_overrides
 from identity.records import PERSON_TABLES
-from identity.increment import resolve
 
 RESOLVE_OUTPUTS = {
     ("intermediate", "int_client_records_unioned"): "Person records of every source in the "
