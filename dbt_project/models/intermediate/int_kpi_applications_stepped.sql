@@ -8,7 +8,9 @@ steps as (
 ),
 
 crosswalk as (
-    select record_key, golden_client_id
+    select
+        record_key,
+        golden_client_id
     from {{ source('golden_record', 'dim_client_crosswalk') }}
 ),
 
@@ -79,9 +81,9 @@ followed_up as (
     from next_start as a
     inner join follow_up_calls as c
         on
-            c.golden_client_id = a.golden_client_id
-            and c.started_at >= a.started_at
-            and (a.next_application_started_at is null or c.started_at < a.next_application_started_at)
+            a.golden_client_id = c.golden_client_id
+            and a.started_at <= c.started_at
+            and (a.next_application_started_at is null or a.next_application_started_at > c.started_at)
     group by a.application_id
 ),
 

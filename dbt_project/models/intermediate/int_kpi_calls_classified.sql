@@ -8,7 +8,9 @@ calls as (
 ),
 
 crosswalk as (
-    select record_key, golden_client_id
+    select
+        record_key,
+        golden_client_id
     from {{ source('golden_record', 'dim_client_crosswalk') }}
 ),
 
@@ -52,7 +54,7 @@ repeats as (
             first_call.golden_client_id = repeat_call.golden_client_id
             and first_call.topic = repeat_call.topic
             and repeat_call.is_inbound
-            and repeat_call.started_at > first_call.started_at
+            and first_call.started_at < repeat_call.started_at
             and repeat_call.started_at
             <= first_call.started_at + to_days({{ var('kpi_fcr_repeat_window_days') }})
     where first_call.is_inbound and first_call.is_answered

@@ -24,50 +24,51 @@
 with
 
 {% for table in tables %}
-loaded_{{ table }} as (
-    select
-        _business_date as business_date,
-        count(*) as rows_loaded,
-        {{ 'count(' ~ phone_columns[table] ~ ')' if table in phone_columns else 'null' }}
-            as phones_filled,
-        {{ 'count(' ~ email_columns[table] ~ ')' if table in email_columns else 'null' }}
-            as emails_filled
-    from {{ source('raw', table) }}
-    group by _business_date
-),
+    loaded_{{ table }} as (
+        select
+            _business_date as business_date,
+            count(*) as rows_loaded,
+            {{ 'count(' ~ phone_columns[table] ~ ')' if table in phone_columns else 'null' }}
+                as phones_filled,
+            {{ 'count(' ~ email_columns[table] ~ ')' if table in email_columns else 'null' }}
+                as emails_filled
+        from {{ source('raw', table) }}
+        group by _business_date
+    ),
 
-flagged_{{ table }} as (
-    select
-        _business_date as business_date,
-        count(*) filter (where is_rejected) as rows_rejected,
-        count(distinct (_load_id, line_number)) filter (
-            where not is_rejected and reason = 'missing_mandatory'
-        ) as rows_missing_mandatory,
-        count(*) filter (where not is_rejected and reason = 'invalid_phone') as phones_invalid,
-        count(*) filter (where not is_rejected and reason = 'invalid_email') as emails_invalid
-    from {{ source('quarantine', table) }}
-    group by _business_date
-),
+    flagged_{{ table }} as (
+        select
+            _business_date as business_date,
+            count(*) filter (where is_rejected) as rows_rejected,
+            count(distinct _load_id || '/' || line_number) filter (
+                where not is_rejected and reason = 'missing_mandatory'
+            ) as rows_missing_mandatory,
+            count(*) filter (where not is_rejected and reason = 'invalid_phone') as phones_invalid,
+            count(*) filter (where not is_rejected and reason = 'invalid_email') as emails_invalid
+        from {{ source('quarantine', table) }}
+        group by _business_date
+    ),
 
 {% endfor %}
 measured as (
-{%- for table in tables %}
-    select
-        '{{ table }}' as source_table,
-        business_date,
-        coalesce(loaded.rows_loaded, 0) as rows_loaded,
-        coalesce(flagged.rows_rejected, 0) as rows_rejected,
-        coalesce(flagged.rows_missing_mandatory, 0) as rows_missing_mandatory,
-        loaded.phones_filled,
-        {{ 'coalesce(flagged.phones_invalid, 0)' if table in phone_columns else 'null' }}
-            as phones_invalid,
-        loaded.emails_filled,
-        {{ 'coalesce(flagged.emails_invalid, 0)' if table in email_columns else 'null' }}
-            as emails_invalid
-    from loaded_{{ table }} as loaded
-    full outer join flagged_{{ table }} as flagged using (business_date)
-    {% if not loop.last %}union all{% endif %}
-{%- endfor %}
+    {%- for table in tables %}
+        select
+            '{{ table }}' as source_table,
+            coalesce(loaded.business_date, flagged.business_date) as business_date,
+            coalesce(loaded.rows_loaded, 0) as rows_loaded,
+            coalesce(flagged.rows_rejected, 0) as rows_rejected,
+            coalesce(flagged.rows_missing_mandatory, 0) as rows_missing_mandatory,
+            loaded.phones_filled,
+            {{ 'coalesce(flagged.phones_invalid, 0)' if table in phone_columns else 'null' }}
+                as phones_invalid,
+            loaded.emails_filled,
+            {{ 'coalesce(flagged.emails_invalid, 0)' if table in email_columns else 'null' }}
+                as emails_invalid
+        from loaded_{{ table }} as loaded
+        full outer join flagged_{{ table }} as flagged
+            on loaded.business_date = flagged.business_date
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 )
 
 select

@@ -3,7 +3,9 @@
 with
 
 crosswalk as (
-    select record_key, golden_client_id
+    select
+        record_key,
+        golden_client_id
     from {{ source('golden_record', 'dim_client_crosswalk') }}
 ),
 
@@ -94,12 +96,17 @@ select
     unique_devices_count,
     events_count
 from dbo
-union all by name
+union all
 select
     activity_date,
     channel_group,
     channel,
     platform,
     interactions_count,
-    unique_clients_count
+    null as successful_logins_count,
+    null as failed_logins_count,
+    null as unique_logins_count,
+    unique_clients_count,
+    null as unique_devices_count,
+    null as events_count
 from contacts

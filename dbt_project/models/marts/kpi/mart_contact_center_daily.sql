@@ -121,11 +121,11 @@ measured as (
             ) as decimal(6, 2)
         ) as nps
     from days
-    left join calls using (activity_date)
-    left join chats using (activity_date)
-    left join complaints_opened using (activity_date)
-    left join complaints_closed using (activity_date)
-    left join surveys using (activity_date)
+    left join calls on days.activity_date = calls.activity_date
+    left join chats on days.activity_date = chats.activity_date
+    left join complaints_opened on days.activity_date = complaints_opened.activity_date
+    left join complaints_closed on days.activity_date = complaints_closed.activity_date
+    left join surveys on days.activity_date = surveys.activity_date
 )
 
 select

@@ -44,4 +44,8 @@ select
         ~ 'reasons.product_code, reasons.channel, reasons.outcome)'
     ) }} as share_of_outcome_pct
 from reasons
-inner join cohorts using (application_month_date, product_code, channel)
+inner join cohorts
+    on
+        reasons.application_month_date = cohorts.application_month_date
+        and reasons.product_code = cohorts.product_code
+        and reasons.channel = cohorts.channel

@@ -10,30 +10,39 @@ measures as (
 -- golden client, counted over the records delivered up to each business date.
 crosswalk_tables as (
     select
+        golden_client_id,
+        _business_date,
         case source
             when 'abs' then 'abs__clients'
             when 'cards' then 'cards__holders'
             when 'dbo' then 'dbo__profiles'
-        end as source_table,
-        golden_client_id,
-        _business_date
+        end as source_table
     from {{ source('golden_record', 'dim_client_crosswalk') }}
     where role in ('individual', 'card_holder', 'dbo_login')
 ),
 
 records_by_date as (
-    select source_table, _business_date, count(*) as records
+    select
+        source_table,
+        _business_date,
+        count(*) as records
     from crosswalk_tables
     group by all
 ),
 
 clients_by_first_date as (
-    select source_table, first_date as _business_date, count(*) as clients
+    select
+        source_table,
+        first_date as _business_date,
+        count(*) as clients
     from (
-        select source_table, golden_client_id, min(_business_date) as first_date
+        select
+            source_table,
+            golden_client_id,
+            min(_business_date) as first_date
         from crosswalk_tables
         group by all
-    )
+    ) as first_records
     group by all
 ),
 
@@ -50,7 +59,7 @@ duplicates as (
             where c.source_table = measures.source_table and c._business_date <= measures.business_date
         ) as clients
     from measures
-    where measures.source_table in (select distinct source_table from crosswalk_tables)
+    where measures.source_table in (select distinct t.source_table from crosswalk_tables as t)
 ),
 
 scored as (
@@ -68,44 +77,44 @@ scored as (
     select
         business_date,
         source_table,
-        'valid_email_pct',
-        emails_filled - emails_invalid,
-        emails_filled,
-        {{ var('kpi_dq_min_valid_email_pct') }},
-        'min'
+        'valid_email_pct' as metric,
+        emails_filled - emails_invalid as numerator_count,
+        emails_filled as denominator_count,
+        {{ var('kpi_dq_min_valid_email_pct') }} as threshold_pct,
+        'min' as threshold_kind
     from measures
     where emails_filled > 0
     union all
     select
         business_date,
         source_table,
-        'mandatory_filled_pct',
-        rows_loaded - rows_missing_mandatory,
-        rows_loaded,
-        {{ var('kpi_dq_min_mandatory_filled_pct') }},
-        'min'
+        'mandatory_filled_pct' as metric,
+        rows_loaded - rows_missing_mandatory as numerator_count,
+        rows_loaded as denominator_count,
+        {{ var('kpi_dq_min_mandatory_filled_pct') }} as threshold_pct,
+        'min' as threshold_kind
     from measures
     where rows_loaded > 0
     union all
     select
         business_date,
         source_table,
-        'quarantine_rate_pct',
-        rows_rejected,
-        rows_loaded + rows_rejected,
-        {{ var('kpi_dq_max_quarantine_pct') }},
-        'max'
+        'quarantine_rate_pct' as metric,
+        rows_rejected as numerator_count,
+        rows_loaded + rows_rejected as denominator_count,
+        {{ var('kpi_dq_max_quarantine_pct') }} as threshold_pct,
+        'max' as threshold_kind
     from measures
     where rows_loaded + rows_rejected > 0
     union all
     select
         business_date,
         source_table,
-        'duplicate_rate_pct',
-        records - clients,
-        records,
-        {{ var('kpi_dq_max_duplicate_pct') }},
-        'max'
+        'duplicate_rate_pct' as metric,
+        records - clients as numerator_count,
+        records as denominator_count,
+        {{ var('kpi_dq_max_duplicate_pct') }} as threshold_pct,
+        'max' as threshold_kind
     from duplicates
     where records > 0
 )

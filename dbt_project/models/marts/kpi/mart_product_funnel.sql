@@ -40,9 +40,17 @@ applications as (
 ),
 
 cells as (
-    select month_date, product_code, channel from leads
+    select
+        month_date,
+        product_code,
+        channel
+    from leads
     union
-    select month_date, product_code, channel from applications
+    select
+        month_date,
+        product_code,
+        channel
+    from applications
 )
 
 select
@@ -86,5 +94,13 @@ select
     {{ kpi_pct('applications.follow_up_sla_met_count', 'applications.follow_up_sla_measured_count') }}
         as follow_up_sla_compliance_pct
 from cells
-left join leads using (month_date, product_code, channel)
-left join applications using (month_date, product_code, channel)
+left join leads
+    on
+        cells.month_date = leads.month_date
+        and cells.product_code = leads.product_code
+        and cells.channel = leads.channel
+left join applications
+    on
+        cells.month_date = applications.month_date
+        and cells.product_code = applications.product_code
+        and cells.channel = applications.channel
