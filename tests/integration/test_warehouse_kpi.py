@@ -208,3 +208,21 @@ def test_channel_usage_counts_every_session_and_contact(built):
         "(select count(*) from staging.stg_contact_center__chats)",
     )
     assert (sessions, events, calls, chats) == staged
+
+
+def test_queue_counts_add_up_to_the_daily_counts(built):
+    [mismatched] = _one(
+        built,
+        "select count(*) from marts.mart_contact_center_daily d full join ("
+        "  select activity_date, sum(inbound_offered_count) as offered, "
+        "  sum(inbound_abandoned_count) as abandoned, "
+        "  sum(answered_within_service_level_count) as within_sl, "
+        "  sum(fcr_resolved_count) as fcr_resolved "
+        "  from marts.mart_contact_center_queues_daily group by all"
+        ") q using (activity_date) "
+        "where coalesce(q.offered, 0) <> d.inbound_offered_count "
+        "or coalesce(q.abandoned, 0) <> d.inbound_abandoned_count "
+        "or coalesce(q.within_sl, 0) <> d.answered_within_service_level_count "
+        "or coalesce(q.fcr_resolved, 0) <> d.fcr_resolved_count",
+    )
+    assert mismatched == 0
