@@ -2,7 +2,7 @@
 with
 
 measures as (
-    select * from {{ ref('int_kpi_source_quality_measured') }}
+    select * from {{ ref('int_kpi_source_loads_measured') }}
 ),
 
 -- Within-source duplicates as the golden record resolved them: records of one role (person
