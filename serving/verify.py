@@ -1,0 +1,97 @@
+"""Checks of a published serving copy against the warehouse it was published from.
+
+Both read the serving database as a reader would (attached read-only) and recompute from the
+warehouse, so they catch a copy that lost rows or a column that escaped its masking rule; the
+PII columns come from dbt's manifest again, not from the publication's own manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+
+from serving.masking import mask_expression
+from serving.publish import quote_identifier, set_mask_key, sql_string, table_columns
+
+_SERVING_ALIAS = "serving_check"
+
+
+def _attach(con: duckdb.DuckDBPyConnection, serving_database: Path) -> tuple[str, list]:
+    """Attach the serving copy read-only; returns the warehouse catalog and the serving tables."""
+    [catalog] = con.execute("select current_database()").fetchone()
+    con.execute(f"attach {sql_string(serving_database)} as {_SERVING_ALIAS} (read_only)")
+    tables = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = ? order by 1, 2",
+        [_SERVING_ALIAS],
+    ).fetchall()
+    return catalog, tables
+
+
+def row_count_mismatches(
+    con: duckdb.DuckDBPyConnection, serving_database: Path
+) -> list[dict[str, object]]:
+    """Tables whose serving row count differs from the warehouse's (or that the warehouse no
+    longer has); empty when every published table matches."""
+    catalog, tables = _attach(con, serving_database)
+    try:
+        mismatches = []
+        for schema, table in tables:
+            name = f"{quote_identifier(schema)}.{quote_identifier(table)}"
+            [served] = con.execute(f"select count(*) from {_SERVING_ALIAS}.{name}").fetchone()
+            try:
+                [built] = con.execute(
+                    f"select count(*) from {quote_identifier(catalog)}.{name}"
+                ).fetchone()
+            except duckdb.CatalogException:
+                built = None
+            if served != built:
+                mismatches.append(
+                    {"table": f"{schema}.{table}", "serving_rows": served, "warehouse_rows": built}
+                )
+        return mismatches
+    finally:
+        con.execute(f"detach {_SERVING_ALIAS}")
+
+
+def unmasked_pii_columns(
+    con: duckdb.DuckDBPyConnection,
+    serving_database: Path,
+    relations: Mapping[tuple[str, str], Mapping[str, str]],
+    mask_key: str,
+) -> list[dict[str, object]]:
+    """PII columns of the serving copy whose values are not exactly the warehouse's values under
+    the column's masking rule (compared as multisets, both ways), and served tables dbt does not
+    declare; empty when every PII column is published as its rule says."""
+    set_mask_key(con, mask_key)
+    catalog, tables = _attach(con, serving_database)
+    try:
+        offenders = []
+        for schema, table in tables:
+            pii = relations.get((schema.lower(), table.lower()))
+            if pii is None:
+                offenders.append({"table": f"{schema}.{table}", "problem": "not declared in dbt"})
+                continue
+            name = f"{quote_identifier(schema)}.{quote_identifier(table)}"
+            source = f"{quote_identifier(catalog)}.{name}"
+            for column in table_columns(con, _SERVING_ALIAS, schema, table):
+                kind = pii.get(column.lower())
+                if kind is None:
+                    continue
+                col = quote_identifier(column)
+                expected = f"select {mask_expression(kind, col)} as v from {source}"
+                served = f"select {col} as v from {_SERVING_ALIAS}.{name}"
+                [differ] = con.execute(
+                    f"select (select count(*) from ({expected} except all {served})) "
+                    f"+ (select count(*) from ({served} except all {expected}))"
+                ).fetchone()
+                if differ:
+                    offenders.append(
+                        {"table": f"{schema}.{table}", "column": column, "kind": kind,
+                         "rows_differing": differ}
+                    )  # fmt: skip
+        return offenders
+    finally:
+        con.execute(f"detach {_SERVING_ALIAS}")
