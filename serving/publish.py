@@ -121,7 +121,10 @@ class Publication:
                 "bytes": self.serving_database_bytes,
                 "sha256": self.serving_database_sha256,
             },
-            "masking_rules": {kind: asdict(rule) for kind, rule in MASK_RULES.items()},
+            "masking": {
+                kind: {"method": MASK_RULES[kind].method, "rule": MASK_RULES[kind].why}
+                for kind in sorted({k for t in self.tables for k in t.masked_columns.values()})
+            },
             "tables": [asdict(t) for t in self.tables],
             "skipped_tables": self.skipped_tables,
         }

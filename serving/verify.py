@@ -7,13 +7,19 @@ PII columns come from dbt's manifest again, not from the publication's own manif
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import duckdb
 
 from serving.masking import mask_expression
-from serving.publish import quote_identifier, set_mask_key, sql_string, table_columns
+from serving.publish import (
+    published_schema_tables,
+    quote_identifier,
+    set_mask_key,
+    sql_string,
+    table_columns,
+)
 
 _SERVING_ALIAS = "serving_check"
 
@@ -95,3 +101,13 @@ def unmasked_pii_columns(
         return offenders
     finally:
         con.execute(f"detach {_SERVING_ALIAS}")
+
+
+def unpublished_tables(
+    con: duckdb.DuckDBPyConnection, serving_database: Path, schemas: Iterable[str]
+) -> list[str]:
+    """Tables of the published schemas in the warehouse that the serving copy does not hold."""
+    warehouse = set(published_schema_tables(con, schemas))
+    _, served = _attach(con, serving_database)
+    con.execute(f"detach {_SERVING_ALIAS}")
+    return [f"{schema}.{table}" for schema, table in sorted(warehouse - set(served))]
