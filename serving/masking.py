@@ -75,7 +75,15 @@ MASK_RULES: Mapping[str, MaskRule] = {
         "left({col}, 6) || '******'",
         "the BIN (issuer and product) only; the source already delivers a masked PAN",
     ),
-    "tax_id": MaskRule("keyed_hash", _HASH, "INN: an identifier, joins keep working"),
+    "record_id": MaskRule(
+        "keyed_hash",
+        f"case when regexp_matches({{col}}, '\\+[0-9]') then {_HASH} else {{col}} end",
+        "source record ids kept, except those that embed a phone (identified callers are "
+        "client:phone), which are hashed alike in every column, so record keys still join",
+    ),
+    "tax_id": MaskRule(
+        "keyed_hash", _HASH, "INN, OGRNIP: state identifiers of a person, joins keep working"
+    ),
     "snils": MaskRule("keyed_hash", _HASH, "SNILS: an identifier, joins keep working"),
     "document": MaskRule(
         "keyed_hash", _HASH, "identity document fields: identifiers, joins keep working"
