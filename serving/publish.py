@@ -261,6 +261,7 @@ def _switch_current(serving_dir: Path, publication_dir: Path) -> None:
     staged = serving_dir / f".{CURRENT}.{publication_dir.name}.tmp"
     staged.symlink_to(publication_dir.relative_to(serving_dir), target_is_directory=True)
     os.replace(staged, link)
+    _fsync_dir(publication_dir.parent)
     _fsync_dir(serving_dir)
 
 
@@ -314,7 +315,9 @@ def publish(
     audit row is written there) into ``serving_dir``, PII masked by kind.
 
     ``relations`` is ``serving.masking.declared_relations`` of dbt's manifest: (schema, table)
-    → {column: pii kind}. ``source_built_at`` is when the published tables were last built."""
+    → {column: pii kind}. ``source_built_at`` is when the published tables were last built.
+    One publication runs at a time: the publisher holds the warehouse's write lock, so removing
+    a previous attempt's temporary files can never hit a publication in progress."""
     started = time.perf_counter()
     published_at = dt.datetime.now(dt.UTC)
     publication_id = new_publication_id(published_at)
@@ -364,6 +367,7 @@ def publish(
     finally:
         if attached:
             con.execute(f"detach {_SERVING_ALIAS}")
+        con.execute(f"reset variable {KEY_VARIABLE}")
         _remove_leftovers(serving_dir)
     publication = replace(publication, seconds=round(time.perf_counter() - started, 3))
     _write_audit(con, publication)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from serving.masking import mask_expression
+from serving.masking import KEY_VARIABLE, mask_expression
 from serving.publish import (
     published_schema_tables,
     quote_identifier,
@@ -101,6 +101,7 @@ def unmasked_pii_columns(
         return offenders
     finally:
         con.execute(f"detach {_SERVING_ALIAS}")
+        con.execute(f"reset variable {KEY_VARIABLE}")
 
 
 def unpublished_tables(

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from serving import publish as publishing
-from serving.masking import UnknownPiiKind
+from serving.masking import KEY_VARIABLE, UnknownPiiKind
 from serving.publish import (
     AUDIT_TABLE,
     CURRENT,
@@ -110,6 +110,7 @@ def test_declared_tables_of_the_published_schemas_are_served_masked(warehouse, t
         "ml_scores__churn": 3,
     }
     assert set(manifest["masking"]) == {"name", "phone", "tax_id"}
+    assert warehouse.execute(f"select getvariable('{KEY_VARIABLE}')").fetchone() == (None,)
     assert warehouse.execute(
         f"select publication_id, tables, total_rows from {AUDIT_TABLE}"
     ).fetchall() == [(publication.publication_id, 3, 11)]
