@@ -1,6 +1,6 @@
 """Checks of a published serving copy against the warehouse it was published from.
 
-Both read the serving database as a reader would (attached read-only) and recompute from the
+They read the serving database as a reader would (attached read-only) and recompute from the
 warehouse, so they catch a copy that lost rows or a column that escaped its masking rule; the
 PII columns come from dbt's manifest again, not from the publication's own manifest.
 """
@@ -62,14 +62,23 @@ def row_count_mismatches(
         con.execute(f"detach {_SERVING_ALIAS}")
 
 
+def _fingerprints(con, source: str, expressions: list[str]) -> tuple:
+    """Per expression, the count of non-null values and the sum of every value's hash: equal
+    multisets give equal fingerprints, and a changed value changes the sum (a 64-bit hash
+    collision aside). One scan per table and side: on the golden-record tables of 1 M clients
+    (7.5 M rows) this took 7 s, where ``except all`` of the values both ways took 86 s."""
+    aggregates = ", ".join(f"count({e}), sum(hash({e}))" for e in expressions)
+    return con.execute(f"select {aggregates} from {source}").fetchone()
+
+
 def unmasked_pii_columns(
     con: duckdb.DuckDBPyConnection,
     serving_database: Path,
     relations: Mapping[tuple[str, str], Mapping[str, str]],
     mask_key: str,
 ) -> list[dict[str, object]]:
-    """PII columns of the serving copy whose values are not exactly the warehouse's values under
-    the column's masking rule (compared as multisets, both ways), and served tables dbt does not
+    """PII columns of the serving copy whose values are not the warehouse's values under the
+    column's masking rule (compared as multisets by fingerprint), and served tables dbt does not
     declare; empty when every PII column is published as its rule says."""
     set_mask_key(con, mask_key)
     catalog, tables = _attach(con, serving_database)
@@ -81,23 +90,26 @@ def unmasked_pii_columns(
                 offenders.append({"table": f"{schema}.{table}", "problem": "not declared in dbt"})
                 continue
             name = f"{quote_identifier(schema)}.{quote_identifier(table)}"
-            source = f"{quote_identifier(catalog)}.{name}"
-            for column in table_columns(con, _SERVING_ALIAS, schema, table):
-                kind = pii.get(column.lower())
-                if kind is None:
-                    continue
-                col = quote_identifier(column)
-                expected = f"select {mask_expression(kind, col)} as v from {source}"
-                served = f"select {col} as v from {_SERVING_ALIAS}.{name}"
-                [differ] = con.execute(
-                    f"select (select count(*) from ({expected} except all {served})) "
-                    f"+ (select count(*) from ({served} except all {expected}))"
-                ).fetchone()
-                if differ:
-                    offenders.append(
-                        {"table": f"{schema}.{table}", "column": column, "kind": kind,
-                         "rows_differing": differ}
-                    )  # fmt: skip
+            columns = [
+                (c, pii[c.lower()])
+                for c in table_columns(con, _SERVING_ALIAS, schema, table)
+                if c.lower() in pii
+            ]
+            if not columns:
+                continue
+            expected = _fingerprints(
+                con,
+                f"{quote_identifier(catalog)}.{name}",
+                [mask_expression(kind, quote_identifier(c)) for c, kind in columns],
+            )
+            served = _fingerprints(
+                con, f"{_SERVING_ALIAS}.{name}", [quote_identifier(c) for c, _ in columns]
+            )
+            offenders.extend(
+                {"table": f"{schema}.{table}", "column": column, "kind": kind}
+                for i, (column, kind) in enumerate(columns)
+                if expected[2 * i : 2 * i + 2] != served[2 * i : 2 * i + 2]
+            )
         return offenders
     finally:
         con.execute(f"detach {_SERVING_ALIAS}")

@@ -81,7 +81,7 @@ def build_defs(settings: Settings, upstream: dg.Definitions) -> dg.Definitions:
 
     @dg.asset_check(asset=WAREHOUSE_COPY, blocking=True)
     def every_pii_column_is_served_masked(settings: dg.ResourceParam[Settings]):
-        """Every column dbt tags `meta.pii` holds exactly the warehouse values under its kind's
+        """Every column dbt tags `meta.pii` holds the warehouse values under its kind's
         masking rule, and no table dbt does not declare is served."""
         with connect(settings, read_only=True) as con:
             offenders = unmasked_pii_columns(
