@@ -18,6 +18,7 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     for label, path in (
         ("landing zone", settings.landing_dir),
         ("warehouse", settings.warehouse_path),
+        ("serving copy", settings.serving_dir),
         ("reports", settings.reports_dir),
         ("exports", settings.exports_dir),
         ("dagster runs", settings.dagster_home),

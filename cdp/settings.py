@@ -34,6 +34,26 @@ class Settings(BaseSettings):
     )
     reports_dir: Path | None = Field(default=None, description="Reports and scorecards.")
     exports_dir: Path | None = Field(default=None, description="Files handed to other systems.")
+    serving_dir: Path | None = Field(
+        default=None,
+        description="Serving copy for analysts and BI, published after each build: a read-only "
+        "DuckDB file, Parquet per publication, dbt docs (docs/serving.md).",
+    )
+    serving_schemas: tuple[str, ...] = Field(
+        default=("marts", "ml"),
+        description="Warehouse schemas published whole to the serving copy (absent ones skipped).",
+    )
+    serving_keep_publications: int = Field(
+        default=3,
+        ge=2,
+        description="Parquet publications kept; at least the current one and the one before, "
+        "which readers that resolved `current` a moment ago may still be reading.",
+    )
+    serving_mask_key: SecretStr = Field(
+        default=SecretStr("dev-only-serving-mask-key"),
+        description="Secret for the keyed hash that masks identifiers in the serving copy "
+        "(equal values hash alike, so joins still work); replace outside development.",
+    )
     dagster_home: Path | None = Field(
         default=None, description="Dagster instance folder (run history for the UI and the CLI)."
     )
@@ -96,6 +116,7 @@ class Settings(BaseSettings):
             "warehouse_path": home / "warehouse" / "cdp.duckdb",
             "reports_dir": home / "reports",
             "exports_dir": home / "exports",
+            "serving_dir": home / "serving",
             "dagster_home": home / "dagster",
         }
         for name, default in defaults.items():

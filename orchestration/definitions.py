@@ -11,17 +11,22 @@ from __future__ import annotations
 import dagster as dg
 
 from cdp.settings import Settings, load_settings
-from orchestration.defs import identity, landing, raw, warehouse
+from orchestration.defs import identity, landing, raw, serving, warehouse
 from orchestration.resources import settings_resource
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    """Merge the stages in flow order and bind resources; tests call this with their settings."""
-    return dg.Definitions.merge(
+    """Merge the stages in flow order and bind resources; tests call this with their settings.
+    The serving stage publishes what the stages before it build, selected from their assets."""
+    stages = dg.Definitions.merge(
         landing.defs,
         raw.build_defs(settings),
         identity.defs,
         warehouse.build_defs(settings),
+    )
+    return dg.Definitions.merge(
+        stages,
+        serving.build_defs(settings, stages),
         dg.Definitions(
             resources={"settings": settings_resource(settings)},
             executor=dg.in_process_executor,

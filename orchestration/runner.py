@@ -9,7 +9,13 @@ import dagster as dg
 from cdp.settings import Settings
 from orchestration.definitions import build_definitions
 
-PIPELINE = ("simulate_bank_job", "ingest_raw_job", "resolve_clients_job", "build_warehouse_job")
+PIPELINE = (
+    "simulate_bank_job",
+    "ingest_raw_job",
+    "resolve_clients_job",
+    "build_warehouse_job",
+    "publish_serving_job",
+)
 """Jobs in data-flow order; a partitioned job runs every business date in one step."""
 
 

@@ -24,6 +24,8 @@ ASSET_KEY_RULES = {
     "identity": r"[a-z]+(_[a-z]+)*",
     "ml": r"ml_(features|scores)__[a-z_]+",
     "exports": r"export_[a-z_]+__[a-z_]+",
+    # files published for readers, not relations of the warehouse
+    "serving": r"[a-z_]+",
 }
 
 

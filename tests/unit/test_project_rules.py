@@ -18,6 +18,7 @@ PACKAGES = (
     "orchestration",
     "models_ml",
     "data_quality",
+    "serving",
 )
 
 

@@ -1,0 +1,145 @@
+"""Serving stage: the marts published to a read-only copy for analysts and BI, and dbt docs.
+
+DuckDB allows one writer per file and any open reader blocks that writer, so readers never open
+the warehouse: after each build the consumer schemas (``settings.serving_schemas``) are
+published to a separate database file and to Parquet, personal data masked by the kind dbt's
+YAML declares (``serving/``, docs/serving.md). What the copy depends on is chosen by selection —
+every asset of the published schemas, whoever writes it (dbt, the identity stage, ML) — never
+by a list of names.
+"""
+
+import datetime as dt
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from cdp.settings import Settings
+from cdp.warehouse import connect
+from orchestration.defs.warehouse import dbt_environment, dbt_project, run_artifacts_dir
+from serving.masking import declared_relations
+from serving.publish import publish, publish_docs, serving_database_path
+from serving.verify import row_count_mismatches, unmasked_pii_columns, unpublished_tables
+
+WAREHOUSE_COPY = dg.AssetKey(["serving", "warehouse_copy"])
+
+
+def _relations():
+    return declared_relations(dbt_project().manifest_path)
+
+
+def build_defs(settings: Settings, upstream: dg.Definitions) -> dg.Definitions:
+    """The serving assets, their checks and ``publish_serving_job``; ``upstream`` holds the
+    stages before this one, from which the published schemas' assets are selected."""
+    assets = list(upstream.assets or [])
+    published = dg.AssetSelection.key_prefixes(*([s] for s in settings.serving_schemas))
+    published_keys = sorted(published.resolve(assets), key=lambda k: k.path)
+    dbt_models = sorted(dg.AssetSelection.kind("dbt").resolve(assets), key=lambda k: k.path)
+
+    @dg.asset(key=WAREHOUSE_COPY, deps=published_keys, group_name="serving",
+              kinds={"duckdb", "parquet"})  # fmt: skip
+    def warehouse_copy(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]):
+        """The copy of the warehouse analysts and BI read: every table of the published schemas
+        (marts, ml) in `serving/cdp_serving.duckdb` (open it read-only) and as Parquet in
+        `serving/current/<schema>/<table>.parquet`, replaced whole after each build so readers
+        never wait for the pipeline nor see half a publication. Personal data is masked: keyed
+        hashes for identifiers, initials and partial phones and e-mails, birth year only.
+        Grain: one publication per build; its manifest lists tables, rows and masked columns."""
+        latest = context.instance.get_latest_materialization_events(published_keys)
+        built = [dt.datetime.fromtimestamp(e.timestamp, dt.UTC) for e in latest.values() if e]
+        with connect(settings) as con:
+            publication = publish(
+                con,
+                serving_dir=settings.serving_dir,
+                schemas=settings.serving_schemas,
+                relations=_relations(),
+                mask_key=settings.serving_mask_key.get_secret_value(),
+                keep=settings.serving_keep_publications,
+                source_built_at=max(built, default=None),
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "publication_id": publication.publication_id,
+                "tables": len(publication.tables),
+                "rows": publication.total_rows,
+                "masked_columns": publication.masked_column_count,
+                "skipped_tables": dg.MetadataValue.json(publication.skipped_tables),
+                "serving_database": dg.MetadataValue.path(str(publication.serving_database)),
+                "serving_database_bytes": publication.serving_database_bytes,
+                "publication_dir": dg.MetadataValue.path(str(publication.publication_dir)),
+                "seconds": publication.seconds,
+            }
+        )
+
+    @dg.asset_check(asset=WAREHOUSE_COPY, blocking=True)
+    def serving_row_counts_match_the_warehouse(settings: dg.ResourceParam[Settings]):
+        """Every served table holds as many rows as the warehouse table it was published from."""
+        with connect(settings, read_only=True) as con:
+            mismatches = row_count_mismatches(con, serving_database_path(settings.serving_dir))
+        return dg.AssetCheckResult(
+            passed=not mismatches, metadata={"mismatches": dg.MetadataValue.json(mismatches)}
+        )
+
+    @dg.asset_check(asset=WAREHOUSE_COPY, blocking=True)
+    def every_pii_column_is_served_masked(settings: dg.ResourceParam[Settings]):
+        """Every column dbt tags `meta.pii` holds the warehouse values under its kind's
+        masking rule, and no table dbt does not declare is served."""
+        with connect(settings, read_only=True) as con:
+            offenders = unmasked_pii_columns(
+                con,
+                serving_database_path(settings.serving_dir),
+                _relations(),
+                settings.serving_mask_key.get_secret_value(),
+            )
+        return dg.AssetCheckResult(
+            passed=not offenders, metadata={"offenders": dg.MetadataValue.json(offenders)}
+        )
+
+    @dg.asset_check(asset=WAREHOUSE_COPY)
+    def every_table_of_the_published_schemas_is_served(settings: dg.ResourceParam[Settings]):
+        """Warns about tables of the published schemas left out of the copy: tables dbt does not
+        declare (as a model or a source) have no PII tags, so they are never published."""
+        with connect(settings, read_only=True) as con:
+            missing = unpublished_tables(
+                con, serving_database_path(settings.serving_dir), settings.serving_schemas
+            )
+        return dg.AssetCheckResult(
+            passed=not missing,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"unpublished": dg.MetadataValue.json(missing)},
+        )
+
+    @dg.asset(key=["serving", "dbt_docs"], deps=dbt_models, group_name="serving", kinds={"dbt"})
+    def dbt_docs(
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        settings: dg.ResourceParam[Settings],
+    ):
+        """dbt's documentation of the warehouse — every model and source, its grain, columns,
+        PII tags, tests and lineage — in `serving/docs/`: open `static_index.html` in a browser
+        (no server needed). Regenerated after each build."""
+        target = run_artifacts_dir(settings, context)
+        with dbt_environment(settings):
+            dbt.cli(["docs", "generate", "--static"], target_path=target).wait()
+        docs_dir = settings.serving_dir / "docs"
+        files = publish_docs(target, docs_dir)
+        return dg.MaterializeResult(
+            metadata={
+                "static_index": dg.MetadataValue.path(str(docs_dir / "static_index.html")),
+                "bytes": sum(f.stat().st_size for f in files),
+            }
+        )
+
+    job = dg.define_asset_job(
+        "publish_serving_job",
+        selection=dg.AssetSelection.groups("serving"),
+        description="Publish the marts to the serving copy (DuckDB file, Parquet) and dbt docs.",
+    )
+    return dg.Definitions(
+        assets=[warehouse_copy, dbt_docs],
+        asset_checks=[
+            serving_row_counts_match_the_warehouse,
+            every_pii_column_is_served_masked,
+            every_table_of_the_published_schemas_is_served,
+        ],
+        jobs=[job],
+    )

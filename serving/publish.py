@@ -1,0 +1,394 @@
+"""Publish the warehouse's consumer schemas to a serving copy that readers open while the next
+build writes the warehouse (DuckDB allows one writer per file, and a reader blocks the writer).
+
+Layout of the serving folder (``settings.serving_dir``)::
+
+    cdp_serving.duckdb              the current serving database, replaced whole (os.replace)
+    publications/<id>/manifest.json what a publication holds: tables, rows, checksums, masking
+    publications/<id>/<schema>/<table>.parquet
+    current -> publications/<id>    symlink to the current publication, switched atomically
+    docs/                           dbt docs of the warehouse (written by ``publish_docs``)
+
+Every step writes under a temporary name first, so a reader sees either the previous publication
+or the next one, whole, and a failed publication leaves the previous one in place:
+
+1. a new database file ``.cdp_serving.duckdb.<id>.tmp`` and a folder ``publications/.<id>.tmp``
+   are filled with the masked tables (Parquet is written from the masked serving tables);
+2. the database file is renamed over ``cdp_serving.duckdb`` (``os.replace``, atomic on POSIX):
+   a reader who opened the old file keeps reading it — the old inode lives until they close it —
+   and the next reader opens the new one;
+3. the folder is renamed to ``publications/<id>`` and the ``current`` symlink is replaced by a
+   new one pointing at it (again ``os.replace``). A symlink rather than a pointer file: DuckDB,
+   Polars, Spark and BI tools read ``current/marts/dim_clients.parquet`` as a plain path, without
+   first reading a pointer;
+4. a row goes to ``audit.serving_publications`` in the warehouse, and publications beyond the
+   newest ``keep`` are deleted (a reader still reading a deleted file keeps its open handle).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import duckdb
+
+from serving.masking import KEY_VARIABLE, MASK_RULES, mask_expression
+
+SERVING_DATABASE = "cdp_serving.duckdb"
+"""Not named like a schema inside it: a file ``marts.duckdb`` makes ``marts.x`` ambiguous."""
+PUBLICATIONS = "publications"
+CURRENT = "current"
+MANIFEST = "manifest.json"
+AUDIT_TABLE = "audit.serving_publications"
+
+STORAGE_VERSION = "v1.0.0"
+"""Written for every DuckDB 1.x reader (storage format 64, read by 0.10 and 1.0 onwards). BI
+drivers (DuckDB JDBC in DBeaver, ODBC) lag behind the Python package, and a newer storage
+version makes an older reader refuse the file outright. DuckDB 1.4 writes this format by
+default, but its default follows the library: pinning it keeps the serving file readable when
+the pipeline upgrades DuckDB (2.0 files cannot be opened by 1.x clients). The cost is the
+compression added in newer formats (zstd among them); Parquet is there for tools that want it."""
+
+_SERVING_ALIAS = "serving_new"
+
+AUDIT_COLUMNS = {
+    "publication_id": "VARCHAR",
+    "published_at": "TIMESTAMP",
+    "source_built_at": "TIMESTAMP",
+    "tables": "INTEGER",
+    "total_rows": "BIGINT",
+    "masked_columns": "INTEGER",
+    "skipped_tables": "VARCHAR[]",
+    "serving_database": "VARCHAR",
+    "publication_dir": "VARCHAR",
+    "seconds": "DOUBLE",
+}
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    schema: str
+    table: str
+    rows: int
+    columns: list[str]
+    masked_columns: dict[str, str]
+    """column → PII kind; the rule per kind is in ``serving.masking.MASK_RULES``."""
+    parquet: str
+    """Path relative to the publication folder."""
+    parquet_bytes: int
+    parquet_sha256: str
+
+
+@dataclass(frozen=True)
+class Publication:
+    publication_id: str
+    published_at: dt.datetime
+    source_built_at: dt.datetime | None
+    serving_database: Path
+    serving_database_bytes: int
+    serving_database_sha256: str
+    publication_dir: Path
+    tables: list[PublishedTable]
+    skipped_tables: list[str] = field(default_factory=list)
+    """Tables of the published schemas that dbt does not declare: their columns carry no PII
+    tags, so nothing says what to mask, and they are not published."""
+    seconds: float = 0.0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+    @property
+    def masked_column_count(self) -> int:
+        return sum(len(t.masked_columns) for t in self.tables)
+
+    def manifest(self) -> dict:
+        return {
+            "publication_id": self.publication_id,
+            "published_at": self.published_at.isoformat(),
+            "source_built_at": self.source_built_at and self.source_built_at.isoformat(),
+            "storage_version": STORAGE_VERSION,
+            "duckdb_version": duckdb.__version__,
+            "serving_database": {
+                "file": self.serving_database.name,
+                "bytes": self.serving_database_bytes,
+                "sha256": self.serving_database_sha256,
+            },
+            "masking": {
+                kind: {"method": MASK_RULES[kind].method, "rule": MASK_RULES[kind].why}
+                for kind in sorted({k for t in self.tables for k in t.masked_columns.values()})
+            },
+            "tables": [asdict(t) for t in self.tables],
+            "skipped_tables": self.skipped_tables,
+        }
+
+
+def serving_database_path(serving_dir: Path) -> Path:
+    return serving_dir / SERVING_DATABASE
+
+
+def current_publication_dir(serving_dir: Path) -> Path | None:
+    """The folder ``current`` points at, or None before the first publication."""
+    link = serving_dir / CURRENT
+    return link.resolve() if link.is_symlink() else None
+
+
+def new_publication_id(now: dt.datetime) -> str:
+    """Sortable and unique per microsecond: ``20261031T061502.123456Z``."""
+    return now.strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_string(text: str | Path) -> str:
+    """A path as a SQL string literal: ATTACH and COPY take no bound parameters for it."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable: the directory entry, not just the file, must reach the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def set_mask_key(con: duckdb.DuckDBPyConnection, mask_key: str) -> None:
+    """Bind the masking key to the session; an empty key would silently hash to nothing."""
+    if not mask_key:
+        raise ValueError("the serving mask key is empty")
+    con.execute(f"set variable {KEY_VARIABLE} = ?", [mask_key])
+
+
+def published_schema_tables(
+    con: duckdb.DuckDBPyConnection, schemas: Iterable[str]
+) -> list[tuple[str, str]]:
+    """Tables and views of the given schemas in the connection's own database, in name order."""
+    return con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = current_database() and list_contains(?, table_schema) "
+        "order by 1, 2",
+        [list(schemas)],
+    ).fetchall()
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str):
+    return [
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_catalog = ? and table_schema = ? and table_name = ? "
+            "order by ordinal_position",
+            [catalog, schema, table],
+        ).fetchall()
+    ]
+
+
+def masked_select(
+    catalog: str, schema: str, table: str, columns: list[str], pii: Mapping[str, str]
+) -> str:
+    """``select`` of a warehouse table with every PII column under its kind's rule."""
+    projection = ", ".join(
+        f"{mask_expression(pii[c.lower()], quote_identifier(c))} as {quote_identifier(c)}"
+        if c.lower() in pii
+        else quote_identifier(c)
+        for c in columns
+    )
+    source = ".".join(quote_identifier(part) for part in (catalog, schema, table))
+    return f"select {projection} from {source}"
+
+
+def _copy_table(
+    con: duckdb.DuckDBPyConnection,
+    catalog: str,
+    schema: str,
+    table: str,
+    pii: Mapping[str, str],
+    folder: Path,
+) -> PublishedTable:
+    columns = table_columns(con, catalog, schema, table)
+    masked = {c: pii[c.lower()] for c in columns if c.lower() in pii}
+    target = f"{_SERVING_ALIAS}.{quote_identifier(schema)}.{quote_identifier(table)}"
+    con.execute(f"create schema if not exists {_SERVING_ALIAS}.{quote_identifier(schema)}")
+    con.execute(f"create table {target} as {masked_select(catalog, schema, table, columns, pii)}")
+    [rows] = con.execute(f"select count(*) from {target}").fetchone()
+    parquet = folder / schema / f"{table}.parquet"
+    parquet.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"copy (select * from {target}) to {sql_string(parquet)} (format parquet, compression zstd)"
+    )
+    return PublishedTable(
+        schema=schema,
+        table=table,
+        rows=rows,
+        columns=columns,
+        masked_columns=masked,
+        parquet=str(parquet.relative_to(folder)),
+        parquet_bytes=parquet.stat().st_size,
+        parquet_sha256=_sha256(parquet),
+    )
+
+
+def _remove_leftovers(serving_dir: Path) -> None:
+    """Temporary files of a publication that died half-way (killed process, full disk)."""
+    for path in [*serving_dir.glob(".*.tmp*"), *(serving_dir / PUBLICATIONS).glob(".*.tmp")]:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def _switch_current(serving_dir: Path, publication_dir: Path) -> None:
+    link = serving_dir / CURRENT
+    staged = serving_dir / f".{CURRENT}.{publication_dir.name}.tmp"
+    staged.symlink_to(publication_dir.relative_to(serving_dir), target_is_directory=True)
+    os.replace(staged, link)
+    _fsync_dir(publication_dir.parent)
+    _fsync_dir(serving_dir)
+
+
+def prune_publications(serving_dir: Path, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` publication folders; never the current one."""
+    current = current_publication_dir(serving_dir)
+    folders = sorted(
+        p
+        for p in (serving_dir / PUBLICATIONS).iterdir()
+        if p.is_dir() and not p.name.startswith(".")
+    )
+    removed = [p for p in folders[:-keep] if p != current]
+    for path in removed:
+        shutil.rmtree(path)
+    return [p.name for p in removed]
+
+
+def _write_audit(con: duckdb.DuckDBPyConnection, publication: Publication) -> None:
+    con.execute("create schema if not exists audit")
+    body = ", ".join(f"{name} {kind}" for name, kind in AUDIT_COLUMNS.items())
+    con.execute(f"create table if not exists {AUDIT_TABLE} ({body})")
+    con.execute(
+        f"insert into {AUDIT_TABLE} ({', '.join(AUDIT_COLUMNS)}) "
+        f"values ({', '.join('?' for _ in AUDIT_COLUMNS)})",
+        [
+            publication.publication_id,
+            publication.published_at.replace(tzinfo=None),
+            publication.source_built_at and publication.source_built_at.replace(tzinfo=None),
+            len(publication.tables),
+            publication.total_rows,
+            publication.masked_column_count,
+            publication.skipped_tables,
+            str(publication.serving_database),
+            str(publication.publication_dir),
+            publication.seconds,
+        ],
+    )
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    serving_dir: Path,
+    schemas: Iterable[str],
+    relations: Mapping[tuple[str, str], Mapping[str, str]],
+    mask_key: str,
+    keep: int,
+    source_built_at: dt.datetime | None = None,
+) -> Publication:
+    """Publish every declared table of ``schemas`` from the warehouse ``con`` (read-write: the
+    audit row is written there) into ``serving_dir``, PII masked by kind.
+
+    ``relations`` is ``serving.masking.declared_relations`` of dbt's manifest: (schema, table)
+    → {column: pii kind}. ``source_built_at`` is when the published tables were last built.
+    One publication runs at a time: the publisher holds the warehouse's write lock, so removing
+    a previous attempt's temporary files can never hit a publication in progress."""
+    started = time.perf_counter()
+    published_at = dt.datetime.now(dt.UTC)
+    publication_id = new_publication_id(published_at)
+    serving_dir.mkdir(parents=True, exist_ok=True)
+    (serving_dir / PUBLICATIONS).mkdir(exist_ok=True)
+    _remove_leftovers(serving_dir)
+
+    database = serving_database_path(serving_dir)
+    staged_database = serving_dir / f".{SERVING_DATABASE}.{publication_id}.tmp"
+    staged_folder = serving_dir / PUBLICATIONS / f".{publication_id}.tmp"
+    folder = serving_dir / PUBLICATIONS / publication_id
+    [catalog] = con.execute("select current_database()").fetchone()
+    set_mask_key(con, mask_key)
+    con.execute(
+        f"attach {sql_string(staged_database)} as {_SERVING_ALIAS} "
+        f"(storage_version {sql_string(STORAGE_VERSION)})"
+    )
+    attached = True
+    try:
+        tables, skipped = [], []
+        for schema, table in published_schema_tables(con, schemas):
+            pii = relations.get((schema.lower(), table.lower()))
+            if pii is None:
+                skipped.append(f"{schema}.{table}")
+                continue
+            tables.append(_copy_table(con, catalog, schema, table, pii, staged_folder))
+        con.execute(f"detach {_SERVING_ALIAS}")  # checkpoints: the file is complete, no WAL
+        attached = False
+        publication = Publication(
+            publication_id=publication_id,
+            published_at=published_at,
+            source_built_at=source_built_at,
+            serving_database=database,
+            serving_database_bytes=staged_database.stat().st_size,
+            serving_database_sha256=_sha256(staged_database),
+            publication_dir=folder,
+            tables=tables,
+            skipped_tables=skipped,
+        )
+        staged_folder.mkdir(parents=True, exist_ok=True)
+        (staged_folder / MANIFEST).write_text(
+            json.dumps(publication.manifest(), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        os.replace(staged_database, database)
+        os.replace(staged_folder, folder)
+        _switch_current(serving_dir, folder)
+    finally:
+        if attached:
+            con.execute(f"detach {_SERVING_ALIAS}")
+        con.execute(f"reset variable {KEY_VARIABLE}")
+        _remove_leftovers(serving_dir)
+    publication = replace(publication, seconds=round(time.perf_counter() - started, 3))
+    _write_audit(con, publication)
+    prune_publications(serving_dir, keep)
+    return publication
+
+
+DOCS_FILES = ("index.html", "static_index.html", "manifest.json", "catalog.json")
+"""What ``dbt docs generate --static`` leaves that a reader needs: ``static_index.html`` opens
+from disk with everything inside; ``index.html`` needs the two JSON files beside it and a web
+server (``dbt docs serve`` or any static server)."""
+
+
+def publish_docs(artifacts_dir: Path, docs_dir: Path) -> list[Path]:
+    """Copy the dbt docs from a ``dbt docs generate`` target folder into ``docs_dir``, each file
+    written under a temporary name and renamed into place."""
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in DOCS_FILES:
+        staged = docs_dir / f".{name}.tmp"
+        shutil.copyfile(artifacts_dir / name, staged)
+        os.replace(staged, docs_dir / name)
+        written.append(docs_dir / name)
+    return written

@@ -1,0 +1,126 @@
+"""Checks of a published serving copy against the warehouse it was published from.
+
+They read the serving database as a reader would (attached read-only) and recompute from the
+warehouse, so they catch a copy that lost rows or a column that escaped its masking rule; the
+PII columns come from dbt's manifest again, not from the publication's own manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import duckdb
+
+from serving.masking import KEY_VARIABLE, mask_expression
+from serving.publish import (
+    published_schema_tables,
+    quote_identifier,
+    set_mask_key,
+    sql_string,
+    table_columns,
+)
+
+_SERVING_ALIAS = "serving_check"
+
+
+def _attach(con: duckdb.DuckDBPyConnection, serving_database: Path) -> tuple[str, list]:
+    """Attach the serving copy read-only; returns the warehouse catalog and the serving tables."""
+    [catalog] = con.execute("select current_database()").fetchone()
+    con.execute(f"attach {sql_string(serving_database)} as {_SERVING_ALIAS} (read_only)")
+    tables = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = ? order by 1, 2",
+        [_SERVING_ALIAS],
+    ).fetchall()
+    return catalog, tables
+
+
+def row_count_mismatches(
+    con: duckdb.DuckDBPyConnection, serving_database: Path
+) -> list[dict[str, object]]:
+    """Tables whose serving row count differs from the warehouse's (or that the warehouse no
+    longer has); empty when every published table matches."""
+    catalog, tables = _attach(con, serving_database)
+    try:
+        mismatches = []
+        for schema, table in tables:
+            name = f"{quote_identifier(schema)}.{quote_identifier(table)}"
+            [served] = con.execute(f"select count(*) from {_SERVING_ALIAS}.{name}").fetchone()
+            try:
+                [built] = con.execute(
+                    f"select count(*) from {quote_identifier(catalog)}.{name}"
+                ).fetchone()
+            except duckdb.CatalogException:
+                built = None
+            if served != built:
+                mismatches.append(
+                    {"table": f"{schema}.{table}", "serving_rows": served, "warehouse_rows": built}
+                )
+        return mismatches
+    finally:
+        con.execute(f"detach {_SERVING_ALIAS}")
+
+
+def _fingerprints(con, source: str, expressions: list[str]) -> tuple:
+    """Per expression, the count of non-null values and the sum of every value's hash: equal
+    multisets give equal fingerprints, and a changed value changes the sum (a 64-bit hash
+    collision aside). One scan per table and side: on the golden-record tables of 1 M clients
+    (7.5 M rows) this took 7 s, where ``except all`` of the values both ways took 86 s."""
+    aggregates = ", ".join(f"count({e}), sum(hash({e}))" for e in expressions)
+    return con.execute(f"select {aggregates} from {source}").fetchone()
+
+
+def unmasked_pii_columns(
+    con: duckdb.DuckDBPyConnection,
+    serving_database: Path,
+    relations: Mapping[tuple[str, str], Mapping[str, str]],
+    mask_key: str,
+) -> list[dict[str, object]]:
+    """PII columns of the serving copy whose values are not the warehouse's values under the
+    column's masking rule (compared as multisets by fingerprint), and served tables dbt does not
+    declare; empty when every PII column is published as its rule says."""
+    set_mask_key(con, mask_key)
+    catalog, tables = _attach(con, serving_database)
+    try:
+        offenders = []
+        for schema, table in tables:
+            pii = relations.get((schema.lower(), table.lower()))
+            if pii is None:
+                offenders.append({"table": f"{schema}.{table}", "problem": "not declared in dbt"})
+                continue
+            name = f"{quote_identifier(schema)}.{quote_identifier(table)}"
+            columns = [
+                (c, pii[c.lower()])
+                for c in table_columns(con, _SERVING_ALIAS, schema, table)
+                if c.lower() in pii
+            ]
+            if not columns:
+                continue
+            expected = _fingerprints(
+                con,
+                f"{quote_identifier(catalog)}.{name}",
+                [mask_expression(kind, quote_identifier(c)) for c, kind in columns],
+            )
+            served = _fingerprints(
+                con, f"{_SERVING_ALIAS}.{name}", [quote_identifier(c) for c, _ in columns]
+            )
+            offenders.extend(
+                {"table": f"{schema}.{table}", "column": column, "kind": kind}
+                for i, (column, kind) in enumerate(columns)
+                if expected[2 * i : 2 * i + 2] != served[2 * i : 2 * i + 2]
+            )
+        return offenders
+    finally:
+        con.execute(f"detach {_SERVING_ALIAS}")
+        con.execute(f"reset variable {KEY_VARIABLE}")
+
+
+def unpublished_tables(
+    con: duckdb.DuckDBPyConnection, serving_database: Path, schemas: Iterable[str]
+) -> list[str]:
+    """Tables of the published schemas in the warehouse that the serving copy does not hold."""
+    warehouse = set(published_schema_tables(con, schemas))
+    _, served = _attach(con, serving_database)
+    con.execute(f"detach {_SERVING_ALIAS}")
+    return [f"{schema}.{table}" for schema, table in sorted(warehouse - set(served))]

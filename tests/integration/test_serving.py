@@ -1,0 +1,187 @@
+"""The serving copy published by Dagster from the tiny bank's warehouse: complete, masked,
+readable as DuckDB and Parquet, documented."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.defs.warehouse import dbt_project
+from serving.masking import declared_relations
+from serving.publish import AUDIT_TABLE, CURRENT, MANIFEST, serving_database_path
+
+pytestmark = pytest.mark.integration
+
+IDENTITY_MARTS = {
+    "dim_clients",
+    "dim_client_crosswalk",
+    "dim_client_contacts",
+    "dim_client_attribute_sources",
+    "dim_corporate_hierarchy_nodes",
+    "mart_identity_quality",
+}
+
+
+@pytest.fixture(scope="module")
+def published(warehouse_bank, tmp_path_factory):
+    """``publish_serving_job`` run once into a temporary serving folder."""
+    from orchestration.definitions import build_definitions
+
+    settings, _ = warehouse_bank
+    settings = settings.model_copy(update={"serving_dir": tmp_path_factory.mktemp("serving")})
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("publish_serving_job")
+        .execute_in_process(raise_on_error=False)
+    )
+    return settings, result
+
+
+@pytest.fixture
+def served(published):
+    """The serving copy opened as an analyst would (read-only), the warehouse attached beside."""
+    settings, _ = published
+    with duckdb.connect(str(serving_database_path(settings.serving_dir)), read_only=True) as con:
+        con.execute(f"attach '{settings.warehouse_path}' as wh (read_only)")
+        yield con
+
+
+def _tables(con, catalog: str) -> set[tuple[str, str]]:
+    return set(
+        con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = ?",
+            [catalog],
+        ).fetchall()
+    )
+
+
+def test_the_job_publishes_and_every_check_passes(published):
+    _, result = published
+    assert result.success
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert materialized == {
+        dg.AssetKey(["serving", "warehouse_copy"]),
+        dg.AssetKey(["serving", "dbt_docs"]),
+    }
+    checks = {
+        e.event_specific_data.check_name: e.event_specific_data.passed
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    assert checks == {
+        "serving_row_counts_match_the_warehouse": True,
+        "every_pii_column_is_served_masked": True,
+        "every_table_of_the_published_schemas_is_served": True,
+    }
+
+
+def test_every_table_of_the_published_schemas_is_served_with_its_rows(served, published):
+    settings, _ = published
+    warehouse = {t for t in _tables(served, "wh") if t[0] in settings.serving_schemas}
+    assert {("marts", t) for t in IDENTITY_MARTS} <= warehouse
+    assert _tables(served, "cdp_serving") == warehouse
+    for schema, table in sorted(warehouse):
+        counts = served.execute(
+            f'select (select count(*) from cdp_serving."{schema}"."{table}"), '
+            f'(select count(*) from wh."{schema}"."{table}")'
+        ).fetchone()
+        assert counts[0] == counts[1], (schema, table)
+    assert served.execute("select count(*) from marts.dim_clients").fetchone()[0] > 1000
+
+
+def test_personal_data_is_masked_by_kind(served):
+    surnames = served.execute(
+        "select count(*), count(*) filter (where surname like '_***') from marts.dim_clients "
+        "where surname is not null"
+    ).fetchone()
+    assert surnames[0] > 1000 and surnames[0] == surnames[1]
+    [leaked] = served.execute(
+        "select count(*) from marts.dim_clients s join wh.marts.dim_clients w "
+        "on s.inn = w.inn or s.snils = w.snils or s.mobile_phone = w.mobile_phone "
+        "or s.email = w.email or s.document_number = w.document_number"
+    ).fetchone()
+    assert leaked == 0
+    inns = served.execute("select inn from marts.dim_clients where inn is not null").fetchall()
+    assert inns and all(re.fullmatch(r"[0-9a-f]{16}", inn) for (inn,) in inns)
+    phones = served.execute(
+        "select count(*) filter (where value not like '%*%') from marts.dim_client_contacts"
+    ).fetchone()
+    assert phones == (0,)
+    assert served.execute(
+        "select count(*) from marts.dim_clients "
+        "where month(birth_date) <> 1 or day(birth_date) <> 1"
+    ).fetchone() == (0,)
+
+
+def test_masked_identifiers_still_join_across_tables(served):
+    """Same golden client ids, same keyed hash for equal INNs: analysts' joins keep working."""
+    [clients, joined] = served.execute(
+        "select count(distinct c.golden_client_id), count(distinct x.golden_client_id) "
+        "from marts.dim_clients c left join marts.dim_client_crosswalk x using (golden_client_id)"
+    ).fetchone()
+    assert clients == joined
+    [distinct_served, distinct_built] = served.execute(
+        "select (select count(distinct inn) from marts.dim_clients), "
+        "(select count(distinct inn) from wh.marts.dim_clients)"
+    ).fetchone()
+    assert distinct_served == distinct_built
+
+
+def test_the_manifest_lists_every_pii_column_dbt_declares(published):
+    settings, _ = published
+    manifest = json.loads((settings.serving_dir / CURRENT / MANIFEST).read_text(encoding="utf-8"))
+    relations = declared_relations(dbt_project().manifest_path)
+    for table in manifest["tables"]:
+        declared = relations[(table["schema"], table["table"])]
+        assert table["masked_columns"] == {
+            c: k for c, k in declared.items() if c in table["columns"]
+        }
+    dim_clients = next(t for t in manifest["tables"] if t["table"] == "dim_clients")
+    assert {"surname", "inn", "snils", "mobile_phone", "email", "birth_date"} <= set(
+        dim_clients["masked_columns"]
+    )
+
+
+def test_parquet_of_the_current_publication_matches_the_database(published, served):
+    settings, _ = published
+    current = settings.serving_dir / CURRENT
+    for schema, table in sorted(_tables(served, "cdp_serving")):
+        parquet = current / schema / f"{table}.parquet"
+        [rows] = duckdb.sql(f"select count(*) from '{parquet}'").fetchone()
+        assert (rows,) == served.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
+    [masked] = duckdb.sql(
+        f"select count(*) from '{current / 'marts' / 'dim_clients.parquet'}' "
+        "where surname is not null and surname not like '_***'"
+    ).fetchone()
+    assert masked == 0
+
+
+def test_the_publication_is_audited_in_the_warehouse(published, served):
+    settings, result = published
+    [event] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["serving", "warehouse_copy"])
+    ]
+    publication_id = event.materialization.metadata["publication_id"].value
+    row = served.execute(
+        f"select tables, total_rows, masked_columns, publication_dir from wh.{AUDIT_TABLE} "
+        "where publication_id = ?",
+        [publication_id],
+    ).fetchone()
+    assert row is not None and row[0] >= len(IDENTITY_MARTS) and row[2] >= 10
+    assert row[3] == str(settings.serving_dir / "publications" / publication_id)
+
+
+def test_dbt_docs_are_published_beside_the_copy(published):
+    settings, _ = published
+    docs = settings.serving_dir / "docs"
+    catalog = json.loads((docs / "catalog.json").read_text(encoding="utf-8"))
+    assert "source.bank_cdp.golden_record.dim_clients" in catalog["sources"]
+    assert "model.bank_cdp.stg_abs__clients" in catalog["nodes"]
+    assert (docs / "static_index.html").stat().st_size > 100_000

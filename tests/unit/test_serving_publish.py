@@ -1,0 +1,215 @@
+"""Publication of the serving copy: atomic for readers, intact on failure, verifiable."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+
+import duckdb
+import pytest
+
+from serving import publish as publishing
+from serving.masking import KEY_VARIABLE, UnknownPiiKind
+from serving.publish import (
+    AUDIT_TABLE,
+    CURRENT,
+    MANIFEST,
+    PUBLICATIONS,
+    current_publication_dir,
+    publish,
+    publish_docs,
+    serving_database_path,
+)
+from serving.verify import row_count_mismatches, unmasked_pii_columns, unpublished_tables
+
+pytestmark = pytest.mark.unit
+
+RELATIONS = {
+    ("marts", "dim_people"): {"surname": "name", "phone": "phone", "inn": "tax_id"},
+    ("marts", "mart_counts"): {},
+    ("ml", "ml_scores__churn"): {},
+    ("staging", "stg_people"): {"surname": "name"},
+}
+KEY = "unit-key"
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    """A small warehouse: two declared marts, one undeclared, an ml table, a staging table."""
+    with duckdb.connect(str(tmp_path / "cdp.duckdb")) as con:
+        con.execute("""
+            create schema marts; create schema ml; create schema staging;
+            create table marts.dim_people as
+                select * from (values (1, 'ИВАНОВ', '+79161234567', '500100732259'),
+                                      (2, 'ПЕТРОВА', '+79031112233', null),
+                                      (3, null, null, '7707083893'))
+                    t(person_id, surname, phone, inn);
+            create table marts.mart_counts as select range as day, range * 2 as n from range(5);
+            create table marts.scratch_undeclared as select 1 as x;
+            create table ml.ml_scores__churn as select range as person_id, 0.5 as score
+                from range(3);
+            create table staging.stg_people as select 'ИВАНОВ' as surname;
+        """)
+        yield con
+
+
+def _publish(con, serving_dir, keep=3, relations=RELATIONS):
+    return publish(
+        con,
+        serving_dir=serving_dir,
+        schemas=("marts", "ml", "absent"),
+        relations=relations,
+        mask_key=KEY,
+        keep=keep,
+    )
+
+
+def test_declared_tables_of_the_published_schemas_are_served_masked(warehouse, tmp_path):
+    serving_dir = tmp_path / "serving"
+    publication = _publish(warehouse, serving_dir)
+
+    served = {(t.schema, t.table): t for t in publication.tables}
+    assert set(served) == {
+        ("marts", "dim_people"),
+        ("marts", "mart_counts"),
+        ("ml", "ml_scores__churn"),
+    }
+    assert publication.skipped_tables == ["marts.scratch_undeclared"]
+    assert served["marts", "dim_people"].masked_columns == {
+        "surname": "name",
+        "phone": "phone",
+        "inn": "tax_id",
+    }
+    with duckdb.connect(str(serving_database_path(serving_dir)), read_only=True) as reader:
+        rows = reader.execute(
+            "select person_id, surname, phone, inn from marts.dim_people order by 1"
+        ).fetchall()
+        assert reader.execute("select count(*) from marts.mart_counts").fetchone() == (5,)
+    assert [r[:3] for r in rows] == [
+        (1, "И***", "+7916*****67"),
+        (2, "П***", "+7903*****33"),
+        (3, None, None),
+    ]
+    assert rows[1][3] is None and len(rows[0][3]) == 16 and rows[0][3] != "500100732259"
+
+    current = serving_dir / CURRENT
+    assert current.is_symlink() and current.resolve() == publication.publication_dir
+    parquet = current / "marts" / "dim_people.parquet"
+    assert duckdb.sql(f"select surname from '{parquet}' order by person_id").fetchall() == [
+        ("И***",),
+        ("П***",),
+        (None,),
+    ]
+    manifest = json.loads((current / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["publication_id"] == publication.publication_id
+    assert manifest["storage_version"] == "v1.0.0"
+    assert {t["table"]: t["rows"] for t in manifest["tables"]} == {
+        "dim_people": 3,
+        "mart_counts": 5,
+        "ml_scores__churn": 3,
+    }
+    assert set(manifest["masking"]) == {"name", "phone", "tax_id"}
+    assert warehouse.execute(f"select getvariable('{KEY_VARIABLE}')").fetchone() == (None,)
+    assert warehouse.execute(
+        f"select publication_id, tables, total_rows from {AUDIT_TABLE}"
+    ).fetchall() == [(publication.publication_id, 3, 11)]
+
+
+def test_the_serving_file_is_readable_by_every_duckdb_1x(warehouse, tmp_path):
+    """Storage format 64 is what DuckDB 0.10 and 1.0 – 1.1 write and every later 1.x reads."""
+    _publish(warehouse, tmp_path / "serving")
+    header = serving_database_path(tmp_path / "serving").read_bytes()[:20]
+    assert struct.unpack("<8x4sQ", header) == (b"DUCK", 64)
+
+
+def test_a_reader_of_the_old_copy_keeps_reading_it_while_the_next_is_published(warehouse, tmp_path):
+    serving_dir = tmp_path / "serving"
+    first = _publish(warehouse, serving_dir)
+    database = serving_database_path(serving_dir)
+    old_parquet = (serving_dir / CURRENT / "marts" / "mart_counts.parquet").resolve()
+    with duckdb.connect(str(database), read_only=True) as reader:
+        warehouse.execute("insert into marts.mart_counts select range, 0 from range(5, 8)")
+        second = _publish(warehouse, serving_dir)
+        assert reader.execute("select count(*) from marts.mart_counts").fetchone() == (5,)
+    with duckdb.connect(str(database), read_only=True) as reader:
+        assert reader.execute("select count(*) from marts.mart_counts").fetchone() == (8,)
+    assert current_publication_dir(serving_dir) == second.publication_dir
+    assert old_parquet.is_relative_to(first.publication_dir)
+    assert duckdb.sql(f"select count(*) from '{old_parquet}'").fetchone() == (5,)
+
+
+def test_a_failed_publication_leaves_the_previous_one_intact(warehouse, tmp_path):
+    serving_dir = tmp_path / "serving"
+    first = _publish(warehouse, serving_dir)
+    database = serving_database_path(serving_dir)
+    before = database.read_bytes()
+    broken = {**RELATIONS, ("ml", "ml_scores__churn"): {"score": "iban"}}  # fails last table
+
+    with pytest.raises(UnknownPiiKind):
+        _publish(warehouse, serving_dir, relations=broken)
+
+    assert database.read_bytes() == before
+    assert current_publication_dir(serving_dir) == first.publication_dir
+    assert [p.name for p in (serving_dir / PUBLICATIONS).iterdir()] == [first.publication_id]
+    assert sorted(p.name for p in serving_dir.iterdir()) == sorted(
+        [CURRENT, database.name, PUBLICATIONS]
+    )
+    assert warehouse.execute(f"select count(*) from {AUDIT_TABLE}").fetchone() == (1,)
+    assert warehouse.execute(
+        "select count(*) from duckdb_databases() where not internal"
+    ).fetchone() == (1,)
+
+    second = _publish(warehouse, serving_dir)  # the warehouse connection is still usable
+    assert current_publication_dir(serving_dir) == second.publication_dir
+
+
+def test_leftovers_of_a_killed_publication_are_removed(warehouse, tmp_path):
+    serving_dir = tmp_path / "serving"
+    (serving_dir / PUBLICATIONS / ".20260101T000000.000000Z.tmp").mkdir(parents=True)
+    (serving_dir / ".cdp_serving.duckdb.20260101T000000.000000Z.tmp").write_bytes(b"half")
+    (serving_dir / ".cdp_serving.duckdb.20260101T000000.000000Z.tmp.wal").write_bytes(b"half")
+    os.symlink(PUBLICATIONS, serving_dir / ".current.20260101T000000.000000Z.tmp")
+    publication = _publish(warehouse, serving_dir)
+    assert sorted(p.name for p in serving_dir.iterdir()) == sorted(
+        [CURRENT, "cdp_serving.duckdb", PUBLICATIONS]
+    )
+    assert [p.name for p in (serving_dir / PUBLICATIONS).iterdir()] == [publication.publication_id]
+
+
+def test_only_the_newest_publications_are_kept(warehouse, tmp_path):
+    serving_dir = tmp_path / "serving"
+    ids = [_publish(warehouse, serving_dir, keep=2).publication_id for _ in range(4)]
+    assert sorted(p.name for p in (serving_dir / PUBLICATIONS).iterdir()) == ids[-2:]
+    assert current_publication_dir(serving_dir).name == ids[-1]
+
+
+def test_checks_pass_on_a_fresh_copy_and_catch_drift_and_unmasked_values(warehouse, tmp_path):
+    serving_dir = tmp_path / "serving"
+    _publish(warehouse, serving_dir)
+    database = serving_database_path(serving_dir)
+    assert row_count_mismatches(warehouse, database) == []
+    assert unmasked_pii_columns(warehouse, database, RELATIONS, KEY) == []
+    assert unpublished_tables(warehouse, database, ("marts", "ml")) == ["marts.scratch_undeclared"]
+
+    warehouse.execute("delete from marts.mart_counts where day = 0")
+    assert row_count_mismatches(warehouse, database) == [
+        {"table": "marts.mart_counts", "serving_rows": 5, "warehouse_rows": 4}
+    ]
+    with duckdb.connect(str(database)) as tamper:
+        tamper.execute("update marts.dim_people set surname = 'ИВАНОВ' where person_id = 1")
+    assert unmasked_pii_columns(warehouse, database, RELATIONS, KEY) == [
+        {"table": "marts.dim_people", "column": "surname", "kind": "name"}
+    ]
+    wrong_key = unmasked_pii_columns(warehouse, database, RELATIONS, "wrong-key")
+    assert [o["column"] for o in wrong_key] == ["surname", "inn"]
+
+
+def test_docs_are_copied_whole_into_place(tmp_path):
+    artifacts = tmp_path / "target"
+    artifacts.mkdir()
+    for name in publishing.DOCS_FILES:
+        (artifacts / name).write_text(name, encoding="utf-8")
+    written = publish_docs(artifacts, tmp_path / "docs")
+    assert [p.read_text(encoding="utf-8") for p in written] == list(publishing.DOCS_FILES)
+    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == sorted(publishing.DOCS_FILES)
