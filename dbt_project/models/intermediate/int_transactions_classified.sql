@@ -41,7 +41,7 @@ flagged as (
         ) as mentions_utilities,
         regexp_matches(purpose_text, 'собственных средств|между своими счетами|me2me')
             as mentions_own_accounts,
-        regexp_matches(purpose_text, 'сбп|систем[аы] быстрых платежей') as mentions_sbp,
+        regexp_matches(purpose_text, 'сбп|систем[а-я]* быстрых платежей') as mentions_sbp,
         regexp_matches(
             purpose_text,
             'с карты на карту|card2card|на карту другого банка|с карты другого банка'
