@@ -8,23 +8,26 @@
   Together with `delete+insert` on the grain key this makes the incremental table equal to a
   full build of the same staging rows.
 #}
-{% macro core_rows_to_refresh(load_id_columns=['_load_id']) %}
-    (
-        {%- for column in load_id_columns %}
-        {{ column }} not in (
-            select distinct loaded.{{ column }} from {{ this }} as loaded
-            where loaded.{{ column }} is not null
-        )
-        or
-        {%- endfor %}
-        client_record_key in (
-            select loaded.client_record_key
-            from (
-                select distinct client_record_key, golden_client_id from {{ this }}
-            ) as loaded
-            left join {{ source('golden_record', 'dim_client_crosswalk') }} as crosswalk
-                on loaded.client_record_key = crosswalk.record_key
-            where loaded.golden_client_id is distinct from crosswalk.golden_client_id
-        )
+{% macro core_rows_to_refresh(load_id_columns=['_load_id']) -%}
+(
+    {% for column in load_id_columns -%}
+    {{ column }} not in (
+        select distinct loaded.{{ column }} from {{ this }} as loaded
+        where loaded.{{ column }} is not null
     )
-{% endmacro %}
+    or
+    {% endfor -%}
+    client_record_key in (
+        select loaded.client_record_key
+        from (
+            select distinct
+                client_record_key,
+                golden_client_id
+            from {{ this }}
+        ) as loaded
+        left join {{ source('golden_record', 'dim_client_crosswalk') }} as crosswalk
+            on loaded.client_record_key = crosswalk.record_key
+        where loaded.golden_client_id is distinct from crosswalk.golden_client_id
+    )
+)
+{%- endmacro %}

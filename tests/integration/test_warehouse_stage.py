@@ -35,7 +35,7 @@ def test_every_staging_model_materializes_and_no_blocking_check_fails(warehouse_
     _, result = warehouse_bank
     assert result.success
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert materialized == {dg.AssetKey(["staging", f"stg_{c.table}"]) for c in CONTRACTS}
+    assert {dg.AssetKey(["staging", f"stg_{c.table}"]) for c in CONTRACTS} <= materialized
     checks = _checks(result)
     failed_errors = [
         (c.asset_key.to_user_string(), c.check_name)

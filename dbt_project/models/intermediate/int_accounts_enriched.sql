@@ -10,7 +10,10 @@ accounts as (
 
 contracts as (
 
-    select contract_id, contract_type from {{ ref('stg_abs__contracts') }}
+    select
+        contract_id,
+        contract_type
+    from {{ ref('stg_abs__contracts') }}
 
 ),
 
@@ -22,7 +25,9 @@ products as (
 
 crosswalk as (
 
-    select record_key, golden_client_id
+    select
+        record_key,
+        golden_client_id
     from {{ source('golden_record', 'dim_client_crosswalk') }}
 
 )
@@ -30,27 +35,27 @@ crosswalk as (
 select
     accounts.account_number,
     accounts.abs_client_id,
-    'abs:' || accounts.abs_client_id as client_record_key,
     crosswalk.golden_client_id,
     accounts.contract_id,
     products.product_code,
     products.product_type,
     products.client_segment,
     accounts.balance_account,
+    accounts.currency_code,
+    accounts.opened_date,
+    accounts.closed_date,
+    accounts.branch_code,
+    accounts.product_name,
+    'abs:' || accounts.abs_client_id as client_record_key,
     -- Chart of accounts (809-П): the 45x loan accounts are active (the client owes the bank),
     -- the client accounts of 30601, 40x and 42x are passive.
     case when accounts.balance_account like '45%' then 'active' else 'passive' end
         as balance_side,
-    accounts.currency_code,
-    accounts.opened_date,
-    accounts.closed_date,
-    case accounts.status when 'открыт' then 'open' when 'закрыт' then 'closed' end as status,
-    accounts.branch_code,
-    accounts.product_name
+    case accounts.status when 'открыт' then 'open' when 'закрыт' then 'closed' end as status
 from accounts
 left join contracts on accounts.contract_id = contracts.contract_id
 left join products
     on
-        products.product_name = accounts.product_name
+        accounts.product_name = products.product_name
         and products.contract_type is not distinct from contracts.contract_type
 left join crosswalk on crosswalk.record_key = 'abs:' || accounts.abs_client_id

@@ -14,7 +14,8 @@ authorizations as (
 
 requests as (
 
-    select * from authorizations where mti in ('0100', '0200')
+    select * from authorizations
+    where mti in ('0100', '0200')
 
 ),
 
@@ -39,27 +40,27 @@ clearings as (
 matched as (
 
     select
-        coalesce(requests.card_id, clearings.card_id) as card_id,
-        coalesce(requests.rrn, clearings.rrn) as rrn,
         requests.mti,
-        coalesce(requests.processing_code, clearings.processing_code) as processing_code,
         requests.local_at as authorized_at,
         clearings.transaction_at as cleared_transaction_at,
         clearings.posting_date as clearing_date,
-        coalesce(requests.mcc, clearings.mcc) as mcc,
-        coalesce(requests.merchant_id, clearings.merchant_id) as merchant_id,
-        coalesce(requests.merchant_name_location, clearings.merchant_name_location)
-            as merchant_name_location,
         requests.pos_entry_mode,
         requests.response_code,
         requests.amount_minor as authorized_amount_minor,
         clearings.amount_minor as cleared_amount_minor,
-        reversals.rrn is not null as is_reversed,
         requests._business_date as authorization_business_date,
         clearings._business_date as clearing_business_date,
         requests._load_id as _authorization_load_id,
         clearings._load_id as _clearing_load_id,
-        reversals._load_id as _reversal_load_id
+        reversals._load_id as _reversal_load_id,
+        coalesce(requests.card_id, clearings.card_id) as card_id,
+        coalesce(requests.rrn, clearings.rrn) as rrn,
+        coalesce(requests.processing_code, clearings.processing_code) as processing_code,
+        coalesce(requests.mcc, clearings.mcc) as mcc,
+        coalesce(requests.merchant_id, clearings.merchant_id) as merchant_id,
+        coalesce(requests.merchant_name_location, clearings.merchant_name_location)
+            as merchant_name_location,
+        reversals.rrn is not null as is_reversed
     from requests
     full join clearings
         on requests.card_id = clearings.card_id and requests.rrn = clearings.rrn
@@ -69,8 +70,8 @@ matched as (
 )
 
 select
-    card_id || ':' || rrn as card_transaction_id,
     *,
+    card_id || ':' || rrn as card_transaction_id,
     case
         when authorized_amount_minor is null then 'clearing_only'
         when response_code <> '00' then 'declined'

@@ -6,13 +6,19 @@ with
 
 named as (
 
-    select contract_type, product_name, null as balance_account
+    select
+        contract_type,
+        product_name,
+        null as balance_account
     from {{ ref('stg_abs__contracts') }}
     union
-    select contracts.contract_type, accounts.product_name, accounts.balance_account
-    from {{ ref('stg_abs__accounts') }} as accounts
+    select
+        contracts.contract_type,
+        account_rows.product_name,
+        account_rows.balance_account
+    from {{ ref('stg_abs__accounts') }} as account_rows
     left join {{ ref('stg_abs__contracts') }} as contracts
-        on accounts.contract_id = contracts.contract_id
+        on account_rows.contract_id = contracts.contract_id
 
 ),
 
@@ -68,12 +74,12 @@ typed as (
 select
     contract_type,
     product_name,
+    product_type,
     -- the РКО of a sole proprietor is a product of its own (its own name and tariff)
     case
         when client_segment = 'sole_proprietor' then product_type || '_sole_proprietor'
         else product_type
     end as product_code,
-    product_type,
     case when client_segment = 'sole_proprietor' then 'business' else client_segment end
         as client_segment,
     product_type in (

@@ -50,8 +50,9 @@ flagged as (
 
 )
 
+-- every leg column, then its type
 select
-    *,
+    *,  -- noqa: AM04
     case
         when counter_balance_account = '70606' then 'interest'
         when counter_balance_account = '70601' then 'fee'

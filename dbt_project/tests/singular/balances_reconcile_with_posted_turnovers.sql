@@ -31,11 +31,11 @@ quarantined as (
 compared as (
 
     select
+        balances.debit_turnover_rub,
+        balances.credit_turnover_rub,
         coalesce(balances.account_number, posted.account_number) as account_number,
         coalesce(balances.balance_date, posted.posting_date) as balance_date,
-        balances.debit_turnover_rub,
         coalesce(posted.debit_rub, 0) as posted_debit_rub,
-        balances.credit_turnover_rub,
         coalesce(posted.credit_rub, 0) as posted_credit_rub
     from {{ ref('fct_balances_daily') }} as balances
     full join posted

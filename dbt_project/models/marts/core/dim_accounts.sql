@@ -13,7 +13,7 @@ select
     opened_date,
     closed_date,
     status,
-    status = 'open' as is_open,
     branch_code,
-    product_name
+    product_name,
+    status = 'open' as is_open
 from {{ ref('int_accounts_enriched') }}

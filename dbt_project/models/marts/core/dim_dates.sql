@@ -23,20 +23,20 @@ bounds as (
 
 days as (
 
-    select cast(unnest(generate_series(
-        cast(date_trunc('year', first_date) as date),
-        cast(date_trunc('year', last_date) + interval 1 year - interval 1 day as date),
-        interval 1 day
-    )) as date) as date_day
+    select
+        cast(unnest(generate_series(
+            cast(date_trunc('year', first_date) as date),
+            cast(date_trunc('year', last_date) + interval 1 year - interval 1 day as date),
+            interval 1 day
+        )) as date) as date_day
     from bounds
 
 ),
 
 fixed_holidays as (
 
-    select
-        make_date(years.year, holiday.month, holiday.day) as holiday_date
-    from (select distinct year(date_day) as year from days) as years
+    select make_date(years.year_number, holiday.month, holiday.day) as holiday_date
+    from (select distinct year(date_day) as year_number from days) as years
     cross join (
         values (2, 23), (3, 8), (5, 1), (5, 9), (6, 12), (11, 4)
     ) as holiday (month, day)
@@ -52,8 +52,10 @@ holidays as (
     union
     -- a fixed holiday on Saturday or Sunday moves to the following Monday
     select
-        holiday_date + cast(case isodow(holiday_date) when 6 then 2 when 7 then 1 else 0 end
-            as integer) as holiday_date
+        holiday_date + cast(
+            case isodow(holiday_date) when 6 then 2 when 7 then 1 else 0 end
+            as integer
+        ) as holiday_date
     from fixed_holidays
 
 )

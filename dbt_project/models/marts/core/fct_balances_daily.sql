@@ -27,8 +27,6 @@ accounts as (
 )
 
 select
-    balances.account_number || ':' || strftime(balances.balance_date, '%Y-%m-%d')
-        as account_balance_id,
     balances.account_number,
     balances.balance_date,
     accounts.golden_client_id,
@@ -40,7 +38,9 @@ select
     balances.credit_turnover as credit_turnover_rub,
     balances.closing_balance as closing_balance_rub,
     balances._business_date,
-    balances._load_id
+    balances._load_id,
+    balances.account_number || ':' || strftime(balances.balance_date, '%Y-%m-%d')
+        as account_balance_id
 from balances
 left join accounts on balances.account_number = accounts.account_number
 {% if is_incremental() %}

@@ -16,14 +16,22 @@ matched as (
 
 cards as (
 
-    select card_id, contract_id, holder_id, account_number, card_type
+    select
+        card_id,
+        contract_id,
+        holder_id,
+        account_number,
+        card_type
     from {{ ref('stg_cards__cards') }}
 
 ),
 
 accounts as (
 
-    select account_number, client_record_key, golden_client_id
+    select
+        account_number,
+        client_record_key,
+        golden_client_id
     from {{ ref('int_accounts_enriched') }}
 
 ),
@@ -54,29 +62,32 @@ transactions as (
         cards.contract_id,
         cards.account_number,
         cards.card_type,
+        matched.match_status,
+        matched.response_code,
+        matched.is_reversed,
+        matched.clearing_date,
+        matched.mcc,
+        matched.merchant_id,
+        matched.pos_entry_mode,
+        matched._authorization_load_id,
+        matched._clearing_load_id,
+        matched._reversal_load_id,
         -- the card account's owner in АБС; the card holder when the account is unknown there
         coalesce(accounts.golden_client_id, holders.golden_client_id) as golden_client_id,
         coalesce(accounts.client_record_key, holders.record_key) as client_record_key,
         case
             when matched.processing_code = '010000' then 'cash_withdrawal' else 'purchase'
         end as transaction_kind,
-        matched.match_status,
-        matched.response_code,
-        matched.is_reversed,
         coalesce(matched.authorized_at, matched.cleared_transaction_at) as transaction_at,
         -- the Moscow date, as the authorization's business date (staging times are UTC)
         coalesce(
             matched.authorization_business_date,
             cast(matched.cleared_transaction_at + interval 3 hour as date)
         ) as transaction_date,
-        matched.clearing_date,
-        matched.mcc,
         coalesce(mcc.mcc_category, 'other') as mcc_category,
-        matched.merchant_id,
         trim(left(matched.merchant_name_location, 25)) as merchant_name,
         trim(substr(matched.merchant_name_location, 26, 13)) as merchant_city,
         trim(substr(matched.merchant_name_location, 39, 2)) as merchant_country_code,
-        matched.pos_entry_mode,
         matched.authorized_amount_minor / 100.0 as authorized_amount_rub,
         matched.cleared_amount_minor / 100.0 as cleared_amount_rub,
         -- what the client finally paid: the clearing when there is one, nothing for a declined
@@ -88,10 +99,7 @@ transactions as (
             else 0
         end as amount_rub,
         coalesce(matched.authorization_business_date, matched.clearing_business_date)
-            as _business_date,
-        matched._authorization_load_id,
-        matched._clearing_load_id,
-        matched._reversal_load_id
+            as _business_date
     from matched
     left join cards on matched.card_id = cards.card_id
     left join accounts on cards.account_number = accounts.account_number

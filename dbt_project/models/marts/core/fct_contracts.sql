@@ -25,7 +25,9 @@ products as (
 
 crosswalk as (
 
-    select record_key, golden_client_id
+    select
+        record_key,
+        golden_client_id
     from {{ source('golden_record', 'dim_client_crosswalk') }}
 
 ),
@@ -45,7 +47,6 @@ select
     contracts.contract_id,
     contracts.contract_number,
     contracts.abs_client_id,
-    'abs:' || contracts.abs_client_id as client_record_key,
     crosswalk.golden_client_id,
     products.product_code,
     products.product_type,
@@ -55,21 +56,22 @@ select
     contracts.start_date,
     contracts.end_date as planned_end_date,
     contracts.closed_date,
+    contracts.amount_rub,
+    contracts.interest_rate as interest_rate_pct,
+    contracts.days_past_due,
+    contracts.has_autopayment,
+    latest_balances.balance_rub as last_balance_rub,
+    latest_balances.balance_date as last_balance_date,
+    contracts._business_date,
+    'abs:' || contracts.abs_client_id as client_record_key,
     case contracts.status
         when 'действует' then 'active'
         when 'просрочен' then 'overdue'
         when 'закрыт' then 'closed'
     end as status,
     contracts.closed_date is null as is_open,
-    contracts.amount_rub,
-    contracts.interest_rate as interest_rate_pct,
-    contracts.days_past_due,
     coalesce(history.max_days_past_due, contracts.days_past_due) as max_days_past_due,
-    contracts.days_past_due > 0 as is_overdue,
-    contracts.has_autopayment,
-    latest_balances.balance_rub as last_balance_rub,
-    latest_balances.balance_date as last_balance_date,
-    contracts._business_date
+    contracts.days_past_due > 0 as is_overdue
 from contracts
 left join history on contracts.contract_id = history.contract_id
 left join products

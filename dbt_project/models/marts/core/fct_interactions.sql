@@ -16,7 +16,9 @@ interactions as (
 
 crosswalk as (
 
-    select record_key, golden_client_id
+    select
+        record_key,
+        golden_client_id
     from {{ source('golden_record', 'dim_client_crosswalk') }}
 
 ),
