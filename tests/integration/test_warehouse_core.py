@@ -67,10 +67,20 @@ def _one(con, sql: str):
     return con.execute(sql).fetchone()
 
 
-def test_every_core_model_materializes(warehouse_bank):
+def test_every_core_model_materializes_and_the_invariants_run_as_checks(warehouse_bank):
     _, result = warehouse_bank
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert {dg.AssetKey(["marts", m]) for m in CORE_MODELS} <= materialized
+    checks = {
+        (e.event_specific_data.asset_key.path[-1], e.event_specific_data.check_name): (
+            e.event_specific_data.passed
+        )
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    assert checks[("fct_balances_daily", "balances_reconcile_with_posted_turnovers")]
+    assert checks[("fct_balances_daily", "balances_chain_from_day_to_day")]
+    assert checks[("fct_transactions", "one_row_per_posting_and_entry_side")]
 
 
 def test_every_client_posting_leg_is_in_fct_transactions_once(built):

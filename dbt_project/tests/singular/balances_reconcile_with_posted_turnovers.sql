@@ -1,3 +1,6 @@
+-- An asset check on fct_balances_daily (it reads three relations; dagster-dbt needs the ref).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_balances_daily'}}}) }}
+
 -- Account-days whose turnovers in the balance file (fct_balances_daily) differ from the postings
 -- of that account and day (fct_transactions), or that have postings but no balance record.
 -- Postings rejected at load are not in fct_transactions, so an account-day touched by a
