@@ -86,18 +86,21 @@ def test_every_core_model_materializes_and_the_invariants_run_as_checks(warehous
 def test_every_client_posting_leg_is_in_fct_transactions_once(built):
     """Grain: one row per posting and side whose account is a client account — no more, no
     fewer (both directions of the set difference are empty)."""
-    expected = """
-        select document_id, 'debit' as entry_side from staging.stg_abs__transactions
-        where debit_account_number in (select account_number from marts.dim_accounts)
-        union all
-        select document_id, 'credit' from staging.stg_abs__transactions
-        where credit_account_number in (select account_number from marts.dim_accounts)
-    """
-    actual = "select document_id, entry_side from marts.fct_transactions"
     missing, extra = _one(
         built,
-        f"select (select count(*) from ({expected} except all {actual})), "
-        f"(select count(*) from ({actual} except all {expected}))",
+        """
+        with expected as (
+            select document_id, 'debit' as entry_side from staging.stg_abs__transactions
+            where debit_account_number in (select account_number from marts.dim_accounts)
+            union all
+            select document_id, 'credit' from staging.stg_abs__transactions
+            where credit_account_number in (select account_number from marts.dim_accounts)
+        ),
+        actual as (select document_id, entry_side from marts.fct_transactions)
+        select
+            (select count(*) from (from expected except all from actual)),
+            (select count(*) from (from actual except all from expected))
+        """,
     )
     assert (missing, extra) == (0, 0)
     [postings] = _one(built, "select count(*) from staging.stg_abs__transactions")
@@ -161,34 +164,39 @@ def test_balances_differ_from_postings_exactly_where_a_posting_was_quarantined(b
     """The balance file's turnovers equal the staged postings on every account-day except
     those touched by a posting the raw stage rejected (a broken row): the singular dbt test
     leaves those out, and this test shows the left-out set is exactly the mismatching one."""
-    mismatched = """
+    only_mismatched, only_quarantined, quarantined_days = _one(
+        built,
+        """
         with posted as (
             select account_number, posting_date,
                 sum(amount_rub) filter (where entry_side = 'debit') as debit_rub,
                 sum(amount_rub) filter (where entry_side = 'credit') as credit_rub
             from marts.fct_transactions group by all
+        ),
+        mismatched as (
+            select coalesce(b.account_number, p.account_number) as account_number,
+                coalesce(b.balance_date, p.posting_date) as posting_date
+            from marts.fct_balances_daily as b
+            full join posted as p
+                on b.account_number = p.account_number and b.balance_date = p.posting_date
+            where b.debit_turnover_rub is distinct from coalesce(p.debit_rub, 0)
+                or b.credit_turnover_rub is distinct from coalesce(p.credit_rub, 0)
+        ),
+        quarantined as (
+            select distinct account_number, posting_date from (
+                select
+                    unnest([split_part(raw_text, ';', 4), split_part(raw_text, ';', 5)])
+                        as account_number,
+                    cast(strptime(split_part(raw_text, ';', 3), '%d.%m.%Y') as date)
+                        as posting_date
+                from quarantine.abs__transactions where is_rejected
+            ) where account_number in (select account_number from marts.dim_accounts)
         )
-        select coalesce(b.account_number, p.account_number),
-            coalesce(b.balance_date, p.posting_date)
-        from marts.fct_balances_daily as b
-        full join posted as p
-            on b.account_number = p.account_number and b.balance_date = p.posting_date
-        where b.debit_turnover_rub is distinct from coalesce(p.debit_rub, 0)
-            or b.credit_turnover_rub is distinct from coalesce(p.credit_rub, 0)
-    """
-    quarantined = """
-        select distinct account_number, posting_date from (
-            select
-                unnest([split_part(raw_text, ';', 4), split_part(raw_text, ';', 5)])
-                    as account_number,
-                cast(strptime(split_part(raw_text, ';', 3), '%d.%m.%Y') as date) as posting_date
-            from quarantine.abs__transactions where is_rejected
-        ) where account_number in (select account_number from marts.dim_accounts)
-    """
-    only_mismatched, only_quarantined, [quarantined_days] = (
-        _one(built, f"select count(*) from ({mismatched} except {quarantined})")[0],
-        _one(built, f"select count(*) from ({quarantined} except {mismatched})")[0],
-        _one(built, f"select count(*) from ({quarantined})"),
+        select
+            (select count(*) from (from mismatched except from quarantined)),
+            (select count(*) from (from quarantined except from mismatched)),
+            (select count(*) from quarantined)
+        """,
     )
     assert quarantined_days > 0  # the tiny bank has broken posting rows: this test can fail
     assert (only_mismatched, only_quarantined) == (0, 0)
@@ -315,7 +323,8 @@ def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
     from orchestration.defs.warehouse import DBT_PROJECT_DIR, dbt_executable
 
     settings, _ = warehouse_bank
-    copy = tmp_path / "warehouse.duckdb"
+    # same file name: the staging views name their catalog after it
+    copy = tmp_path / settings.warehouse_path.name
     shutil.copy(settings.warehouse_path, copy)
     with duckdb.connect(str(copy)) as con:
         full = _fingerprints(con)
