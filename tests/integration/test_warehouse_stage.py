@@ -35,7 +35,8 @@ def test_every_staging_model_materializes_and_no_blocking_check_fails(warehouse_
     _, result = warehouse_bank
     assert result.success
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert {dg.AssetKey(["staging", f"stg_{c.table}"]) for c in CONTRACTS} <= materialized
+    staging = {dg.AssetKey(["staging", f"stg_{c.table}"]) for c in CONTRACTS}
+    assert staging <= materialized
     checks = _checks(result)
     failed_errors = [
         (c.asset_key.to_user_string(), c.check_name)
@@ -44,7 +45,7 @@ def test_every_staging_model_materializes_and_no_blocking_check_fails(warehouse_
     ]
     assert failed_errors == []
     checked = {c.asset_key for c in checks}
-    assert materialized <= checked
+    assert staging <= checked
     assert {dg.AssetKey(["raw", c.table]) for c in CONTRACTS} <= checked  # source tests
 
 

@@ -1,0 +1,82 @@
+-- Retail transaction type of every posting leg, from what the extract holds: the balance-sheet
+-- accounts of both sides, the products of the client accounts involved, the counterparty's bank
+-- and the payment purpose. The first rule that matches wins; the order and each rule are in
+-- docs/warehouse.md ("Classification rules") and covered by unit tests (_intermediate__models.yml).
+with
+
+legs as (
+
+    select
+        *,
+        lower(coalesce(purpose, '')) as purpose_text
+    from {{ ref('int_transaction_legs_unioned') }}
+
+),
+
+flagged as (
+
+    select
+        *,
+        product_type in ('savings', 'demand_deposit', 'term_deposit') as is_deposit,
+        coalesce(counter_product_type in ('savings', 'demand_deposit', 'term_deposit'), false)
+            as is_counter_deposit,
+        balance_account in ('40702', '40802') as is_settlement_account,
+        -- loans: 45206/45406 business loans, 455xx retail loans and the 45509 credit card
+        balance_account like '45%' as is_loan,
+        counter_balance_account like '45%' as is_counter_loan,
+        regexp_matches(purpose_text, 'заработн|аванс|преми[яи] |премия$|отпускн')
+            as mentions_salary,
+        regexp_matches(purpose_text, 'пенси|пособи|выплата на ребенка|осфр|соцзащит')
+            as mentions_benefit,
+        counterparty_bic like '0170%'
+        or counterparty_account_number like '03100643%'
+        or regexp_matches(
+            purpose_text,
+            'налоговый платеж|налог на |транспортный налог|земельный налог|ндфл|уин \d'
+        ) as mentions_tax,
+        regexp_matches(
+            purpose_text,
+            'жку|епд|коммунальн|электроэнерг|водоснабж|газоснабж|теплоснабж|капремонт'
+            || '|мобильной связи|услуг связи'
+        ) as mentions_utilities,
+        regexp_matches(purpose_text, 'собственных средств|между своими счетами|me2me')
+            as mentions_own_accounts,
+        regexp_matches(purpose_text, 'сбп|систем[а-я]* быстрых платежей') as mentions_sbp,
+        regexp_matches(
+            purpose_text,
+            'с карты на карту|card2card|на карту другого банка|с карты другого банка'
+        ) as mentions_card_to_card
+    from legs
+
+)
+
+-- every leg column, then its type
+select
+    *,  -- noqa: AM04
+    case
+        when counter_balance_account = '70606' then 'interest'
+        when counter_balance_account = '70601' then 'fee'
+        when counter_balance_account = '30232' then 'card_settlement'
+        when counter_balance_account = '20202' and direction = 'in' then 'cash_deposit'
+        when counter_balance_account = '20202' then 'cash_withdrawal'
+        when is_loan and direction = 'in' then 'loan_repayment'
+        when is_loan then 'loan_issue'
+        when is_counter_loan and direction = 'out' then 'loan_repayment'
+        when is_counter_loan then 'loan_issue'
+        when mentions_salary and is_settlement_account and direction = 'out' then 'payroll'
+        when mentions_salary and direction = 'in' then 'salary_credit'
+        when mentions_benefit and direction = 'in' then 'pension_benefit'
+        when mentions_tax and direction = 'out' then 'tax'
+        when mentions_utilities and direction = 'out' then 'utilities'
+        when mentions_own_accounts and is_other_bank then 'own_account_other_bank'
+        when is_deposit and is_counter_client_account and direction = 'in' then 'deposit_topup'
+        when is_deposit and is_counter_client_account then 'deposit_withdrawal'
+        when is_counter_deposit and direction = 'out' then 'deposit_topup'
+        when is_counter_deposit then 'deposit_withdrawal'
+        when mentions_sbp and direction = 'in' then 'sbp_in'
+        when mentions_sbp then 'sbp_out'
+        when mentions_card_to_card then 'card_to_card'
+        when is_settlement_account then 'business_payment'
+        else 'other'
+    end as transaction_type
+from flagged

@@ -1,0 +1,17 @@
+with
+
+products as (
+
+    select * from {{ ref('int_products_mapped') }}
+
+)
+
+select
+    product_code,
+    any_value(product_type) as product_type,
+    any_value(client_segment) as client_segment,
+    bool_or(is_credit) as is_credit,
+    string_agg(distinct product_name, ' | ' order by product_name) as product_names,
+    string_agg(distinct contract_type, ' | ' order by contract_type) as contract_types
+from products
+group by product_code

@@ -1,0 +1,48 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='account_balance_id',
+    )
+}}
+
+with
+
+balances as (
+
+    select * from {{ ref('stg_abs__balances') }}
+
+),
+
+accounts as (
+
+    select
+        account_number,
+        client_record_key,
+        golden_client_id,
+        product_code,
+        balance_side
+    from {{ ref('int_accounts_enriched') }}
+
+)
+
+select
+    balances.account_number,
+    balances.balance_date,
+    accounts.golden_client_id,
+    accounts.client_record_key,
+    accounts.product_code,
+    accounts.balance_side,
+    balances.opening_balance as opening_balance_rub,
+    balances.debit_turnover as debit_turnover_rub,
+    balances.credit_turnover as credit_turnover_rub,
+    balances.closing_balance as closing_balance_rub,
+    balances._business_date,
+    balances._load_id,
+    balances.account_number || ':' || strftime(balances.balance_date, '%Y-%m-%d')
+        as account_balance_id
+from balances
+left join accounts on balances.account_number = accounts.account_number
+{% if is_incremental() %}
+    where {{ core_rows_to_refresh() }}
+{% endif %}
