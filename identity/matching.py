@@ -191,20 +191,23 @@ def settings(config: MatchingConfig) -> SettingsCreator:
     )
 
 
+BLOCKING_KEYS = (
+    ("inn_valid",),
+    ("snils_valid",),
+    ("passport",),
+    ("phone_block",),
+    ("email_key",),
+    ("birth_date_key", "first_name_fold"),
+    ("birth_date_key", "surname_stem"),
+    ("birth_date_key", "address_key"),
+    ("surname_fold", "first_name_fold", "patronymic_fold"),
+    ("first_name_fold", "patronymic_fold", "address_key"),
+)
+"""Union of rules; together they bound recall (measured against the truth in tests)."""
+
+
 def blocking_rules() -> list:
-    """Union of rules; together they bound recall (measured against the truth in tests)."""
-    return [
-        block_on("inn_valid"),
-        block_on("snils_valid"),
-        block_on("passport"),
-        block_on("phone_block"),
-        block_on("email_key"),
-        block_on("birth_date_key", "first_name_fold"),
-        block_on("birth_date_key", "surname_stem"),
-        block_on("birth_date_key", "address_key"),
-        block_on("surname_fold", "first_name_fold", "patronymic_fold"),
-        block_on("first_name_fold", "patronymic_fold", "address_key"),
-    ]
+    return [block_on(*keys) for keys in BLOCKING_KEYS]
 
 
 @dataclass
@@ -308,12 +311,40 @@ def predict_between(
     incoming: pl.DataFrame, known: pl.DataFrame, model: TrainedModel, config: MatchingConfig
 ) -> pl.DataFrame:
     """Score the incoming records against the known ones only (link, not dedupe), with the
-    same model: record_key_l is always the incoming record."""
+    same model: record_key_l is always the incoming record.
+
+    Term frequencies are computed over all the records, as a full run computes them; then only
+    the known records some blocking rule pairs with an incoming one go to Splink. Splink's own
+    term-frequency and concatenation steps over every known record took 30 of 33 s for a day's
+    records against 2.7 M known at 1 M persons."""
     con = _splink_connection(config)
     try:
-        for name, frame in (("incoming_records", incoming), ("known_records", known)):
+        for name, frame in (("incoming_records", incoming), ("all_known_records", known)):
             con.register(f"_{name}", as_arrow(frame.select(MATCH_COLUMNS)))
             con.execute(f"create table {name} as select * from _{name}")
+            con.unregister(f"_{name}")
+        tf_columns = _term_frequency_columns(model)
+        for column in tf_columns:
+            con.execute(
+                f"""
+                create table tf_{column} as
+                select {column}, cast(count(*) as double) / sum(count(*)) over () as tf_{column}
+                from (select {column} from incoming_records
+                      union all select {column} from all_known_records)
+                where {column} is not null
+                group by {column}
+                """
+            )
+        partners = " union ".join(
+            "select k.record_key from all_known_records as k join incoming_records as i on "
+            + " and ".join(f"k.{c} = i.{c}" for c in keys)
+            for keys in BLOCKING_KEYS
+        )
+        con.execute(
+            "create table known_records as select * from all_known_records "
+            f"where record_key in ({partners})"
+        )
+        con.execute("drop table all_known_records")
         con.execute(
             "create view person_records as "
             "select * from incoming_records union all select * from known_records"
@@ -323,6 +354,10 @@ def predict_between(
         linker = Linker(
             tables, {**model.model_json, "link_type": "link_only"}, log_level=logging.ERROR
         )
+        for column in tf_columns:
+            linker.table_management.register_term_frequency_lookup(
+                db_api.register(f"tf_{column}"), column
+            )
         scored = linker.inference.predict(threshold_match_probability=config.min_edge_probability)
         return con.sql(
             f"""
@@ -344,6 +379,18 @@ def predict_between(
         ).pl()
     finally:
         con.close()
+
+
+def _term_frequency_columns(model: TrainedModel) -> list[str]:
+    """The columns the model adjusts for term frequency (names, e-mail, address)."""
+    return sorted(
+        {
+            level["tf_adjustment_column"]
+            for comparison in model.model_json["comparisons"]
+            for level in comparison["comparison_levels"]
+            if level.get("tf_adjustment_column")
+        }
+    )
 
 
 SIBLING_PATTERN = """

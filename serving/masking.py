@@ -112,13 +112,13 @@ def mask_expression(kind: str, column_sql: str) -> str:
 
 
 def declared_relations(manifest_path: Path) -> dict[tuple[str, str], dict[str, str]]:
-    """Every relation dbt knows (models and sources) → its PII columns and their kinds.
+    """Every relation dbt knows (models, seeds and sources) → its PII columns and their kinds.
 
     A relation is keyed by its ``(schema, table)`` as DuckDB names it; column names are lower
     case, as DuckDB compares them. A relation with no personal data maps to an empty dict:
     being declared at all is what allows a table to be published."""
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
-    nodes = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    nodes = [n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")]
     relations: dict[tuple[str, str], dict[str, str]] = {}
     for node in [*nodes, *manifest["sources"].values()]:
         table = node.get("identifier") or node.get("alias") or node["name"]

@@ -20,7 +20,8 @@ ASSET_KEY_RULES = {
     "staging": r"stg_(abs|cards|dbo|contact_center)__[a-z_]+s",
     "intermediate": r"int_[a-z_]+s_[a-z]+ed",
     # a crosswalk maps every source record to its dimension member (dim_client_crosswalk)
-    "marts": r"(dim|fct)_[a-z_]+s|dim_[a-z_]+_crosswalk|mart_[a-z_]+",
+    # a fact may name its grain after the entity (fct_balances_daily)
+    "marts": r"(dim|fct)_[a-z_]+s|fct_[a-z_]+s_daily|dim_[a-z_]+_crosswalk|mart_[a-z_]+",
     "identity": r"[a-z]+(_[a-z]+)*",
     "ml": r"ml_(features|scores)__[a-z_]+",
     "exports": r"export_[a-z_]+__[a-z_]+",

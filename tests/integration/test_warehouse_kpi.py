@@ -180,8 +180,11 @@ def test_scorecard_quarantine_rate_matches_the_load_audit(built):
         "a.rejected, a.rows_read "
         "from marts.mart_dq_scorecard s join ("
         "  select table_name, business_date, sum(rows_quarantined) as rejected, "
-        "  sum(rows_loaded + rows_quarantined) as rows_read from audit.file_loads "
-        "  where rows_loaded > 0 or rows_quarantined > 0 group by all"
+        "  sum(rows_loaded + rows_quarantined) as rows_read from ("
+        # a partition loaded again replaces its rows: only each file's latest load counts
+        "    select * from audit.file_loads qualify row_number() over ("
+        "      partition by table_name, business_date, file_path order by started_at desc) = 1"
+        "  ) where rows_loaded > 0 or rows_quarantined > 0 group by all"
         ") a on a.table_name = s.source_table and a.business_date = s.business_date "
         "where s.metric = 'quarantine_rate_pct'"
     ).fetchall()

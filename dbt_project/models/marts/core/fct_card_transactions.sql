@@ -49,7 +49,7 @@ holders as (
 
 mcc as (
 
-    select * from {{ ref('mcc_categories') }}
+    select * from {{ ref('dim_mcc_categories') }}
 
 ),
 
