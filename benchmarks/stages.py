@@ -303,11 +303,14 @@ def _resolve(con, daily: bool = False) -> dict:
     from identity.increment import resolve
     from identity.overrides import load_overrides
 
+    started = time.perf_counter()
     summary = resolve(con, load_overrides(None), full=not daily)
+    seconds = time.perf_counter() - started
     if daily and summary.mode != "increment":
         raise RuntimeError("identity_increment needs identity_withheld first")
     return {
         "mode": summary.mode,
+        "resolve_seconds": round(seconds, 1),
         "records": summary.records,
         "golden_clients": summary.golden_clients,
         "probabilistic_edges": summary.probabilistic_edges,

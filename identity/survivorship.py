@@ -31,12 +31,19 @@ IDENTITY_ATTRIBUTES = {
 LINEAGE_SUFFIX = "_record_key"
 
 
-AUTHORITY = (
-    "row(source_rank, first_name_is_initial, -datediff('day', date '1900-01-01', seen), record_key)"
+_TIE = "(hash(record_key) % 4294967296)::bigint"
+_AGE = "(100000 - datediff('day', date '1900-01-01', seen))::bigint"
+AUTHORITY_KEY = (
+    f"(source_rank::bigint << 50) + (first_name_is_initial::bigint << 49) + ({_AGE} << 32) + {_TIE}"
 )
-"""Identity order: АБС first, a full first name before an initial, the freshest, then the key."""
-FRESHNESS = "row(-datediff('day', date '1900-01-01', seen), source_rank, record_key)"
-"""Contact order: the freshest record first, АБС breaking ties."""
+"""Identity order: АБС first, a full first name before an initial, the freshest, then a hash of
+the record key. Packed into one integer (2 + 1 + 17 + 32 bits), computed once per record:
+``arg_min`` over an integer is much faster than over the equivalent row value, and the picks
+were the run's slowest step at 1 M persons."""
+FRESHNESS_KEY = f"({_AGE} << 34) + (source_rank::bigint << 32) + {_TIE}"
+"""Contact order: the freshest record first, АБС breaking ties, then a hash of the record key."""
+AUTHORITY = "authority_key"
+FRESHNESS = "freshness_key"
 
 
 def _picks() -> list[str]:
@@ -70,6 +77,9 @@ with ranked as (
            list_filter(phones_e164, p -> regexp_full_match(p, $mobile))[1] as mobile_phone
     from intermediate.int_client_records_unioned
     where hash(golden_client_id) % $parts = $part and {{scope}}
+),
+keyed as (
+    select *, {AUTHORITY_KEY} as authority_key, {FRESHNESS_KEY} as freshness_key from ranked
 )
 select golden_client_id,
        {", ".join(_picks())},
@@ -79,7 +89,7 @@ select golden_client_id,
        count(*) filter (where source = 'cards') as card_holder_records,
        count(*) filter (where source = 'dbo') as dbo_logins,
        count(*) filter (where source = 'contact_center') as caller_records
-from ranked
+from keyed
 group by golden_client_id
 """
 
