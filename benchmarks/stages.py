@@ -202,6 +202,47 @@ def _read_csv_baseline(landing: Path, database: Path) -> dict:
     }
 
 
+def warehouse_resolve(scenario: Scenario, home: Path) -> dict:
+    """The golden record over the warehouse the ``ingest`` stage built, through the Dagster job
+    the pipeline runs (a full resolution: nothing is stored yet)."""
+    return _run_jobs(home, "resolve_clients_job")
+
+
+def warehouse_build(scenario: Scenario, home: Path) -> dict:
+    """``build_warehouse_job``: every dbt model and test over that warehouse, from scratch."""
+    return _run_jobs(home, "build_warehouse_job")
+
+
+def warehouse_publish(scenario: Scenario, home: Path) -> dict:
+    """``publish_serving_job``: the marts copied, masked, to the serving file and Parquet."""
+    return _run_jobs(home, "publish_serving_job")
+
+
+def warehouse_daily(scenario: Scenario, home: Path) -> dict:
+    """The day after ``ingest_daily`` reloaded the last business date: the golden record as an
+    increment, the dbt build (incremental facts) and the publication, one job after another."""
+    return _run_jobs(home, "resolve_clients_job", "build_warehouse_job", "publish_serving_job")
+
+
+def _run_jobs(home: Path, *jobs: str) -> dict:
+    """Run the pipeline's own jobs in process on the bench warehouse; seconds per job."""
+    from cdp.settings import load_settings
+    from orchestration.definitions import build_definitions
+
+    settings = load_settings(home=home, warehouse_path=home / "ingest.duckdb")
+    if not settings.warehouse_path.exists():
+        raise RuntimeError("the warehouse stages need the ingest stage first")
+    definitions = build_definitions(settings)
+    seconds = {}
+    for job in jobs:
+        started = time.perf_counter()
+        result = definitions.resolve_job_def(job).execute_in_process(raise_on_error=False)
+        seconds[job] = round(time.perf_counter() - started, 1)
+        if not result.success:
+            raise RuntimeError(f"{job} failed")
+    return {"job_seconds": seconds}
+
+
 def identity_load(scenario: Scenario, home: Path) -> dict:
     """The person-bearing raw tables alone into ``person_records.duckdb``: the input of the
     identity stages, small enough to exist beside a 1 M-person landing zone. (Not
@@ -355,5 +396,9 @@ STAGES = {
     "identity": identity,
     "identity_rerun": identity_rerun,
     "identity_withheld": identity_withheld,
+    "warehouse_resolve": warehouse_resolve,
+    "warehouse_build": warehouse_build,
+    "warehouse_publish": warehouse_publish,
+    "warehouse_daily": warehouse_daily,
     "identity_increment": identity_increment,
 }
