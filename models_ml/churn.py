@@ -172,10 +172,10 @@ class ChurnModel:
         most against the same row with that group reset to the training medians."""
         base = self.booster.decision_function(x)
         index = {f: i for i, f in enumerate(self.features)}
-        groups = [g for g in REASON_GROUPS if all(f in index for f in g.features)]
+        groups = [g for g in REASON_GROUPS if g.lead in index]
         contributions = np.empty((len(x), len(groups)))
         for j, group in enumerate(groups):
-            cols = [index[f] for f in group.features]
+            cols = [index[f] for f in group.features if f in index]
             reset = x.copy()
             reset[:, cols] = self.medians[cols]
             contributions[:, j] = base - self.booster.decision_function(reset)
@@ -195,7 +195,7 @@ class ChurnModel:
         """Whether the row sits above the typical client in this group: judged on the lead
         feature, or on the first feature of the group that differs from its median."""
         index = {f: i for i, f in enumerate(self.features)}
-        for name in (group.lead, *group.features):
+        for name in (group.lead, *(f for f in group.features if f in index)):
             value, median = row[index[name]], self.medians[index[name]]
             if np.isnan(value) != np.isnan(median) or (value != median and not np.isnan(value)):
                 return not np.isnan(value) and (np.isnan(median) or value > median)
