@@ -266,7 +266,9 @@ def train(frame: pl.DataFrame, config: ChurnConfig) -> TrainingResult:
     )
 
 
-def score(frame: pl.DataFrame, model: ChurnModel, version: str, config: ChurnConfig) -> pl.DataFrame:
+def score(
+    frame: pl.DataFrame, model: ChurnModel, version: str, config: ChurnConfig
+) -> pl.DataFrame:
     """Scores of the rows of one as-of date: calibrated probability, decile (1 = the 10 %
     most likely to leave) and the row's top reasons."""
     x = matrix(frame, model.features)

@@ -84,9 +84,7 @@ def churn_labels(
     con: duckdb.DuckDBPyConnection, horizon_days: int, silence_days: int
 ) -> pl.DataFrame:
     """One row per feature row: ``is_churned`` and whether its window is complete."""
-    frame = con.execute(
-        LABELS_SQL, {"horizon": horizon_days, "silence": silence_days}
-    ).pl()
+    frame = con.execute(LABELS_SQL, {"horizon": horizon_days, "silence": silence_days}).pl()
     return frame.with_columns(
         (pl.col("has_closed_all_products") | pl.col("has_stopped_activity")).alias("is_churned")
     )

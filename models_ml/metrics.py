@@ -16,7 +16,7 @@ def top_decile(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
     """(lift, capture) of the 10 % highest scores: their churn rate over the overall rate, and
     the share of all churners they hold. Ties at the cut are broken by order (stable sort)."""
     y = np.asarray(y, dtype=float)
-    k = max(1, int(round(len(y) * 0.1)))
+    k = max(1, round(len(y) * 0.1))
     top = np.argsort(-np.asarray(score, dtype=float), kind="stable")[:k]
     base = y.mean()
     if base == 0:
@@ -47,7 +47,7 @@ def classification_report(y: np.ndarray, score: np.ndarray, *, calibrated: bool)
         "top_decile_lift": lift,
         "top_decile_capture": capture,
         "positives": int(np.sum(y)),
-        "rows": int(len(y)),
+        "rows": len(y),
     }
     if calibrated:
         report["brier"] = float(brier_score_loss(y, score))
@@ -61,11 +61,15 @@ def population_stability_index(expected: np.ndarray, actual: np.ndarray) -> floa
     expected = np.asarray(expected, dtype=float)
     actual = np.asarray(actual, dtype=float)
     finite = expected[~np.isnan(expected)]
-    cuts = np.unique(np.quantile(finite, np.linspace(0, 1, PSI_BINS + 1)[1:-1])) if len(finite) else []
+    cuts = (
+        np.unique(np.quantile(finite, np.linspace(0, 1, PSI_BINS + 1)[1:-1])) if len(finite) else []
+    )
 
     def shares(values: np.ndarray) -> np.ndarray:
         nan = np.isnan(values)
-        counts = np.bincount(np.searchsorted(cuts, values[~nan], side="right"), minlength=len(cuts) + 1)
+        counts = np.bincount(
+            np.searchsorted(cuts, values[~nan], side="right"), minlength=len(cuts) + 1
+        )
         counts = np.append(counts, nan.sum())
         return np.maximum(counts / max(len(values), 1), PSI_FLOOR)
 

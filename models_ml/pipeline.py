@@ -80,7 +80,11 @@ def model_card(version: str, result: TrainingResult, config: ChurnConfig, meta: 
 
 
 def train_churn(
-    con: duckdb.DuckDBPyConnection, root: Path, config: ChurnConfig, *, now: dt.datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    config: ChurnConfig,
+    *,
+    now: dt.datetime | None = None,
 ) -> TrainOutcome:
     """Train, register every model, and promote it only when it passed the minimum-data gate
     and beat the rule baseline on the later period."""

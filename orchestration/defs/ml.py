@@ -112,7 +112,9 @@ def churn_scores(settings: dg.ResourceParam[Settings]):
     )
     features = {k: v for k, v in outcome.psi.items() if k != "score"}
     yield psi_result("churn_features_are_stable_against_training", features, config)
-    yield psi_result("churn_score_is_stable_against_training", {"score": outcome.psi["score"]}, config)
+    yield psi_result(
+        "churn_score_is_stable_against_training", {"score": outcome.psi["score"]}, config
+    )
 
 
 train_models_job = dg.define_asset_job(

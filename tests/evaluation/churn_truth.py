@@ -24,7 +24,9 @@ def golden_person(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> pl.DataFra
         "select record_key, golden_client_id from marts.dim_client_crosswalk where source = 'abs'"
     ).pl()
     persons = pl.read_parquet(truth_dir / "persons.parquet", columns=["person_id", "abs_client_id"])
-    persons = persons.with_columns(record_key=pl.lit("abs:") + pl.col("abs_client_id").cast(pl.String))
+    persons = persons.with_columns(
+        record_key=pl.lit("abs:") + pl.col("abs_client_id").cast(pl.String)
+    )
     return (
         persons.join(crosswalk, on="record_key")
         .group_by("golden_client_id")

@@ -29,8 +29,10 @@ def churn_run(warehouse_bank):
 
     settings, _ = warehouse_bank
     settings = settings.model_copy(update={"ml_min_positives": TINY_GATE})
-    result = build_definitions(settings).resolve_job_def("train_models_job").execute_in_process(
-        raise_on_error=False
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("train_models_job")
+        .execute_in_process(raise_on_error=False)
     )
     return settings, result
 
@@ -70,8 +72,10 @@ def test_a_refused_model_is_registered_but_scores_stay_on_the_promoted_version(c
     settings, _ = churn_run
     promoted = registry.promoted_version(settings.models_dir, "churn")
     strict = settings.model_copy(update={"ml_min_positives": 10**6})
-    result = build_definitions(strict).resolve_job_def("train_models_job").execute_in_process(
-        raise_on_error=False
+    result = (
+        build_definitions(strict)
+        .resolve_job_def("train_models_job")
+        .execute_in_process(raise_on_error=False)
     )
     checks = {
         e.event_specific_data.check_name: e.event_specific_data.passed
@@ -99,7 +103,8 @@ def test_no_feature_uses_data_after_its_as_of_date(warehouse_bank, tmp_path):
         moscow = "cast(timezone('Europe/Moscow', timezone('UTC', {})) as date)"
         for statement in (
             "delete from marts.fct_transactions where posting_date > $cutoff",
-            f"delete from marts.fct_card_transactions where {moscow.format('transaction_at')} > $cutoff",
+            "delete from marts.fct_card_transactions "
+            f"where {moscow.format('transaction_at')} > $cutoff",
             "delete from marts.fct_interactions where occurred_date > $cutoff",
             "delete from marts.fct_balances_daily where balance_date > $cutoff",
             "delete from marts.fct_contracts where start_date > $cutoff",
@@ -116,9 +121,7 @@ def test_no_feature_uses_data_after_its_as_of_date(warehouse_bank, tmp_path):
     )  # fmt: skip
     with duckdb.connect(str(copy), read_only=True) as con:
         con.execute(f"attach '{settings.warehouse_path}' as full_build (read_only)")
-        query = (
-            "select * from {} where as_of_date <= $cutoff"
-        )
+        query = "select * from {} where as_of_date <= $cutoff"
         truncated = query.format("ml.ml_features__churn")
         full = query.format("full_build.ml.ml_features__churn")
         [rows] = con.execute(f"select count(*) from ({truncated})", {"cutoff": CUTOFF}).fetchone()

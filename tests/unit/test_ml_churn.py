@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from models_ml import registry
-from models_ml.churn import REASON_GROUPS, NO_REASON, time_split, train
+from models_ml.churn import NO_REASON, REASON_GROUPS, time_split, train
 from models_ml.config import BoostingParams, ChurnConfig
 from models_ml.labels import churn_labels
 from models_ml.metrics import (

@@ -15,34 +15,34 @@ windowed as (
     select
         golden_client_id,
         month_end_date as as_of_date,
-        row_number() over client_months as months_observed,
         salary_rub as salary_rub_month,
+        own_account_out_count as own_account_out_count_month,
+        inflow_rub as inflow_rub_month,
+        outflow_rub as outflow_rub_month,
+        card_purchase_count as card_purchase_count_month,
+        login_count as login_count_month,
+        inbound_call_count as inbound_call_count_month,
+        leaving_topic_contact_count as leaving_topic_contact_count_month,
+        me2me_event_count as me2me_event_count_month,
+        requisites_event_count as requisites_event_count_month,
+        balance_rub as balance_rub_month_end,
+        row_number() over client_months as months_observed,
         coalesce(avg(salary_rub) over previous_3, 0) as salary_rub_previous_3_avg,
         sum(own_account_out_rub) over last_3 as own_account_out_rub_3m,
         sum(own_account_out_count) over last_3 as own_account_out_count_3m,
-        own_account_out_count as own_account_out_count_month,
         sum(sbp_out_count) over last_3 as sbp_out_count_3m,
-        inflow_rub as inflow_rub_month,
         coalesce(avg(inflow_rub) over previous_3, 0) as inflow_rub_previous_3_avg,
-        outflow_rub as outflow_rub_month,
         sum(outflow_rub) over last_3 as outflow_rub_3m,
-        card_purchase_count as card_purchase_count_month,
         coalesce(avg(card_purchase_count) over previous_3, 0) as card_purchase_previous_3_avg,
-        login_count as login_count_month,
         coalesce(avg(login_count) over previous_3, 0) as login_previous_3_avg,
         sum(inbound_call_count) over last_3 as inbound_call_count_3m,
-        inbound_call_count as inbound_call_count_month,
         sum(complaint_count) over last_3 as complaint_count_3m,
         sum(leaving_topic_contact_count) over last_3 as leaving_topic_contact_count_3m,
-        leaving_topic_contact_count as leaving_topic_contact_count_month,
         sum(certificate_request_count) over last_3 as certificate_request_count_3m,
         min(nps_min_score) over last_3 as nps_min_score_3m,
         sum(me2me_event_count) over last_3 as me2me_event_count_3m,
-        me2me_event_count as me2me_event_count_month,
         sum(autopay_disable_count) over last_3 as autopay_disable_count_3m,
         sum(requisites_event_count) over last_3 as requisites_event_count_3m,
-        requisites_event_count as requisites_event_count_month,
-        balance_rub as balance_rub_month_end,
         coalesce(lag(balance_rub, 3) over client_months, 0) as balance_rub_3_months_before,
         max(last_login_date) over to_date as last_login_date,
         max(last_card_date) over to_date as last_card_date,
@@ -69,8 +69,8 @@ contracts_as_of as (
         ) as contracts_closed_90d_count,
         count(*) filter (
             where
-                contracts.product_type in ('term_deposit', 'savings', 'demand_deposit')
-                and contracts.closed_date between windowed.as_of_date - 89 and windowed.as_of_date
+            contracts.product_type in ('term_deposit', 'savings', 'demand_deposit')
+            and contracts.closed_date between windowed.as_of_date - 89 and windowed.as_of_date
         ) as deposits_closed_90d_count,
         count(*) filter (
             where contracts.start_date > windowed.as_of_date - 90
@@ -88,7 +88,7 @@ contracts_as_of as (
     inner join {{ ref('fct_contracts') }} as contracts
         on
             windowed.golden_client_id = contracts.golden_client_id
-            and contracts.start_date <= windowed.as_of_date
+            and windowed.as_of_date >= contracts.start_date
     where contracts.client_segment = 'retail'
     group by windowed.golden_client_id, windowed.as_of_date
 
@@ -110,8 +110,6 @@ select
     windowed.own_account_out_rub_3m,
     windowed.own_account_out_count_3m,
     windowed.own_account_out_count_month,
-    windowed.own_account_out_rub_3m / nullif(windowed.outflow_rub_3m, 0)
-        as own_account_out_share_3m,
     windowed.sbp_out_count_3m,
     windowed.inflow_rub_month,
     windowed.inflow_rub_previous_3_avg,
@@ -134,10 +132,12 @@ select
     windowed.requisites_event_count_month,
     windowed.balance_rub_month_end,
     windowed.balance_rub_3_months_before,
+    windowed.last_activity_date,
+    windowed.own_account_out_rub_3m / nullif(windowed.outflow_rub_3m, 0)
+        as own_account_out_share_3m,
     windowed.as_of_date - windowed.last_login_date as days_since_last_login,
     windowed.as_of_date - windowed.last_card_date as days_since_last_card_use,
-    windowed.as_of_date - windowed.last_activity_date as days_since_last_activity,
-    windowed.last_activity_date
+    windowed.as_of_date - windowed.last_activity_date as days_since_last_activity
 from windowed
 inner join contracts_as_of
     on
