@@ -30,9 +30,11 @@ def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 def training_frame(con: duckdb.DuckDBPyConnection, config: ChurnConfig) -> pl.DataFrame:
     features = con.execute(f"select * from {FEATURES_TABLE}").pl()
     labels = churn_labels(con, config.horizon_days, config.silence_days)
+    # Sorted: DuckDB returns rows in no fixed order, and the model's early-stopping holdout is
+    # drawn by position, so an unsorted frame would give another model on the same data.
     return features.join(
         labels.select(*KEYS, "is_churned", "is_complete"), on=list(KEYS), how="inner"
-    )
+    ).sort(KEYS)
 
 
 @dataclass(frozen=True)
