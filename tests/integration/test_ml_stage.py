@@ -83,6 +83,7 @@ def test_a_refused_model_is_registered_but_scores_stay_on_the_promoted_version(c
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     }
     assert checks["churn_model_was_trained_on_enough_churners"] is False
+    assert not result.success  # a failed blocking check fails the model's step
     scored = [
         e.asset_key
         for e in result.get_asset_materialization_events()
