@@ -74,6 +74,30 @@ def _cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from models_ml import registry
+
+    root = settings.models_dir
+    if args.action == "promote":
+        if not args.version:
+            print("cdp models promote: --version is required", file=sys.stderr)
+            return 2
+        try:
+            registry.promote(root, args.model, args.version)
+        except (FileNotFoundError, ValueError) as error:
+            print(f"cdp models promote: {error}", file=sys.stderr)
+            return 2
+        print(f"{args.model}: promoted {args.version}")
+        return 0
+    promoted = registry.promoted_version(root, args.model)
+    for version in registry.versions(root, args.model):
+        meta = registry.metadata(root, args.model, version)
+        auc = meta["metrics"]["validation"]["roc_auc"]
+        mark = "*" if version == promoted else " "
+        print(f"{mark} {version}  roc_auc {auc:.4f}  promotable {meta['is_promotable']}")
+    return 0
+
+
 def _cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
     for name, value in settings.model_dump().items():
         print(f"CDP_{name.upper():<18} {value}")
@@ -113,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="cluster the file's own rows instead (no warehouse records are used)",
     )
 
+    models = sub.add_parser("models", help="list registered models or promote a version")
+    models.add_argument("action", choices=["list", "promote"])
+    models.add_argument("--model", default="churn", help="model name (default churn)")
+    models.add_argument("--version", help="version to promote (see `cdp models list`)")
+
     sub.add_parser("settings", help="print the effective settings")
     return parser
 
@@ -121,6 +150,7 @@ COMMANDS = {
     "run": _cmd_run,
     "simulate": _cmd_simulate,
     "resolve": _cmd_resolve,
+    "models": _cmd_models,
     "settings": _cmd_settings,
 }
 

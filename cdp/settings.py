@@ -57,6 +57,17 @@ class Settings(BaseSettings):
     dagster_home: Path | None = Field(
         default=None, description="Dagster instance folder (run history for the UI and the CLI)."
     )
+    models_dir: Path | None = Field(
+        default=None,
+        description="Model registry: every trained model with its metrics and model card, and "
+        "the promoted version per model (docs/ml.md); never committed.",
+    )
+    ml_min_positives: int = Field(
+        default=500,
+        ge=1,
+        description="Minimum-data gate: a model trained on fewer churners is registered but "
+        "never promoted, so scores are not published from it.",
+    )
     business_date: dt.date = Field(
         default=dt.date(2026, 10, 31),
         description="Last business date of the simulated bank and the date the pipeline closes.",
@@ -118,6 +129,7 @@ class Settings(BaseSettings):
             "exports_dir": home / "exports",
             "serving_dir": home / "serving",
             "dagster_home": home / "dagster",
+            "models_dir": home / "models",
         }
         for name, default in defaults.items():
             value = getattr(self, name)

@@ -14,6 +14,7 @@ PIPELINE = (
     "ingest_raw_job",
     "resolve_clients_job",
     "build_warehouse_job",
+    "train_models_job",
     "publish_serving_job",
 )
 """Jobs in data-flow order; a partitioned job runs every business date in one step."""

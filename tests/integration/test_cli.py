@@ -16,7 +16,7 @@ def test_help_lists_every_subcommand():
     out = subprocess.run(
         [sys.executable, "-m", "cdp.cli", "--help"], capture_output=True, text=True, check=True
     ).stdout
-    for command in ("run", "simulate", "settings"):
+    for command in ("run", "simulate", "models", "settings"):
         assert command in out
 
 

@@ -24,6 +24,8 @@ ASSET_KEY_RULES = {
     "marts": r"(dim|fct)_[a-z_]+s|fct_[a-z_]+s_daily|dim_[a-z_]+_crosswalk|mart_[a-z_]+",
     "identity": r"[a-z]+(_[a-z]+)*",
     "ml": r"ml_(features|scores)__[a-z_]+",
+    # trained models in the registry ($CDP_HOME/models/<model>), not relations
+    "models": r"[a-z_]+",
     "exports": r"export_[a-z_]+__[a-z_]+",
     # files published for readers, not relations of the warehouse
     "serving": r"[a-z_]+",

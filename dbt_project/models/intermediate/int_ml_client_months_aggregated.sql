@@ -1,0 +1,203 @@
+-- One row per retail golden client × calendar month of the history: what the client did in that
+-- month, summed once, so the point-in-time features (models/ml) only window over months.
+-- Every measure is dated by the event's own date, so the month holds nothing after its end.
+
+with
+
+history as (
+
+    select
+        min(posting_date) as first_date,
+        max(posting_date) as last_date
+    from {{ ref('fct_transactions') }}
+
+),
+
+months as (
+
+    select distinct
+        cast(dates.month_start_date as date) as month_start_date,
+        cast(dates.month_end_date as date) as month_end_date
+    from {{ ref('dim_dates') }} as dates
+    cross join history
+    where dates.date_day between history.first_date and history.last_date
+
+),
+
+retail_clients as (
+
+    select distinct contracts.golden_client_id
+    from {{ ref('fct_contracts') }} as contracts
+    inner join {{ source('golden_record', 'dim_clients') }} as clients
+        on contracts.golden_client_id = clients.golden_client_id
+    where contracts.client_segment = 'retail' and clients.client_type in ('ФЛ', 'ИП')
+
+),
+
+transactions as (
+
+    select
+        golden_client_id,
+        cast(date_trunc('month', posting_date) as date) as month_start_date,
+        sum(amount_rub) filter (
+            where transaction_type = 'salary_credit'
+        ) as salary_rub,
+        sum(amount_rub) filter (
+            where transaction_type = 'own_account_other_bank' and direction = 'out'
+        ) as own_account_out_rub,
+        count(*) filter (
+            where transaction_type = 'own_account_other_bank' and direction = 'out'
+        ) as own_account_out_count,
+        count(*) filter (where transaction_type = 'sbp_out') as sbp_out_count,
+        sum(amount_rub) filter (
+            where direction = 'in' and transaction_type not in ('interest', 'deposit_topup', 'deposit_withdrawal', 'loan_issue')
+        ) as inflow_rub,
+        sum(amount_rub) filter (
+            where direction = 'out' and transaction_type not in ('fee', 'deposit_topup', 'deposit_withdrawal', 'loan_repayment')
+        ) as outflow_rub,
+        max(posting_date) filter (
+            where transaction_type not in ('interest', 'fee')
+        ) as last_transaction_date
+    from {{ ref('fct_transactions') }}
+    where golden_client_id is not null
+    group by all
+
+),
+
+cards as (
+
+    -- Dated by the moment of use: fct_card_transactions.transaction_date is the business date
+    -- of the file that delivered the authorization, which is the snapshot date for the whole
+    -- history delivered in the first snapshot.
+    select
+        golden_client_id,
+        cast(date_trunc('month', {{ to_moscow_date('transaction_at') }}) as date) as month_start_date,
+        count(*) as card_purchase_count,
+        max({{ to_moscow_date('transaction_at') }}) as last_card_date
+    from {{ ref('fct_card_transactions') }}
+    where golden_client_id is not null and match_status not in ('declined', 'reversed')
+    group by all
+
+),
+
+interactions as (
+
+    select
+        golden_client_id,
+        cast(date_trunc('month', occurred_date) as date) as month_start_date,
+        count(*) filter (
+            where interaction_type = 'dbo_login' and not is_failed
+        ) as login_count,
+        max(occurred_date) filter (
+            where interaction_type = 'dbo_login' and not is_failed
+        ) as last_login_date,
+        count(*) filter (where interaction_type = 'call_inbound') as inbound_call_count,
+        count(*) filter (where interaction_type = 'complaint') as complaint_count,
+        count(*) filter (
+            where
+            interaction_type in ('call_inbound', 'chat')
+            and topic in ({{ "'" ~ var('ml_churn_signal_topics') | join("', '") ~ "'" }})
+        ) as leaving_topic_contact_count,
+        count(*) filter (
+            where
+            interaction_type in ('call_inbound', 'chat')
+            and topic = 'no_debt_certificate'
+        ) as certificate_request_count,
+        min(score) filter (where interaction_type = 'survey_nps') as nps_min_score,
+        max(occurred_date) filter (
+            where interaction_type in ('call_inbound', 'chat', 'dbo_login', 'complaint')
+        ) as last_contact_date
+    from {{ ref('fct_interactions') }}
+    where golden_client_id is not null
+    group by all
+
+),
+
+app_events as (
+
+    select
+        crosswalk.golden_client_id,
+        cast(date_trunc('month', {{ to_moscow_date('events.event_at') }}) as date) as month_start_date,
+        count(*) filter (where events.event_type = 'sbp_me2me') as me2me_event_count,
+        count(*) filter (where events.event_type = 'autopay_disable') as autopay_disable_count,
+        count(*) filter (
+            where events.event_type in ('requisites_share', 'statement_download')
+        ) as requisites_event_count
+    from {{ ref('stg_dbo__events') }} as events
+    inner join {{ source('golden_record', 'dim_client_crosswalk') }} as crosswalk
+        on crosswalk.record_key = 'dbo:' || events.login_id
+    group by all
+
+),
+
+passive_balances as (
+
+    -- The balance at each month end of every passive (client money) account: the latest
+    -- record on or before that day (АБС writes a record only on a day with movement).
+    -- (sqlfluff reads DuckDB's ASOF join as a keyword used as an identifier: RF04 off below)
+    select
+        accounts.golden_client_id,
+        months.month_start_date,
+        sum(balances.closing_balance_rub) as balance_rub
+    from {{ ref('dim_accounts') }} as accounts  -- noqa: RF04
+    cross join months
+    asof inner join {{ ref('fct_balances_daily') }} as balances
+        on
+            accounts.account_number = balances.account_number
+            and months.month_end_date >= balances.balance_date
+    where
+        accounts.balance_side = 'passive'
+        and accounts.client_segment = 'retail'
+        and accounts.golden_client_id is not null
+    group by all
+
+)
+
+select
+    retail_clients.golden_client_id,
+    months.month_start_date,
+    months.month_end_date,
+    interactions.nps_min_score,
+    interactions.last_login_date,
+    cards.last_card_date,
+    coalesce(transactions.salary_rub, 0) as salary_rub,
+    coalesce(transactions.own_account_out_rub, 0) as own_account_out_rub,
+    coalesce(transactions.own_account_out_count, 0) as own_account_out_count,
+    coalesce(transactions.sbp_out_count, 0) as sbp_out_count,
+    coalesce(transactions.inflow_rub, 0) as inflow_rub,
+    coalesce(transactions.outflow_rub, 0) as outflow_rub,
+    coalesce(cards.card_purchase_count, 0) as card_purchase_count,
+    coalesce(interactions.login_count, 0) as login_count,
+    coalesce(interactions.inbound_call_count, 0) as inbound_call_count,
+    coalesce(interactions.complaint_count, 0) as complaint_count,
+    coalesce(interactions.leaving_topic_contact_count, 0) as leaving_topic_contact_count,
+    coalesce(interactions.certificate_request_count, 0) as certificate_request_count,
+    coalesce(app_events.me2me_event_count, 0) as me2me_event_count,
+    coalesce(app_events.autopay_disable_count, 0) as autopay_disable_count,
+    coalesce(app_events.requisites_event_count, 0) as requisites_event_count,
+    coalesce(passive_balances.balance_rub, 0) as balance_rub,
+    greatest(
+        transactions.last_transaction_date, cards.last_card_date, interactions.last_contact_date
+    ) as last_activity_date
+from retail_clients
+cross join months
+left join transactions
+    on
+        retail_clients.golden_client_id = transactions.golden_client_id
+        and months.month_start_date = transactions.month_start_date
+left join cards
+    on
+        retail_clients.golden_client_id = cards.golden_client_id
+        and months.month_start_date = cards.month_start_date
+left join interactions
+    on
+        retail_clients.golden_client_id = interactions.golden_client_id
+        and months.month_start_date = interactions.month_start_date
+left join app_events
+    on
+        retail_clients.golden_client_id = app_events.golden_client_id
+        and months.month_start_date = app_events.month_start_date
+left join passive_balances
+    on
+        retail_clients.golden_client_id = passive_balances.golden_client_id
+        and months.month_start_date = passive_balances.month_start_date

@@ -1,0 +1,146 @@
+-- One row per retail golden client holding a product × month-end as-of date. Windows over the
+-- client-month aggregates (int_ml_client_months_aggregated) and the contracts as they stood on
+-- the as-of date: nothing dated after it is read.
+
+with
+
+months as (
+
+    select * from {{ ref('int_ml_client_months_aggregated') }}
+
+),
+
+windowed as (
+
+    select
+        golden_client_id,
+        month_end_date as as_of_date,
+        salary_rub as salary_rub_month,
+        own_account_out_count as own_account_out_count_month,
+        inflow_rub as inflow_rub_month,
+        outflow_rub as outflow_rub_month,
+        card_purchase_count as card_purchase_count_month,
+        login_count as login_count_month,
+        inbound_call_count as inbound_call_count_month,
+        leaving_topic_contact_count as leaving_topic_contact_count_month,
+        me2me_event_count as me2me_event_count_month,
+        requisites_event_count as requisites_event_count_month,
+        balance_rub as balance_rub_month_end,
+        row_number() over client_months as months_observed,
+        coalesce(avg(salary_rub) over previous_3, 0) as salary_rub_previous_3_avg,
+        sum(own_account_out_rub) over last_3 as own_account_out_rub_3m,
+        sum(own_account_out_count) over last_3 as own_account_out_count_3m,
+        sum(sbp_out_count) over last_3 as sbp_out_count_3m,
+        coalesce(avg(inflow_rub) over previous_3, 0) as inflow_rub_previous_3_avg,
+        sum(outflow_rub) over last_3 as outflow_rub_3m,
+        coalesce(avg(card_purchase_count) over previous_3, 0) as card_purchase_previous_3_avg,
+        coalesce(avg(login_count) over previous_3, 0) as login_previous_3_avg,
+        sum(inbound_call_count) over last_3 as inbound_call_count_3m,
+        sum(complaint_count) over last_3 as complaint_count_3m,
+        sum(leaving_topic_contact_count) over last_3 as leaving_topic_contact_count_3m,
+        sum(certificate_request_count) over last_3 as certificate_request_count_3m,
+        min(nps_min_score) over last_3 as nps_min_score_3m,
+        sum(me2me_event_count) over last_3 as me2me_event_count_3m,
+        sum(autopay_disable_count) over last_3 as autopay_disable_count_3m,
+        sum(requisites_event_count) over last_3 as requisites_event_count_3m,
+        coalesce(lag(balance_rub, 3) over client_months, 0) as balance_rub_3_months_before,
+        max(last_login_date) over to_date as last_login_date,
+        max(last_card_date) over to_date as last_card_date,
+        max(last_activity_date) over to_date as last_activity_date
+    from months
+    window
+        client_months as (partition by golden_client_id order by month_start_date),
+        previous_3 as (client_months rows between 3 preceding and 1 preceding),
+        last_3 as (client_months rows between 2 preceding and current row),
+        to_date as (client_months rows between unbounded preceding and current row)
+
+),
+
+contracts_as_of as (
+
+    select
+        windowed.golden_client_id,
+        windowed.as_of_date,
+        count(*) filter (
+            where contracts.closed_date is null or contracts.closed_date > windowed.as_of_date
+        ) as products_held_count,
+        count(*) filter (
+            where contracts.closed_date between windowed.as_of_date - 89 and windowed.as_of_date
+        ) as contracts_closed_90d_count,
+        count(*) filter (
+            where
+            contracts.product_type in ('term_deposit', 'savings', 'demand_deposit')
+            and contracts.closed_date between windowed.as_of_date - 89 and windowed.as_of_date
+        ) as deposits_closed_90d_count,
+        count(*) filter (
+            where contracts.start_date > windowed.as_of_date - 90
+        ) as contracts_opened_90d_count,
+        bool_or(
+            contracts.product_type in ('cash_loan', 'credit_card', 'mortgage', 'car_loan')
+            and (contracts.closed_date is null or contracts.closed_date > windowed.as_of_date)
+        ) as has_loan,
+        bool_or(
+            contracts.product_type in ('term_deposit', 'savings', 'demand_deposit')
+            and (contracts.closed_date is null or contracts.closed_date > windowed.as_of_date)
+        ) as has_deposit,
+        windowed.as_of_date - min(contracts.start_date) as tenure_days
+    from windowed
+    inner join {{ ref('fct_contracts') }} as contracts
+        on
+            windowed.golden_client_id = contracts.golden_client_id
+            and windowed.as_of_date >= contracts.start_date
+    where contracts.client_segment = 'retail'
+    group by windowed.golden_client_id, windowed.as_of_date
+
+)
+
+select
+    windowed.golden_client_id,
+    windowed.as_of_date,
+    windowed.months_observed,
+    contracts_as_of.tenure_days,
+    contracts_as_of.products_held_count,
+    contracts_as_of.contracts_closed_90d_count,
+    contracts_as_of.deposits_closed_90d_count,
+    contracts_as_of.contracts_opened_90d_count,
+    contracts_as_of.has_loan,
+    contracts_as_of.has_deposit,
+    windowed.salary_rub_month,
+    windowed.salary_rub_previous_3_avg,
+    windowed.own_account_out_rub_3m,
+    windowed.own_account_out_count_3m,
+    windowed.own_account_out_count_month,
+    windowed.sbp_out_count_3m,
+    windowed.inflow_rub_month,
+    windowed.inflow_rub_previous_3_avg,
+    windowed.outflow_rub_month,
+    windowed.card_purchase_count_month,
+    windowed.card_purchase_previous_3_avg,
+    windowed.login_count_month,
+    windowed.login_previous_3_avg,
+    windowed.inbound_call_count_3m,
+    windowed.inbound_call_count_month,
+    windowed.complaint_count_3m,
+    windowed.leaving_topic_contact_count_3m,
+    windowed.leaving_topic_contact_count_month,
+    windowed.certificate_request_count_3m,
+    windowed.nps_min_score_3m,
+    windowed.me2me_event_count_3m,
+    windowed.me2me_event_count_month,
+    windowed.autopay_disable_count_3m,
+    windowed.requisites_event_count_3m,
+    windowed.requisites_event_count_month,
+    windowed.balance_rub_month_end,
+    windowed.balance_rub_3_months_before,
+    windowed.last_activity_date,
+    windowed.own_account_out_rub_3m / nullif(windowed.outflow_rub_3m, 0)
+        as own_account_out_share_3m,
+    windowed.as_of_date - windowed.last_login_date as days_since_last_login,
+    windowed.as_of_date - windowed.last_card_date as days_since_last_card_use,
+    windowed.as_of_date - windowed.last_activity_date as days_since_last_activity
+from windowed
+inner join contracts_as_of
+    on
+        windowed.golden_client_id = contracts_as_of.golden_client_id
+        and windowed.as_of_date = contracts_as_of.as_of_date
+where contracts_as_of.products_held_count > 0

@@ -1,0 +1,313 @@
+"""Churn model: time-based split, gradient boosting with calibration, a rule baseline,
+per-row reasons and scores. Plain Python over frames; the Dagster assets only call it.
+
+Method (docs/ml.md): ``HistGradientBoostingClassifier`` is fitted on the earlier complete as-of
+dates, calibrated (``CalibratedClassifierCV`` over the frozen model) on the next ones, and judged
+on the latest complete ones, which it never saw. Reasons compare the model's log-odds for a row
+with the log-odds after resetting one group of features to the training medians.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+
+from models_ml.config import ChurnConfig
+from models_ml.metrics import classification_report, population_stability_index
+
+KEYS = ("golden_client_id", "as_of_date")
+NOT_FEATURES = {*KEYS, "last_activity_date"}
+REFERENCE_ROWS = 20_000
+"""Training rows kept with the model for drift (PSI): deciles of 20 k rows are stable to ±0.5 pp."""
+
+
+@dataclass(frozen=True)
+class ReasonGroup:
+    """Features read together as one business reason, and how to say it in Russian when the
+    group raises the risk with its lead feature above / below the typical client."""
+
+    features: tuple[str, ...]
+    lead: str
+    when_higher: str
+    when_lower: str
+
+
+REASON_GROUPS = (
+    ReasonGroup(
+        ("own_account_out_rub_3m", "own_account_out_count_3m", "own_account_out_share_3m",
+         "me2me_event_count_3m", "sbp_out_count_3m"),
+        "own_account_out_rub_3m",
+        "Переводит деньги на свои счета в других банках",
+        "Перестал переводить деньги в другие банки",
+    ),
+    ReasonGroup(
+        ("salary_rub_month", "salary_rub_previous_3_avg"),
+        "salary_rub_month",
+        "Выросли зарплатные поступления",
+        "Зарплата перестала поступать или снизилась",
+    ),
+    ReasonGroup(
+        ("card_purchase_count_month", "card_purchase_previous_3_avg"),
+        "card_purchase_count_month",
+        "Стал чаще платить картой",
+        "Реже пользуется картой",
+    ),
+    ReasonGroup(
+        ("login_count_month", "login_previous_3_avg", "days_since_last_login"),
+        "login_count_month",
+        "Чаще заходит в мобильный банк",
+        "Реже заходит в мобильный банк",
+    ),
+    ReasonGroup(
+        ("days_since_last_activity",),
+        "days_since_last_activity",
+        "Давно не совершал операций",
+        "Недавно совершал операции",
+    ),
+    ReasonGroup(
+        ("inbound_call_count_3m", "complaint_count_3m", "leaving_topic_contact_count_3m",
+         "certificate_request_count_3m", "nps_min_score_3m"),
+        "leaving_topic_contact_count_3m",
+        "Жалобы и обращения о закрытии счёта, справках, реквизитах",
+        "Редко обращается в банк",
+    ),
+    ReasonGroup(
+        ("autopay_disable_count_3m", "requisites_event_count_3m"),
+        "autopay_disable_count_3m",
+        "Отключает автоплатежи, выгружает выписки и реквизиты",
+        "Не пользуется автоплатежами и выписками",
+    ),
+    ReasonGroup(
+        ("products_held_count", "contracts_closed_90d_count", "deposits_closed_90d_count",
+         "contracts_opened_90d_count", "has_loan", "has_deposit"),
+        "products_held_count",
+        "Много продуктов банка",
+        "Мало продуктов банка или закрывает их",
+    ),
+    ReasonGroup(
+        ("balance_rub_month_end", "balance_rub_3_months_before"),
+        "balance_rub_month_end",
+        "Выросли остатки на счетах",
+        "Остатки на счетах снизились",
+    ),
+    ReasonGroup(
+        ("inflow_rub_month", "inflow_rub_previous_3_avg", "outflow_rub_month"),
+        "inflow_rub_month",
+        "Выросли поступления на счета",
+        "Снизились поступления на счета",
+    ),
+    ReasonGroup(
+        ("tenure_days", "months_observed"),
+        "tenure_days",
+        "Давний клиент банка",
+        "Клиент банка недавно",
+    ),
+)  # fmt: skip
+NO_REASON = "Нет заметных признаков ухода"
+
+
+def feature_columns(frame: pl.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c not in NOT_FEATURES]
+
+
+def matrix(frame: pl.DataFrame, features: list[str]) -> np.ndarray:
+    """Features as float64 (booleans 0/1, nulls NaN, which the boosting model handles)."""
+    return frame.select(pl.col(f).cast(pl.Float64) for f in features).to_numpy()
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    train_dates: list[dt.date]
+    calibration_dates: list[dt.date]
+    validation_dates: list[dt.date]
+
+
+def time_split(complete_dates: list[dt.date], config: ChurnConfig) -> TimeSplit:
+    """Latest ``validation_months`` complete as-of dates to judge, the ``calibration_months``
+    before them to calibrate, all earlier ones to fit: every row judged is later than every row
+    learnt from."""
+    dates = sorted(set(complete_dates))
+    held = config.validation_months + config.calibration_months
+    if len(dates) <= held:
+        raise ValueError(f"{len(dates)} complete as-of dates; need more than {held}")
+    fit_end = len(dates) - held
+    return TimeSplit(
+        train_dates=dates[:fit_end],
+        calibration_dates=dates[fit_end : fit_end + config.calibration_months],
+        validation_dates=dates[fit_end + config.calibration_months :],
+    )
+
+
+def baseline_score(frame: pl.DataFrame, config: ChurnConfig) -> np.ndarray:
+    """The rule baseline, "no activity for 60 days": a client flagged by the rule ranks above
+    every other; within each side, longer silence ranks higher (no activity ever = longest)."""
+    days = frame["days_since_last_activity"].cast(pl.Float64).fill_null(1e6).to_numpy()
+    return (days >= config.baseline_inactive_days) * 1e7 + days
+
+
+@dataclass
+class ChurnModel:
+    """The fitted model with what scoring, reasons and drift need."""
+
+    features: list[str]
+    booster: HistGradientBoostingClassifier
+    calibrated: CalibratedClassifierCV
+    medians: np.ndarray
+    reference: np.ndarray
+    reference_scores: np.ndarray
+    split: TimeSplit
+    metrics: dict = field(default_factory=dict)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.calibrated.predict_proba(x)[:, 1]
+
+    def reasons(self, x: np.ndarray, top: int) -> list[str]:
+        """Top ``top`` reasons per row: the groups whose own values raise the row's log-odds
+        most against the same row with that group reset to the training medians."""
+        base = self.booster.decision_function(x)
+        index = {f: i for i, f in enumerate(self.features)}
+        groups = [g for g in REASON_GROUPS if g.lead in index]
+        contributions = np.empty((len(x), len(groups)))
+        for j, group in enumerate(groups):
+            cols = [index[f] for f in group.features if f in index]
+            reset = x.copy()
+            reset[:, cols] = self.medians[cols]
+            contributions[:, j] = base - self.booster.decision_function(reset)
+        order = np.argsort(-contributions, axis=1)[:, :top]
+        texts = []
+        for r in range(len(x)):
+            phrases = []
+            for j in order[r]:
+                if contributions[r, j] <= 0:
+                    break
+                group = groups[j]
+                phrases.append(group.when_higher if self._above(x[r], group) else group.when_lower)
+            texts.append("; ".join(phrases) or NO_REASON)
+        return texts
+
+    def _above(self, row: np.ndarray, group: ReasonGroup) -> bool:
+        """Whether the row sits above the typical client in this group: judged on the lead
+        feature, or on the first feature of the group that differs from its median."""
+        index = {f: i for i, f in enumerate(self.features)}
+        for name in (group.lead, *(f for f in group.features if f in index)):
+            value, median = row[index[name]], self.medians[index[name]]
+            if np.isnan(value) != np.isnan(median) or (value != median and not np.isnan(value)):
+                return not np.isnan(value) and (np.isnan(median) or value > median)
+        return True
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    model: ChurnModel
+    training_positives: int
+    gate_passed: bool
+    beats_baseline: bool
+    validation: dict
+    baseline: dict
+
+
+def train(frame: pl.DataFrame, config: ChurnConfig) -> TrainingResult:
+    """Fit, calibrate and judge on ``frame`` = features joined with labels (``is_churned``,
+    ``is_complete``). The gate and the baseline comparison are reported, not raised: the
+    caller decides whether the model may be published."""
+    complete = frame.filter(pl.col("is_complete"))
+    split = time_split(complete["as_of_date"].to_list(), config)
+    features = feature_columns(frame.drop("is_churned", "is_complete", strict=False))
+    part = {
+        name: complete.filter(pl.col("as_of_date").is_in(dates))
+        for name, dates in (
+            ("train", split.train_dates),
+            ("calibration", split.calibration_dates),
+            ("validation", split.validation_dates),
+        )
+    }
+    x_train = matrix(part["train"], features)
+    y_train = part["train"]["is_churned"].to_numpy()
+    booster = HistGradientBoostingClassifier(
+        random_state=config.seed, **config.boosting.model_dump()
+    ).fit(x_train, y_train)
+    calibrated = CalibratedClassifierCV(
+        FrozenEstimator(booster), method=config.calibration_method
+    ).fit(matrix(part["calibration"], features), part["calibration"]["is_churned"].to_numpy())
+    rng = np.random.default_rng(config.seed)
+    sample = rng.choice(len(x_train), size=min(REFERENCE_ROWS, len(x_train)), replace=False)
+    model = ChurnModel(
+        features=features,
+        booster=booster,
+        calibrated=calibrated,
+        medians=np.nanmedian(x_train, axis=0),
+        reference=x_train[sample],
+        reference_scores=np.empty(0),
+        split=split,
+    )
+    model.reference_scores = model.predict(model.reference)
+    x_val = matrix(part["validation"], features)
+    y_val = part["validation"]["is_churned"].to_numpy()
+    validation = classification_report(y_val, model.predict(x_val), calibrated=True)
+    baseline = classification_report(
+        y_val, baseline_score(part["validation"], config), calibrated=False
+    )
+    positives = int(y_train.sum() + part["calibration"]["is_churned"].sum())
+    model.metrics = {"validation": validation, "baseline": baseline}
+    return TrainingResult(
+        model=model,
+        training_positives=positives,
+        gate_passed=positives >= config.min_positives,
+        beats_baseline=validation["roc_auc"] > baseline["roc_auc"]
+        and validation["top_decile_lift"] > baseline["top_decile_lift"],
+        validation=validation,
+        baseline=baseline,
+    )
+
+
+def score(
+    frame: pl.DataFrame, model: ChurnModel, version: str, config: ChurnConfig
+) -> pl.DataFrame:
+    """Scores of the rows of one as-of date: calibrated probability, decile (1 = the 10 %
+    most likely to leave) and the row's top reasons."""
+    x = matrix(frame, model.features)
+    prob = model.predict(x)
+    order = np.argsort(-prob, kind="stable")
+    decile = np.empty(len(prob), dtype=np.int8)
+    decile[order] = np.arange(len(prob)) * 10 // max(len(prob), 1) + 1
+    return pl.DataFrame(
+        {
+            "golden_client_id": frame["golden_client_id"],
+            "as_of_date": frame["as_of_date"],
+            "model_version": [version] * len(prob),
+            "score": prob,
+            "decile": decile,
+            "reasons": model.reasons(x, config.reasons_per_row),
+        }
+    )
+
+
+DRIFT_FEATURES = (
+    "days_since_last_activity",
+    "own_account_out_rub_3m",
+    "salary_rub_month",
+    "card_purchase_count_month",
+    "login_count_month",
+    "balance_rub_month_end",
+    "products_held_count",
+)
+"""The main features watched for drift: one per precursor family."""
+
+
+def drift(model: ChurnModel, frame: pl.DataFrame, scores: np.ndarray) -> dict[str, float]:
+    """PSI of the main features and of the score of ``frame`` against the training sample."""
+    index = {f: i for i, f in enumerate(model.features)}
+    x = matrix(frame, model.features)
+    psi = {
+        f: population_stability_index(model.reference[:, index[f]], x[:, index[f]])
+        for f in DRIFT_FEATURES
+        if f in index
+    }
+    psi["score"] = population_stability_index(model.reference_scores, scores)
+    return psi

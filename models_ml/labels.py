@@ -1,0 +1,90 @@
+"""Churn labels from the warehouse (never from the simulator's truth).
+
+A client counted at an as-of date (``ml.ml_features__churn``: a retail client holding a product)
+**churns** when, within ``horizon_days`` after the as-of date, either
+
+- they **close all products**: no retail contract that started by the end of the window is
+  still open at the end of the window; or
+- they **stop all activity**: they were active in the ``silence_days`` up to the as-of date and
+  show no activity in the last ``silence_days`` of the window. Activity is anything the client
+  does: a posting other than interest and fees, a card transaction, a successful app login, an
+  inbound call, a chat or a complaint.
+
+A label is **complete** only when the whole window lies within the data (as-of + horizon ≤ the
+last posting date); incomplete rows are never used to train or evaluate.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+ACTIVITY_SQL = """
+select golden_client_id, posting_date as activity_date
+from marts.fct_transactions
+where golden_client_id is not null and transaction_type not in ('interest', 'fee')
+union
+select golden_client_id,
+    cast(timezone('Europe/Moscow', timezone('UTC', transaction_at)) as date)
+from marts.fct_card_transactions
+where golden_client_id is not null and match_status not in ('declined', 'reversed')
+union
+select golden_client_id, occurred_date
+from marts.fct_interactions
+where golden_client_id is not null
+    and (interaction_type in ('call_inbound', 'chat', 'complaint')
+         or (interaction_type = 'dbo_login' and not is_failed))
+"""
+
+LABELS_SQL = f"""
+with
+bounds as (select max(posting_date) as data_end from marts.fct_transactions),
+rows as (
+    select golden_client_id, as_of_date, last_activity_date,
+        as_of_date + $horizon as window_end,
+        as_of_date + $horizon - $silence as silence_start
+    from ml.ml_features__churn
+),
+activity as ({ACTIVITY_SQL}),
+next_activity as (
+    select rows.golden_client_id, rows.as_of_date, activity.activity_date as next_activity_date
+    from rows
+    asof left join activity
+        on rows.golden_client_id = activity.golden_client_id
+        and activity.activity_date > rows.silence_start
+),
+open_at_end as (
+    select rows.golden_client_id, rows.as_of_date,
+        count(contracts.contract_id) filter (
+            where contracts.closed_date is null or contracts.closed_date > rows.window_end
+        ) as open_count
+    from rows
+    left join marts.fct_contracts as contracts
+        on rows.golden_client_id = contracts.golden_client_id
+        and contracts.client_segment = 'retail'
+        and contracts.start_date <= rows.window_end
+    group by all
+)
+select
+    rows.golden_client_id,
+    rows.as_of_date,
+    open_at_end.open_count = 0 as has_closed_all_products,
+    coalesce(rows.last_activity_date > rows.as_of_date - $silence, false)
+        and coalesce(next_activity.next_activity_date > rows.window_end, true)
+        as has_stopped_activity,
+    rows.window_end <= bounds.data_end as is_complete
+from rows
+cross join bounds
+join next_activity using (golden_client_id, as_of_date)
+join open_at_end using (golden_client_id, as_of_date)
+"""
+
+
+def churn_labels(
+    con: duckdb.DuckDBPyConnection, horizon_days: int, silence_days: int
+) -> pl.DataFrame:
+    """One row per feature row: ``is_churned`` and whether its window is complete."""
+    frame = con.execute(LABELS_SQL, {"horizon": horizon_days, "silence": silence_days}).pl()
+    return frame.with_columns(
+        (pl.col("has_closed_all_products") | pl.col("has_stopped_activity")).alias("is_churned")
+    )

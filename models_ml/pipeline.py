@@ -1,0 +1,156 @@
+"""The churn model's steps on a warehouse connection: train (and register, and promote when
+it may be), then score with the promoted version. What the Dagster assets and the CLI call."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from models_ml import registry
+from models_ml.churn import KEYS, ChurnModel, TrainingResult, drift, score, train
+from models_ml.config import ChurnConfig
+from models_ml.labels import churn_labels
+
+FEATURES_TABLE = "ml.ml_features__churn"
+SCORES_TABLE = "ml.ml_scores__churn"
+
+
+def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """Order-independent hash of every feature row: equal tables, equal fingerprint."""
+    [rows, digest] = con.execute(
+        f"select count(*), coalesce(bit_xor(hash(f)), 0) from {FEATURES_TABLE} as f"
+    ).fetchone()
+    return f"{digest:016x}{rows:x}"
+
+
+def training_frame(con: duckdb.DuckDBPyConnection, config: ChurnConfig) -> pl.DataFrame:
+    features = con.execute(f"select * from {FEATURES_TABLE}").pl()
+    labels = churn_labels(con, config.horizon_days, config.silence_days)
+    # Sorted: DuckDB returns rows in no fixed order, and the model's early-stopping holdout is
+    # drawn by position, so an unsorted frame would give another model on the same data.
+    return features.join(
+        labels.select(*KEYS, "is_churned", "is_complete"), on=list(KEYS), how="inner"
+    ).sort(KEYS)
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    version: str
+    result: TrainingResult
+    promoted: bool
+    folder: Path
+
+
+def model_card(version: str, result: TrainingResult, config: ChurnConfig, meta: dict) -> str:
+    split = result.model.split
+    v, b = result.validation, result.baseline
+    lines = [
+        f"# Churn model {version}",
+        "",
+        "Probability that a retail client holding a product closes all products or stops all "
+        f"activity within {config.horizon_days} days after the as-of date (docs/ml.md).",
+        "",
+        f"- Fitted on as-of dates {split.train_dates[0]} … {split.train_dates[-1]}, calibrated "
+        f"({config.calibration_method}) on {', '.join(map(str, split.calibration_dates))}, "
+        f"validated on {split.validation_dates[0]} … {split.validation_dates[-1]}.",
+        f"- Training positives: {result.training_positives} (gate ≥ {config.min_positives}: "
+        f"{'passed' if result.gate_passed else 'REFUSED'}).",
+        f"- Beats the rule baseline (no activity for {config.baseline_inactive_days} days): "
+        f"{'yes' if result.beats_baseline else 'NO'}.",
+        f"- Data fingerprint {meta['data_fingerprint']}, code {meta['code_version']}.",
+        "",
+        "| validation | model | rule baseline |",
+        "|---|---:|---:|",
+        *(
+            f"| {k} | {v[k]:.4f} | {b[k]:.4f} |"
+            for k in ("roc_auc", "pr_auc", "top_decile_lift", "top_decile_capture")
+        ),
+        f"| brier | {v['brier']:.4f} | — |",
+        f"| ece | {v['ece']:.4f} | — |",
+        "",
+        f"Features ({len(result.model.features)}): {', '.join(result.model.features)}.",
+        "",
+        "Reasons: per row, the groups of features whose values raise the log-odds most against "
+        "the same row with the group reset to the training medians.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def train_churn(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    config: ChurnConfig,
+    *,
+    now: dt.datetime | None = None,
+) -> TrainOutcome:
+    """Train, register every model, and promote it only when it passed the minimum-data gate
+    and beat the rule baseline on the later period."""
+    fingerprint = data_fingerprint(con)
+    result = train(training_frame(con, config), config)
+    version = registry.new_version(fingerprint, now)
+    split = result.model.split
+    meta = {
+        "model": config.name,
+        "version": version,
+        "created_at": (now or dt.datetime.now(dt.UTC)).isoformat(),
+        "features": result.model.features,
+        "training_window": {
+            "train_dates": split.train_dates,
+            "calibration_dates": split.calibration_dates,
+            "validation_dates": split.validation_dates,
+        },
+        "data_fingerprint": fingerprint,
+        "code_version": registry.code_version(),
+        "config": config.model_dump(),
+        "training_positives": result.training_positives,
+        "gate_passed": result.gate_passed,
+        "beats_baseline": result.beats_baseline,
+        "is_promotable": result.gate_passed and result.beats_baseline,
+        "metrics": {"validation": result.validation, "baseline": result.baseline},
+    }
+    folder = registry.save(
+        root, config.name, version, result.model, meta, model_card(version, result, config, meta)
+    )
+    if meta["is_promotable"]:
+        registry.promote(root, config.name, version)
+    return TrainOutcome(version, result, meta["is_promotable"], folder)
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    version: str
+    as_of_date: dt.date
+    rows: int
+    psi: dict[str, float]
+
+
+def score_churn(con: duckdb.DuckDBPyConnection, root: Path, config: ChurnConfig) -> ScoreOutcome:
+    """Score every client of the latest as-of date with the promoted model into
+    ``ml.ml_scores__churn`` (replaced whole) and measure drift against training."""
+    version = registry.promoted_version(root, config.name)
+    if version is None:
+        raise LookupError(f"no promoted {config.name} model in {root}")
+    model: ChurnModel = registry.load(root, config.name, version)
+    latest = con.execute(
+        f"select * from {FEATURES_TABLE} "
+        f"where as_of_date = (select max(as_of_date) from {FEATURES_TABLE})"
+    ).pl()
+    scores = score(latest, model, version, config)
+    con.execute("create schema if not exists ml")
+    con.register("scores_frame", scores.to_arrow())
+    con.execute(
+        f"create or replace table {SCORES_TABLE} as select golden_client_id, as_of_date, "
+        "model_version, score, cast(decile as tinyint) as decile, reasons from scores_frame"
+    )
+    con.unregister("scores_frame")
+    return ScoreOutcome(
+        version=version,
+        as_of_date=latest["as_of_date"].max(),
+        rows=scores.height,
+        psi=drift(model, latest, scores["score"].to_numpy()),
+    )

@@ -1,0 +1,138 @@
+"""ML stage: the churn model trained, registered and promoted, then every client scored.
+
+The features are dbt models (``models/ml``, built with the warehouse); the model, its registry
+(``$CDP_HOME/models``) and the scores are Python (``models_ml/``). Two blocking checks on the
+model — the minimum-data gate and "beats the rule baseline on the later period" — stop the
+scores from being published from a model that fails either; drift checks on the scores warn
+(PSI > 0.1) or fail (PSI > 0.25).
+"""
+
+import dagster as dg
+
+from cdp.settings import Settings
+from cdp.warehouse import connect
+from models_ml.config import ChurnConfig
+from models_ml.pipeline import score_churn, train_churn
+
+FEATURES = dg.AssetKey(["ml", "ml_features__churn"])
+MODEL = dg.AssetKey(["models", "churn"])
+SCORES = dg.AssetKey(["ml", "ml_scores__churn"])
+CORE_FACTS = [
+    dg.AssetKey(["marts", name])
+    for name in ("fct_transactions", "fct_card_transactions", "fct_interactions", "fct_contracts")
+]
+
+
+def churn_config(settings: Settings) -> ChurnConfig:
+    return ChurnConfig(min_positives=settings.ml_min_positives)
+
+
+def psi_result(check: str, psi: dict[str, float], config: ChurnConfig) -> dg.AssetCheckResult:
+    worst = max(psi.values())
+    return dg.AssetCheckResult(
+        check_name=check,
+        passed=worst <= config.psi_warn,
+        severity=dg.AssetCheckSeverity.ERROR
+        if worst > config.psi_error
+        else dg.AssetCheckSeverity.WARN,
+        metadata={"max_psi": worst, "psi": dg.MetadataValue.json(psi)},
+    )
+
+
+@dg.asset(
+    key=MODEL,
+    deps=[FEATURES, *CORE_FACTS],
+    group_name="ml",
+    kinds={"scikitlearn"},
+    check_specs=[
+        dg.AssetCheckSpec("churn_model_was_trained_on_enough_churners", asset=MODEL, blocking=True),
+        dg.AssetCheckSpec("churn_model_beats_its_rule_baseline", asset=MODEL, blocking=True),
+    ],
+)
+def churn_model(settings: dg.ResourceParam[Settings]):
+    """The churn model: gradient boosting with calibration on the point-in-time features,
+    trained on the earlier month ends and judged on the later ones against warehouse labels.
+    Every training run is registered under `models/churn/<version>/` with metrics and a model
+    card; it is promoted (used for scoring) only when it passes the gate and beats the rule
+    baseline. Grain: one model version per run."""
+    config = churn_config(settings)
+    with connect(settings) as con:
+        outcome = train_churn(con, settings.models_dir, config)
+    result = outcome.result
+    yield dg.MaterializeResult(
+        metadata={
+            "version": outcome.version,
+            "promoted": outcome.promoted,
+            "registry_folder": dg.MetadataValue.path(str(outcome.folder)),
+            "training_positives": result.training_positives,
+            "validation": dg.MetadataValue.json(result.validation),
+            "baseline": dg.MetadataValue.json(result.baseline),
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name="churn_model_was_trained_on_enough_churners",
+        passed=result.gate_passed,
+        metadata={"positives": result.training_positives, "minimum": config.min_positives},
+    )
+    yield dg.AssetCheckResult(
+        check_name="churn_model_beats_its_rule_baseline",
+        passed=result.beats_baseline,
+        metadata={
+            "roc_auc": result.validation["roc_auc"],
+            "baseline_roc_auc": result.baseline["roc_auc"],
+            "top_decile_lift": result.validation["top_decile_lift"],
+            "baseline_top_decile_lift": result.baseline["top_decile_lift"],
+        },
+    )
+
+
+@dg.asset(
+    key=SCORES,
+    deps=[MODEL],
+    group_name="ml",
+    kinds={"duckdb"},
+    check_specs=[
+        dg.AssetCheckSpec("churn_features_are_stable_against_training", asset=SCORES),
+        dg.AssetCheckSpec("churn_score_is_stable_against_training", asset=SCORES),
+    ],
+)
+def churn_scores(settings: dg.ResourceParam[Settings]):
+    """Churn scores (вероятность ухода): one row per retail client holding a product at the
+    latest month end — calibrated probability, decile (1 = most likely to leave) and the top
+    three reasons in business words — from the promoted model version."""
+    config = churn_config(settings)
+    with connect(settings) as con:
+        outcome = score_churn(con, settings.models_dir, config)
+    yield dg.MaterializeResult(
+        metadata={
+            "model_version": outcome.version,
+            "as_of_date": str(outcome.as_of_date),
+            "rows": outcome.rows,
+        }
+    )
+    features = {k: v for k, v in outcome.psi.items() if k != "score"}
+    yield psi_result("churn_features_are_stable_against_training", features, config)
+    yield psi_result(
+        "churn_score_is_stable_against_training", {"score": outcome.psi["score"]}, config
+    )
+
+
+train_models_job = dg.define_asset_job(
+    "train_models_job",
+    selection=dg.AssetSelection.assets(churn_model, churn_scores),
+    description="Train, register and promote the churn model, then score every client.",
+)
+score_clients_job = dg.define_asset_job(
+    "score_clients_job",
+    selection=dg.AssetSelection.assets(churn_scores),
+    description="Score every client with the promoted churn model.",
+)
+
+defs = dg.Definitions(
+    assets=[churn_model, churn_scores],
+    jobs=[train_models_job, score_clients_job],
+    schedules=[
+        # Monthly retraining: the month end just closed becomes a complete as-of date.
+        dg.ScheduleDefinition(job=train_models_job, cron_schedule="0 7 1 * *")
+    ],
+)

@@ -1,0 +1,136 @@
+"""The churn stage on the tiny bank: features are point-in-time, the model trains, registers and
+is promoted, scores cover every client, and a refused model does not replace the promoted one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+
+import dagster as dg
+import duckdb
+import pytest
+
+from models_ml import registry
+from orchestration.defs.warehouse import DBT_PROJECT_DIR, WAREHOUSE_PATH_VARIABLE, dbt_executable
+
+pytestmark = pytest.mark.integration
+
+TINY_GATE = 200
+"""The tiny bank's training window holds ≈ 650 churners (≥ 500 passes too, but a test gate
+well below it keeps the test about the mechanism, not the simulator's churn rate)."""
+CUTOFF = dt.date(2026, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def churn_run(warehouse_bank):
+    from orchestration.definitions import build_definitions
+
+    settings, _ = warehouse_bank
+    settings = settings.model_copy(update={"ml_min_positives": TINY_GATE})
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("train_models_job")
+        .execute_in_process(raise_on_error=False)
+    )
+    return settings, result
+
+
+def test_the_model_is_registered_promoted_and_scores_every_client(churn_run):
+    settings, result = churn_run
+    assert result.success
+    version = registry.promoted_version(settings.models_dir, "churn")
+    assert version is not None
+    folder = settings.models_dir / "churn" / version
+    assert {p.name for p in folder.iterdir()} >= {"model.joblib", "metadata.json", "model_card.md"}
+    meta = registry.metadata(settings.models_dir, "churn", version)
+    assert meta["gate_passed"] and meta["beats_baseline"] and meta["features"]
+    assert meta["training_window"]["validation_dates"]
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        [rows, clients, deciles, low, high, versions, empty] = con.execute(
+            "select count(*), count(distinct golden_client_id), count(distinct decile), "
+            "min(score), max(score), count(distinct model_version), "
+            "count(*) filter (where reasons is null or reasons = '') from ml.ml_scores__churn"
+        ).fetchone()
+        [latest] = con.execute(
+            "select count(*) from ml.ml_features__churn "
+            "where as_of_date = (select max(as_of_date) from ml.ml_features__churn)"
+        ).fetchone()
+        [scored_version] = con.execute(
+            "select any_value(model_version) from ml.ml_scores__churn"
+        ).fetchone()
+    assert rows == clients == latest > 2000
+    assert deciles == 10 and 0 <= low <= high <= 1
+    assert versions == 1 and scored_version == version
+    assert empty == 0
+
+
+def test_a_refused_model_is_registered_but_scores_stay_on_the_promoted_version(churn_run):
+    from orchestration.definitions import build_definitions
+
+    settings, _ = churn_run
+    promoted = registry.promoted_version(settings.models_dir, "churn")
+    strict = settings.model_copy(update={"ml_min_positives": 10**6})
+    result = (
+        build_definitions(strict)
+        .resolve_job_def("train_models_job")
+        .execute_in_process(raise_on_error=False)
+    )
+    checks = {
+        e.event_specific_data.check_name: e.event_specific_data.passed
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    assert checks["churn_model_was_trained_on_enough_churners"] is False
+    assert not result.success  # a failed blocking check fails the model's step
+    scored = [
+        e.asset_key
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["ml", "ml_scores__churn"])
+    ]
+    assert scored == []  # the blocking check stopped the scores
+    assert len(registry.versions(settings.models_dir, "churn")) >= 2
+    assert registry.promoted_version(settings.models_dir, "churn") == promoted
+
+
+def test_no_feature_uses_data_after_its_as_of_date(warehouse_bank, tmp_path):
+    """Features rebuilt on a copy of the warehouse cut at CUTOFF equal the full build's rows
+    for every as-of date up to CUTOFF."""
+    settings, _ = warehouse_bank
+    copy = tmp_path / settings.warehouse_path.name  # same file name: views name its catalog
+    shutil.copyfile(settings.warehouse_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        moscow = "cast(timezone('Europe/Moscow', timezone('UTC', {})) as date)"
+        for statement in (
+            "delete from marts.fct_transactions where posting_date > $cutoff",
+            "delete from marts.fct_card_transactions "
+            f"where {moscow.format('transaction_at')} > $cutoff",
+            "delete from marts.fct_interactions where occurred_date > $cutoff",
+            "delete from marts.fct_balances_daily where balance_date > $cutoff",
+            "delete from marts.fct_contracts where start_date > $cutoff",
+            "update marts.fct_contracts set closed_date = null where closed_date > $cutoff",
+            f"delete from raw.dbo__events where {moscow.format('event_at')} > $cutoff",
+        ):
+            con.execute(statement, {"cutoff": CUTOFF})
+    env = os.environ | {WAREHOUSE_PATH_VARIABLE: str(copy)}
+    subprocess.run(
+        [dbt_executable(), "run", "--profiles-dir", ".", "--quiet", "--target-path",
+         str(tmp_path / "target"), "--select", "int_ml_client_months_aggregated",
+         "ml_features__churn"],
+        cwd=DBT_PROJECT_DIR, env=env, check=True,
+    )  # fmt: skip
+    with duckdb.connect(str(copy), read_only=True) as con:
+        con.execute(f"attach '{settings.warehouse_path}' as full_build (read_only)")
+        query = "select * from {} where as_of_date <= $cutoff"
+        truncated = query.format("ml.ml_features__churn")
+        full = query.format("full_build.ml.ml_features__churn")
+        [rows] = con.execute(f"select count(*) from ({truncated})", {"cutoff": CUTOFF}).fetchone()
+        [only_full] = con.execute(
+            f"select count(*) from ({full} except all {truncated})", {"cutoff": CUTOFF}
+        ).fetchone()
+        [only_cut] = con.execute(
+            f"select count(*) from ({truncated} except all {full})", {"cutoff": CUTOFF}
+        ).fetchone()
+    assert rows > 10_000
+    assert only_full == only_cut == 0
