@@ -66,9 +66,7 @@ transactions as (
 
 cards as (
 
-    -- Dated by the moment of use: fct_card_transactions.transaction_date is the business date
-    -- of the file that delivered the authorization, which is the snapshot date for the whole
-    -- history delivered in the first snapshot.
+    -- Dated by the moment of use (the Moscow date of transaction_at = transaction_date).
     select
         golden_client_id,
         cast(date_trunc('month', {{ to_moscow_date('transaction_at') }}) as date) as month_start_date,

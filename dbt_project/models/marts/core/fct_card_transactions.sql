@@ -79,11 +79,10 @@ transactions as (
             when matched.processing_code = '010000' then 'cash_withdrawal' else 'purchase'
         end as transaction_kind,
         coalesce(matched.authorized_at, matched.cleared_transaction_at) as transaction_at,
-        -- the Moscow date, as the authorization's business date (staging times are UTC)
-        coalesce(
-            matched.authorization_business_date,
-            cast(matched.cleared_transaction_at + interval 3 hour as date)
-        ) as transaction_date,
+        -- the Moscow calendar date of the transaction (staging times are UTC), not the date of
+        -- the file that delivered it: the initial snapshot delivers months of history at once
+        {{ to_moscow_date('coalesce(matched.authorized_at, matched.cleared_transaction_at)') }}
+            as transaction_date,
         coalesce(mcc.mcc_category, 'other') as mcc_category,
         trim(left(matched.merchant_name_location, 25)) as merchant_name,
         trim(substr(matched.merchant_name_location, 26, 13)) as merchant_city,
