@@ -26,7 +26,10 @@ postings as (
 cards as (
     select
         golden_client_id,
-        transaction_date as activity_date,
+        -- The Moscow date of the card use: fct_card_transactions.transaction_date is the
+        -- authorization's business date, which is the snapshot date for every card use of
+        -- the initial full load (a year of history on one day).
+        {{ to_moscow_date('transaction_at') }} as activity_date,
         count(*) as card_operations_count,
         sum(amount_rub) as card_operations_amount_rub,
         sum(amount_rub) filter (where transaction_kind = 'purchase') as card_spend_rub,
@@ -50,7 +53,7 @@ cards as (
     where
         golden_client_id is not null
         and match_status in ('matched', 'auth_only', 'clearing_only')
-    group by golden_client_id, transaction_date
+    group by golden_client_id, {{ to_moscow_date('transaction_at') }}
 ),
 
 contacts as (

@@ -15,7 +15,9 @@ as_of_dates as (
     where
         dates.date_day = dates.month_end_date
         and dates.date_day < business_date.as_of_date
-        and dates.date_day >= (select min(posting_date) from {{ ref('fct_transactions') }})
+        -- Only dates whose 90-day window lies inside the data (the first ~3 months would
+        -- count every client dormant).
+        and dates.date_day >= (select min(posting_date) + 89 from {{ ref('fct_transactions') }})
     union
     select as_of_date from business_date
 ),

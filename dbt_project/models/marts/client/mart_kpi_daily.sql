@@ -69,7 +69,7 @@ calendar as (
     from {{ ref('dim_dates') }} as dates
     cross join business_date
     where
-        dates.date_day between (select min(activity_date) from activity)
+        dates.date_day between (select min(active_from_date) from active_stretches)
         and business_date.business_date
 ),
 
@@ -178,3 +178,6 @@ from windows
 left join new_clients on windows.date_day = new_clients.date_day
 left join money on windows.date_day = money.date_day
 left join surveys on windows.date_day = surveys.date_day
+-- From the first day whose 90-day window lies inside the data: before it the active base is
+-- still filling up.
+where windows.date_day >= (select min(posting_date) + 89 from {{ ref('fct_transactions') }})
