@@ -71,11 +71,20 @@ contacts as (
 ),
 
 client_days as (
-    select golden_client_id, activity_date from postings
+    select
+        golden_client_id,
+        activity_date
+    from postings
     union
-    select golden_client_id, activity_date from cards
+    select
+        golden_client_id,
+        activity_date
+    from cards
     union
-    select golden_client_id, activity_date from contacts
+    select
+        golden_client_id,
+        activity_date
+    from contacts
 )
 
 select

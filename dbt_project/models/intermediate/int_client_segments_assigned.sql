@@ -61,7 +61,7 @@ scored as (
 )
 
 select
-    ruled.*,
+    ruled.*,  -- noqa: AM04
     scored.rfm_recency_score,
     scored.rfm_frequency_score,
     scored.rfm_monetary_score,

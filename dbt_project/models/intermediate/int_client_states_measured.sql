@@ -5,7 +5,12 @@
 with
 
 business_date as (
-    select max(_business_date) as as_of_date from {{ ref('fct_transactions') }}
+    select
+        max(_business_date) as as_of_date,
+        -- The first month end whose 90-day window lies inside the data: earlier ones would
+        -- count every client dormant.
+        min(posting_date) + 89 as first_as_of_date
+    from {{ ref('fct_transactions') }}
 ),
 
 as_of_dates as (
@@ -15,11 +20,9 @@ as_of_dates as (
     where
         dates.date_day = dates.month_end_date
         and dates.date_day < business_date.as_of_date
-        -- Only dates whose 90-day window lies inside the data (the first ~3 months would
-        -- count every client dormant).
-        and dates.date_day >= (select min(posting_date) + 89 from {{ ref('fct_transactions') }})
+        and dates.date_day >= business_date.first_as_of_date
     union
-    select as_of_date from business_date
+    select business_date.as_of_date from business_date
 ),
 
 clients as (
@@ -62,8 +65,9 @@ client_dates as (
         as_of_dates.as_of_date
     from tenure
     inner join as_of_dates
-        on coalesce(tenure.client_since_date, (select as_of_date from business_date))
-        <= as_of_dates.as_of_date
+        on
+            coalesce(tenure.client_since_date, (select as_of_date from business_date))
+            <= as_of_dates.as_of_date
 ),
 
 open_accounts as (
@@ -118,7 +122,7 @@ account_balances as (
                 rows between unbounded preceding and current row
             ), 0) as balance_rub
         from balance_points
-    )
+    ) as carried
     where is_as_of
 ),
 
@@ -205,20 +209,14 @@ recency as (
 select
     client_dates.golden_client_id,
     client_dates.as_of_date,
-    client_dates.as_of_date = (select as_of_date from business_date) as is_current,
     client_dates.client_type,
     client_dates.client_since_date,
-    client_dates.as_of_date - client_dates.client_since_date as tenure_days,
-    coalesce(holdings.open_accounts_count, 0) as open_accounts_count,
     cast(coalesce(holdings.funds_balance_rub, 0) as decimal(18, 2)) as funds_balance_rub,
     cast(coalesce(holdings.debt_balance_rub, 0) as decimal(18, 2)) as debt_balance_rub,
-    coalesce(salary.salary_months_count, 0) as salary_months_count,
     cast(coalesce(salary.estimated_monthly_income_rub, 0) as decimal(18, 2))
         as estimated_monthly_income_rub,
     cast(coalesce(salary.salary_credit_3m_rub, 0) as decimal(18, 2)) as salary_credit_3m_rub,
     recency.last_operation_date,
-    client_dates.as_of_date - recency.last_operation_date as days_since_last_operation,
-    coalesce(windowed.operations_90d_count, 0) as operations_90d_count,
     cast(coalesce(windowed.operations_90d_rub, 0) as decimal(18, 2)) as operations_90d_rub,
     cast(coalesce(windowed.card_spend_90d_rub, 0) as decimal(18, 2)) as card_spend_90d_rub,
     cast(coalesce(windowed.spend_groceries_90d_rub, 0) as decimal(18, 2))
@@ -229,9 +227,16 @@ select
         as spend_transport_90d_rub,
     cast(coalesce(windowed.spend_travel_90d_rub, 0) as decimal(18, 2)) as spend_travel_90d_rub,
     cast(coalesce(windowed.spend_retail_90d_rub, 0) as decimal(18, 2)) as spend_retail_90d_rub,
+    client_dates.as_of_date = business_date.as_of_date as is_current,
+    client_dates.as_of_date - client_dates.client_since_date as tenure_days,
+    coalesce(holdings.open_accounts_count, 0) as open_accounts_count,
+    coalesce(salary.salary_months_count, 0) as salary_months_count,
+    client_dates.as_of_date - recency.last_operation_date as days_since_last_operation,
+    coalesce(windowed.operations_90d_count, 0) as operations_90d_count,
     coalesce(windowed.logins_90d_count, 0) as logins_90d_count,
     coalesce(windowed.contact_center_contacts_90d_count, 0) as contact_center_contacts_90d_count
 from client_dates
+cross join business_date
 left join holdings
     on
         client_dates.golden_client_id = holdings.golden_client_id

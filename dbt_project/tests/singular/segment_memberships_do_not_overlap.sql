@@ -25,7 +25,7 @@ inner join memberships as second_membership
         and first_membership.segment_type = second_membership.segment_type
         and first_membership.membership_number < second_membership.membership_number
         and first_membership.valid_from_date <= second_membership.valid_to_date
-        and second_membership.valid_from_date <= first_membership.valid_to_date
+        and first_membership.valid_to_date >= second_membership.valid_from_date
 union all
 select
     golden_client_id,

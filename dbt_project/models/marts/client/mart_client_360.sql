@@ -8,7 +8,7 @@ current_states as (
     where is_current
 ),
 
-as_of as (
+business_date as (
     select max(as_of_date) as as_of_date from current_states
 ),
 
@@ -48,20 +48,20 @@ account_balances as (
     -- Latest balance record of each account open on the as-of date (days without movement
     -- have no record).
     select
-        accounts.golden_client_id,
-        accounts.product_type,
+        client_accounts.golden_client_id,
+        client_accounts.product_type,
         arg_max(balances.closing_balance_rub, balances.balance_date) as balance_rub
-    from {{ ref('dim_accounts') }} as accounts
-    cross join as_of
+    from {{ ref('dim_accounts') }} as client_accounts
+    cross join business_date
     inner join {{ ref('fct_balances_daily') }} as balances
         on
-            accounts.account_number = balances.account_number
-            and balances.balance_date <= as_of.as_of_date
+            client_accounts.account_number = balances.account_number
+            and business_date.as_of_date >= balances.balance_date
     where
-        accounts.golden_client_id is not null
-        and accounts.opened_date <= as_of.as_of_date
-        and (accounts.closed_date is null or accounts.closed_date > as_of.as_of_date)
-    group by accounts.golden_client_id, accounts.account_number, accounts.product_type
+        client_accounts.golden_client_id is not null
+        and client_accounts.opened_date <= business_date.as_of_date
+        and (client_accounts.closed_date is null or client_accounts.closed_date > business_date.as_of_date)
+    group by client_accounts.golden_client_id, client_accounts.account_number, client_accounts.product_type
 ),
 
 balances as (
@@ -107,10 +107,10 @@ interactions as (
             where interactions.interaction_type = 'survey_csat'
         ) as last_csat_date
     from {{ ref('fct_interactions') }} as interactions
-    cross join as_of
+    cross join business_date
     where
         interactions.golden_client_id is not null
-        and interactions.occurred_date <= as_of.as_of_date
+        and interactions.occurred_date <= business_date.as_of_date
     group by interactions.golden_client_id
 ),
 
@@ -128,11 +128,11 @@ consents as (
         bool_or(consents.consent_type = 'РЕКЛАМА' and consents.channel = 'PUSH')
             as has_marketing_push_consent
     from {{ ref('stg_abs__consents') }} as consents
-    cross join as_of
+    cross join business_date
     inner join crosswalk on 'abs:' || consents.abs_client_id = crosswalk.record_key
     where
-        consents.captured_date <= as_of.as_of_date
-        and (consents.withdrawn_date is null or consents.withdrawn_date > as_of.as_of_date)
+        consents.captured_date <= business_date.as_of_date
+        and (consents.withdrawn_date is null or consents.withdrawn_date > business_date.as_of_date)
     group by crosswalk.golden_client_id
 )
 
@@ -142,24 +142,7 @@ select
     states.client_type,
     states.client_since_date,
     states.tenure_days,
-    coalesce(contracts.open_contracts_count, 0) as open_contracts_count,
-    coalesce(contracts.closed_contracts_count, 0) as closed_contracts_count,
     states.open_accounts_count,
-    coalesce(contracts.current_accounts_count, 0) as current_accounts_count,
-    coalesce(contracts.deposits_count, 0) as deposits_count,
-    coalesce(contracts.credit_cards_count, 0) as credit_cards_count,
-    coalesce(contracts.loans_count, 0) as loans_count,
-    coalesce(contracts.mortgages_count, 0) as mortgages_count,
-    coalesce(contracts.brokerage_count, 0) as brokerage_count,
-    coalesce(contracts.insurance_count, 0) as insurance_count,
-    coalesce(contracts.business_products_count, 0) as business_products_count,
-    coalesce(contracts.current_accounts_count, 0) > 0 as has_current_account,
-    coalesce(contracts.deposits_count, 0) > 0 as has_deposit,
-    coalesce(contracts.credit_cards_count, 0) > 0 as has_credit_card,
-    coalesce(contracts.loans_count, 0) > 0 as has_loan,
-    coalesce(contracts.mortgages_count, 0) > 0 as has_mortgage,
-    coalesce(contracts.brokerage_count, 0) > 0 as has_brokerage,
-    coalesce(contracts.insurance_count, 0) > 0 as has_insurance,
     cast(coalesce(balances.current_account_balance_rub, 0) as decimal(18, 2))
         as current_account_balance_rub,
     cast(coalesce(balances.savings_balance_rub, 0) as decimal(18, 2)) as savings_balance_rub,
@@ -185,17 +168,10 @@ select
     states.logins_90d_count,
     cast(states.logins_90d_count / 3 as decimal(8, 2)) as logins_per_month_3m,
     states.contact_center_contacts_90d_count,
-    coalesce(interactions.open_complaints_count, 0) as open_complaints_count,
-    coalesce(interactions.closed_complaints_count, 0) as closed_complaints_count,
     interactions.last_nps_score,
     interactions.last_nps_date,
     interactions.last_csat_score,
     interactions.last_csat_date,
-    coalesce(consents.has_personal_data_consent, false) as has_personal_data_consent,
-    coalesce(consents.has_marketing_sms_consent, false) as has_marketing_sms_consent,
-    coalesce(consents.has_marketing_email_consent, false) as has_marketing_email_consent,
-    coalesce(consents.has_marketing_call_consent, false) as has_marketing_call_consent,
-    coalesce(consents.has_marketing_push_consent, false) as has_marketing_push_consent,
     states.last_operation_date,
     states.days_since_last_operation,
     states.operations_90d_count,
@@ -207,6 +183,30 @@ select
     states.rfm_monetary_score,
     states.rfm_segment,
     states.digital_engagement,
+    coalesce(contracts.open_contracts_count, 0) as open_contracts_count,
+    coalesce(contracts.closed_contracts_count, 0) as closed_contracts_count,
+    coalesce(contracts.current_accounts_count, 0) as current_accounts_count,
+    coalesce(contracts.deposits_count, 0) as deposits_count,
+    coalesce(contracts.credit_cards_count, 0) as credit_cards_count,
+    coalesce(contracts.loans_count, 0) as loans_count,
+    coalesce(contracts.mortgages_count, 0) as mortgages_count,
+    coalesce(contracts.brokerage_count, 0) as brokerage_count,
+    coalesce(contracts.insurance_count, 0) as insurance_count,
+    coalesce(contracts.business_products_count, 0) as business_products_count,
+    coalesce(contracts.current_accounts_count, 0) > 0 as has_current_account,
+    coalesce(contracts.deposits_count, 0) > 0 as has_deposit,
+    coalesce(contracts.credit_cards_count, 0) > 0 as has_credit_card,
+    coalesce(contracts.loans_count, 0) > 0 as has_loan,
+    coalesce(contracts.mortgages_count, 0) > 0 as has_mortgage,
+    coalesce(contracts.brokerage_count, 0) > 0 as has_brokerage,
+    coalesce(contracts.insurance_count, 0) > 0 as has_insurance,
+    coalesce(interactions.open_complaints_count, 0) as open_complaints_count,
+    coalesce(interactions.closed_complaints_count, 0) as closed_complaints_count,
+    coalesce(consents.has_personal_data_consent, false) as has_personal_data_consent,
+    coalesce(consents.has_marketing_sms_consent, false) as has_marketing_sms_consent,
+    coalesce(consents.has_marketing_email_consent, false) as has_marketing_email_consent,
+    coalesce(consents.has_marketing_call_consent, false) as has_marketing_call_consent,
+    coalesce(consents.has_marketing_push_consent, false) as has_marketing_push_consent,
     states.salary_status = 'salary' as is_salary_client
 from current_states as states
 left join contracts on states.golden_client_id = contracts.golden_client_id

@@ -4,8 +4,12 @@
 -- daily counts come from stretch starts and ends, not from a client × day table.
 with
 
-business_date as (
-    select max(as_of_date) as business_date from {{ ref('int_client_states_measured') }}
+bounds as (
+    select
+        (select max(as_of_date) from {{ ref('int_client_states_measured') }}) as business_date,
+        -- The first day whose 90-day window lies inside the data: before it the active base
+        -- is still filling up, so the mart starts there.
+        (select min(posting_date) + 89 from {{ ref('fct_transactions') }}) as first_full_date
 ),
 
 activity as (
@@ -67,10 +71,9 @@ active_changes as (
 calendar as (
     select dates.date_day
     from {{ ref('dim_dates') }} as dates
-    cross join business_date
+    cross join bounds
     where
-        dates.date_day between (select min(active_from_date) from active_stretches)
-        and business_date.business_date
+        dates.date_day between bounds.first_full_date - 89 and bounds.business_date
 ),
 
 active_daily as (
@@ -115,8 +118,8 @@ surveys as (
         avg(score) filter (where interaction_type = 'survey_csat') as csat_average_score,
         count(*) filter (
             where
-                interaction_type = 'survey_csat'
-                and score >= {{ var('kpi_csat_satisfied_min_score') }}
+            interaction_type = 'survey_csat'
+            and score >= {{ var('kpi_csat_satisfied_min_score') }}
         ) as csat_satisfied_count
     from {{ ref('fct_interactions') }}
     where interaction_type in ('survey_nps', 'survey_csat')
@@ -127,9 +130,9 @@ windows as (
     select
         active_daily.date_day,
         active_daily.active_clients_count,
+        active_daily.churned_count,
         lag(active_daily.active_clients_count) over (order by active_daily.date_day)
             as active_clients_previous_day_count,
-        active_daily.churned_count,
         lag(active_daily.active_clients_count, 30) over (order by active_daily.date_day)
             as active_clients_30d_ago_count,
         sum(active_daily.churned_count) over (
@@ -178,6 +181,5 @@ from windows
 left join new_clients on windows.date_day = new_clients.date_day
 left join money on windows.date_day = money.date_day
 left join surveys on windows.date_day = surveys.date_day
--- From the first day whose 90-day window lies inside the data: before it the active base is
--- still filling up.
-where windows.date_day >= (select min(posting_date) + 89 from {{ ref('fct_transactions') }})
+cross join bounds
+where windows.date_day >= bounds.first_full_date

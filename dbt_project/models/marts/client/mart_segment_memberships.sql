@@ -66,11 +66,11 @@ select
     segment_type,
     segment,
     valid_from_date,
+    last_evaluated_date,
     -- The day before the next stretch starts; empty for the current membership.
     lead(valid_from_date) over (
         partition by golden_client_id, segment_type order by valid_from_date
     ) - 1 as valid_to_date,
-    last_evaluated_date,
     lead(valid_from_date) over (
         partition by golden_client_id, segment_type order by valid_from_date
     ) is null as is_current
