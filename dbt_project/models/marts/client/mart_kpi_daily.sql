@@ -6,7 +6,7 @@ with
 
 bounds as (
     select
-        (select max(as_of_date) from {{ ref('int_client_states_measured') }}) as business_date,
+        (select max(as_of_date) from {{ ref('mart_client_360') }}) as business_date,
         -- The first day whose 90-day window lies inside the data: before it the active base
         -- is still filling up, so the mart starts there.
         (select min(posting_date) + 89 from {{ ref('fct_transactions') }}) as first_full_date
@@ -93,8 +93,7 @@ new_clients as (
     select
         client_since_date as date_day,
         count(*) as new_clients_count
-    from {{ ref('int_client_states_measured') }}
-    where is_current
+    from {{ ref('mart_client_360') }}
     group by client_since_date
 ),
 
