@@ -142,20 +142,14 @@ activity as (
 ),
 
 windowed as (
-    -- The 90 days ending on the as-of date, both included.
+    -- The 90 days ending on the as-of date, both included: only what the rules read (the
+    -- client 360 sums its descriptive 90-day columns for the business date alone).
     select
         activity.golden_client_id,
         as_of_dates.as_of_date,
         sum(activity.operations_count) as operations_90d_count,
         sum(activity.operations_amount_rub) as operations_90d_rub,
-        sum(activity.card_spend_rub) as card_spend_90d_rub,
-        sum(activity.spend_groceries_rub) as spend_groceries_90d_rub,
-        sum(activity.spend_restaurants_rub) as spend_restaurants_90d_rub,
-        sum(activity.spend_transport_rub) as spend_transport_90d_rub,
-        sum(activity.spend_travel_rub) as spend_travel_90d_rub,
-        sum(activity.spend_retail_rub) as spend_retail_90d_rub,
-        sum(activity.logins_count) as logins_90d_count,
-        sum(activity.contact_center_contacts_count) as contact_center_contacts_90d_count
+        sum(activity.logins_count) as logins_90d_count
     from activity
     inner join as_of_dates
         on activity.activity_date between as_of_dates.as_of_date - 89 and as_of_dates.as_of_date
@@ -218,23 +212,13 @@ select
     cast(coalesce(salary.salary_credit_3m_rub, 0) as decimal(18, 2)) as salary_credit_3m_rub,
     recency.last_operation_date,
     cast(coalesce(windowed.operations_90d_rub, 0) as decimal(18, 2)) as operations_90d_rub,
-    cast(coalesce(windowed.card_spend_90d_rub, 0) as decimal(18, 2)) as card_spend_90d_rub,
-    cast(coalesce(windowed.spend_groceries_90d_rub, 0) as decimal(18, 2))
-        as spend_groceries_90d_rub,
-    cast(coalesce(windowed.spend_restaurants_90d_rub, 0) as decimal(18, 2))
-        as spend_restaurants_90d_rub,
-    cast(coalesce(windowed.spend_transport_90d_rub, 0) as decimal(18, 2))
-        as spend_transport_90d_rub,
-    cast(coalesce(windowed.spend_travel_90d_rub, 0) as decimal(18, 2)) as spend_travel_90d_rub,
-    cast(coalesce(windowed.spend_retail_90d_rub, 0) as decimal(18, 2)) as spend_retail_90d_rub,
     client_dates.as_of_date = business_date.as_of_date as is_current,
     client_dates.as_of_date - client_dates.client_since_date as tenure_days,
     coalesce(holdings.open_accounts_count, 0) as open_accounts_count,
     coalesce(salary.salary_months_count, 0) as salary_months_count,
     client_dates.as_of_date - recency.last_operation_date as days_since_last_operation,
     coalesce(windowed.operations_90d_count, 0) as operations_90d_count,
-    coalesce(windowed.logins_90d_count, 0) as logins_90d_count,
-    coalesce(windowed.contact_center_contacts_90d_count, 0) as contact_center_contacts_90d_count
+    coalesce(windowed.logins_90d_count, 0) as logins_90d_count
 from client_dates
 cross join business_date
 left join holdings

@@ -114,6 +114,25 @@ interactions as (
     group by interactions.golden_client_id
 ),
 
+recent_activity as (
+    -- The 90 days ending on the business date, both included.
+    select
+        activity.golden_client_id,
+        sum(activity.card_spend_rub) as card_spend_90d_rub,
+        sum(activity.spend_groceries_rub) as spend_groceries_90d_rub,
+        sum(activity.spend_restaurants_rub) as spend_restaurants_90d_rub,
+        sum(activity.spend_transport_rub) as spend_transport_90d_rub,
+        sum(activity.spend_travel_rub) as spend_travel_90d_rub,
+        sum(activity.spend_retail_rub) as spend_retail_90d_rub,
+        sum(activity.contact_center_contacts_count) as contact_center_contacts_90d_count
+    from {{ ref('int_client_activity_daily') }} as activity
+    cross join business_date
+    where
+        activity.activity_date
+        between business_date.as_of_date - 89 and business_date.as_of_date
+    group by activity.golden_client_id
+),
+
 consents as (
     -- A consent is in force on the as-of date when captured by then and not withdrawn by then.
     select
@@ -158,16 +177,15 @@ select
     states.estimated_monthly_income_rub,
     states.salary_months_count,
     states.salary_credit_3m_rub,
-    states.card_spend_90d_rub,
-    states.spend_groceries_90d_rub,
-    states.spend_restaurants_90d_rub,
-    states.spend_transport_90d_rub,
-    states.spend_travel_90d_rub,
-    states.spend_retail_90d_rub,
+    cast(coalesce(recent_activity.card_spend_90d_rub, 0) as decimal(18, 2)) as card_spend_90d_rub,
+    cast(coalesce(recent_activity.spend_groceries_90d_rub, 0) as decimal(18, 2)) as spend_groceries_90d_rub,
+    cast(coalesce(recent_activity.spend_restaurants_90d_rub, 0) as decimal(18, 2)) as spend_restaurants_90d_rub,
+    cast(coalesce(recent_activity.spend_transport_90d_rub, 0) as decimal(18, 2)) as spend_transport_90d_rub,
+    cast(coalesce(recent_activity.spend_travel_90d_rub, 0) as decimal(18, 2)) as spend_travel_90d_rub,
+    cast(coalesce(recent_activity.spend_retail_90d_rub, 0) as decimal(18, 2)) as spend_retail_90d_rub,
     interactions.last_app_login_date,
     states.logins_90d_count,
     cast(states.logins_90d_count / 3 as decimal(8, 2)) as logins_per_month_3m,
-    states.contact_center_contacts_90d_count,
     interactions.last_nps_score,
     interactions.last_nps_date,
     interactions.last_csat_score,
@@ -183,6 +201,8 @@ select
     states.rfm_monetary_score,
     states.rfm_segment,
     states.digital_engagement,
+    coalesce(recent_activity.contact_center_contacts_90d_count, 0)
+        as contact_center_contacts_90d_count,
     coalesce(contracts.open_contracts_count, 0) as open_contracts_count,
     coalesce(contracts.closed_contracts_count, 0) as closed_contracts_count,
     coalesce(contracts.current_accounts_count, 0) as current_accounts_count,
@@ -213,3 +233,4 @@ left join contracts on states.golden_client_id = contracts.golden_client_id
 left join balances on states.golden_client_id = balances.golden_client_id
 left join interactions on states.golden_client_id = interactions.golden_client_id
 left join consents on states.golden_client_id = consents.golden_client_id
+left join recent_activity on states.golden_client_id = recent_activity.golden_client_id
