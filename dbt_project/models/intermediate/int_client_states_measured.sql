@@ -138,7 +138,7 @@ holdings as (
 ),
 
 activity as (
-    select * from {{ ref('int_client_activity_daily') }}
+    select * from {{ ref('int_client_days_aggregated') }}
 ),
 
 windowed as (

@@ -125,7 +125,7 @@ recent_activity as (
         sum(activity.spend_travel_rub) as spend_travel_90d_rub,
         sum(activity.spend_retail_rub) as spend_retail_90d_rub,
         sum(activity.contact_center_contacts_count) as contact_center_contacts_90d_count
-    from {{ ref('int_client_activity_daily') }} as activity
+    from {{ ref('int_client_days_aggregated') }} as activity
     cross join business_date
     where
         activity.activity_date

@@ -13,7 +13,7 @@ bounds as (
 ),
 
 activity as (
-    select * from {{ ref('int_client_activity_daily') }}
+    select * from {{ ref('int_client_days_aggregated') }}
 ),
 
 operation_days as (
