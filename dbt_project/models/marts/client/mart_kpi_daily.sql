@@ -1,0 +1,184 @@
+-- Client KPIs per day over the history, for BI. A client is active on a day when they made an
+-- operation within the 90 days ending that day (the lifecycle rule's window). Each operation
+-- day keeps its client active for 90 days; overlapping windows merge into stretches, so the
+-- daily counts come from stretch starts and ends, not from a client × day table.
+with
+
+bounds as (
+    select
+        (select max(as_of_date) from {{ ref('mart_client_360') }}) as business_date,
+        -- The first day whose 90-day window lies inside the data: before it the active base
+        -- is still filling up, so the mart starts there.
+        (select min(posting_date) + 89 from {{ ref('fct_transactions') }}) as first_full_date
+),
+
+activity as (
+    select * from {{ ref('int_client_days_aggregated') }}
+),
+
+operation_days as (
+    select
+        golden_client_id,
+        activity_date,
+        coalesce(
+            activity_date
+            - lag(activity_date) over (partition by golden_client_id order by activity_date)
+            > 90,
+            true
+        ) as starts_stretch
+    from activity
+    where operations_count > 0
+),
+
+numbered as (
+    select
+        *,
+        sum(case when starts_stretch then 1 else 0 end) over (
+            partition by golden_client_id
+            order by activity_date
+            rows between unbounded preceding and current row
+        ) as stretch_number
+    from operation_days
+),
+
+active_stretches as (
+    -- Active from the first operation to 89 days after the last one, both included.
+    select
+        golden_client_id,
+        min(activity_date) as active_from_date,
+        max(activity_date) + 89 as active_to_date
+    from numbered
+    group by golden_client_id, stretch_number
+),
+
+active_changes as (
+    select
+        active_from_date as change_date,
+        count(*) as became_active_count,
+        0 as churned_count
+    from active_stretches
+    group by active_from_date
+    union all
+    -- Churned: the first day without an operation in the last 90 days.
+    select
+        active_to_date + 1 as change_date,
+        0 as became_active_count,
+        count(*) as churned_count
+    from active_stretches
+    group by active_to_date + 1
+),
+
+calendar as (
+    select dates.date_day
+    from {{ ref('dim_dates') }} as dates
+    cross join bounds
+    where
+        dates.date_day between bounds.first_full_date - 89 and bounds.business_date
+),
+
+active_daily as (
+    select
+        calendar.date_day,
+        coalesce(sum(active_changes.churned_count), 0) as churned_count,
+        sum(
+            coalesce(sum(active_changes.became_active_count), 0)
+            - coalesce(sum(active_changes.churned_count), 0)
+        ) over (order by calendar.date_day) as active_clients_count
+    from calendar
+    left join active_changes on calendar.date_day = active_changes.change_date
+    group by calendar.date_day
+),
+
+new_clients as (
+    select
+        client_since_date as date_day,
+        count(*) as new_clients_count
+    from {{ ref('mart_client_360') }}
+    group by client_since_date
+),
+
+money as (
+    select
+        activity_date as date_day,
+        sum(fee_rub) as fee_income_rub,
+        sum(interest_paid_rub) as interest_expense_rub,
+        sum(complaints_count) as complaints_count
+    from activity
+    group by activity_date
+),
+
+surveys as (
+    select
+        occurred_date as date_day,
+        count(*) filter (where interaction_type = 'survey_nps') as nps_responses_count,
+        count(*) filter (where interaction_type = 'survey_nps' and score >= 9) as promoters_count,
+        count(*) filter (where interaction_type = 'survey_nps' and score <= 6) as detractors_count,
+        count(*) filter (where interaction_type = 'survey_csat') as csat_responses_count,
+        avg(score) filter (where interaction_type = 'survey_csat') as csat_average_score,
+        count(*) filter (
+            where
+            interaction_type = 'survey_csat'
+            and score >= {{ var('kpi_csat_satisfied_min_score') }}
+        ) as csat_satisfied_count
+    from {{ ref('fct_interactions') }}
+    where interaction_type in ('survey_nps', 'survey_csat')
+    group by occurred_date
+),
+
+windows as (
+    select
+        active_daily.date_day,
+        active_daily.active_clients_count,
+        active_daily.churned_count,
+        lag(active_daily.active_clients_count) over (order by active_daily.date_day)
+            as active_clients_previous_day_count,
+        lag(active_daily.active_clients_count, 30) over (order by active_daily.date_day)
+            as active_clients_30d_ago_count,
+        sum(active_daily.churned_count) over (
+            order by active_daily.date_day rows between 29 preceding and current row
+        ) as churned_30d_count
+    from active_daily
+)
+
+select
+    windows.date_day,
+    windows.active_clients_count,
+    coalesce(new_clients.new_clients_count, 0) as new_clients_count,
+    windows.churned_count,
+    {{ kpi_pct('windows.churned_count', 'windows.active_clients_previous_day_count') }}
+        as churn_rate_pct,
+    -- Of the clients active 30 days ago, the share that has not left the active base since
+    -- (a stretch lasts at least 90 days, so whoever churned in the last 30 days was active then).
+    {{ kpi_pct(
+        'windows.active_clients_30d_ago_count - windows.churned_30d_count',
+        'windows.active_clients_30d_ago_count'
+    ) }} as retention_30d_pct,
+    cast(coalesce(money.fee_income_rub, 0) as decimal(18, 2)) as fee_income_rub,
+    cast(coalesce(money.interest_expense_rub, 0) as decimal(18, 2)) as interest_expense_rub,
+    cast(
+        coalesce(money.fee_income_rub, 0) - coalesce(money.interest_expense_rub, 0)
+        as decimal(18, 2)
+    ) as revenue_proxy_rub,
+    cast(
+        (coalesce(money.fee_income_rub, 0) - coalesce(money.interest_expense_rub, 0))
+        / nullif(windows.active_clients_count, 0)
+        as decimal(18, 4)
+    ) as revenue_proxy_per_active_client_rub,
+    coalesce(surveys.nps_responses_count, 0) as nps_responses_count,
+    {{ kpi_pct('surveys.promoters_count - surveys.detractors_count', 'surveys.nps_responses_count') }}
+        as nps,
+    coalesce(surveys.csat_responses_count, 0) as csat_responses_count,
+    cast(round(surveys.csat_average_score, 2) as decimal(4, 2)) as csat_average_score,
+    {{ kpi_pct('surveys.csat_satisfied_count', 'surveys.csat_responses_count') }}
+        as csat_satisfied_pct,
+    coalesce(money.complaints_count, 0) as complaints_count,
+    cast(
+        1000.0 * coalesce(money.complaints_count, 0) / nullif(windows.active_clients_count, 0)
+        as decimal(10, 4)
+    ) as complaints_per_1000_active_clients
+from windows
+left join new_clients on windows.date_day = new_clients.date_day
+left join money on windows.date_day = money.date_day
+left join surveys on windows.date_day = surveys.date_day
+cross join bounds
+where windows.date_day >= bounds.first_full_date
