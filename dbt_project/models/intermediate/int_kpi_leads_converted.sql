@@ -38,7 +38,11 @@ select
     applied.application_id,
     applied.application_started_at,
     applied.application_id is not null as is_converted,
-    date_diff('second', shown.shown_at, applied.application_started_at) / 3600.0
-        as hours_to_application
+    -- An application can start before the first show of its offer in the extract (the show that
+    -- led to it is missing: a rejected row, another channel): converted, but no time is measured.
+    case
+        when applied.application_started_at >= shown.shown_at
+            then date_diff('second', shown.shown_at, applied.application_started_at) / 3600.0
+    end as hours_to_application
 from shown
 left join applied on shown.offer_id = applied.offer_id
