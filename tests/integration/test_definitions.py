@@ -21,7 +21,7 @@ ASSET_KEY_RULES = {
     "intermediate": r"int_[a-z_]+s_[a-z]+ed",
     # a crosswalk maps every source record to its dimension member (dim_client_crosswalk)
     # a fact may name its grain after the entity (fct_balances_daily)
-    "marts": r"(dim|fct)_[a-z_]+s|fct_[a-z_]+s_daily|dim_[a-z_]+_crosswalk|mart_[a-z_]+",
+    "marts": r"(dim|fct)_[a-z_]+s|fct_[a-z_]+s_daily|dim_[a-z_]+_crosswalk|mart_[a-z0-9_]+",
     "identity": r"[a-z]+(_[a-z]+)*",
     "ml": r"ml_(features|scores)__[a-z_]+",
     # trained models in the registry ($CDP_HOME/models/<model>), not relations
