@@ -79,6 +79,17 @@ def warehouse_bank(identity_bank):
 
 
 @pytest.fixture
+def built(warehouse_bank):
+    """Read-only handle on the built dbt warehouse, closed after each test (one writer per
+    file)."""
+    import duckdb
+
+    settings, _ = warehouse_bank
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        yield con
+
+
+@pytest.fixture
 def warehouse(raw_bank):
     """Read-only handle on the loaded warehouse, closed after each test (one writer per file)."""
     import duckdb

@@ -6,7 +6,6 @@ from __future__ import annotations
 import statistics
 
 import dagster as dg
-import duckdb
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -17,14 +16,6 @@ INVARIANT_CHECKS = {
     ("mart_segment_memberships", "segment_types_partition_the_clients"),
     ("mart_segment_memberships", "segment_memberships_do_not_overlap"),
 }
-
-
-@pytest.fixture
-def built(warehouse_bank):
-    """Read-only handle on the built warehouse, closed after each test (one writer per file)."""
-    settings, _ = warehouse_bank
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        yield con
 
 
 def _one(con, sql: str, params=None):

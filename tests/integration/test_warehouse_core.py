@@ -55,14 +55,6 @@ INCREMENTAL_CUT = dt.date(2026, 10, 29)
 authorization file (auth of 10-29 delivered on 10-31) and clearings of earlier authorizations."""
 
 
-@pytest.fixture
-def built(warehouse_bank):
-    """Read-only handle on the built warehouse, closed after each test (one writer per file)."""
-    settings, _ = warehouse_bank
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        yield con
-
-
 def _one(con, sql: str):
     return con.execute(sql).fetchone()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 import pytest
 
@@ -10,14 +9,6 @@ from ingestion import field_rules
 from ingestion.contracts import CONTRACTS
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def built(warehouse_bank):
-    """Read-only handle on the built warehouse, closed after each test (one writer per file)."""
-    settings, _ = warehouse_bank
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        yield con
 
 
 def _one(con, sql: str, params=None):

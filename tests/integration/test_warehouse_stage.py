@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
-import duckdb
 import pytest
 
 from ingestion.contracts import CONTRACTS
@@ -13,14 +12,6 @@ from ingestion.contracts import CONTRACTS
 pytestmark = pytest.mark.integration
 
 VERSIONED = [c for c in CONTRACTS if c.versioned]
-
-
-@pytest.fixture
-def built(warehouse_bank):
-    """Read-only handle on the built warehouse, closed after each test (one writer per file)."""
-    settings, _ = warehouse_bank
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        yield con
 
 
 def _checks(result) -> list:
