@@ -8,6 +8,8 @@ import statistics
 import dagster as dg
 import pytest
 
+from tests.warehouse_queries import first_row
+
 pytestmark = pytest.mark.integration
 
 CLIENT_MARTS = ["mart_client_360", "mart_segment_memberships", "mart_kpi_daily"]
@@ -16,10 +18,6 @@ INVARIANT_CHECKS = {
     ("mart_segment_memberships", "segment_types_partition_the_clients"),
     ("mart_segment_memberships", "segment_memberships_do_not_overlap"),
 }
-
-
-def _one(con, sql: str, params=None):
-    return con.execute(sql, params or []).fetchone()
 
 
 def test_client_marts_materialize_and_their_invariants_pass_as_checks(warehouse_bank):
@@ -39,20 +37,20 @@ def test_client_marts_materialize_and_their_invariants_pass_as_checks(warehouse_
 
 
 def test_one_row_per_golden_client_as_of_the_business_date(built):
-    rows, clients, as_of = _one(
+    rows, clients, as_of = first_row(
         built,
         "select count(*), count(distinct golden_client_id), max(as_of_date) "
         "from marts.mart_client_360",
     )
-    [golden] = _one(built, "select count(*) from marts.dim_clients")
-    [business_date] = _one(built, "select max(_business_date) from marts.fct_transactions")
+    [golden] = first_row(built, "select count(*) from marts.dim_clients")
+    [business_date] = first_row(built, "select max(_business_date) from marts.fct_transactions")
     assert rows == clients == golden > 0
     assert as_of == business_date
 
 
 def test_balances_reconcile_with_the_latest_balance_of_every_open_account(built):
     """An ASOF JOIN on the core facts, the way docs/warehouse.md says to read a balance."""
-    expected = _one(
+    expected = first_row(
         built,
         """
         with as_of as (select max(_business_date) as d from marts.fct_transactions),
@@ -70,7 +68,7 @@ def test_balances_reconcile_with_the_latest_balance_of_every_open_account(built)
             on o.account_number = b.account_number and o.d >= b.balance_date
         """,
     )
-    funds, debt, by_type_funds, by_type_debt = _one(
+    funds, debt, by_type_funds, by_type_debt = first_row(
         built,
         """
         select sum(funds_balance_rub), sum(debt_balance_rub),
@@ -116,7 +114,7 @@ def test_salary_income_is_the_median_of_the_last_three_months_salary_credits(bui
 
 
 def test_lifecycle_and_value_tier_partition_the_clients(built):
-    [clients] = _one(built, "select count(*) from marts.mart_client_360")
+    [clients] = first_row(built, "select count(*) from marts.mart_client_360")
     for segment_type in ("lifecycle", "value_tier"):
         counts = dict(
             built.execute(
@@ -127,7 +125,7 @@ def test_lifecycle_and_value_tier_partition_the_clients(built):
         )
         assert sum(counts.values()) == clients, segment_type
         assert len(counts) >= 3, f"{segment_type}: {counts}"
-    mismatched = _one(
+    mismatched = first_row(
         built,
         """
         select count(*) from marts.mart_client_360 as c
@@ -141,12 +139,12 @@ def test_lifecycle_and_value_tier_partition_the_clients(built):
 
 
 def test_active_clients_on_the_last_day_are_the_clients_with_an_operation_in_90_days(built):
-    [kpi_active] = _one(
+    [kpi_active] = first_row(
         built,
         "select active_clients_count from marts.mart_kpi_daily "
         "where date_day = (select max(date_day) from marts.mart_kpi_daily)",
     )
-    [operating, active_or_new_operating] = _one(
+    [operating, active_or_new_operating] = first_row(
         built,
         "select count(*) filter (where days_since_last_operation < 90), "
         "count(*) filter (where lifecycle_stage = 'active' or "
@@ -159,7 +157,7 @@ def test_active_clients_on_the_last_day_are_the_clients_with_an_operation_in_90_
 def test_segment_on_a_date_is_the_evaluation_at_the_last_month_end_before_it(built):
     """The query of the analyst guide ("segment of client X on date D") against the rules
     evaluated at that month end."""
-    [differences] = _one(
+    [differences] = first_row(
         built,
         """
         select count(*)
@@ -171,13 +169,13 @@ def test_segment_on_a_date_is_the_evaluation_at_the_last_month_end_before_it(bui
         where s.as_of_date = date '2026-08-31' and m.segment is distinct from s.lifecycle_stage
         """,
     )
-    [evaluated] = _one(
+    [evaluated] = first_row(
         built,
         "select count(*) from intermediate.int_client_segments_assigned "
         "where as_of_date = date '2026-08-31'",
     )
     assert evaluated > 0 and differences == 0
-    [changed] = _one(
+    [changed] = first_row(
         built,
         "select count(distinct golden_client_id) from marts.mart_segment_memberships "
         "where segment_type = 'lifecycle' and not is_current",
@@ -186,7 +184,7 @@ def test_segment_on_a_date_is_the_evaluation_at_the_last_month_end_before_it(bui
 
 
 def test_consents_follow_captures_and_withdrawals(built):
-    [wrong] = _one(
+    [wrong] = first_row(
         built,
         """
         with as_of as (select max(_business_date) as d from marts.fct_transactions),
@@ -204,7 +202,7 @@ def test_consents_follow_captures_and_withdrawals(built):
         where m.has_marketing_sms_consent <> coalesce(in_force.sms, false)
         """,
     )
-    withdrawn, with_pd = _one(
+    withdrawn, with_pd = first_row(
         built,
         "select count(*) filter (where not has_marketing_sms_consent), "
         "count(*) filter (where has_personal_data_consent) from marts.mart_client_360",

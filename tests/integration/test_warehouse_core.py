@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from cdp.ru_calendar import holidays
+from tests.warehouse_queries import first_row
 
 pytestmark = pytest.mark.integration
 
@@ -55,10 +56,6 @@ INCREMENTAL_CUT = dt.date(2026, 10, 29)
 authorization file (auth of 10-29 delivered on 10-31) and clearings of earlier authorizations."""
 
 
-def _one(con, sql: str):
-    return con.execute(sql).fetchone()
-
-
 def test_every_core_model_materializes_and_the_invariants_run_as_checks(warehouse_bank):
     _, result = warehouse_bank
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
@@ -78,7 +75,7 @@ def test_every_core_model_materializes_and_the_invariants_run_as_checks(warehous
 def test_every_client_posting_leg_is_in_fct_transactions_once(built):
     """Grain: one row per posting and side whose account is a client account — no more, no
     fewer (both directions of the set difference are empty)."""
-    missing, extra = _one(
+    missing, extra = first_row(
         built,
         """
         with expected as (
@@ -95,15 +92,15 @@ def test_every_client_posting_leg_is_in_fct_transactions_once(built):
         """,
     )
     assert (missing, extra) == (0, 0)
-    [postings] = _one(built, "select count(*) from staging.stg_abs__transactions")
-    [legs] = _one(built, "select count(*) from marts.fct_transactions")
+    [postings] = first_row(built, "select count(*) from staging.stg_abs__transactions")
+    [legs] = first_row(built, "select count(*) from marts.fct_transactions")
     assert legs > postings  # transfers between two client accounts give two legs
 
 
 def test_turnovers_reconcile_with_staging_postings(built):
     """Per side, the legs' amounts sum to the staging postings whose account on that side is
     a client account."""
-    fact_debit, fact_credit, staged_debit, staged_credit = _one(
+    fact_debit, fact_credit, staged_debit, staged_credit = first_row(
         built,
         """
         select
@@ -156,7 +153,7 @@ def test_balances_differ_from_postings_exactly_where_a_posting_was_quarantined(b
     """The balance file's turnovers equal the staged postings on every account-day except
     those touched by a posting the raw stage rejected (a broken row): the singular dbt test
     leaves those out, and this test shows the left-out set is exactly the mismatching one."""
-    only_mismatched, only_quarantined, quarantined_days = _one(
+    only_mismatched, only_quarantined, quarantined_days = first_row(
         built,
         """
         with posted as (
@@ -197,7 +194,7 @@ def test_balances_differ_from_postings_exactly_where_a_posting_was_quarantined(b
 def test_card_settlement_postings_carry_the_clearings(built):
     """Every clearing day of a card becomes one АБС posting (docs/sources/cards.md); clearings
     of the last days are posted later, so postings are a little short of the clearings."""
-    settled, cleared = _one(
+    settled, cleared = first_row(
         built,
         "select (select sum(amount_rub) from marts.fct_transactions "
         "where transaction_type = 'card_settlement'), "
@@ -217,13 +214,13 @@ def test_authorizations_are_matched_to_their_clearings(built):
     assert statuses.get("clearing_only", 0) == 0
     assert statuses["reversed"] > 0 and statuses["declined"] > 0
     # an approval waits at most three days for its clearing
-    [stale] = _one(
+    [stale] = first_row(
         built,
         "select count(*) from marts.fct_card_transactions where match_status = 'auth_only' and "
         "transaction_date < (select max(transaction_date) from marts.fct_card_transactions) - 3",
     )
     assert stale == 0
-    [requests] = _one(
+    [requests] = first_row(
         built,
         "select count(*) from staging.stg_cards__authorizations where mti in ('0100', '0200')",
     )
@@ -233,7 +230,7 @@ def test_authorizations_are_matched_to_their_clearings(built):
 def test_an_account_lacks_a_golden_client_only_when_its_owner_is_not_in_the_client_file(built):
     """Orphan owners (`99…`) and client rows rejected at load; every other account is
     attached to its golden client."""
-    unexplained, orphans = _one(
+    unexplained, orphans = first_row(
         built,
         """
         select
@@ -243,7 +240,7 @@ def test_an_account_lacks_a_golden_client_only_when_its_owner_is_not_in_the_clie
         from marts.dim_accounts where golden_client_id is null
         """,
     )
-    [accounts] = _one(built, "select count(*) from marts.dim_accounts")
+    [accounts] = first_row(built, "select count(*) from marts.dim_accounts")
     assert unexplained == 0
     assert orphans / accounts < 0.02
 
@@ -264,9 +261,9 @@ def test_interactions_hold_every_contact_of_the_sources(built):
         ).fetchall()
     )
     assert {k: counts.get(k) for k in expected} == {
-        k: _one(built, q)[0] for k, q in expected.items()
+        k: first_row(built, q)[0] for k, q in expected.items()
     }
-    [identified_calls, attached_calls] = _one(
+    [identified_calls, attached_calls] = first_row(
         built,
         "select count(*) filter (where client_record_key is not null), "
         "count(golden_client_id) from marts.fct_interactions where interaction_type like 'call%'",
@@ -285,8 +282,8 @@ def test_dim_dates_marks_the_working_days_of_cdp_ru_calendar(built):
         d for d, working in rows if working != (d.weekday() < 5 and d not in non_working)
     ]
     assert disagreements == []
-    [first, last] = _one(built, "select min(date_day), max(date_day) from marts.dim_dates")
-    [first_posting, last_posting] = _one(
+    [first, last] = first_row(built, "select min(date_day), max(date_day) from marts.dim_dates")
+    [first_posting, last_posting] = first_row(
         built, "select min(posting_date), max(posting_date) from marts.fct_transactions"
     )
     assert first <= first_posting and last >= last_posting
@@ -303,7 +300,7 @@ FINGERPRINTS = {
 
 def _fingerprints(con) -> dict[str, tuple]:
     return {
-        table: _one(con, f"select count(*), sum({expr}) from marts.{table}")
+        table: first_row(con, f"select count(*), sum({expr}) from marts.{table}")
         for table, expr in FINGERPRINTS.items()
     }
 

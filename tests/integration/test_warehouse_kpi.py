@@ -7,23 +7,20 @@ import pytest
 
 from ingestion import field_rules
 from ingestion.contracts import CONTRACTS
+from tests.warehouse_queries import first_row
 
 pytestmark = pytest.mark.integration
 
 
-def _one(con, sql: str, params=None):
-    return con.execute(sql, params or []).fetchone()
-
-
 def test_funnel_first_stages_count_every_application_and_shown_offer(built):
-    applications, leads = _one(
+    applications, leads = first_row(
         built,
         "select sum(applications_count), sum(leads_count) from marts.mart_product_funnel",
     )
-    [staged_applications] = _one(
+    [staged_applications] = first_row(
         built, "select count(distinct application_id) from staging.stg_dbo__applications"
     )
-    [shown_offers] = _one(
+    [shown_offers] = first_row(
         built,
         "select count(distinct offer_id) from staging.stg_dbo__events "
         "where event_type = 'offer_shown'",
@@ -33,7 +30,7 @@ def test_funnel_first_stages_count_every_application_and_shown_offer(built):
 
 
 def test_funnel_stages_only_narrow(built):
-    [wider] = _one(
+    [wider] = first_row(
         built,
         "select count(*) from marts.mart_product_funnel where not ("
         "leads_converted_count <= leads_count and submitted_count <= applications_count "
@@ -44,8 +41,8 @@ def test_funnel_stages_only_narrow(built):
 
 
 def test_funnel_issues_match_the_issued_steps_in_staging(built):
-    [issued] = _one(built, "select sum(issued_count) from marts.mart_product_funnel")
-    [staged] = _one(
+    [issued] = first_row(built, "select sum(issued_count) from marts.mart_product_funnel")
+    [staged] = first_row(
         built,
         "select count(distinct application_id) from staging.stg_dbo__applications "
         "where step = 'issued'",
@@ -54,11 +51,11 @@ def test_funnel_issues_match_the_issued_steps_in_staging(built):
 
 
 def test_every_declined_application_has_a_reason_row(built):
-    [declined] = _one(
+    [declined] = first_row(
         built,
         "select sum(applications_count) from marts.mart_decline_reasons where outcome = 'declined'",
     )
-    [staged] = _one(
+    [staged] = first_row(
         built,
         "select count(distinct application_id) from staging.stg_dbo__applications "
         "where step = 'declined'",
@@ -67,18 +64,18 @@ def test_every_declined_application_has_a_reason_row(built):
 
 
 def test_calls_offered_are_answered_plus_abandoned(built):
-    [unbalanced] = _one(
+    [unbalanced] = first_row(
         built,
         "select count(*) from marts.mart_contact_center_daily "
         "where inbound_offered_count <> inbound_answered_count + inbound_abandoned_count",
     )
     assert unbalanced == 0
-    offered, outbound = _one(
+    offered, outbound = first_row(
         built,
         "select sum(inbound_offered_count), sum(outbound_calls_count) "
         "from marts.mart_contact_center_daily",
     )
-    inbound_calls, outbound_calls = _one(
+    inbound_calls, outbound_calls = first_row(
         built,
         "select count(*) filter (where direction = 'inbound'), "
         "count(*) filter (where direction = 'outbound') from staging.stg_contact_center__calls",
@@ -89,7 +86,7 @@ def test_calls_offered_are_answered_plus_abandoned(built):
 def test_contact_center_kpis_land_in_plausible_ranges_over_the_year(built):
     """Whole-year figures from the daily counts; the simulator is calibrated to the usual
     contact-centre targets (docs/sources/contact_center.md#calibration)."""
-    service_level, abandonment, aht_minutes, fcr = _one(
+    service_level, abandonment, aht_minutes, fcr = first_row(
         built,
         "select 100.0 * sum(answered_within_service_level_count) "
         "/ sum(inbound_offered_count - short_abandoned_count), "
@@ -105,7 +102,7 @@ def test_contact_center_kpis_land_in_plausible_ranges_over_the_year(built):
 
 
 def test_scorecard_percentages_are_percentages(built):
-    [outside] = _one(
+    [outside] = first_row(
         built,
         "select count(*) from marts.mart_dq_scorecard "
         "where value_pct not between 0 and 100 or numerator_count > denominator_count",
@@ -142,7 +139,7 @@ def test_scorecard_validity_recomputes_from_raw_with_the_loaders_rule(
     built, table, column, check, metric
 ):
     """The day with the most invalid values, recomputed in Python from the raw values."""
-    business_date, value = _one(
+    business_date, value = first_row(
         built,
         "select business_date, value_pct from marts.mart_dq_scorecard "
         "where source_table = ? and metric = ? "
@@ -185,7 +182,7 @@ def test_scorecard_quarantine_rate_matches_the_load_audit(built):
 
 
 def test_channel_usage_counts_every_session_and_contact(built):
-    sessions, events, calls, chats = _one(
+    sessions, events, calls, chats = first_row(
         built,
         "select sum(interactions_count) filter (where channel_group = 'dbo'), "
         "sum(events_count), "
@@ -193,7 +190,7 @@ def test_channel_usage_counts_every_session_and_contact(built):
         "sum(interactions_count) filter (where channel = 'chat') "
         "from marts.mart_channel_usage_daily",
     )
-    staged = _one(
+    staged = first_row(
         built,
         "select (select count(*) from staging.stg_dbo__sessions), "
         "(select count(*) from staging.stg_dbo__events e "
@@ -205,7 +202,7 @@ def test_channel_usage_counts_every_session_and_contact(built):
 
 
 def test_queue_counts_add_up_to_the_daily_counts(built):
-    [mismatched] = _one(
+    [mismatched] = first_row(
         built,
         "select count(*) from marts.mart_contact_center_daily d full join ("
         "  select activity_date, sum(inbound_offered_count) as offered, "
