@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
+        post_hook='{{ refresh_golden_client_ids() }}',
         unique_key='account_balance_id',
     )
 }}
@@ -44,5 +45,5 @@ select
 from balances
 left join accounts on balances.account_number = accounts.account_number
 {% if is_incremental() %}
-    where {{ core_rows_to_refresh() }}
+    where {{ core_rows_to_refresh({'_load_id': ['abs__balances']}) }}
 {% endif %}

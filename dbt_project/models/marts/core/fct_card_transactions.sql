@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
+        post_hook='{{ refresh_golden_client_ids() }}',
         unique_key='card_transaction_id',
     )
 }}
@@ -73,8 +74,13 @@ transactions as (
         matched._clearing_load_id,
         matched._reversal_load_id,
         -- the card account's owner in АБС; the card holder when the account is unknown there
+        -- (key and id from the same record: an АБС client outside the crosswalk falls back to
+        -- the holder for both, or the daily refresh would see a stale id on every run)
         coalesce(accounts.golden_client_id, holders.golden_client_id) as golden_client_id,
-        coalesce(accounts.client_record_key, holders.record_key) as client_record_key,
+        case
+            when accounts.golden_client_id is not null then accounts.client_record_key
+            else holders.record_key
+        end as client_record_key,
         case
             when matched.processing_code = '010000' then 'cash_withdrawal' else 'purchase'
         end as transaction_kind,
@@ -140,7 +146,9 @@ select
 from transactions
 {% if is_incremental() %}
     where
-        {{ core_rows_to_refresh(
-            ['_authorization_load_id', '_clearing_load_id', '_reversal_load_id']
-        ) }}
+        {{ core_rows_to_refresh({
+            '_authorization_load_id': ['cards__authorizations'],
+            '_clearing_load_id': ['cards__clearings'],
+            '_reversal_load_id': ['cards__authorizations'],
+        }) }}
 {% endif %}

@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
+        post_hook='{{ refresh_golden_client_ids() }}',
         unique_key='interaction_id',
     )
 }}
@@ -52,5 +53,11 @@ attached as (
 
 select * from attached
 {% if is_incremental() %}
-    where {{ core_rows_to_refresh() }}
+    where {{ core_rows_to_refresh({'_load_id': [
+            'contact_center__calls',
+            'contact_center__chats',
+            'contact_center__complaints',
+            'contact_center__surveys',
+            'dbo__sessions',
+        ]}) }}
 {% endif %}

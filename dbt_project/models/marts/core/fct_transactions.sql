@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
+        post_hook='{{ refresh_golden_client_ids() }}',
         unique_key='transaction_leg_id',
     )
 }}
@@ -41,5 +42,5 @@ select
     _load_id
 from classified
 {% if is_incremental() %}
-    where {{ core_rows_to_refresh() }}
+    where {{ core_rows_to_refresh({'_load_id': ['abs__transactions']}) }}
 {% endif %}
