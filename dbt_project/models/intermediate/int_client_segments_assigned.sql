@@ -1,10 +1,10 @@
--- Segment rules: every golden client's segments at each as-of date of int_client_states_measured
+-- Segment rules: every golden client's segments at each as-of date of fct_client_states
 -- (month ends and the business date; is_current marks the business date). Thresholds are the
 -- seg_ vars of dbt_project.yml; the rules table is in docs/warehouse.md.
 with
 
 states as (
-    select * from {{ ref('int_client_states_measured') }}
+    select * from {{ ref('fct_client_states') }}
 ),
 
 ruled as (

@@ -1,5 +1,5 @@
 -- One row per golden client: what they hold, earn, spend and do, and their current segments,
--- as of the warehouse's business date (int_client_states_measured; rules in
+-- as of the warehouse's business date (fct_client_states; rules in
 -- int_client_segments_assigned and docs/warehouse.md, "Client 360 and segments").
 with
 
@@ -125,7 +125,7 @@ recent_activity as (
         sum(activity.spend_travel_rub) as spend_travel_90d_rub,
         sum(activity.spend_retail_rub) as spend_retail_90d_rub,
         sum(activity.contact_center_contacts_count) as contact_center_contacts_90d_count
-    from {{ ref('int_client_days_aggregated') }} as activity
+    from {{ ref('fct_client_activity_days') }} as activity
     cross join business_date
     where
         activity.activity_date

@@ -13,7 +13,7 @@ bounds as (
 ),
 
 activity as (
-    select * from {{ ref('int_client_days_aggregated') }}
+    select * from {{ ref('fct_client_activity_days') }}
 ),
 
 operation_days as (

@@ -138,7 +138,7 @@ holdings as (
 ),
 
 activity as (
-    select * from {{ ref('int_client_days_aggregated') }}
+    select * from {{ ref('fct_client_activity_days') }}
 ),
 
 windowed as (
@@ -205,20 +205,20 @@ select
     client_dates.as_of_date,
     client_dates.client_type,
     client_dates.client_since_date,
+    recency.last_operation_date,
     cast(coalesce(holdings.funds_balance_rub, 0) as decimal(18, 2)) as funds_balance_rub,
     cast(coalesce(holdings.debt_balance_rub, 0) as decimal(18, 2)) as debt_balance_rub,
     cast(coalesce(salary.estimated_monthly_income_rub, 0) as decimal(18, 2))
         as estimated_monthly_income_rub,
     cast(coalesce(salary.salary_credit_3m_rub, 0) as decimal(18, 2)) as salary_credit_3m_rub,
-    recency.last_operation_date,
     cast(coalesce(windowed.operations_90d_rub, 0) as decimal(18, 2)) as operations_90d_rub,
+    cast(coalesce(windowed.operations_90d_count, 0) as bigint) as operations_90d_count,
+    cast(coalesce(windowed.logins_90d_count, 0) as bigint) as logins_90d_count,
     client_dates.as_of_date = business_date.as_of_date as is_current,
     client_dates.as_of_date - client_dates.client_since_date as tenure_days,
     coalesce(holdings.open_accounts_count, 0) as open_accounts_count,
     coalesce(salary.salary_months_count, 0) as salary_months_count,
-    client_dates.as_of_date - recency.last_operation_date as days_since_last_operation,
-    coalesce(windowed.operations_90d_count, 0) as operations_90d_count,
-    coalesce(windowed.logins_90d_count, 0) as logins_90d_count
+    client_dates.as_of_date - recency.last_operation_date as days_since_last_operation
 from client_dates
 cross join business_date
 left join holdings
