@@ -111,6 +111,18 @@ class _Compiler:
             self.expressions[relation] = alias
         return f"{self.expressions[relation]}.{quote(field.column)}"
 
+    def check_segment_values(self, node: Leaf) -> None:
+        segment_type = node.field.removeprefix(SEGMENT_PREFIX)
+        known = self.catalog.segment_values[segment_type]
+        unknown = {v for v in (node.value if isinstance(node.value, list) else [node.value])}
+        unknown -= known
+        if unknown:
+            raise self.segment.error(
+                node.line,
+                f"no current '{segment_type}' segment named {sorted(map(str, unknown))} "
+                f"(known: {sorted(known)})",
+            )
+
     def value(self, leaf: Leaf, kind: str, value: object) -> str:
         ok = {
             "boolean": isinstance(value, bool),
@@ -139,6 +151,8 @@ class _Compiler:
                 f"operator '{node.op}' does not apply to {kind} field '{node.field}' "
                 f"(allowed: {sorted(OPERATORS_BY_KIND[kind])})",
             )
+        if node.field.startswith(SEGMENT_PREFIX) and node.op in {"eq", "ne", "in", "not_in"}:
+            self.check_segment_values(node)
         if node.op == "is_null":
             return f"({expression} is null)"
         if node.op == "is_not_null":
@@ -149,15 +163,6 @@ class _Compiler:
             low, high = (self.value(node, kind, v) for v in node.value)
             return f"({expression} between {low} and {high})"
         values = ", ".join(self.value(node, kind, v) for v in node.value)
-        if node.field.startswith(SEGMENT_PREFIX):
-            segment_type = node.field.removeprefix(SEGMENT_PREFIX)
-            unknown = set(node.value) - self.catalog.segment_values[segment_type]
-            if unknown:
-                raise self.segment.error(
-                    node.line,
-                    f"no current '{segment_type}' segment named {sorted(unknown)} "
-                    f"(known: {sorted(self.catalog.segment_values[segment_type])})",
-                )
         negate = "not " if node.op == "not_in" else ""
         return f"(coalesce({expression} {negate}in ({values}), false))"
 
