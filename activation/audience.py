@@ -17,7 +17,7 @@ import duckdb
 
 from activation.catalog import Segment
 from activation.compiler import compile_segment, quote
-from activation.fields import FieldCatalog
+from activation.fields import CLIENT_360, MEMBERSHIPS, FieldCatalog
 from activation.policy import PolicyConfig, Rule, RuleContext, rules
 
 TABLE = "activation_audience"
@@ -120,3 +120,12 @@ def _count(con: duckdb.DuckDBPyConnection, channel: str, as_of: dt.date) -> Audi
         )
         before = clients
     return Audience(as_of, segment_rows, waterfall, eligible, holdout, eligible - holdout)
+
+
+def lineage() -> list[tuple[str, str]]:
+    """Every warehouse relation an export reads besides the score tables (found at run time):
+    the segment's sources, the rules' and the channel files' — for the orchestration's graph."""
+    relations = {CLIENT_360, MEMBERSHIPS, ("marts", "dim_clients")}
+    for rule in rules():
+        relations |= {tuple(r.split(".")) for r in rule.reads}
+    return sorted(relations)

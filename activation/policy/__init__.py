@@ -85,11 +85,16 @@ class Rule:
     mode: str
     """``require``: only clients the query returns pass; ``exclude``: they are left out."""
     query: Callable[[RuleContext], tuple[str, dict[str, Any]]]
+    reads: tuple[str, ...] = ()
+    """Warehouse relations (``schema.table``) the rule reads: the export's lineage."""
     channels: tuple[str, ...] = CHANNELS
     prepare: Callable[[duckdb.DuckDBPyConnection, RuleContext], None] | None = None
 
     def applies_to(self, channel: str) -> bool:
         return channel in self.channels
+
+
+CROSSWALK = "marts.dim_client_crosswalk"
 
 
 def abs_clients(table: str, columns: str = "t.*") -> str:

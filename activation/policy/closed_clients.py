@@ -16,5 +16,6 @@ RULE = Rule(
     legal_basis="152-FZ art. 5 part 7, art. 21 part 4 (purpose achieved: the relationship ended) "
     "and bank policy",
     mode="exclude",
+    reads=("marts.mart_client_360",),
     query=_query,
 )

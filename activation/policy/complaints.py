@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from activation.policy import Rule, RuleContext, abs_clients
+from activation.policy import CROSSWALK, Rule, RuleContext, abs_clients
 
 
 def _query(ctx: RuleContext) -> tuple[str, dict]:
@@ -28,5 +28,6 @@ RULE = Rule(
     legal_basis="bank policy (conduct: no sales pressure on a client in a dispute, Bank of "
     "Russia guidance on fair treatment of financial-services consumers)",
     mode="exclude",
+    reads=("staging.stg_contact_center__complaints", CROSSWALK),
     query=_query,
 )

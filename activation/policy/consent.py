@@ -10,7 +10,7 @@ on any of the client's АБС records (a withdrawal on a duplicate record counts
 
 from __future__ import annotations
 
-from activation.policy import Rule, RuleContext, abs_clients
+from activation.policy import CROSSWALK, Rule, RuleContext, abs_clients
 
 CONSENT_CHANNEL = {"sms": "SMS", "email": "EMAIL", "call": "ЗВОНОК", "push": "PUSH"}
 """Export channel → КАНАЛ of the АБС marketing consent (ВИД_СОГЛАСИЯ РЕКЛАМА)."""
@@ -35,6 +35,7 @@ PERSONAL_DATA = Rule(
     summary="a consent to personal-data processing in force",
     legal_basis="152-FZ art. 6 part 1 p. 1, art. 9 (consent of the data subject)",
     mode="require",
+    reads=("staging.stg_abs__consents", CROSSWALK),
     query=lambda ctx: in_force(ctx, PERSONAL_DATA_TYPE, None),
 )
 
@@ -44,5 +45,6 @@ MARKETING = Rule(
     legal_basis="38-FZ art. 18 part 1 (advertising by telecommunication needs the subscriber's "
     "prior consent; it stops on the subscriber's request)",
     mode="require",
+    reads=("staging.stg_abs__consents", CROSSWALK),
     query=lambda ctx: in_force(ctx, MARKETING_TYPE, CONSENT_CHANNEL[ctx.channel]),
 )

@@ -7,7 +7,7 @@ the same way; push needs a ДБО login (the push service addresses the app by l
 
 from __future__ import annotations
 
-from activation.policy import Rule, RuleContext
+from activation.policy import CROSSWALK, Rule, RuleContext
 
 CONTACT = {"sms": ("phone", "mobile_phone"), "call": ("phone", "mobile_phone"),
            "email": ("email", "email")}  # fmt: skip
@@ -33,5 +33,6 @@ RULE = Rule(
     legal_basis="152-FZ art. 5 part 5 (data accurate for its purpose); 38-FZ art. 18 part 1 "
     "(the consent is the subscriber's: a wrong number reaches someone who never agreed)",
     mode="require",
+    reads=("marts.dim_clients", "marts.dim_client_contacts", CROSSWALK),
     query=_query,
 )

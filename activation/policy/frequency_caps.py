@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from activation.policy import Rule, RuleContext, abs_clients
+from activation.policy import CROSSWALK, Rule, RuleContext, abs_clients
 
 
 def _query(ctx: RuleContext) -> tuple[str, dict]:
@@ -50,5 +50,6 @@ RULE = Rule(
     legal_basis="bank policy (38-FZ art. 18 consent is not consent to unlimited messages; caps "
     "keep campaigns from becoming harassment)",
     mode="exclude",
+    reads=("staging.stg_contact_center__communications", CROSSWALK),
     query=_query,
 )

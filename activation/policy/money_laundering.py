@@ -9,7 +9,7 @@ levels listed in ``aml_abs_risk_levels`` also stop marketing (none by default).
 
 from __future__ import annotations
 
-from activation.policy import Rule, RuleContext, abs_clients
+from activation.policy import CROSSWALK, Rule, RuleContext, abs_clients
 
 
 def _query(ctx: RuleContext) -> tuple[str, dict]:
@@ -43,5 +43,12 @@ RULE = Rule(
     legal_basis="115-FZ art. 7 (operations suspended or refused; the bank does not solicit new "
     "business from such a client)",
     mode="exclude",
+    reads=(
+        "staging.stg_cards__blocks",
+        "staging.stg_cards__cards",
+        "staging.stg_abs__clients",
+        "marts.dim_accounts",
+        CROSSWALK,
+    ),
     query=_query,
 )

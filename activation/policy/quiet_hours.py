@@ -62,6 +62,7 @@ RULE = Rule(
     legal_basis="bank policy after the hours 230-FZ art. 7 part 3 allows for calls to debtors "
     "(08–22 weekdays, 09–20 weekends), applied to marketing calls as the stricter 09–20 every day",
     mode="require",
+    reads=("marts.dim_clients",),
     query=_query,
     channels=("call",),
     prepare=_prepare,
