@@ -58,10 +58,12 @@ def make_settings(base, home, segments: str = SEGMENTS, dbt_dir=None, **override
     if not (home / "dbt").exists():
         (home / "dbt").symlink_to(dbt_dir or base.home / "dbt")
     return load_settings(
-        home=home,
-        warehouse_path=base.warehouse_path,
-        activation_segments_dir=home / "segments",
-        **overrides,
+        **{
+            "home": home,
+            "warehouse_path": base.warehouse_path,
+            "activation_segments_dir": home / "segments",
+            **overrides,
+        }
     )
 
 
