@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ def preview(con: duckdb.DuckDBPyConnection, segment: Segment, catalog: FieldCata
     lifecycle), the clients of each value — one grouping-sets query."""
     started = time.perf_counter()
     breakdown = segment.breakdown or tuple(f for f in DEFAULT_BREAKDOWN if f in catalog.fields)
-    expanded = Segment(**{**segment.__dict__, "breakdown": breakdown})
+    expanded = dataclasses.replace(segment, breakdown=breakdown)
     compiled = compile_segment(expanded, catalog)
     expressions = [compiled.expressions[name] for name in breakdown]
     keys = ", ".join(f"{e} as b{i}" for i, e in enumerate(expressions))

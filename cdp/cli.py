@@ -141,7 +141,6 @@ def _cmd_segments(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     import duckdb
 
-    from activation.catalog import CatalogError
     from activation.export import ExportRequest, run_export
     from activation.safety import ExportRefused
 
@@ -157,7 +156,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     )
     try:
         result = run_export(settings, request)
-    except (ExportRefused, CatalogError, duckdb.IOException) as error:
+    except (ExportRefused, ValueError, duckdb.IOException) as error:  # CatalogError too
         print(f"cdp export: refused: {error}", file=sys.stderr)
         return 3 if isinstance(error, ExportRefused) else 2
     for step in result.manifest["waterfall"]:

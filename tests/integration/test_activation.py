@@ -436,3 +436,29 @@ def test_withdrawals_and_stop_list_requests_count_in_the_next_export(base, tmp_p
     dnc = next(s for s in after.manifest["waterfall"] if s["rule"] == "do_not_contact")
     assert dnc["removed"] == 1
     assert after.manifest["policy"]["stop_list"]["entries"] == 1
+
+
+def test_the_cdp_commands_preview_export_and_answer_who_received(act, monkeypatch, capsys):
+    from cdp.cli import main
+
+    for name, value in {
+        "CDP_HOME": act.home,
+        "CDP_WAREHOUSE_PATH": act.warehouse_path,
+        "CDP_ACTIVATION_SEGMENTS_DIR": act.activation_segments_dir,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    assert main(["segments", "list"]) == 0
+    assert main(["segments", "preview", "premium_clients"]) == 0
+    assert "premium_clients: " in capsys.readouterr().out
+    args = ["export", "--segment", "premium_clients", "--channel", "push", "--campaign", "IT-C"]
+    assert main(args) == 0
+    assert "written: " in capsys.readouterr().out
+    assert main(args) == 0
+    assert "unchanged: " in capsys.readouterr().out
+    assert main([*args[:-1], "bad campaign!"]) == 3
+    client = pl.read_csv(act.exports_dir / "campaigns" / "IT-C" / "premium_clients__push.csv")[
+        "golden_client_id"
+    ][0]
+    capsys.readouterr()
+    assert main(["ledger", "--client", client]) == 0
+    assert "IT-C" in capsys.readouterr().out
