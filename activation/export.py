@@ -164,7 +164,7 @@ def run_export(
             )  # fmt: skip
         check_size_jump(
             audience.segment_rows,
-            ledger.last_segment_rows(book, segment.name, request.channel),
+            ledger.last_segment_rows(book, segment.definition_hash, request.channel),
             settings.activation_max_size_ratio,
         )
         exported_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)

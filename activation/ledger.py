@@ -80,11 +80,15 @@ def find_export(con: duckdb.DuckDBPyConnection, export_id: str) -> dict | None:
     return None if row is None else dict(zip([d[0] for d in cursor.description], row, strict=True))
 
 
-def last_segment_rows(con: duckdb.DuckDBPyConnection, segment: str, channel: str) -> int | None:
+def last_segment_rows(
+    con: duckdb.DuckDBPyConnection, segment_hash: str, channel: str
+) -> int | None:
+    """Segment size at the last export of the same definition on the channel: a new version of
+    a segment starts afresh, so only the data can make the size jump."""
     row = con.execute(
-        "select segment_rows from audit.export_ledger where segment_name = $segment "
+        "select segment_rows from audit.export_ledger where segment_hash = $segment_hash "
         "and channel = $channel order by exported_at desc limit 1",
-        {"segment": segment, "channel": channel},
+        {"segment_hash": segment_hash, "channel": channel},
     ).fetchone()
     return None if row is None else row[0]
 

@@ -9,7 +9,8 @@ model errored or was skipped. No build on record is a refusal too: nothing vouch
 
 **Size.** A segment that suddenly doubles or halves usually means broken upstream data, not a
 market shift: an export refuses when the segment is more than ``CDP_ACTIVATION_MAX_SIZE_RATIO``
-times larger or smaller than at its last export on the channel (from the ledger).
+times larger or smaller than at the last export of the same definition on the channel (from
+the ledger; a new version of the segment starts afresh).
 """
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ class Settings(BaseSettings):
         default=2.0,
         gt=1,
         description="An export refuses when its segment is more than this many times larger or "
-        "smaller than at the segment's last export on the channel.",
+        "smaller than at the last export of the same definition on the channel.",
     )
     pan_token_key: SecretStr = Field(
         default=SecretStr("dev-only-pan-token-key"),

@@ -366,15 +366,28 @@ def test_who_received_a_clients_data_is_one_query(act):
 
 
 def test_a_segment_that_jumps_in_size_is_refused(act):
-    run_export(act, ExportRequest("retail_open", "sms", "IT-S1"))
-    narrow = SEGMENTS.replace(
-        "version: 1\n    description: Retail", "version: 2\n    description: Retail"
-    )
-    narrow = narrow.replace('value: ["ФЛ", "ИП"]', 'value: ["ИП"]')
-    (act.activation_segments_dir / "test.yml").write_text(narrow, encoding="utf-8")
+    """The same definition at a size far from its last export's is refused; a new version of
+    the segment is judged afresh."""
+    first = run_export(act, ExportRequest("retail_open", "sms", "IT-S1"))
+    with ledger.open_ledger(act.activation_ledger_path) as book:
+        # an earlier export of the same definition, three times as large (as if data went missing)
+        book.execute(
+            "insert into audit.export_ledger select * replace ('EX-earlier' as export_id, "
+            "'IT-S0' as campaign_id, segment_rows * 3 as segment_rows, "
+            "exported_at + interval 1 second as exported_at) from audit.export_ledger"
+        )
     with pytest.raises(ExportRefused, match="size gate"):
         run_export(act, ExportRequest("retail_open", "sms", "IT-S2"))
     assert not (act.exports_dir / "campaigns" / "IT-S2").exists()
+    narrow = SEGMENTS.replace(
+        "version: 1\n    description: Retail", "version: 2\n    description: Retail"
+    ).replace('value: ["ФЛ", "ИП"]', 'value: ["ИП"]')
+    (act.activation_segments_dir / "test.yml").write_text(narrow, encoding="utf-8")
+    second = run_export(act, ExportRequest("retail_open", "sms", "IT-S3"))
+    assert (
+        second.manifest["waterfall"][0]["clients_after"] * 3
+        < first.manifest["waterfall"][0]["clients_after"]
+    )
 
 
 def test_failed_upstream_checks_refuse_the_export(base, tmp_path):
