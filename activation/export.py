@@ -247,7 +247,7 @@ def _manifest(
             "share": holdout_share,
             "rows": audience.holdout_rows,
             "method": "md5(campaign_id || ':' || golden_client_id), first 32 bits / 2^32 < share",
-            "recorded_in": "audit.export_audience (is_holdout), ledger " + "export_id",
+            "recorded_in": "audit.export_audience where is_holdout, by export_id",
         },
         "data_quality_gate": gate,
         "file": {

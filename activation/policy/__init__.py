@@ -62,8 +62,8 @@ def load_policy(stop_list_path: Path, path: Path = POLICY_FILE) -> PolicyConfig:
 
 @dataclass(frozen=True)
 class RuleContext:
-    """What a rule needs: the channel, the as-of date and the policy; ``param`` names its
-    parameters uniquely within the audience query."""
+    """What a rule needs: the channel, the as-of date and the policy. ``p(name)`` and
+    ``params(...)`` prefix a rule's parameters with its name, unique within the audience query."""
 
     channel: str
     as_of: dt.date
