@@ -475,3 +475,26 @@ def test_the_cdp_commands_preview_export_and_answer_who_received(act, monkeypatc
     capsys.readouterr()
     assert main(["ledger", "--client", client]) == 0
     assert "IT-C" in capsys.readouterr().out
+
+
+def test_the_dagster_export_job_runs_the_same_export(act):
+    from orchestration.definitions import build_definitions
+
+    job = build_definitions(act).resolve_job_def("export_segment_job")
+    config = {"segment": "premium_clients", "channel": "call", "campaign": "IT-D"}
+    result = job.execute_in_process(
+        run_config={"ops": {"exports__export_campaigns__audiences": {"config": config}}}
+    )
+    assert result.success
+    [event] = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert metadata["status"].value == "written" and metadata["rows"].value > 0
+    with ledger.open_ledger(act.activation_ledger_path, read_only=True) as book:
+        [(by, rows)] = book.execute("select exported_by, rows from audit.export_ledger").fetchall()
+    assert by.startswith("dagster run ") and rows == metadata["rows"].value
+    refused = job.execute_in_process(
+        run_config={"ops": {"exports__export_campaigns__audiences": {"config": {
+            **config, "holdout_share": 0.5}}}},
+        raise_on_error=False,
+    )  # fmt: skip
+    assert not refused.success
