@@ -19,6 +19,8 @@ class Scenario:
         "warehouse_resolve",
         "warehouse_build",
         "warehouse_publish",
+        "segment_preview",
+        "segment_export",
         "ingest_daily",
         "warehouse_daily",
         "ingest_baseline",

@@ -98,6 +98,99 @@ def _cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _warehouse_error(command: str, error: Exception) -> int:
+    print(f"cdp {command}: {error}", file=sys.stderr)
+    return 2
+
+
+def _cmd_segments(args: argparse.Namespace, settings: Settings) -> int:
+    import duckdb
+
+    from activation.catalog import CatalogError, load_catalog
+    from activation.compiler import compile_segment
+    from activation.fields import DBT_MANIFEST, discover
+    from activation.preview import preview
+
+    try:
+        catalog = load_catalog(settings.activation_segments_dir)
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            fields = discover(con, DBT_MANIFEST)
+            if args.action == "fields":
+                print("\n".join(fields.describe()))
+            elif args.action == "list":
+                for segment in catalog.values():
+                    compile_segment(segment, fields)
+                    print(f"{segment.name:<32} v{segment.version}  {segment.owner:<12} "
+                          f"{segment.purpose}")  # fmt: skip
+            else:
+                if args.name not in catalog:
+                    print(f"cdp segments preview: unknown segment {args.name!r} "
+                          f"(known: {sorted(catalog)})", file=sys.stderr)  # fmt: skip
+                    return 2
+                result = preview(con, catalog[args.name], fields)
+                print(f"{result.segment}: {result.size:,} clients ({result.seconds:.2f} s)")
+                for name, counts in result.breakdowns.items():
+                    print(f"  by {name}:")
+                    for value, count in counts:
+                        print(f"    {value!s:<24} {count:>10,}")
+    except (CatalogError, duckdb.IOException, duckdb.CatalogException) as error:
+        return _warehouse_error("segments", error)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    import duckdb
+
+    from activation.export import ExportRequest, run_export
+    from activation.safety import ExportRefused
+
+    request = ExportRequest(
+        segment=args.segment,
+        channel=args.channel,
+        campaign_id=args.campaign,
+        file_format=args.format,
+        recipient=args.recipient,
+        purpose=args.purpose,
+        requested_by=args.requested_by,
+        holdout_share=args.holdout_share,
+    )
+    try:
+        result = run_export(settings, request)
+    except (ExportRefused, ValueError, duckdb.IOException) as error:  # CatalogError too
+        print(f"cdp export: refused: {error}", file=sys.stderr)
+        return 3 if isinstance(error, ExportRefused) else 2
+    for step in result.manifest["waterfall"]:
+        print(f"  {step['rule']:<24} {step['clients_after']:>10,}")
+    print(
+        f"{result.status}: {result.rows:,} rows → {result.file_path} "
+        f"(holdout {result.holdout_rows:,}; sha256 {result.file_sha256[:12]}…; "
+        f"manifest {result.manifest_path})"
+    )
+    return 0
+
+
+def _cmd_ledger(args: argparse.Namespace, settings: Settings) -> int:
+    from activation import ledger
+
+    with ledger.open_ledger(settings.activation_ledger_path, read_only=True) as con:
+        if args.client:
+            rows = ledger.who_received(con, args.client)
+        else:
+            cursor = con.execute(
+                "select exported_at, export_id, campaign_id, segment_name, channel, "
+                "recipient_system, rows, holdout_rows, exported_by from audit.export_ledger "
+                "order by exported_at"
+            )
+            names = [d[0] for d in cursor.description]
+            rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    for row in rows:
+        print("  ".join(f"{v:%Y-%m-%d %H:%M:%S}" if hasattr(v, "hour") else str(v)
+                        for v in row.values()))  # fmt: skip
+    if not rows:
+        print("no exports" + (f" carried {args.client}" if args.client else ""))
+    return 0
+
+
 def _cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
     for name, value in settings.model_dump().items():
         print(f"CDP_{name.upper():<18} {value}")
@@ -142,6 +235,29 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--model", default="churn", help="model name (default churn)")
     models.add_argument("--version", help="version to promote (see `cdp models list`)")
 
+    segments = sub.add_parser(
+        "segments", help="the segment catalog: list, preview a segment, list usable fields"
+    )
+    segments.add_argument("action", choices=["list", "preview", "fields"])
+    segments.add_argument("name", nargs="?", help="segment to preview")
+
+    export = sub.add_parser(
+        "export", help="export a segment through the contact policy (file, manifest, ledger)"
+    )
+    export.add_argument("--segment", required=True, help="segment name (cdp segments list)")
+    export.add_argument("--channel", required=True, choices=["sms", "email", "call", "push"])
+    export.add_argument("--campaign", required=True, help="campaign id: letters, digits, - _")
+    export.add_argument("--format", default="csv", choices=["csv", "csv-cp1251", "parquet"])
+    export.add_argument("--recipient", help="recipient system (default: the channel's)")
+    export.add_argument("--purpose", help="purpose recorded in the ledger (default: segment's)")
+    export.add_argument("--requested-by", help="who asks for the export (default: OS user)")
+    export.add_argument(
+        "--holdout-share", type=float, help="control share (default CDP_ACTIVATION_HOLDOUT_SHARE)"
+    )
+
+    led = sub.add_parser("ledger", help="the export ledger, or who received one client's data")
+    led.add_argument("--client", help="golden_client_id: every export that carried this client")
+
     sub.add_parser("settings", help="print the effective settings")
     return parser
 
@@ -151,6 +267,9 @@ COMMANDS = {
     "simulate": _cmd_simulate,
     "resolve": _cmd_resolve,
     "models": _cmd_models,
+    "segments": _cmd_segments,
+    "export": _cmd_export,
+    "ledger": _cmd_ledger,
     "settings": _cmd_settings,
 }
 

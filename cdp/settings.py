@@ -112,6 +112,34 @@ class Settings(BaseSettings):
         description="Resolve every record on this run; otherwise only the records of loads not "
         "yet resolved (a daily increment) when a resolution with the same overrides exists.",
     )
+    activation_segments_dir: Path | None = Field(
+        default=None,
+        description="Segment catalog: versioned YAML files of segment definitions (default: "
+        "activation/segments in the project, reviewed and versioned with the code).",
+    )
+    activation_stop_list_path: Path | None = Field(
+        default=None,
+        description="Do-not-contact requests the data steward keeps (CSV: golden_client_id, "
+        "channel, requested_date, reason); no source system delivers them. Missing: none.",
+    )
+    activation_ledger_path: Path | None = Field(
+        default=None,
+        description="Append-only export ledger (DuckDB file, audit.export_ledger and "
+        "audit.export_audience), apart from the warehouse, which exports only read.",
+    )
+    activation_holdout_share: float = Field(
+        default=0.1,
+        ge=0,
+        lt=1,
+        description="Share of a campaign's eligible clients set aside as a control group "
+        "(stable per client and campaign); `cdp export --holdout-share` overrides it.",
+    )
+    activation_max_size_ratio: float = Field(
+        default=2.0,
+        gt=1,
+        description="An export refuses when its segment is more than this many times larger or "
+        "smaller than at the last export of the same definition on the channel.",
+    )
     pan_token_key: SecretStr = Field(
         default=SecretStr("dev-only-pan-token-key"),
         description="Secret for the keyed PAN token in card extracts; replace outside development.",
@@ -120,6 +148,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
         home = self.home.expanduser().resolve()
+        project = Path(__file__).resolve().parents[1]
         defaults = {
             "home": home,
             "landing_dir": home / "landing",
@@ -130,18 +159,16 @@ class Settings(BaseSettings):
             "serving_dir": home / "serving",
             "dagster_home": home / "dagster",
             "models_dir": home / "models",
+            "activation_stop_list_path": home / "activation" / "do_not_contact.csv",
+            "activation_ledger_path": home / "activation" / "ledger.duckdb",
+            # versioned with the code, reviewed like it
+            "identity_overrides_dir": project / "identity" / "overrides",
+            "activation_segments_dir": project / "activation" / "segments",
         }
         for name, default in defaults.items():
             value = getattr(self, name)
             object.__setattr__(
                 self, name, default if value is None else value.expanduser().resolve()
-            )
-        if self.identity_overrides_dir is None:
-            project = Path(__file__).resolve().parents[1]
-            object.__setattr__(self, "identity_overrides_dir", project / "identity" / "overrides")
-        else:
-            object.__setattr__(
-                self, "identity_overrides_dir", self.identity_overrides_dir.expanduser().resolve()
             )
         if self.snapshot_date is None:
             snapshot = self.business_date - dt.timedelta(days=self.sim_delta_days)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import dagster as dg
 
 from cdp.settings import Settings, load_settings
-from orchestration.defs import identity, landing, ml, raw, serving, warehouse
+from orchestration.defs import activation, identity, landing, ml, raw, serving, warehouse
 from orchestration.resources import settings_resource
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Merge the stages in flow order and bind resources; tests call this with their settings.
-    The serving stage publishes what the stages before it build, selected from their assets."""
+    The serving stage publishes what the stages before it build, selected from their assets;
+    the activation stage exports from them."""
     stages = dg.Definitions.merge(
         landing.defs,
         raw.build_defs(settings),
@@ -28,6 +29,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions.merge(
         stages,
         serving.build_defs(settings, stages),
+        activation.build_defs(stages),
         dg.Definitions(
             resources={"settings": settings_resource(settings)},
             executor=dg.in_process_executor,

@@ -19,6 +19,7 @@ PACKAGES = (
     "models_ml",
     "data_quality",
     "serving",
+    "activation",
 )
 
 
