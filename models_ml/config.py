@@ -25,18 +25,11 @@ class BoostingParams(BaseModel):
     n_iter_no_change: int = 20
 
 
-class ChurnConfig(BaseModel):
-    """Churn model: label, split, training, gate, promotion and drift settings."""
+class ModelConfig(BaseModel):
+    """What every calibrated model shares: split, calibration, seed, boosting, drift, reasons."""
 
     model_config = ConfigDict(frozen=True)
 
-    name: str = "churn"
-    horizon_days: int = Field(default=90, description="Label window after the as-of date.")
-    silence_days: int = Field(
-        default=45,
-        description="Stopping all activity = no activity in the last `silence_days` of the "
-        "window, after activity in the `silence_days` up to the as-of date.",
-    )
     validation_months: int = Field(
         default=3, description="Latest as-of dates with a complete label window, held out."
     )
@@ -52,12 +45,24 @@ class ChurnConfig(BaseModel):
     )
     seed: int = 20261203
     boosting: BoostingParams = BoostingParams()
+    psi_warn: float = 0.1
+    psi_error: float = 0.25
+    reasons_per_row: int = 3
+
+
+class ChurnConfig(ModelConfig):
+    """Churn model: label, gate and baseline settings (split, training and drift: ModelConfig)."""
+
+    name: str = "churn"
+    horizon_days: int = Field(default=90, description="Label window after the as-of date.")
+    silence_days: int = Field(
+        default=45,
+        description="Stopping all activity = no activity in the last `silence_days` of the "
+        "window, after activity in the `silence_days` up to the as-of date.",
+    )
     min_positives: int = Field(
         default=500, ge=1, description="Minimum-data gate: churners among the training rows."
     )
     baseline_inactive_days: int = Field(
         default=60, description="Rule baseline: a client with no activity for 60 days leaves."
     )
-    psi_warn: float = 0.1
-    psi_error: float = 0.25
-    reasons_per_row: int = 3

@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 
 from models_ml import registry
-from models_ml.churn import KEYS, ChurnModel, TrainingResult, drift, score, train
+from models_ml.churn import KEYS, CalibratedModel, TrainingResult, drift, score, train
 from models_ml.config import ChurnConfig
 from models_ml.labels import churn_labels
 
@@ -135,7 +135,7 @@ def score_churn(con: duckdb.DuckDBPyConnection, root: Path, config: ChurnConfig)
     version = registry.promoted_version(root, config.name)
     if version is None:
         raise LookupError(f"no promoted {config.name} model in {root}")
-    model: ChurnModel = registry.load(root, config.name, version)
+    model: CalibratedModel = registry.load(root, config.name, version)
     latest = con.execute(
         f"select * from {FEATURES_TABLE} "
         f"where as_of_date = (select max(as_of_date) from {FEATURES_TABLE})"
