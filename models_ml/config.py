@@ -66,3 +66,57 @@ class ChurnConfig(ModelConfig):
     baseline_inactive_days: int = Field(
         default=60, description="Rule baseline: a client with no activity for 60 days leaves."
     )
+
+
+class CrossSellConfig(ModelConfig):
+    """Cross-sell / next best offer: product families, label, gates, baseline, offer values."""
+
+    name: str = "cross_sell"
+    horizon_days: int = Field(default=90, description="Label window after the as-of date.")
+    product_types: dict[str, tuple[str, ...]] = Field(
+        default={
+            "credit_card": ("credit_card",),
+            "deposit": ("savings", "term_deposit", "demand_deposit"),
+            "cash_loan": ("cash_loan",),
+            "brokerage": ("brokerage",),
+            "insurance": ("insurance",),
+            "mortgage": ("mortgage",),
+            "car_loan": ("car_loan",),
+        },
+        description="Product family offered → the fct_contracts product types that make it "
+        "(held = any of them open at the as-of date; opened = any of them started in the window).",
+    )
+    credit_products: tuple[str, ...] = Field(
+        default=("credit_card", "cash_loan", "mortgage", "car_loan"),
+        description="Families not offered to a client with a retail contract past due.",
+    )
+    min_positives: int = Field(
+        default=500,
+        ge=1,
+        description="Minimum-data gate per product: openings among the training and "
+        "calibration rows; a product below it is registered but never scored.",
+    )
+    required_products: tuple[str, ...] = Field(
+        default=("credit_card", "deposit", "cash_loan", "brokerage", "insurance"),
+        description="The issue's products: the model version is promotable only when each of "
+        "them passes its gate (mortgage and car loan are scored when they pass theirs).",
+    )
+    min_age_years: int = Field(default=18, description="Eligibility: adults only.")
+    baseline_age_bands: tuple[int, ...] = Field(
+        default=(25, 35, 45, 55, 65),
+        description="Rule baseline cells: age bands cut at these ages × products held (1, 2, 3+).",
+    )
+    product_value_rub: dict[str, float] = Field(
+        default={
+            "credit_card": 12_000.0,
+            "deposit": 6_000.0,
+            "cash_loan": 25_000.0,
+            "brokerage": 8_000.0,
+            "insurance": 7_000.0,
+            "mortgage": 150_000.0,
+            "car_loan": 40_000.0,
+        },
+        description="Value of a sale in roubles (expected_value_rub = score × value). Planning "
+        "assumptions of net income over a product's first year, not measured: replace with "
+        "finance's figures.",
+    )

@@ -19,10 +19,11 @@ FEATURES_TABLE = "ml.ml_features__churn"
 SCORES_TABLE = "ml.ml_scores__churn"
 
 
-def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """Order-independent hash of every feature row: equal tables, equal fingerprint."""
+def data_fingerprint(con: duckdb.DuckDBPyConnection, table: str = FEATURES_TABLE) -> str:
+    """Order-independent hash of every row of the feature table: equal tables, equal
+    fingerprint."""
     [rows, digest] = con.execute(
-        f"select count(*), coalesce(bit_xor(hash(f)), 0) from {FEATURES_TABLE} as f"
+        f"select count(*), coalesce(bit_xor(hash(f)), 0) from {table} as f"
     ).fetchone()
     return f"{digest:016x}{rows:x}"
 
