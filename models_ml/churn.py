@@ -217,7 +217,16 @@ class CalibratedModel:
         return True
 
 
-def fit(
+def fit_booster(
+    train_part: pl.DataFrame, label: str, features: list[str], config: ModelConfig
+) -> HistGradientBoostingClassifier:
+    return HistGradientBoostingClassifier(
+        random_state=config.seed, **config.boosting.model_dump()
+    ).fit(matrix(train_part, features), train_part[label].to_numpy())
+
+
+def calibrate(
+    booster: HistGradientBoostingClassifier,
     train_part: pl.DataFrame,
     calibration_part: pl.DataFrame,
     label: str,
@@ -227,12 +236,9 @@ def fit(
     reason_groups: tuple[ReasonGroup, ...] = REASON_GROUPS,
     no_reason: str = NO_REASON,
 ) -> CalibratedModel:
-    """Fit the booster on ``train_part``, calibrate it (frozen) on ``calibration_part`` and keep
-    the training medians and a reference sample for reasons and drift."""
+    """Calibrate the fitted ``booster`` (frozen) on ``calibration_part``; keep the medians and a
+    reference sample of ``train_part`` for reasons and drift."""
     x_train = matrix(train_part, features)
-    booster = HistGradientBoostingClassifier(
-        random_state=config.seed, **config.boosting.model_dump()
-    ).fit(x_train, train_part[label].to_numpy())
     calibrated = CalibratedClassifierCV(
         FrozenEstimator(booster), method=config.calibration_method
     ).fit(matrix(calibration_part, features), calibration_part[label].to_numpy())
@@ -271,7 +277,10 @@ def train(frame: pl.DataFrame, config: ChurnConfig) -> TrainingResult:
     split = time_split(complete["as_of_date"].to_list(), config)
     features = feature_columns(frame.drop("is_churned", "is_complete", strict=False))
     part = split_parts(complete, split)
-    model = fit(part["train"], part["calibration"], "is_churned", features, split, config)
+    booster = fit_booster(part["train"], "is_churned", features, config)
+    model = calibrate(
+        booster, part["train"], part["calibration"], "is_churned", features, split, config
+    )
     x_val = matrix(part["validation"], features)
     y_val = part["validation"]["is_churned"].to_numpy()
     validation = classification_report(y_val, model.predict(x_val), calibrated=True)
