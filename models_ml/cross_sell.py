@@ -26,10 +26,11 @@ from models_ml.churn import (
     CalibratedModel,
     ReasonGroup,
     TimeSplit,
+    calibrate,
     deciles,
     drift,
     feature_columns,
-    fit,
+    fit_booster,
     matrix,
     split_parts,
     time_split,
@@ -160,13 +161,19 @@ def holds(product: str, config: CrossSellConfig) -> pl.Expr:
     return pl.any_horizontal(pl.col(f"holds_{t}") for t in config.product_types[product])
 
 
+def offer_columns(product: str, config: CrossSellConfig) -> list[pl.Expr]:
+    """Which product a row is about, one-hot (``offer_<product>``), for the shared model."""
+    return [pl.lit(p == product).alias(f"offer_{p}") for p in config.product_types]
+
+
 def at_risk(
     features: pl.DataFrame, opened: pl.DataFrame, product: str, config: CrossSellConfig
 ) -> pl.DataFrame:
-    """The feature rows not holding ``product``, with ``is_opened`` for it."""
+    """The feature rows not holding ``product``, with its offer columns and ``is_opened``."""
     hits = opened.filter(pl.col("product") == product).select(*KEYS).with_columns(is_opened=True)
     return (
         features.filter(~holds(product, config))
+        .with_columns(*offer_columns(product, config), product=pl.lit(product))
         .join(hits, on=list(KEYS), how="left")
         .with_columns(pl.col("is_opened").fill_null(False))
     )
@@ -213,7 +220,8 @@ class ProductResult:
 
 @dataclass
 class CrossSellModel:
-    """One calibrated model per product family; only the publishable ones are scored."""
+    """One calibration of the shared model per product family (``products``); only the
+    publishable ones are scored."""
 
     features: list[str]
     split: TimeSplit
@@ -237,20 +245,28 @@ class CrossSellTraining:
         """Every product that passed its gate beats its rule baseline."""
         return all(r.beats_baseline for r in self.results.values() if r.gate_passed)
 
+    @property
+    def is_promotable(self) -> bool:
+        """At least one product family may be offered (passed its gate, beat its baseline)."""
+        return bool(self.model.publishable)
 
-def train_product(
-    frame: pl.DataFrame,
+
+def judge_product(
+    booster,
+    parts: dict[str, pl.DataFrame],
     product: str,
     features: list[str],
     split: TimeSplit,
     config: CrossSellConfig,
 ) -> ProductResult:
-    """Fit, calibrate and judge the model of one product family on its at-risk rows."""
-    part = split_parts(frame, split)
+    """Calibrate the shared ``booster`` for one product family on its calibration rows and
+    judge it on its validation rows against the product's rule baseline."""
+    part = {name: rows.filter(pl.col("product") == product) for name, rows in parts.items()}
     positives = int(part["train"]["is_opened"].sum() + part["calibration"]["is_opened"].sum())
     if positives < config.min_positives:
         return ProductResult(product, None, positives, False, False, None, None)
-    model = fit(
+    model = calibrate(
+        booster,
         part["train"],
         part["calibration"],
         "is_opened",
@@ -283,17 +299,20 @@ def train_product(
 def train(
     features: pl.DataFrame, opened: pl.DataFrame, end: dt.date, config: CrossSellConfig
 ) -> CrossSellTraining:
-    """Train every product family's model on the complete rows of ``features`` (sorted by
-    client and as-of date, so the same data gives the same models)."""
-    complete = features.filter(
-        pl.col("as_of_date") + pl.duration(days=config.horizon_days) <= end
-    ).sort(KEYS)
+    """One gradient-boosting model over the at-risk rows of every product family (the offer
+    columns say which), so the families share what drives buying at all (income, app use,
+    age, holdings); calibrated and judged per family. Rows sorted by client, as-of date and
+    product, so the same data gives the same model."""
+    complete = features.filter(pl.col("as_of_date") + pl.duration(days=config.horizon_days) <= end)
     split = time_split(complete["as_of_date"].to_list(), config)
-    columns = feature_columns(features)
+    stacked = pl.concat(
+        [at_risk(complete, opened, product, config) for product in config.product_types]
+    ).sort(*KEYS, "product")
+    columns = feature_columns(features) + [f"offer_{p}" for p in config.product_types]
+    parts = split_parts(stacked, split)
+    booster = fit_booster(parts["train"], "is_opened", columns, config)
     results = {
-        product: train_product(
-            at_risk(complete, opened, product, config), product, columns, split, config
-        )
+        product: judge_product(booster, parts, product, columns, split, config)
         for product in config.product_types
     }
     model = CrossSellModel(
@@ -362,6 +381,7 @@ def score(
         )
         if rows.is_empty():
             continue
+        rows = rows.with_columns(offer_columns(product, config))
         x = matrix(rows, product_model.features)
         prob = product_model.predict(x)
         for name, value in drift(product_model, rows, prob, DRIFT_FEATURES).items():

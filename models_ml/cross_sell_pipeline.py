@@ -96,8 +96,8 @@ def train_cross_sell(
     *,
     now: dt.datetime | None = None,
 ) -> TrainOutcome:
-    """Train, register the version, and promote it only when every required product passed
-    its gate and every product past its gate beat its rule baseline."""
+    """Train, register the version, and promote it when at least one product family passed
+    its gate and beat its rule baseline; only those families are offered."""
     fingerprint = data_fingerprint(con, FEATURES_TABLE)
     trained = training(con, config)
     version = registry.new_version(fingerprint, now)
@@ -117,7 +117,7 @@ def train_cross_sell(
         "config": config.model_dump(),
         "gate_passed": trained.gate_passed,
         "beats_baseline": trained.beats_baseline,
-        "is_promotable": trained.gate_passed and trained.beats_baseline,
+        "is_promotable": trained.is_promotable,
         "publishable_products": trained.model.publishable,
         "products": {
             p: {
