@@ -181,10 +181,14 @@ def at_risk(
 
 def baseline_cells(config: CrossSellConfig) -> pl.Expr:
     """The rule baseline's cell of a row: age band × products held (1, 2, 3 or more)."""
-    bands = list(config.baseline_age_bands)
-    age = pl.col("age_years").cut(bands, labels=[str(i) for i in range(len(bands) + 1)])
+    age = pl.col("age_years")
+    band = (
+        pl.when(age.is_null())
+        .then(None)
+        .otherwise(pl.sum_horizontal(age >= b for b in config.baseline_age_bands))
+    )
     held = pl.col("products_held_count").clip(upper_bound=3).cast(pl.String)
-    return pl.concat_str(age.cast(pl.String).fill_null("?"), pl.lit("/"), held.fill_null("?"))
+    return pl.concat_str(band.cast(pl.String).fill_null("?"), pl.lit("/"), held.fill_null("?"))
 
 
 def baseline_rates(frame: pl.DataFrame, label: str, config: CrossSellConfig) -> dict[str, float]:

@@ -31,19 +31,19 @@ holdings as (
     select
         churn_features.golden_client_id,
         churn_features.as_of_date,
-        {% for product_type in product_types %}
-            coalesce(
-                bool_or(contracts.product_type = '{{ product_type }}'), false
-            ) as holds_{{ product_type }}{{ "," if not loop.last }}
-        {% endfor %}
+    {% for product_type in product_types %}
+        coalesce(
+            bool_or(contracts.product_type = '{{ product_type }}'), false
+        ) as holds_{{ product_type }}{{ "," if not loop.last }}
+    {% endfor %}
     from churn_features
     inner join {{ ref('fct_contracts') }} as contracts
         on
             churn_features.golden_client_id = contracts.golden_client_id
-            and contracts.start_date <= churn_features.as_of_date
+            and churn_features.as_of_date >= contracts.start_date
             and (
                 contracts.closed_date is null
-                or contracts.closed_date > churn_features.as_of_date
+                or churn_features.as_of_date < contracts.closed_date
             )
     where contracts.client_segment = 'retail'
     group by churn_features.golden_client_id, churn_features.as_of_date
