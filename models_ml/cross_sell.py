@@ -401,7 +401,8 @@ def score(
                     "score": prob,
                     "decile": deciles(prob),
                     "reasons": product_model.reasons(x, config.reasons_per_row),
-                    "expected_value_rub": prob * config.product_value_rub[product],
+                    # rounded to kopecks here, so the stored value and the rank agree
+                    "expected_value_rub": np.round(prob * config.product_value_rub[product], 2),
                 }
             )
         )
