@@ -129,11 +129,11 @@ def train_cross_sell(
             }
             for p, r in trained.results.items()
         },
-        # `cdp models list` reads one validation figure: the weakest scored product's.
+        # `cdp models list` reads one validation figure: the weakest offered family's.
         "metrics": {
             "validation": {
                 k: min(
-                    (r.validation[k] for r in trained.results.values() if r.validation),
+                    (trained.results[p].validation[k] for p in trained.model.publishable),
                     default=float("nan"),
                 )
                 for k in METRICS
