@@ -232,7 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="list registered models or promote a version")
     models.add_argument("action", choices=["list", "promote"])
-    models.add_argument("--model", default="churn", help="model name (default churn)")
+    models.add_argument(
+        "--model", default="churn", help="model name: churn (default) or cross_sell"
+    )
     models.add_argument("--version", help="version to promote (see `cdp models list`)")
 
     segments = sub.add_parser(

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         description="Minimum-data gate: a model trained on fewer churners is registered but "
         "never promoted, so scores are not published from it.",
     )
+    ml_cross_sell_min_positives: int = Field(
+        default=100,
+        ge=1,
+        description="Cross-sell minimum-data gate per product family: a family with fewer "
+        "openings in the training window is registered but not offered (docs/ml.md).",
+    )
     business_date: dt.date = Field(
         default=dt.date(2026, 10, 31),
         description="Last business date of the simulated bank and the date the pipeline closes.",

@@ -18,7 +18,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 
-from models_ml.config import ChurnConfig
+from models_ml.config import ChurnConfig, ModelConfig
 from models_ml.metrics import classification_report, population_stability_index
 
 KEYS = ("golden_client_id", "as_of_date")
@@ -128,7 +128,7 @@ class TimeSplit:
     validation_dates: list[dt.date]
 
 
-def time_split(complete_dates: list[dt.date], config: ChurnConfig) -> TimeSplit:
+def time_split(complete_dates: list[dt.date], config: ModelConfig) -> TimeSplit:
     """Latest ``validation_months`` complete as-of dates to judge, the ``calibration_months``
     before them to calibrate, all earlier ones to fit: every row judged is later than every row
     learnt from."""
@@ -151,9 +151,22 @@ def baseline_score(frame: pl.DataFrame, config: ChurnConfig) -> np.ndarray:
     return (days >= config.baseline_inactive_days) * 1e7 + days
 
 
+def split_parts(complete: pl.DataFrame, split: TimeSplit) -> dict[str, pl.DataFrame]:
+    """The rows of each part of the split: ``train``, ``calibration``, ``validation``."""
+    return {
+        name: complete.filter(pl.col("as_of_date").is_in(dates))
+        for name, dates in (
+            ("train", split.train_dates),
+            ("calibration", split.calibration_dates),
+            ("validation", split.validation_dates),
+        )
+    }
+
+
 @dataclass
-class ChurnModel:
-    """The fitted model with what scoring, reasons and drift need."""
+class CalibratedModel:
+    """A fitted and calibrated model with what scoring, reasons and drift need (the churn model;
+    cross-sell keeps one per product)."""
 
     features: list[str]
     booster: HistGradientBoostingClassifier
@@ -163,6 +176,8 @@ class ChurnModel:
     reference_scores: np.ndarray
     split: TimeSplit
     metrics: dict = field(default_factory=dict)
+    reason_groups: tuple[ReasonGroup, ...] = REASON_GROUPS
+    no_reason: str = NO_REASON
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.calibrated.predict_proba(x)[:, 1]
@@ -172,7 +187,7 @@ class ChurnModel:
         most against the same row with that group reset to the training medians."""
         base = self.booster.decision_function(x)
         index = {f: i for i, f in enumerate(self.features)}
-        groups = [g for g in REASON_GROUPS if g.lead in index]
+        groups = [g for g in self.reason_groups if g.lead in index]
         contributions = np.empty((len(x), len(groups)))
         for j, group in enumerate(groups):
             cols = [index[f] for f in group.features if f in index]
@@ -188,7 +203,7 @@ class ChurnModel:
                     break
                 group = groups[j]
                 phrases.append(group.when_higher if self._above(x[r], group) else group.when_lower)
-            texts.append("; ".join(phrases) or NO_REASON)
+            texts.append("; ".join(phrases) or self.no_reason)
         return texts
 
     def _above(self, row: np.ndarray, group: ReasonGroup) -> bool:
@@ -202,9 +217,51 @@ class ChurnModel:
         return True
 
 
+def fit_booster(
+    train_part: pl.DataFrame, label: str, features: list[str], config: ModelConfig
+) -> HistGradientBoostingClassifier:
+    return HistGradientBoostingClassifier(
+        random_state=config.seed, **config.boosting.model_dump()
+    ).fit(matrix(train_part, features), train_part[label].to_numpy())
+
+
+def calibrate(
+    booster: HistGradientBoostingClassifier,
+    train_part: pl.DataFrame,
+    calibration_part: pl.DataFrame,
+    label: str,
+    features: list[str],
+    split: TimeSplit,
+    config: ModelConfig,
+    reason_groups: tuple[ReasonGroup, ...] = REASON_GROUPS,
+    no_reason: str = NO_REASON,
+) -> CalibratedModel:
+    """Calibrate the fitted ``booster`` (frozen) on ``calibration_part``; keep the medians and a
+    reference sample of ``train_part`` for reasons and drift."""
+    x_train = matrix(train_part, features)
+    calibrated = CalibratedClassifierCV(
+        FrozenEstimator(booster), method=config.calibration_method
+    ).fit(matrix(calibration_part, features), calibration_part[label].to_numpy())
+    rng = np.random.default_rng(config.seed)
+    sample = rng.choice(len(x_train), size=min(REFERENCE_ROWS, len(x_train)), replace=False)
+    model = CalibratedModel(
+        features=features,
+        booster=booster,
+        calibrated=calibrated,
+        medians=np.nanmedian(x_train, axis=0),
+        reference=x_train[sample],
+        reference_scores=np.empty(0),
+        split=split,
+        reason_groups=reason_groups,
+        no_reason=no_reason,
+    )
+    model.reference_scores = model.predict(model.reference)
+    return model
+
+
 @dataclass(frozen=True)
 class TrainingResult:
-    model: ChurnModel
+    model: CalibratedModel
     training_positives: int
     gate_passed: bool
     beats_baseline: bool
@@ -219,41 +276,18 @@ def train(frame: pl.DataFrame, config: ChurnConfig) -> TrainingResult:
     complete = frame.filter(pl.col("is_complete"))
     split = time_split(complete["as_of_date"].to_list(), config)
     features = feature_columns(frame.drop("is_churned", "is_complete", strict=False))
-    part = {
-        name: complete.filter(pl.col("as_of_date").is_in(dates))
-        for name, dates in (
-            ("train", split.train_dates),
-            ("calibration", split.calibration_dates),
-            ("validation", split.validation_dates),
-        )
-    }
-    x_train = matrix(part["train"], features)
-    y_train = part["train"]["is_churned"].to_numpy()
-    booster = HistGradientBoostingClassifier(
-        random_state=config.seed, **config.boosting.model_dump()
-    ).fit(x_train, y_train)
-    calibrated = CalibratedClassifierCV(
-        FrozenEstimator(booster), method=config.calibration_method
-    ).fit(matrix(part["calibration"], features), part["calibration"]["is_churned"].to_numpy())
-    rng = np.random.default_rng(config.seed)
-    sample = rng.choice(len(x_train), size=min(REFERENCE_ROWS, len(x_train)), replace=False)
-    model = ChurnModel(
-        features=features,
-        booster=booster,
-        calibrated=calibrated,
-        medians=np.nanmedian(x_train, axis=0),
-        reference=x_train[sample],
-        reference_scores=np.empty(0),
-        split=split,
+    part = split_parts(complete, split)
+    booster = fit_booster(part["train"], "is_churned", features, config)
+    model = calibrate(
+        booster, part["train"], part["calibration"], "is_churned", features, split, config
     )
-    model.reference_scores = model.predict(model.reference)
     x_val = matrix(part["validation"], features)
     y_val = part["validation"]["is_churned"].to_numpy()
     validation = classification_report(y_val, model.predict(x_val), calibrated=True)
     baseline = classification_report(
         y_val, baseline_score(part["validation"], config), calibrated=False
     )
-    positives = int(y_train.sum() + part["calibration"]["is_churned"].sum())
+    positives = int(part["train"]["is_churned"].sum() + part["calibration"]["is_churned"].sum())
     model.metrics = {"validation": validation, "baseline": baseline}
     return TrainingResult(
         model=model,
@@ -266,23 +300,28 @@ def train(frame: pl.DataFrame, config: ChurnConfig) -> TrainingResult:
     )
 
 
+def deciles(prob: np.ndarray) -> np.ndarray:
+    """Decile of each probability among ``prob``: 1 = the highest 10 %."""
+    order = np.argsort(-prob, kind="stable")
+    decile = np.empty(len(prob), dtype=np.int8)
+    decile[order] = np.arange(len(prob)) * 10 // max(len(prob), 1) + 1
+    return decile
+
+
 def score(
-    frame: pl.DataFrame, model: ChurnModel, version: str, config: ChurnConfig
+    frame: pl.DataFrame, model: CalibratedModel, version: str, config: ChurnConfig
 ) -> pl.DataFrame:
     """Scores of the rows of one as-of date: calibrated probability, decile (1 = the 10 %
     most likely to leave) and the row's top reasons."""
     x = matrix(frame, model.features)
     prob = model.predict(x)
-    order = np.argsort(-prob, kind="stable")
-    decile = np.empty(len(prob), dtype=np.int8)
-    decile[order] = np.arange(len(prob)) * 10 // max(len(prob), 1) + 1
     return pl.DataFrame(
         {
             "golden_client_id": frame["golden_client_id"],
             "as_of_date": frame["as_of_date"],
             "model_version": [version] * len(prob),
             "score": prob,
-            "decile": decile,
+            "decile": deciles(prob),
             "reasons": model.reasons(x, config.reasons_per_row),
         }
     )
@@ -300,13 +339,19 @@ DRIFT_FEATURES = (
 """The main features watched for drift: one per precursor family."""
 
 
-def drift(model: ChurnModel, frame: pl.DataFrame, scores: np.ndarray) -> dict[str, float]:
-    """PSI of the main features and of the score of ``frame`` against the training sample."""
+def drift(
+    model: CalibratedModel,
+    frame: pl.DataFrame,
+    scores: np.ndarray,
+    watched: tuple[str, ...] = DRIFT_FEATURES,
+) -> dict[str, float]:
+    """PSI of the ``watched`` features and of the score of ``frame`` against the training
+    sample."""
     index = {f: i for i, f in enumerate(model.features)}
     x = matrix(frame, model.features)
     psi = {
         f: population_stability_index(model.reference[:, index[f]], x[:, index[f]])
-        for f in DRIFT_FEATURES
+        for f in watched
         if f in index
     }
     psi["score"] = population_stability_index(model.reference_scores, scores)

@@ -25,18 +25,11 @@ class BoostingParams(BaseModel):
     n_iter_no_change: int = 20
 
 
-class ChurnConfig(BaseModel):
-    """Churn model: label, split, training, gate, promotion and drift settings."""
+class ModelConfig(BaseModel):
+    """What every calibrated model shares: split, calibration, seed, boosting, drift, reasons."""
 
     model_config = ConfigDict(frozen=True)
 
-    name: str = "churn"
-    horizon_days: int = Field(default=90, description="Label window after the as-of date.")
-    silence_days: int = Field(
-        default=45,
-        description="Stopping all activity = no activity in the last `silence_days` of the "
-        "window, after activity in the `silence_days` up to the as-of date.",
-    )
     validation_months: int = Field(
         default=3, description="Latest as-of dates with a complete label window, held out."
     )
@@ -52,12 +45,80 @@ class ChurnConfig(BaseModel):
     )
     seed: int = 20261203
     boosting: BoostingParams = BoostingParams()
+    psi_warn: float = 0.1
+    psi_error: float = 0.25
+    reasons_per_row: int = 3
+
+
+class ChurnConfig(ModelConfig):
+    """Churn model: label, gate and baseline settings (split, training and drift: ModelConfig)."""
+
+    name: str = "churn"
+    horizon_days: int = Field(default=90, description="Label window after the as-of date.")
+    silence_days: int = Field(
+        default=45,
+        description="Stopping all activity = no activity in the last `silence_days` of the "
+        "window, after activity in the `silence_days` up to the as-of date.",
+    )
     min_positives: int = Field(
         default=500, ge=1, description="Minimum-data gate: churners among the training rows."
     )
     baseline_inactive_days: int = Field(
         default=60, description="Rule baseline: a client with no activity for 60 days leaves."
     )
-    psi_warn: float = 0.1
-    psi_error: float = 0.25
-    reasons_per_row: int = 3
+
+
+class CrossSellConfig(ModelConfig):
+    """Cross-sell / next best offer: product families, label, gates, baseline, offer values."""
+
+    name: str = "cross_sell"
+    horizon_days: int = Field(default=90, description="Label window after the as-of date.")
+    product_types: dict[str, tuple[str, ...]] = Field(
+        default={
+            "credit_card": ("credit_card",),
+            "deposit": ("savings", "term_deposit", "demand_deposit"),
+            "cash_loan": ("cash_loan",),
+            "brokerage": ("brokerage",),
+            "insurance": ("insurance",),
+            "mortgage": ("mortgage",),
+            "car_loan": ("car_loan",),
+        },
+        description="Product family offered → the fct_contracts product types that make it "
+        "(held = any of them open at the as-of date; opened = any of them started in the window).",
+    )
+    credit_products: tuple[str, ...] = Field(
+        default=("credit_card", "cash_loan", "mortgage", "car_loan"),
+        description="Families not offered to a client with a retail contract past due.",
+    )
+    min_positives: int = Field(
+        default=100,
+        ge=1,
+        description="Minimum-data gate per product: openings among the training and "
+        "calibration rows; a product below it is registered but never scored. 100, not the "
+        "churn model's 500: the tiny bank's window holds 24 (car loan) … 380 (deposit) openings "
+        "per family and the default bank's about 1.7× that, so 500 would refuse every family.",
+    )
+    required_products: tuple[str, ...] = Field(
+        default=("credit_card", "deposit", "cash_loan", "brokerage", "insurance"),
+        description="The issue's products: the gate check fails (WARN) when one of them is "
+        "refused; mortgage and car loan are offered when they pass their gate.",
+    )
+    min_age_years: int = Field(default=18, description="Eligibility: adults only.")
+    baseline_age_bands: tuple[int, ...] = Field(
+        default=(25, 35, 45, 55, 65),
+        description="Rule baseline cells: age bands cut at these ages × products held (1, 2, 3+).",
+    )
+    product_value_rub: dict[str, float] = Field(
+        default={
+            "credit_card": 12_000.0,
+            "deposit": 6_000.0,
+            "cash_loan": 25_000.0,
+            "brokerage": 8_000.0,
+            "insurance": 7_000.0,
+            "mortgage": 150_000.0,
+            "car_loan": 40_000.0,
+        },
+        description="Value of a sale in roubles (expected_value_rub = score × value). Planning "
+        "assumptions of net income over a product's first year, not measured: replace with "
+        "finance's figures.",
+    )

@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 
 from models_ml import registry
-from models_ml.churn import KEYS, ChurnModel, TrainingResult, drift, score, train
+from models_ml.churn import KEYS, CalibratedModel, TrainingResult, drift, score, train
 from models_ml.config import ChurnConfig
 from models_ml.labels import churn_labels
 
@@ -19,10 +19,11 @@ FEATURES_TABLE = "ml.ml_features__churn"
 SCORES_TABLE = "ml.ml_scores__churn"
 
 
-def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """Order-independent hash of every feature row: equal tables, equal fingerprint."""
+def data_fingerprint(con: duckdb.DuckDBPyConnection, table: str = FEATURES_TABLE) -> str:
+    """Order-independent hash of every row of the feature table: equal tables, equal
+    fingerprint."""
     [rows, digest] = con.execute(
-        f"select count(*), coalesce(bit_xor(hash(f)), 0) from {FEATURES_TABLE} as f"
+        f"select count(*), coalesce(bit_xor(hash(f)), 0) from {table} as f"
     ).fetchone()
     return f"{digest:016x}{rows:x}"
 
@@ -135,7 +136,7 @@ def score_churn(con: duckdb.DuckDBPyConnection, root: Path, config: ChurnConfig)
     version = registry.promoted_version(root, config.name)
     if version is None:
         raise LookupError(f"no promoted {config.name} model in {root}")
-    model: ChurnModel = registry.load(root, config.name, version)
+    model: CalibratedModel = registry.load(root, config.name, version)
     latest = con.execute(
         f"select * from {FEATURES_TABLE} "
         f"where as_of_date = (select max(as_of_date) from {FEATURES_TABLE})"

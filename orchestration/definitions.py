@@ -11,7 +11,16 @@ from __future__ import annotations
 import dagster as dg
 
 from cdp.settings import Settings, load_settings
-from orchestration.defs import activation, identity, landing, ml, raw, serving, warehouse
+from orchestration.defs import (
+    activation,
+    cross_sell,
+    identity,
+    landing,
+    ml,
+    raw,
+    serving,
+    warehouse,
+)
 from orchestration.resources import settings_resource
 
 
@@ -25,6 +34,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         identity.defs,
         warehouse.build_defs(settings),
         ml.defs,
+        cross_sell.defs,
     )
     return dg.Definitions.merge(
         stages,

@@ -15,26 +15,26 @@
   daily build compute every fact in full (fct_card_transactions 52 s at bank-100k).
 #}
 {% macro core_rows_to_refresh(load_id_sources) -%}
-    {%- set conditions = [] -%}
-    {%- for column, tables in load_id_sources.items() -%}
-        {%- set new_ids_query -%}
-            {% for table in tables -%}
-                select _load_id from {{ source('raw', table) }}
-                {% if not loop.last %}union{% endif %}
-            {% endfor -%}
-            except
-            select {{ column }} from {{ this }} where {{ column }} is not null
-        {%- endset -%}
-        {%- set new_ids = run_query(new_ids_query).columns[0].values() if execute else [] -%}
-        {%- if new_ids -%}
-            {%- set quoted = [] -%}
-            {%- for load_id in new_ids | sort -%}
-                {%- do quoted.append("'" ~ (load_id | replace("'", "''")) ~ "'") -%}
-            {%- endfor -%}
-            {%- do conditions.append(column ~ ' in (' ~ quoted | join(', ') ~ ')') -%}
-        {%- endif -%}
-    {%- endfor -%}
-    ({{ conditions | join(' or ') if conditions else 'false' }})
+{%- set conditions = [] -%}
+{%- for column, tables in load_id_sources.items() -%}
+{%- set new_ids_query -%}
+{%- for table in tables %}
+select _load_id from {{ source('raw', table) }}
+{% if not loop.last %}union{% endif %}
+{%- endfor %}
+except
+select {{ column }} from {{ this }} where {{ column }} is not null
+{%- endset -%}
+{%- set new_ids = run_query(new_ids_query).columns[0].values() if execute else [] -%}
+{%- if new_ids -%}
+{%- set quoted = [] -%}
+{%- for load_id in new_ids | sort -%}
+{%- do quoted.append("'" ~ (load_id | replace("'", "''")) ~ "'") -%}
+{%- endfor -%}
+{%- do conditions.append(column ~ ' in (' ~ quoted | join(', ') ~ ')') -%}
+{%- endif -%}
+{%- endfor -%}
+({{ conditions | join(' or ') if conditions else 'false' }})
 {%- endmacro %}
 
 {#
@@ -44,26 +44,26 @@
   the golden record.
 #}
 {% macro refresh_golden_client_ids() -%}
-    {%- if is_incremental() -%}
-        update {{ this }} as fact
-        set golden_client_id = changed.golden_client_id
-        from (
-            select
-                loaded.client_record_key,
-                crosswalk.golden_client_id
-            from (
-                select distinct
-                    client_record_key,
-                    golden_client_id
-                from {{ this }}
-                where client_record_key is not null
-            ) as loaded
-            left join {{ source('golden_record', 'dim_client_crosswalk') }} as crosswalk
-                on loaded.client_record_key = crosswalk.record_key
-            where loaded.golden_client_id is distinct from crosswalk.golden_client_id
-        ) as changed
-        where fact.client_record_key = changed.client_record_key
-    {%- else -%}
-        select 1
-    {%- endif -%}
+{%- if is_incremental() -%}
+update {{ this }} as fact
+set golden_client_id = changed.golden_client_id
+from (
+    select
+        loaded.client_record_key,
+        crosswalk.golden_client_id
+    from (
+        select distinct
+            client_record_key,
+            golden_client_id
+        from {{ this }}
+        where client_record_key is not null
+    ) as loaded
+    left join {{ source('golden_record', 'dim_client_crosswalk') }} as crosswalk
+        on loaded.client_record_key = crosswalk.record_key
+    where loaded.golden_client_id is distinct from crosswalk.golden_client_id
+) as changed
+where fact.client_record_key = changed.client_record_key
+{%- else -%}
+select 1
+{%- endif -%}
 {%- endmacro %}

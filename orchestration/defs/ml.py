@@ -11,7 +11,7 @@ import dagster as dg
 
 from cdp.settings import Settings
 from cdp.warehouse import connect
-from models_ml.config import ChurnConfig
+from models_ml.config import ChurnConfig, ModelConfig
 from models_ml.pipeline import score_churn, train_churn
 
 FEATURES = dg.AssetKey(["ml", "ml_features__churn"])
@@ -27,7 +27,7 @@ def churn_config(settings: Settings) -> ChurnConfig:
     return ChurnConfig(min_positives=settings.ml_min_positives)
 
 
-def psi_result(check: str, psi: dict[str, float], config: ChurnConfig) -> dg.AssetCheckResult:
+def psi_result(check: str, psi: dict[str, float], config: ModelConfig) -> dg.AssetCheckResult:
     worst = max(psi.values())
     return dg.AssetCheckResult(
         check_name=check,
@@ -117,15 +117,19 @@ def churn_scores(settings: dg.ResourceParam[Settings]):
     )
 
 
+MODELS = dg.AssetSelection.key_prefixes(["models"])
+"""Every model asset (``["models", <name>]``) of every ML module; their scores are the assets
+right downstream of them, so a new model joins the jobs by its key alone."""
+
 train_models_job = dg.define_asset_job(
     "train_models_job",
-    selection=dg.AssetSelection.assets(churn_model, churn_scores),
-    description="Train, register and promote the churn model, then score every client.",
+    selection=MODELS.downstream(depth=1),
+    description="Train, register and promote every ML model (churn, cross-sell), then score.",
 )
 score_clients_job = dg.define_asset_job(
     "score_clients_job",
-    selection=dg.AssetSelection.assets(churn_scores),
-    description="Score every client with the promoted churn model.",
+    selection=MODELS.downstream(depth=1) - MODELS,
+    description="Score every client with the promoted ML models.",
 )
 
 defs = dg.Definitions(

@@ -21,6 +21,7 @@ TINY_GATE = 200
 """The tiny bank's training window holds ≈ 650 churners (≥ 500 passes too, but a test gate
 well below it keeps the test about the mechanism, not the simulator's churn rate)."""
 CUTOFF = dt.date(2026, 6, 30)
+FEATURE_TABLES = ("ml_features__churn", "ml_features__cross_sell")
 
 
 @pytest.fixture(scope="module")
@@ -117,20 +118,23 @@ def test_no_feature_uses_data_after_its_as_of_date(warehouse_bank, tmp_path):
     subprocess.run(
         [dbt_executable(), "run", "--profiles-dir", ".", "--quiet", "--target-path",
          str(tmp_path / "target"), "--select", "int_ml_client_months_aggregated",
-         "ml_features__churn"],
+         *FEATURE_TABLES],
         cwd=DBT_PROJECT_DIR, env=env, check=True,
     )  # fmt: skip
     with duckdb.connect(str(copy), read_only=True) as con:
         con.execute(f"attach '{settings.warehouse_path}' as full_build (read_only)")
-        query = "select * from {} where as_of_date <= $cutoff"
-        truncated = query.format("ml.ml_features__churn")
-        full = query.format("full_build.ml.ml_features__churn")
-        [rows] = con.execute(f"select count(*) from ({truncated})", {"cutoff": CUTOFF}).fetchone()
-        [only_full] = con.execute(
-            f"select count(*) from ({full} except all {truncated})", {"cutoff": CUTOFF}
-        ).fetchone()
-        [only_cut] = con.execute(
-            f"select count(*) from ({truncated} except all {full})", {"cutoff": CUTOFF}
-        ).fetchone()
-    assert rows > 10_000
-    assert only_full == only_cut == 0
+        for table in FEATURE_TABLES:
+            query = "select * from {} where as_of_date <= $cutoff"
+            truncated = query.format(f"ml.{table}")
+            full = query.format(f"full_build.ml.{table}")
+            [rows] = con.execute(
+                f"select count(*) from ({truncated})", {"cutoff": CUTOFF}
+            ).fetchone()
+            [only_full] = con.execute(
+                f"select count(*) from ({full} except all {truncated})", {"cutoff": CUTOFF}
+            ).fetchone()
+            [only_cut] = con.execute(
+                f"select count(*) from ({truncated} except all {full})", {"cutoff": CUTOFF}
+            ).fetchone()
+            assert rows > 10_000, table
+            assert only_full == only_cut == 0, table

@@ -1,0 +1,85 @@
+-- One row per retail golden client holding a product × month-end as-of date, the rows of
+-- ml_features__churn. Reuses its windowed behaviour columns and adds what a purchase depends
+-- on: the products held at the as-of date by product type, age and client type. Nothing dated
+-- after the as-of date is read.
+
+{% set product_types = [
+    'current_account', 'savings', 'demand_deposit', 'term_deposit', 'credit_card',
+    'cash_loan', 'mortgage', 'car_loan', 'brokerage', 'insurance'
+] %}
+
+with
+
+churn_features as (
+
+    select * from {{ ref('ml_features__churn') }}
+
+),
+
+clients as (
+
+    select
+        golden_client_id,
+        client_type,
+        birth_date
+    from {{ source('golden_record', 'dim_clients') }}
+
+),
+
+holdings as (
+
+    select
+        churn_features.golden_client_id,
+        churn_features.as_of_date,
+    {% for product_type in product_types %}
+        coalesce(
+            bool_or(contracts.product_type = '{{ product_type }}'), false
+        ) as holds_{{ product_type }}{{ "," if not loop.last }}
+    {% endfor %}
+    from churn_features
+    inner join {{ ref('fct_contracts') }} as contracts
+        on
+            churn_features.golden_client_id = contracts.golden_client_id
+            and churn_features.as_of_date >= contracts.start_date
+            and (
+                contracts.closed_date is null
+                or churn_features.as_of_date < contracts.closed_date
+            )
+    where contracts.client_segment = 'retail'
+    group by churn_features.golden_client_id, churn_features.as_of_date
+
+)
+
+select
+    churn_features.golden_client_id,
+    churn_features.as_of_date,
+    clients.client_type = 'ИП' as is_sole_proprietor,
+    date_part('year', age(churn_features.as_of_date, clients.birth_date)) as age_years,
+    churn_features.months_observed,
+    churn_features.tenure_days,
+    churn_features.products_held_count,
+    churn_features.contracts_opened_90d_count,
+    churn_features.contracts_closed_90d_count,
+    {% for product_type in product_types %}
+        holdings.holds_{{ product_type }},
+    {% endfor %}
+    churn_features.salary_rub_month,
+    churn_features.salary_rub_previous_3_avg,
+    churn_features.inflow_rub_month,
+    churn_features.inflow_rub_previous_3_avg,
+    churn_features.outflow_rub_month,
+    churn_features.card_purchase_count_month,
+    churn_features.card_purchase_previous_3_avg,
+    churn_features.login_count_month,
+    churn_features.login_previous_3_avg,
+    churn_features.days_since_last_login,
+    churn_features.balance_rub_month_end,
+    churn_features.balance_rub_3_months_before,
+    churn_features.days_since_last_activity
+from churn_features
+inner join holdings
+    on
+        churn_features.golden_client_id = holdings.golden_client_id
+        and churn_features.as_of_date = holdings.as_of_date
+inner join clients
+    on churn_features.golden_client_id = clients.golden_client_id

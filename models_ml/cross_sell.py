@@ -1,0 +1,414 @@
+"""Cross-sell / next best offer: labels from the warehouse, one calibrated model per product
+family, a rule baseline per product, eligibility and the ranked offers. Plain Python over
+frames and a DuckDB connection; the Dagster assets only call it (docs/ml.md, "Cross-sell and
+next best offer").
+
+**Label.** For a feature row (client, as-of) and a product family P the client does not hold at
+the as-of date: ``is_opened`` = a retail contract of one of P's product types starts in
+(as-of, as-of + ``horizon_days``]. Rows holding P are not at risk for P and are left out. A row
+is complete when as-of + horizon ≤ the last posting date; incomplete rows are never used.
+
+The models reuse the churn machinery (``models_ml.churn``): the same time split, gradient
+boosting with frozen-model calibration, and occlusion reasons over business feature groups.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from models_ml.churn import (
+    KEYS,
+    CalibratedModel,
+    ReasonGroup,
+    TimeSplit,
+    calibrate,
+    deciles,
+    drift,
+    feature_columns,
+    fit_booster,
+    matrix,
+    split_parts,
+    time_split,
+)
+from models_ml.config import CrossSellConfig
+from models_ml.metrics import classification_report
+
+FEATURES_TABLE = "ml.ml_features__cross_sell"
+
+REASON_GROUPS = (
+    ReasonGroup(
+        ("salary_rub_month", "salary_rub_previous_3_avg", "inflow_rub_month",
+         "inflow_rub_previous_3_avg"),
+        "salary_rub_month",
+        "Высокие поступления и зарплата на счёт",
+        "Небольшие поступления на счёт",
+    ),
+    ReasonGroup(
+        ("balance_rub_month_end", "balance_rub_3_months_before"),
+        "balance_rub_month_end",
+        "Крупные остатки на счетах",
+        "Небольшие остатки на счетах",
+    ),
+    ReasonGroup(
+        ("outflow_rub_month", "card_purchase_count_month", "card_purchase_previous_3_avg"),
+        "card_purchase_count_month",
+        "Активно тратит и платит картой",
+        "Мало тратит и редко платит картой",
+    ),
+    ReasonGroup(
+        ("login_count_month", "login_previous_3_avg", "days_since_last_login",
+         "days_since_last_activity"),
+        "login_count_month",
+        "Активно пользуется мобильным банком",
+        "Редко заходит в мобильный банк",
+    ),
+    ReasonGroup(
+        ("age_years",),
+        "age_years",
+        "Возраст старше типичного клиента",
+        "Молодой клиент",
+    ),
+    ReasonGroup(
+        ("holds_credit_card", "holds_cash_loan", "holds_mortgage", "holds_car_loan"),
+        "holds_cash_loan",
+        "Есть кредиты в банке",
+        "Нет кредитов в банке",
+    ),
+    ReasonGroup(
+        ("holds_savings", "holds_term_deposit", "holds_demand_deposit", "holds_brokerage",
+         "holds_insurance"),
+        "holds_savings",
+        "Хранит сбережения в банке",
+        "Нет сбережений в банке",
+    ),
+    ReasonGroup(
+        ("products_held_count", "contracts_opened_90d_count", "contracts_closed_90d_count",
+         "holds_current_account"),
+        "products_held_count",
+        "Много продуктов банка, недавно открывал новые",
+        "Мало продуктов банка",
+    ),
+    ReasonGroup(
+        ("tenure_days", "months_observed"),
+        "tenure_days",
+        "Давний клиент банка",
+        "Клиент банка недавно",
+    ),
+    ReasonGroup(
+        ("is_sole_proprietor",),
+        "is_sole_proprietor",
+        "Индивидуальный предприниматель",
+        "Частное лицо, не ИП",
+    ),
+)  # fmt: skip
+NO_REASON = "Нет заметных признаков интереса к продукту"
+
+DRIFT_FEATURES = (
+    "age_years",
+    "salary_rub_month",
+    "balance_rub_month_end",
+    "card_purchase_count_month",
+    "login_count_month",
+    "products_held_count",
+    "tenure_days",
+)
+"""The main features watched for drift: one per reason family."""
+
+OPENINGS_SQL = f"""
+with openings as (
+    select distinct contracts.golden_client_id, families.product, contracts.start_date
+    from marts.fct_contracts as contracts
+    join product_families as families using (product_type)
+    where contracts.client_segment = 'retail' and contracts.golden_client_id is not null
+)
+select distinct rows.golden_client_id, rows.as_of_date, openings.product
+from {FEATURES_TABLE} as rows
+join openings
+    on rows.golden_client_id = openings.golden_client_id
+    and openings.start_date > rows.as_of_date
+    and openings.start_date <= rows.as_of_date + $horizon
+"""
+
+
+def product_families(config: CrossSellConfig) -> pl.DataFrame:
+    """(product_type, product) pairs of ``config.product_types``."""
+    pairs = [(t, p) for p, types in config.product_types.items() for t in types]
+    return pl.DataFrame(pairs, schema=["product_type", "product"], orient="row")
+
+
+def openings(con: duckdb.DuckDBPyConnection, config: CrossSellConfig) -> pl.DataFrame:
+    """(golden_client_id, as_of_date, product) for every feature row and product family the
+    client opened within the horizon after the as-of date."""
+    con.register("product_families", product_families(config).to_arrow())
+    try:
+        return con.execute(OPENINGS_SQL, {"horizon": config.horizon_days}).pl()
+    finally:
+        con.unregister("product_families")
+
+
+def data_end(con: duckdb.DuckDBPyConnection) -> dt.date:
+    [end] = con.execute("select max(posting_date) from marts.fct_transactions").fetchone()
+    return end
+
+
+def holds(product: str, config: CrossSellConfig) -> pl.Expr:
+    """The row holds product family ``product`` at its as-of date."""
+    return pl.any_horizontal(pl.col(f"holds_{t}") for t in config.product_types[product])
+
+
+def offer_columns(product: str, config: CrossSellConfig) -> list[pl.Expr]:
+    """Which product a row is about, one-hot (``offer_<product>``), for the shared model."""
+    return [pl.lit(p == product).alias(f"offer_{p}") for p in config.product_types]
+
+
+def at_risk(
+    features: pl.DataFrame, opened: pl.DataFrame, product: str, config: CrossSellConfig
+) -> pl.DataFrame:
+    """The feature rows not holding ``product``, with its offer columns and ``is_opened``."""
+    hits = opened.filter(pl.col("product") == product).select(*KEYS).with_columns(is_opened=True)
+    return (
+        features.filter(~holds(product, config))
+        .with_columns(*offer_columns(product, config), product=pl.lit(product))
+        .join(hits, on=list(KEYS), how="left")
+        .with_columns(pl.col("is_opened").fill_null(False))
+    )
+
+
+def baseline_cells(config: CrossSellConfig) -> pl.Expr:
+    """The rule baseline's cell of a row: age band × products held (1, 2, 3 or more)."""
+    age = pl.col("age_years")
+    band = (
+        pl.when(age.is_null())
+        .then(None)
+        .otherwise(pl.sum_horizontal(age >= b for b in config.baseline_age_bands))
+    )
+    held = pl.col("products_held_count").clip(upper_bound=3).cast(pl.String)
+    return pl.concat_str(band.cast(pl.String).fill_null("?"), pl.lit("/"), held.fill_null("?"))
+
+
+def baseline_rates(frame: pl.DataFrame, label: str, config: CrossSellConfig) -> dict[str, float]:
+    """Rule baseline, "popularity": the opening rate of the product in each cell (age band ×
+    products held) over the training rows; ``"*"`` is the overall rate for unseen cells."""
+    rates = frame.group_by(baseline_cells(config).alias("cell")).agg(
+        pl.col(label).cast(pl.Float64).mean()
+    )
+    return dict(rates.iter_rows()) | {"*": float(frame[label].cast(pl.Float64).mean())}
+
+
+def baseline_score(frame: pl.DataFrame, rates: dict[str, float], config: CrossSellConfig):
+    cells = frame.select(baseline_cells(config)).to_series().to_list()
+    return np.array([rates.get(c, rates["*"]) for c in cells])
+
+
+@dataclass(frozen=True)
+class ProductResult:
+    """One product family's training outcome; ``model`` is None below the gate (not fitted)."""
+
+    product: str
+    model: CalibratedModel | None
+    training_positives: int
+    gate_passed: bool
+    beats_baseline: bool
+    validation: dict | None
+    baseline: dict | None
+
+    @property
+    def is_publishable(self) -> bool:
+        return self.gate_passed and self.beats_baseline
+
+
+@dataclass
+class CrossSellModel:
+    """One calibration of the shared model per product family (``products``); only the
+    publishable ones are scored."""
+
+    features: list[str]
+    split: TimeSplit
+    products: dict[str, CalibratedModel]
+    publishable: list[str]
+
+
+@dataclass(frozen=True)
+class CrossSellTraining:
+    model: CrossSellModel
+    results: dict[str, ProductResult]
+    required: tuple[str, ...]
+
+    @property
+    def gate_passed(self) -> bool:
+        """Every required product passed its minimum-data gate."""
+        return all(self.results[p].gate_passed for p in self.required)
+
+    @property
+    def beats_baseline(self) -> bool:
+        """Every product that passed its gate beats its rule baseline."""
+        return all(r.beats_baseline for r in self.results.values() if r.gate_passed)
+
+    @property
+    def is_promotable(self) -> bool:
+        """At least one product family may be offered (passed its gate, beat its baseline)."""
+        return bool(self.model.publishable)
+
+
+def judge_product(
+    booster,
+    parts: dict[str, pl.DataFrame],
+    product: str,
+    features: list[str],
+    split: TimeSplit,
+    config: CrossSellConfig,
+) -> ProductResult:
+    """Calibrate the shared ``booster`` for one product family on its calibration rows and
+    judge it on its validation rows against the product's rule baseline."""
+    part = {name: rows.filter(pl.col("product") == product) for name, rows in parts.items()}
+    positives = int(part["train"]["is_opened"].sum() + part["calibration"]["is_opened"].sum())
+    if positives < config.min_positives:
+        return ProductResult(product, None, positives, False, False, None, None)
+    model = calibrate(
+        booster,
+        part["train"],
+        part["calibration"],
+        "is_opened",
+        features,
+        split,
+        config,
+        reason_groups=REASON_GROUPS,
+        no_reason=NO_REASON,
+    )
+    y_val = part["validation"]["is_opened"].to_numpy()
+    validation = classification_report(
+        y_val, model.predict(matrix(part["validation"], features)), calibrated=True
+    )
+    rates = baseline_rates(part["train"], "is_opened", config)
+    baseline = classification_report(
+        y_val, baseline_score(part["validation"], rates, config), calibrated=False
+    )
+    model.metrics = {"validation": validation, "baseline": baseline}
+    return ProductResult(
+        product,
+        model,
+        positives,
+        True,
+        validation["roc_auc"] > baseline["roc_auc"],
+        validation,
+        baseline,
+    )
+
+
+def train(
+    features: pl.DataFrame, opened: pl.DataFrame, end: dt.date, config: CrossSellConfig
+) -> CrossSellTraining:
+    """One gradient-boosting model over the at-risk rows of every product family (the offer
+    columns say which), so the families share what drives buying at all (income, app use,
+    age, holdings); calibrated and judged per family. Rows sorted by client, as-of date and
+    product, so the same data gives the same model."""
+    complete = features.filter(pl.col("as_of_date") + pl.duration(days=config.horizon_days) <= end)
+    split = time_split(complete["as_of_date"].to_list(), config)
+    stacked = pl.concat(
+        [at_risk(complete, opened, product, config) for product in config.product_types]
+    ).sort(*KEYS, "product")
+    columns = feature_columns(features) + [f"offer_{p}" for p in config.product_types]
+    parts = split_parts(stacked, split)
+    booster = fit_booster(parts["train"], "is_opened", columns, config)
+    results = {
+        product: judge_product(booster, parts, product, columns, split, config)
+        for product in config.product_types
+    }
+    model = CrossSellModel(
+        features=columns,
+        split=split,
+        products={p: r.model for p, r in results.items() if r.model is not None},
+        publishable=[p for p, r in results.items() if r.is_publishable],
+    )
+    return CrossSellTraining(model, results, config.required_products)
+
+
+ELIGIBILITY_SQL = f"""
+with
+rows as (select golden_client_id, as_of_date, age_years from {FEATURES_TABLE}
+         where as_of_date = $as_of),
+overdue as (
+    select distinct golden_client_id from marts.fct_contracts
+    where client_segment = 'retail' and is_open and days_past_due > 0
+),
+suspended as (
+    select distinct accounts.golden_client_id
+    from staging.stg_cards__blocks as blocks
+    join marts.dim_accounts as accounts using (account_number)
+    where blocks.block_type = 'fz115_suspension'
+        and blocks.date_from <= $as_of and coalesce(blocks.date_to > $as_of, true)
+)
+select rows.golden_client_id,
+    coalesce(rows.age_years >= $min_age, false) as is_adult,
+    overdue.golden_client_id is not null as has_overdue_debt,
+    suspended.golden_client_id is not null as is_fz115_suspended
+from rows
+left join overdue using (golden_client_id)
+left join suspended using (golden_client_id)
+"""
+
+
+def eligibility(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, config: CrossSellConfig
+) -> pl.DataFrame:
+    """Per client of ``as_of``: adult (known age ≥ ``min_age_years``), overdue debt now (an open
+    retail contract with days past due), 115-FZ suspension (an open card block of type
+    ``fz115_suspension`` on one of the client's accounts)."""
+    return con.execute(ELIGIBILITY_SQL, {"as_of": as_of, "min_age": config.min_age_years}).pl()
+
+
+def score(
+    frame: pl.DataFrame,
+    allowed: pl.DataFrame,
+    model: CrossSellModel,
+    version: str,
+    config: CrossSellConfig,
+) -> tuple[pl.DataFrame, dict[str, float]]:
+    """Offers for the rows of one as-of date: per publishable product, the clients who do not
+    hold it and may be offered it, with the calibrated probability, the decile within the
+    product, the row's reasons and the expected value; ``offer_rank`` 1 = the client's next
+    best offer. Also the drift (PSI) of the watched features and of each product's score."""
+    frame = frame.join(allowed, on="golden_client_id")
+    parts, psi = [], {}
+    for product in model.publishable:
+        product_model = model.products[product]
+        rows = frame.filter(
+            ~holds(product, config)
+            & pl.col("is_adult")
+            & ~pl.col("is_fz115_suspended")
+            & ~(pl.col("has_overdue_debt") & (product in config.credit_products))
+        )
+        if rows.is_empty():
+            continue
+        rows = rows.with_columns(offer_columns(product, config))
+        x = matrix(rows, product_model.features)
+        prob = product_model.predict(x)
+        for name, value in drift(product_model, rows, prob, DRIFT_FEATURES).items():
+            key = f"score:{product}" if name == "score" else name
+            psi[key] = max(psi.get(key, 0.0), value)
+        parts.append(
+            pl.DataFrame(
+                {
+                    "golden_client_id": rows["golden_client_id"],
+                    "as_of_date": rows["as_of_date"],
+                    "model_version": [version] * len(prob),
+                    "product": [product] * len(prob),
+                    "score": prob,
+                    "decile": deciles(prob),
+                    "reasons": product_model.reasons(x, config.reasons_per_row),
+                    # rounded to kopecks here, so the stored value and the rank agree
+                    "expected_value_rub": np.round(prob * config.product_value_rub[product], 2),
+                }
+            )
+        )
+    scores = pl.concat(parts) if parts else pl.DataFrame()
+    if scores.height:
+        scores = scores.sort(
+            ["golden_client_id", "expected_value_rub", "product"], descending=[False, True, False]
+        ).with_columns(offer_rank=pl.int_range(1, pl.len() + 1).over("golden_client_id"))
+    return scores, psi

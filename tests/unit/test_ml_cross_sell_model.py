@@ -1,0 +1,137 @@
+"""Cross-sell pieces on small synthetic data: who is at risk, the baseline, the gate, the
+shared model per family and the ranked offers with their exclusions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from models_ml.config import BoostingParams, CrossSellConfig
+from models_ml.cross_sell import at_risk, baseline_rates, baseline_score, score, train
+
+MONTH_ENDS = [dt.date(2026, m, 28) for m in range(1, 9)]
+HOLDINGS = ("current_account", "savings", "demand_deposit", "term_deposit", "credit_card",
+            "cash_loan", "mortgage", "car_loan", "brokerage", "insurance")  # fmt: skip
+FAST = CrossSellConfig(
+    min_positives=40,
+    product_types={"credit_card": ("credit_card",), "deposit": ("savings", "term_deposit")},
+    required_products=("credit_card", "deposit"),
+    credit_products=("credit_card",),
+    boosting=BoostingParams(max_iter=60, early_stopping=False),
+)
+
+
+def synthetic(clients: int = 1500, seed: int = 3) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Card openings driven by app logins, deposit openings by balances; 20 % hold each."""
+    rng = np.random.default_rng(seed)
+    n = clients * len(MONTH_ENDS)
+    logins = rng.poisson(4, n).astype(float)
+    balance = rng.exponential(100_000, n)
+    frame = pl.DataFrame(
+        {
+            "golden_client_id": [f"GC{i % clients:010d}" for i in range(n)],
+            "as_of_date": [d for d in MONTH_ENDS for _ in range(clients)],
+            "age_years": rng.integers(18, 80, n),
+            "products_held_count": rng.integers(1, 5, n),
+            "login_count_month": logins,
+            "balance_rub_month_end": balance,
+            **{f"holds_{h}": rng.random(n) < 0.2 for h in HOLDINGS},
+        }
+    )
+    card = rng.random(n) < 1 / (1 + np.exp(-(-4.5 + 0.4 * logins)))
+    deposit = rng.random(n) < 1 / (1 + np.exp(-(-4.0 + 1.5 * balance / 100_000)))
+    opened = pl.concat(
+        [
+            frame.filter(pl.Series(flags)).select("golden_client_id", "as_of_date")
+            .with_columns(product=pl.lit(product))
+            for product, flags in (("credit_card", card), ("deposit", deposit))
+        ]
+    )  # fmt: skip
+    return frame, opened
+
+
+def test_only_clients_not_holding_the_family_are_at_risk_for_it():
+    frame, opened = synthetic(200)
+    rows = at_risk(frame, opened, "deposit", FAST)
+    assert (
+        rows.height == frame.filter(~pl.col("holds_savings") & ~pl.col("holds_term_deposit")).height
+    )
+    assert not rows["holds_savings"].any() and not rows["holds_term_deposit"].any()
+    assert rows["offer_deposit"].all() and not rows["offer_credit_card"].any()
+    assert (
+        rows["is_opened"].sum()
+        == rows.join(
+            opened.filter(pl.col("product") == "deposit"), on=["golden_client_id", "as_of_date"]
+        ).height
+    )
+
+
+def test_the_baseline_is_the_training_rate_of_the_clients_cell():
+    frame = pl.DataFrame(
+        {"age_years": [20, 20, 20, 70, None], "products_held_count": [1, 1, 1, 5, 1],
+         "y": [True, False, False, True, False]}
+    )  # fmt: skip
+    rates = baseline_rates(frame, "y", FAST)
+    scores = baseline_score(
+        pl.DataFrame({"age_years": [21, 79, 40], "products_held_count": [1, 3, 2]}), rates, FAST
+    )
+    assert scores == pytest.approx([1 / 3, 1.0, 2 / 5])  # 40/2 is unseen: the overall rate
+
+
+def test_a_family_below_its_gate_is_registered_refused_and_not_offered():
+    frame, opened = synthetic()
+    end = MONTH_ENDS[-1] + dt.timedelta(days=FAST.horizon_days)
+    passed = train(frame, opened, end, FAST)
+    assert passed.gate_passed and passed.beats_baseline and passed.is_promotable
+    assert set(passed.model.publishable) == {"credit_card", "deposit"}
+    card = passed.results["credit_card"]
+    assert card.validation["roc_auc"] > card.baseline["roc_auc"]
+    strict = FAST.model_copy(update={"min_positives": card.training_positives + 1})
+    refused = train(frame, opened, end, strict)
+    assert not refused.results["credit_card"].gate_passed
+    assert refused.results["credit_card"].model is None
+    assert not refused.gate_passed
+    assert "credit_card" not in refused.model.publishable
+
+
+def test_offers_exclude_held_and_ineligible_and_rank_one_best_offer():
+    frame, opened = synthetic()
+    end = MONTH_ENDS[-1] + dt.timedelta(days=FAST.horizon_days)
+    model = train(frame, opened, end, FAST).model
+    latest = frame.filter(pl.col("as_of_date") == MONTH_ENDS[-1])
+    ids = latest["golden_client_id"]
+    allowed = pl.DataFrame(
+        {
+            "golden_client_id": ids,
+            "is_adult": [i % 10 != 1 for i in range(len(ids))],
+            "has_overdue_debt": [i % 10 == 2 for i in range(len(ids))],
+            "is_fz115_suspended": [i % 10 == 3 for i in range(len(ids))],
+        }
+    )
+    offers, psi = score(latest, allowed, model, "v1", FAST)
+    joined = offers.join(latest, on="golden_client_id").join(allowed, on="golden_client_id")
+    assert not joined.filter(
+        (pl.col("product") == "credit_card") & pl.col("holds_credit_card")
+    ).height
+    assert not joined.filter(~pl.col("is_adult") | pl.col("is_fz115_suspended")).height
+    assert not joined.filter(
+        pl.col("has_overdue_debt") & (pl.col("product") == "credit_card")
+    ).height
+    assert joined.filter(pl.col("has_overdue_debt")).height > 0  # deposits still offered
+    best = offers.filter(pl.col("offer_rank") == 1)
+    assert (
+        best["golden_client_id"].n_unique() == best.height == offers["golden_client_id"].n_unique()
+    )
+    top = offers.sort("expected_value_rub", descending=True).unique(
+        "golden_client_id", keep="first"
+    )
+    assert (
+        top.sort("golden_client_id")["product"].to_list()
+        == best.sort("golden_client_id")["product"].to_list()
+    )
+    assert set(offers["decile"].unique()) == set(range(1, 11))
+    assert offers["reasons"].n_unique() > 5
+    assert {"score:credit_card", "score:deposit"} <= set(psi)
