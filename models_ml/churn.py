@@ -10,6 +10,7 @@ with the log-odds after resetting one group of features to the training medians.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,8 +19,8 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 
-from models_ml.config import ChurnConfig
-from models_ml.metrics import classification_report, population_stability_index
+from models_ml.config import ChurnConfig, TrainingConfig
+from models_ml.metrics import classification_report, deciles, population_stability_index
 
 KEYS = ("golden_client_id", "as_of_date")
 NOT_FEATURES = {*KEYS, "last_activity_date"}
@@ -128,10 +129,10 @@ class TimeSplit:
     validation_dates: list[dt.date]
 
 
-def time_split(complete_dates: list[dt.date], config: ChurnConfig) -> TimeSplit:
-    """Latest ``validation_months`` complete as-of dates to judge, the ``calibration_months``
-    before them to calibrate, all earlier ones to fit: every row judged is later than every row
-    learnt from."""
+def time_split(complete_dates: list[dt.date], config: TrainingConfig) -> TimeSplit:
+    """Latest ``validation_months`` complete as-of periods (month ends for churn, months for
+    daily as-of dates) to judge, the ``calibration_months`` before them to calibrate, all earlier
+    ones to fit: every row judged is later than every row learnt from."""
     dates = sorted(set(complete_dates))
     held = config.validation_months + config.calibration_months
     if len(dates) <= held:
@@ -153,7 +154,8 @@ def baseline_score(frame: pl.DataFrame, config: ChurnConfig) -> np.ndarray:
 
 @dataclass
 class ChurnModel:
-    """The fitted model with what scoring, reasons and drift need."""
+    """The fitted model with what scoring, reasons and drift need; ``groups`` and
+    ``no_reason`` phrase its reasons (churn's by default, lead priority passes its own)."""
 
     features: list[str]
     booster: HistGradientBoostingClassifier
@@ -163,6 +165,8 @@ class ChurnModel:
     reference_scores: np.ndarray
     split: TimeSplit
     metrics: dict = field(default_factory=dict)
+    groups: tuple[ReasonGroup, ...] = REASON_GROUPS
+    no_reason: str = NO_REASON
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.calibrated.predict_proba(x)[:, 1]
@@ -172,7 +176,7 @@ class ChurnModel:
         most against the same row with that group reset to the training medians."""
         base = self.booster.decision_function(x)
         index = {f: i for i, f in enumerate(self.features)}
-        groups = [g for g in REASON_GROUPS if g.lead in index]
+        groups = [g for g in self.groups if g.lead in index]
         contributions = np.empty((len(x), len(groups)))
         for j, group in enumerate(groups):
             cols = [index[f] for f in group.features if f in index]
@@ -188,7 +192,7 @@ class ChurnModel:
                     break
                 group = groups[j]
                 phrases.append(group.when_higher if self._above(x[r], group) else group.when_lower)
-            texts.append("; ".join(phrases) or NO_REASON)
+            texts.append("; ".join(phrases) or self.no_reason)
         return texts
 
     def _above(self, row: np.ndarray, group: ReasonGroup) -> bool:
@@ -212,15 +216,25 @@ class TrainingResult:
     baseline: dict
 
 
-def train(frame: pl.DataFrame, config: ChurnConfig) -> TrainingResult:
-    """Fit, calibrate and judge on ``frame`` = features joined with labels (``is_churned``,
-    ``is_complete``). The gate and the baseline comparison are reported, not raised: the
-    caller decides whether the model may be published."""
+def train(
+    frame: pl.DataFrame,
+    config: TrainingConfig,
+    *,
+    label: str = "is_churned",
+    baseline: Callable[[pl.DataFrame, TrainingConfig], np.ndarray] = baseline_score,
+    period: str = "as_of_date",
+    groups: tuple[ReasonGroup, ...] = REASON_GROUPS,
+    no_reason: str = NO_REASON,
+) -> TrainingResult:
+    """Fit, calibrate and judge on ``frame`` = features joined with labels (``label``,
+    ``is_complete``), split in time by the ``period`` column. Every other column but the keys
+    is a feature. The gate and the baseline comparison are reported, not raised: the caller
+    decides whether the model may be published."""
     complete = frame.filter(pl.col("is_complete"))
-    split = time_split(complete["as_of_date"].to_list(), config)
-    features = feature_columns(frame.drop("is_churned", "is_complete", strict=False))
+    split = time_split(complete[period].to_list(), config)
+    features = feature_columns(frame.drop(label, "is_complete", period, strict=False))
     part = {
-        name: complete.filter(pl.col("as_of_date").is_in(dates))
+        name: complete.filter(pl.col(period).is_in(dates))
         for name, dates in (
             ("train", split.train_dates),
             ("calibration", split.calibration_dates),
@@ -228,13 +242,13 @@ def train(frame: pl.DataFrame, config: ChurnConfig) -> TrainingResult:
         )
     }
     x_train = matrix(part["train"], features)
-    y_train = part["train"]["is_churned"].to_numpy()
+    y_train = part["train"][label].to_numpy()
     booster = HistGradientBoostingClassifier(
         random_state=config.seed, **config.boosting.model_dump()
     ).fit(x_train, y_train)
     calibrated = CalibratedClassifierCV(
         FrozenEstimator(booster), method=config.calibration_method
-    ).fit(matrix(part["calibration"], features), part["calibration"]["is_churned"].to_numpy())
+    ).fit(matrix(part["calibration"], features), part["calibration"][label].to_numpy())
     rng = np.random.default_rng(config.seed)
     sample = rng.choice(len(x_train), size=min(REFERENCE_ROWS, len(x_train)), replace=False)
     model = ChurnModel(
@@ -245,24 +259,24 @@ def train(frame: pl.DataFrame, config: ChurnConfig) -> TrainingResult:
         reference=x_train[sample],
         reference_scores=np.empty(0),
         split=split,
+        groups=groups,
+        no_reason=no_reason,
     )
     model.reference_scores = model.predict(model.reference)
     x_val = matrix(part["validation"], features)
-    y_val = part["validation"]["is_churned"].to_numpy()
+    y_val = part["validation"][label].to_numpy()
     validation = classification_report(y_val, model.predict(x_val), calibrated=True)
-    baseline = classification_report(
-        y_val, baseline_score(part["validation"], config), calibrated=False
-    )
-    positives = int(y_train.sum() + part["calibration"]["is_churned"].sum())
-    model.metrics = {"validation": validation, "baseline": baseline}
+    rule = classification_report(y_val, baseline(part["validation"], config), calibrated=False)
+    positives = int(y_train.sum() + part["calibration"][label].sum())
+    model.metrics = {"validation": validation, "baseline": rule}
     return TrainingResult(
         model=model,
         training_positives=positives,
         gate_passed=positives >= config.min_positives,
-        beats_baseline=validation["roc_auc"] > baseline["roc_auc"]
-        and validation["top_decile_lift"] > baseline["top_decile_lift"],
+        beats_baseline=validation["roc_auc"] > rule["roc_auc"]
+        and validation["top_decile_lift"] > rule["top_decile_lift"],
         validation=validation,
-        baseline=baseline,
+        baseline=rule,
     )
 
 
@@ -273,16 +287,13 @@ def score(
     most likely to leave) and the row's top reasons."""
     x = matrix(frame, model.features)
     prob = model.predict(x)
-    order = np.argsort(-prob, kind="stable")
-    decile = np.empty(len(prob), dtype=np.int8)
-    decile[order] = np.arange(len(prob)) * 10 // max(len(prob), 1) + 1
     return pl.DataFrame(
         {
             "golden_client_id": frame["golden_client_id"],
             "as_of_date": frame["as_of_date"],
             "model_version": [version] * len(prob),
             "score": prob,
-            "decile": decile,
+            "decile": deciles(prob),
             "reasons": model.reasons(x, config.reasons_per_row),
         }
     )
@@ -300,13 +311,19 @@ DRIFT_FEATURES = (
 """The main features watched for drift: one per precursor family."""
 
 
-def drift(model: ChurnModel, frame: pl.DataFrame, scores: np.ndarray) -> dict[str, float]:
-    """PSI of the main features and of the score of ``frame`` against the training sample."""
+def drift(
+    model: ChurnModel,
+    frame: pl.DataFrame,
+    scores: np.ndarray,
+    features: tuple[str, ...] = DRIFT_FEATURES,
+) -> dict[str, float]:
+    """PSI of the main ``features`` and of the score of ``frame`` against the training
+    sample."""
     index = {f: i for i, f in enumerate(model.features)}
     x = matrix(frame, model.features)
     psi = {
         f: population_stability_index(model.reference[:, index[f]], x[:, index[f]])
-        for f in DRIFT_FEATURES
+        for f in features
         if f in index
     }
     psi["score"] = population_stability_index(model.reference_scores, scores)

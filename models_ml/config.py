@@ -25,23 +25,17 @@ class BoostingParams(BaseModel):
     n_iter_no_change: int = 20
 
 
-class ChurnConfig(BaseModel):
-    """Churn model: label, split, training, gate, promotion and drift settings."""
+class TrainingConfig(BaseModel):
+    """What every model of ``models_ml`` shares: the time split, training, gate and drift."""
 
     model_config = ConfigDict(frozen=True)
 
-    name: str = "churn"
-    horizon_days: int = Field(default=90, description="Label window after the as-of date.")
-    silence_days: int = Field(
-        default=45,
-        description="Stopping all activity = no activity in the last `silence_days` of the "
-        "window, after activity in the `silence_days` up to the as-of date.",
-    )
+    name: str
     validation_months: int = Field(
-        default=3, description="Latest as-of dates with a complete label window, held out."
+        default=3, description="Latest as-of months with a complete label window, held out."
     )
     calibration_months: int = Field(
-        default=1, description="Latest training as-of dates used to calibrate, not to fit."
+        default=1, description="Latest training as-of months used to calibrate, not to fit."
     )
     calibration_method: str = Field(
         default="sigmoid",
@@ -53,11 +47,23 @@ class ChurnConfig(BaseModel):
     seed: int = 20261203
     boosting: BoostingParams = BoostingParams()
     min_positives: int = Field(
-        default=500, ge=1, description="Minimum-data gate: churners among the training rows."
-    )
-    baseline_inactive_days: int = Field(
-        default=60, description="Rule baseline: a client with no activity for 60 days leaves."
+        default=500, ge=1, description="Minimum-data gate: positives among the training rows."
     )
     psi_warn: float = 0.1
     psi_error: float = 0.25
     reasons_per_row: int = 3
+
+
+class ChurnConfig(TrainingConfig):
+    """Churn model: label and rule baseline; split, training, gate and drift as every model."""
+
+    name: str = "churn"
+    horizon_days: int = Field(default=90, description="Label window after the as-of date.")
+    silence_days: int = Field(
+        default=45,
+        description="Stopping all activity = no activity in the last `silence_days` of the "
+        "window, after activity in the `silence_days` up to the as-of date.",
+    )
+    baseline_inactive_days: int = Field(
+        default=60, description="Rule baseline: a client with no activity for 60 days leaves."
+    )

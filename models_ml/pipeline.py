@@ -4,6 +4,7 @@ it may be), then score with the promoted version. What the Dagster assets and th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,17 +13,17 @@ import polars as pl
 
 from models_ml import registry
 from models_ml.churn import KEYS, ChurnModel, TrainingResult, drift, score, train
-from models_ml.config import ChurnConfig
+from models_ml.config import ChurnConfig, TrainingConfig
 from models_ml.labels import churn_labels
 
 FEATURES_TABLE = "ml.ml_features__churn"
 SCORES_TABLE = "ml.ml_scores__churn"
 
 
-def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+def data_fingerprint(con: duckdb.DuckDBPyConnection, table: str = FEATURES_TABLE) -> str:
     """Order-independent hash of every feature row: equal tables, equal fingerprint."""
     [rows, digest] = con.execute(
-        f"select count(*), coalesce(bit_xor(hash(f)), 0) from {FEATURES_TABLE} as f"
+        f"select count(*), coalesce(bit_xor(hash(f)), 0) from {table} as f"
     ).fetchone()
     return f"{digest:016x}{rows:x}"
 
@@ -92,6 +93,19 @@ def train_churn(
     and beat the rule baseline on the later period."""
     fingerprint = data_fingerprint(con)
     result = train(training_frame(con, config), config)
+    return register(root, config, result, fingerprint, model_card, now)
+
+
+def register(
+    root: Path,
+    config: TrainingConfig,
+    result: TrainingResult,
+    fingerprint: str,
+    card: Callable[[str, TrainingResult, TrainingConfig, dict], str],
+    now: dt.datetime | None = None,
+) -> TrainOutcome:
+    """Save a trained model with its metadata and ``card`` under a new version, and promote it
+    when it passed its gate and beat its baseline."""
     version = registry.new_version(fingerprint, now)
     split = result.model.split
     meta = {
@@ -114,7 +128,7 @@ def train_churn(
         "metrics": {"validation": result.validation, "baseline": result.baseline},
     }
     folder = registry.save(
-        root, config.name, version, result.model, meta, model_card(version, result, config, meta)
+        root, config.name, version, result.model, meta, card(version, result, config, meta)
     )
     if meta["is_promotable"]:
         registry.promote(root, config.name, version)

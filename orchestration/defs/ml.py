@@ -11,7 +11,7 @@ import dagster as dg
 
 from cdp.settings import Settings
 from cdp.warehouse import connect
-from models_ml.config import ChurnConfig
+from models_ml.config import ChurnConfig, TrainingConfig
 from models_ml.pipeline import score_churn, train_churn
 
 FEATURES = dg.AssetKey(["ml", "ml_features__churn"])
@@ -27,7 +27,7 @@ def churn_config(settings: Settings) -> ChurnConfig:
     return ChurnConfig(min_positives=settings.ml_min_positives)
 
 
-def psi_result(check: str, psi: dict[str, float], config: ChurnConfig) -> dg.AssetCheckResult:
+def psi_result(check: str, psi: dict[str, float], config: TrainingConfig) -> dg.AssetCheckResult:
     worst = max(psi.values())
     return dg.AssetCheckResult(
         check_name=check,
