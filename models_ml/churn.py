@@ -225,11 +225,13 @@ def train(
     period: str = "as_of_date",
     groups: tuple[ReasonGroup, ...] = REASON_GROUPS,
     no_reason: str = NO_REASON,
+    compared: tuple[str, ...] = ("roc_auc", "top_decile_lift"),
 ) -> TrainingResult:
     """Fit, calibrate and judge on ``frame`` = features joined with labels (``label``,
     ``is_complete``), split in time by the ``period`` column. Every other column but the keys
-    is a feature. The gate and the baseline comparison are reported, not raised: the caller
-    decides whether the model may be published."""
+    is a feature. The model beats the baseline when it exceeds it on every ``compared`` metric.
+    The gate and the baseline comparison are reported, not raised: the caller decides whether
+    the model may be published."""
     complete = frame.filter(pl.col("is_complete"))
     split = time_split(complete[period].to_list(), config)
     features = feature_columns(frame.drop(label, "is_complete", period, strict=False))
@@ -273,8 +275,7 @@ def train(
         model=model,
         training_positives=positives,
         gate_passed=positives >= config.min_positives,
-        beats_baseline=validation["roc_auc"] > rule["roc_auc"]
-        and validation["top_decile_lift"] > rule["top_decile_lift"],
+        beats_baseline=all(validation[k] > rule[k] for k in compared),
         validation=validation,
         baseline=rule,
     )

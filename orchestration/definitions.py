@@ -11,7 +11,7 @@ from __future__ import annotations
 import dagster as dg
 
 from cdp.settings import Settings, load_settings
-from orchestration.defs import identity, landing, ml, raw, serving, warehouse
+from orchestration.defs import identity, landing, lead_priority, ml, raw, serving, warehouse
 from orchestration.resources import settings_resource
 
 
@@ -24,6 +24,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         identity.defs,
         warehouse.build_defs(settings),
         ml.defs,
+        lead_priority.defs,
     )
     return dg.Definitions.merge(
         stages,

@@ -1,4 +1,5 @@
-"""ML stage: the churn model trained, registered and promoted, then every client scored.
+"""ML stage: the churn model trained, registered and promoted, then every client scored; the
+ML jobs, which take every model's assets by tag (lead priority: ``lead_priority.py``).
 
 The features are dbt models (``models/ml``, built with the warehouse); the model, its registry
 (``$CDP_HOME/models``) and the scores are Python (``models_ml/``). Two blocking checks on the
@@ -17,6 +18,11 @@ from models_ml.pipeline import score_churn, train_churn
 FEATURES = dg.AssetKey(["ml", "ml_features__churn"])
 MODEL = dg.AssetKey(["models", "churn"])
 SCORES = dg.AssetKey(["ml", "ml_scores__churn"])
+ML_STEP = "ml_step"
+TRAIN_TAG = {ML_STEP: "train"}
+SCORE_TAG = {ML_STEP: "score"}
+"""Tags that put a model's assets in the ML jobs: every model's module tags its model asset
+with ``TRAIN_TAG`` and its scores with ``SCORE_TAG`` (no asset lists to merge)."""
 CORE_FACTS = [
     dg.AssetKey(["marts", name])
     for name in ("fct_transactions", "fct_card_transactions", "fct_interactions", "fct_contracts")
@@ -44,6 +50,7 @@ def psi_result(check: str, psi: dict[str, float], config: TrainingConfig) -> dg.
     deps=[FEATURES, *CORE_FACTS],
     group_name="ml",
     kinds={"scikitlearn"},
+    tags=TRAIN_TAG,
     check_specs=[
         dg.AssetCheckSpec("churn_model_was_trained_on_enough_churners", asset=MODEL, blocking=True),
         dg.AssetCheckSpec("churn_model_beats_its_rule_baseline", asset=MODEL, blocking=True),
@@ -91,6 +98,7 @@ def churn_model(settings: dg.ResourceParam[Settings]):
     deps=[MODEL],
     group_name="ml",
     kinds={"duckdb"},
+    tags=SCORE_TAG,
     check_specs=[
         dg.AssetCheckSpec("churn_features_are_stable_against_training", asset=SCORES),
         dg.AssetCheckSpec("churn_score_is_stable_against_training", asset=SCORES),
@@ -119,13 +127,15 @@ def churn_scores(settings: dg.ResourceParam[Settings]):
 
 train_models_job = dg.define_asset_job(
     "train_models_job",
-    selection=dg.AssetSelection.assets(churn_model, churn_scores),
-    description="Train, register and promote the churn model, then score every client.",
+    selection=dg.AssetSelection.tag(ML_STEP, TRAIN_TAG[ML_STEP])
+    | dg.AssetSelection.tag(ML_STEP, SCORE_TAG[ML_STEP]),
+    description="Train, register and promote every model (churn, lead priority), then score "
+    "with the promoted versions.",
 )
 score_clients_job = dg.define_asset_job(
     "score_clients_job",
-    selection=dg.AssetSelection.assets(churn_scores),
-    description="Score every client with the promoted churn model.",
+    selection=dg.AssetSelection.tag(ML_STEP, SCORE_TAG[ML_STEP]),
+    description="Score with every model's promoted version (churn clients, open leads).",
 )
 
 defs = dg.Definitions(

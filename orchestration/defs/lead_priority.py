@@ -1,0 +1,115 @@
+"""ML stage, lead priority: the model trained, registered and promoted, then the open leads
+scored and ranked for call-backs (docs/ml.md#lead-priority).
+
+As for churn (``orchestration/defs/ml.py``): two blocking checks on the model — the minimum-data
+gate and "beats the rule baseline on the later period" — stop the scores; drift checks on the
+scores warn (PSI > 0.1) or fail (PSI > 0.25). The assets join the ML jobs through their tags.
+"""
+
+import dagster as dg
+
+from cdp.settings import Settings
+from cdp.warehouse import connect
+from models_ml.config import LeadPriorityConfig
+from models_ml.lead_priority import score_lead_priority, train_lead_priority
+from orchestration.defs.ml import SCORE_TAG, TRAIN_TAG, psi_result
+
+FEATURES = dg.AssetKey(["ml", "ml_features__lead_priority"])
+MODEL = dg.AssetKey(["models", "lead_priority"])
+SCORES = dg.AssetKey(["ml", "ml_scores__lead_priority"])
+FUNNEL = [
+    dg.AssetKey(["intermediate", name])
+    for name in ("int_kpi_applications_stepped", "int_kpi_leads_converted")
+]
+
+
+def lead_priority_config(settings: Settings) -> LeadPriorityConfig:
+    return LeadPriorityConfig(min_positives=settings.ml_min_positives)
+
+
+@dg.asset(
+    key=MODEL,
+    deps=[FEATURES, *FUNNEL],
+    group_name="ml",
+    kinds={"scikitlearn"},
+    tags=TRAIN_TAG,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "lead_priority_model_was_trained_on_enough_conversions", asset=MODEL, blocking=True
+        ),
+        dg.AssetCheckSpec(
+            "lead_priority_model_beats_its_rule_baseline", asset=MODEL, blocking=True
+        ),
+    ],
+)
+def lead_priority_model(settings: dg.ResourceParam[Settings]):
+    """The lead priority model: gradient boosting with calibration on the daily snapshots of
+    open leads (ДБО applications and shown offers), trained on the earlier months and judged on
+    the later ones against warehouse labels (issued within 30 days). Registered under
+    `models/lead_priority/<version>/`; promoted only when it passes the gate and beats the rule
+    baseline (furthest funnel step first, freshest first). Grain: one model version per run."""
+    config = lead_priority_config(settings)
+    with connect(settings) as con:
+        outcome = train_lead_priority(con, settings.models_dir, config)
+    result = outcome.result
+    yield dg.MaterializeResult(
+        metadata={
+            "version": outcome.version,
+            "promoted": outcome.promoted,
+            "registry_folder": dg.MetadataValue.path(str(outcome.folder)),
+            "training_positives": result.training_positives,
+            "validation": dg.MetadataValue.json(result.validation),
+            "baseline": dg.MetadataValue.json(result.baseline),
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name="lead_priority_model_was_trained_on_enough_conversions",
+        passed=result.gate_passed,
+        metadata={"positives": result.training_positives, "minimum": config.min_positives},
+    )
+    yield dg.AssetCheckResult(
+        check_name="lead_priority_model_beats_its_rule_baseline",
+        passed=result.beats_baseline,
+        metadata={
+            "roc_auc": result.validation["roc_auc"],
+            "baseline_roc_auc": result.baseline["roc_auc"],
+            "top_decile_lift": result.validation["top_decile_lift"],
+            "baseline_top_decile_lift": result.baseline["top_decile_lift"],
+        },
+    )
+
+
+@dg.asset(
+    key=SCORES,
+    deps=[MODEL],
+    group_name="ml",
+    kinds={"duckdb"},
+    tags=SCORE_TAG,
+    check_specs=[
+        dg.AssetCheckSpec("lead_priority_features_are_stable_against_training", asset=SCORES),
+        dg.AssetCheckSpec("lead_priority_score_is_stable_against_training", asset=SCORES),
+    ],
+)
+def lead_priority_scores(settings: dg.ResourceParam[Settings]):
+    """Lead priority (приоритет обзвона лидов): one row per lead open at the latest as-of date —
+    calibrated probability of an issued product within 30 days, decile, expected value in
+    roubles, rank (1 = call first), three reasons in business words and the call-back deadline
+    from the follow-up SLA — from the promoted model version."""
+    config = lead_priority_config(settings)
+    with connect(settings) as con:
+        outcome = score_lead_priority(con, settings.models_dir, config)
+    yield dg.MaterializeResult(
+        metadata={
+            "model_version": outcome.version,
+            "as_of_date": str(outcome.as_of_date),
+            "rows": outcome.rows,
+        }
+    )
+    features = {k: v for k, v in outcome.psi.items() if k != "score"}
+    yield psi_result("lead_priority_features_are_stable_against_training", features, config)
+    yield psi_result(
+        "lead_priority_score_is_stable_against_training", {"score": outcome.psi["score"]}, config
+    )
+
+
+defs = dg.Definitions(assets=[lead_priority_model, lead_priority_scores])
