@@ -91,14 +91,18 @@ def model_frame(features: pl.DataFrame, config: LeadPriorityConfig) -> pl.DataFr
     ).drop(DESCRIPTIVE, strict=False)
 
 
-def training_frame(con: duckdb.DuckDBPyConnection, config: LeadPriorityConfig) -> pl.DataFrame:
+def labelled_features(con: duckdb.DuckDBPyConnection, config: LeadPriorityConfig) -> pl.DataFrame:
+    """The feature table with its labels, sorted: the early-stopping holdout is drawn by
+    position (see ``pipeline.training_frame``)."""
     features = con.execute(f"select * from {FEATURES_TABLE}").pl()
     labels = lead_labels(con, config.horizon_days)
-    # Sorted: the early-stopping holdout is drawn by position (see pipeline.training_frame).
-    joined = features.join(labels, on=["lead_id", "as_of_date"], how="inner").sort(
+    return features.join(labels, on=["lead_id", "as_of_date"], how="inner").sort(
         "lead_id", "as_of_date"
     )
-    return model_frame(joined, config)
+
+
+def training_frame(con: duckdb.DuckDBPyConnection, config: LeadPriorityConfig) -> pl.DataFrame:
+    return model_frame(labelled_features(con, config), config)
 
 
 def baseline_score(frame: pl.DataFrame, config: LeadPriorityConfig) -> np.ndarray:
