@@ -17,11 +17,18 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from models_ml import registry
 from models_ml.churn import ChurnModel, ReasonGroup, TrainingResult, drift, matrix, train
 from models_ml.config import LeadPriorityConfig
 from models_ml.metrics import deciles
-from models_ml.pipeline import ScoreOutcome, TrainOutcome, data_fingerprint, register
+from models_ml.pipeline import (
+    ScoreOutcome,
+    TrainOutcome,
+    data_fingerprint,
+    latest_rows,
+    promoted_model,
+    register,
+    replace_scores,
+)
 
 FEATURES_TABLE = "ml.ml_features__lead_priority"
 SCORES_TABLE = "ml.ml_scores__lead_priority"
@@ -313,25 +320,18 @@ def score_lead_priority(
 ) -> ScoreOutcome:
     """Score the leads open at the latest as-of date with the promoted model into
     ``ml.ml_scores__lead_priority`` (replaced whole) and measure drift against training."""
-    version = registry.promoted_version(root, config.name)
-    if version is None:
-        raise LookupError(f"no promoted {config.name} model in {root}")
-    model: ChurnModel = registry.load(root, config.name, version)
-    latest = con.execute(
-        f"select * from {FEATURES_TABLE} "
-        f"where as_of_date = (select max(as_of_date) from {FEATURES_TABLE})"
-    ).pl()
+    version, model = promoted_model(root, config.name)
+    latest = latest_rows(con, FEATURES_TABLE)
     scores = score(latest, model, version, config)
-    con.execute("create schema if not exists ml")
-    con.register("scores_frame", scores.to_arrow())
-    con.execute(
-        f"create or replace table {SCORES_TABLE} as select lead_id, golden_client_id, "
-        "product_code, channel, as_of_date, model_version, score, cast(decile as tinyint) as "
-        "decile, cast(expected_value_rub as decimal(18, 2)) as expected_value_rub, "
-        "cast(priority_rank as integer) as priority_rank, reasons, callback_due_at "
-        "from scores_frame"
+    replace_scores(
+        con,
+        SCORES_TABLE,
+        scores,
+        "lead_id, golden_client_id, product_code, channel, as_of_date, model_version, score, "
+        "cast(decile as tinyint) as decile, cast(expected_value_rub as decimal(18, 2)) as "
+        "expected_value_rub, cast(priority_rank as integer) as priority_rank, reasons, "
+        "callback_due_at",
     )
-    con.unregister("scores_frame")
     return ScoreOutcome(
         version=version,
         as_of_date=latest["as_of_date"].max(),

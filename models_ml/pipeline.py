@@ -143,25 +143,44 @@ class ScoreOutcome:
     psi: dict[str, float]
 
 
+def promoted_model(root: Path, name: str) -> tuple[str, ChurnModel]:
+    """The version scoring uses and its model: the promotion pointer, never the newest folder."""
+    version = registry.promoted_version(root, name)
+    if version is None:
+        raise LookupError(f"no promoted {name} model in {root}")
+    return version, registry.load(root, name, version)
+
+
+def latest_rows(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
+    """The rows of ``table``'s latest as-of date."""
+    return con.execute(
+        f"select * from {table} where as_of_date = (select max(as_of_date) from {table})"
+    ).pl()
+
+
+def replace_scores(
+    con: duckdb.DuckDBPyConnection, table: str, scores: pl.DataFrame, columns: str
+) -> None:
+    """Replace ``table`` whole with ``scores``, its columns selected and typed by ``columns``."""
+    con.execute("create schema if not exists ml")
+    con.register("scores_frame", scores.to_arrow())
+    con.execute(f"create or replace table {table} as select {columns} from scores_frame")
+    con.unregister("scores_frame")
+
+
 def score_churn(con: duckdb.DuckDBPyConnection, root: Path, config: ChurnConfig) -> ScoreOutcome:
     """Score every client of the latest as-of date with the promoted model into
     ``ml.ml_scores__churn`` (replaced whole) and measure drift against training."""
-    version = registry.promoted_version(root, config.name)
-    if version is None:
-        raise LookupError(f"no promoted {config.name} model in {root}")
-    model: ChurnModel = registry.load(root, config.name, version)
-    latest = con.execute(
-        f"select * from {FEATURES_TABLE} "
-        f"where as_of_date = (select max(as_of_date) from {FEATURES_TABLE})"
-    ).pl()
+    version, model = promoted_model(root, config.name)
+    latest = latest_rows(con, FEATURES_TABLE)
     scores = score(latest, model, version, config)
-    con.execute("create schema if not exists ml")
-    con.register("scores_frame", scores.to_arrow())
-    con.execute(
-        f"create or replace table {SCORES_TABLE} as select golden_client_id, as_of_date, "
-        "model_version, score, cast(decile as tinyint) as decile, reasons from scores_frame"
+    replace_scores(
+        con,
+        SCORES_TABLE,
+        scores,
+        "golden_client_id, as_of_date, model_version, score, cast(decile as tinyint) as decile, "
+        "reasons",
     )
-    con.unregister("scores_frame")
     return ScoreOutcome(
         version=version,
         as_of_date=latest["as_of_date"].max(),

@@ -12,7 +12,7 @@ from cdp.settings import Settings
 from cdp.warehouse import connect
 from models_ml.config import LeadPriorityConfig
 from models_ml.lead_priority import score_lead_priority, train_lead_priority
-from orchestration.defs.ml import SCORE_TAG, TRAIN_TAG, psi_result
+from orchestration.defs.ml import SCORE_TAG, TRAIN_TAG, scoring_results, training_results
 
 FEATURES = dg.AssetKey(["ml", "ml_features__lead_priority"])
 MODEL = dg.AssetKey(["models", "lead_priority"])
@@ -51,31 +51,11 @@ def lead_priority_model(settings: dg.ResourceParam[Settings]):
     config = lead_priority_config(settings)
     with connect(settings) as con:
         outcome = train_lead_priority(con, settings.models_dir, config)
-    result = outcome.result
-    yield dg.MaterializeResult(
-        metadata={
-            "version": outcome.version,
-            "promoted": outcome.promoted,
-            "registry_folder": dg.MetadataValue.path(str(outcome.folder)),
-            "training_positives": result.training_positives,
-            "validation": dg.MetadataValue.json(result.validation),
-            "baseline": dg.MetadataValue.json(result.baseline),
-        }
-    )
-    yield dg.AssetCheckResult(
-        check_name="lead_priority_model_was_trained_on_enough_conversions",
-        passed=result.gate_passed,
-        metadata={"positives": result.training_positives, "minimum": config.min_positives},
-    )
-    yield dg.AssetCheckResult(
-        check_name="lead_priority_model_beats_its_rule_baseline",
-        passed=result.beats_baseline,
-        metadata={
-            "roc_auc": result.validation["roc_auc"],
-            "baseline_roc_auc": result.baseline["roc_auc"],
-            "top_decile_lift": result.validation["top_decile_lift"],
-            "baseline_top_decile_lift": result.baseline["top_decile_lift"],
-        },
+    yield from training_results(
+        outcome,
+        config,
+        gate_check="lead_priority_model_was_trained_on_enough_conversions",
+        baseline_check="lead_priority_model_beats_its_rule_baseline",
     )
 
 
@@ -98,17 +78,11 @@ def lead_priority_scores(settings: dg.ResourceParam[Settings]):
     config = lead_priority_config(settings)
     with connect(settings) as con:
         outcome = score_lead_priority(con, settings.models_dir, config)
-    yield dg.MaterializeResult(
-        metadata={
-            "model_version": outcome.version,
-            "as_of_date": str(outcome.as_of_date),
-            "rows": outcome.rows,
-        }
-    )
-    features = {k: v for k, v in outcome.psi.items() if k != "score"}
-    yield psi_result("lead_priority_features_are_stable_against_training", features, config)
-    yield psi_result(
-        "lead_priority_score_is_stable_against_training", {"score": outcome.psi["score"]}, config
+    yield from scoring_results(
+        outcome,
+        config,
+        features_check="lead_priority_features_are_stable_against_training",
+        score_check="lead_priority_score_is_stable_against_training",
     )
 
 
