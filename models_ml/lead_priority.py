@@ -23,6 +23,7 @@ from models_ml.metrics import deciles
 from models_ml.pipeline import (
     ScoreOutcome,
     TrainOutcome,
+    card,
     data_fingerprint,
     latest_rows,
     promoted_model,
@@ -232,40 +233,20 @@ def train_model(frame: pl.DataFrame, config: LeadPriorityConfig) -> TrainingResu
 
 
 def model_card(version: str, result: TrainingResult, config: LeadPriorityConfig, meta: dict) -> str:
-    split = result.model.split
-    v, b = result.validation, result.baseline
-    lines = [
-        f"# Lead priority model {version}",
-        "",
+    return card(
+        f"Lead priority model {version}",
         "Probability that a lead open at the as-of date (an ДБО application or a shown offer) "
         f"converts to an issued product within {config.horizon_days} days (docs/ml.md).",
-        "",
-        f"- Fitted on as-of months {split.train_dates[0]} … {split.train_dates[-1]}, calibrated "
-        f"({config.calibration_method}) on {', '.join(map(str, split.calibration_dates))}, "
-        f"validated on {split.validation_dates[0]} … {split.validation_dates[-1]}.",
-        f"- Training positives: {result.training_positives} (gate ≥ {config.min_positives}: "
-        f"{'passed' if result.gate_passed else 'REFUSED'}).",
-        "- Beats the rule baseline (furthest funnel step first, freshest first): "
-        f"{'yes' if result.beats_baseline else 'NO'}.",
-        f"- Data fingerprint {meta['data_fingerprint']}, code {meta['code_version']}.",
-        "",
-        "| validation | model | rule baseline |",
-        "|---|---:|---:|",
-        *(
-            f"| {k} | {v[k]:.4f} | {b[k]:.4f} |"
-            for k in ("roc_auc", "pr_auc", "top_decile_lift", "top_decile_capture")
+        "furthest funnel step first, freshest first",
+        result,
+        config,
+        meta,
+        notes=(
+            "Value per issued product (roubles): "
+            + ", ".join(f"{code} {p.value_rub:,.0f}" for code, p in config.products.items())
+            + ".",
         ),
-        f"| brier | {v['brier']:.4f} | — |",
-        f"| ece | {v['ece']:.4f} | — |",
-        "",
-        "Value per issued product (roubles): "
-        + ", ".join(f"{code} {p.value_rub:,.0f}" for code, p in config.products.items())
-        + ".",
-        "",
-        f"Features ({len(result.model.features)}): {', '.join(result.model.features)}.",
-        "",
-    ]
-    return "\n".join(lines)
+    )
 
 
 def train_lead_priority(

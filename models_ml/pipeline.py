@@ -46,22 +46,30 @@ class TrainOutcome:
     folder: Path
 
 
-def model_card(version: str, result: TrainingResult, config: ChurnConfig, meta: dict) -> str:
+def card(
+    title: str,
+    label: str,
+    baseline: str,
+    result: TrainingResult,
+    config: TrainingConfig,
+    meta: dict,
+    notes: tuple[str, ...] = (),
+) -> str:
+    """A model card in Markdown: what the model predicts (``label``), its window, gate,
+    baseline, validation figures, features and ``notes``."""
     split = result.model.split
     v, b = result.validation, result.baseline
     lines = [
-        f"# Churn model {version}",
+        f"# {title}",
         "",
-        "Probability that a retail client holding a product closes all products or stops all "
-        f"activity within {config.horizon_days} days after the as-of date (docs/ml.md).",
+        label,
         "",
         f"- Fitted on as-of dates {split.train_dates[0]} … {split.train_dates[-1]}, calibrated "
         f"({config.calibration_method}) on {', '.join(map(str, split.calibration_dates))}, "
         f"validated on {split.validation_dates[0]} … {split.validation_dates[-1]}.",
         f"- Training positives: {result.training_positives} (gate ≥ {config.min_positives}: "
         f"{'passed' if result.gate_passed else 'REFUSED'}).",
-        f"- Beats the rule baseline (no activity for {config.baseline_inactive_days} days): "
-        f"{'yes' if result.beats_baseline else 'NO'}.",
+        f"- Beats the rule baseline ({baseline}): {'yes' if result.beats_baseline else 'NO'}.",
         f"- Data fingerprint {meta['data_fingerprint']}, code {meta['code_version']}.",
         "",
         "| validation | model | rule baseline |",
@@ -78,8 +86,21 @@ def model_card(version: str, result: TrainingResult, config: ChurnConfig, meta: 
         "Reasons: per row, the groups of features whose values raise the log-odds most against "
         "the same row with the group reset to the training medians.",
         "",
+        *(f"{note}\n" for note in notes),
     ]
     return "\n".join(lines)
+
+
+def model_card(version: str, result: TrainingResult, config: ChurnConfig, meta: dict) -> str:
+    return card(
+        f"Churn model {version}",
+        "Probability that a retail client holding a product closes all products or stops all "
+        f"activity within {config.horizon_days} days after the as-of date (docs/ml.md).",
+        f"no activity for {config.baseline_inactive_days} days",
+        result,
+        config,
+        meta,
+    )
 
 
 def train_churn(
