@@ -5,9 +5,6 @@ trained on too little."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import subprocess
 
 import dagster as dg
 import duckdb
@@ -16,7 +13,7 @@ import pytest
 from models_ml import registry
 from models_ml.config import LeadPriorityConfig
 from orchestration.defs.lead_priority import MODEL, SCORES
-from orchestration.defs.warehouse import DBT_PROJECT_DIR, WAREHOUSE_PATH_VARIABLE, dbt_executable
+from tests.integration.ml_point_in_time import CORE_CUTS, compare_up_to, rebuilt_after_cut
 
 pytestmark = pytest.mark.integration
 
@@ -166,46 +163,23 @@ def test_no_lead_feature_uses_data_after_its_as_of_date(warehouse_bank, tmp_path
     full build's rows for every as-of date up to CUTOFF. The churn features they join are cut
     as in test_ml_stage (proven point-in-time there)."""
     settings, _ = warehouse_bank
-    copy = tmp_path / settings.warehouse_path.name  # same file name: views name its catalog
-    shutil.copyfile(settings.warehouse_path, copy)
-    with duckdb.connect(str(copy)) as con:
-        moscow = "cast(timezone('Europe/Moscow', timezone('UTC', {})) as date)"
-        end = "$cutoff + interval 1 day"
-        for statement in (
-            "delete from marts.fct_transactions where posting_date > $cutoff",
-            "delete from marts.fct_card_transactions "
-            f"where {moscow.format('transaction_at')} > $cutoff",
-            "delete from marts.fct_interactions where occurred_date > $cutoff",
-            "delete from marts.fct_balances_daily where balance_date > $cutoff",
-            "delete from marts.fct_contracts where start_date > $cutoff",
-            "update marts.fct_contracts set closed_date = null where closed_date > $cutoff",
+    end = "$cutoff + interval 1 day"
+    copy = rebuilt_after_cut(
+        settings.warehouse_path,
+        tmp_path,
+        CUTOFF,
+        (
+            *CORE_CUTS,
             f"delete from raw.dbo__events where event_at >= {end}",
             f"delete from raw.dbo__applications where step_at >= {end}",
             # Raw call times are Moscow wall-clock times.
             "delete from raw.contact_center__calls "
             f"where timezone('UTC', timezone('Europe/Moscow', started_at)) >= {end}",
-        ):
-            con.execute(statement, {"cutoff": CUTOFF})
-    env = os.environ | {WAREHOUSE_PATH_VARIABLE: str(copy)}
-    subprocess.run(
-        [dbt_executable(), "run", "--profiles-dir", ".", "--quiet", "--target-path",
-         str(tmp_path / "target"), "--select", "int_ml_client_months_aggregated",
-         "ml_features__churn", "ml_features__lead_priority"],
-        cwd=DBT_PROJECT_DIR, env=env, check=True,
-    )  # fmt: skip
-    with duckdb.connect(str(copy), read_only=True) as con:
-        con.execute(f"attach '{settings.warehouse_path}' as full_build (read_only)")
-        query = "select * from {} where as_of_date <= $cutoff"
-        truncated = query.format("ml.ml_features__lead_priority")
-        full = query.format("full_build.ml.ml_features__lead_priority")
-        [rows, applications] = con.execute(
-            f"select count(*), count(application_id) from ({truncated})", {"cutoff": CUTOFF}
-        ).fetchone()
-        [only_full] = con.execute(
-            f"select count(*) from ({full} except all {truncated})", {"cutoff": CUTOFF}
-        ).fetchone()
-        [only_cut] = con.execute(
-            f"select count(*) from ({truncated} except all {full})", {"cutoff": CUTOFF}
-        ).fetchone()
-    assert rows > 10_000 and applications > 3_000
+        ),
+        ("int_ml_client_months_aggregated", "ml_features__churn", "ml_features__lead_priority"),
+    )
+    rows, only_full, only_cut = compare_up_to(
+        copy, settings.warehouse_path, "ml.ml_features__lead_priority", CUTOFF
+    )
+    assert rows > 10_000
     assert only_full == only_cut == 0
