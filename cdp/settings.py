@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     ml_min_positives: int = Field(
         default=500,
         ge=1,
-        description="Minimum-data gate: a model trained on fewer churners is registered but "
+        description="Minimum-data gate: a model trained on fewer positives (churners, converted "
+        "leads) is registered but "
         "never promoted, so scores are not published from it.",
     )
     ml_cross_sell_min_positives: int = Field(

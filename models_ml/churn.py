@@ -10,6 +10,7 @@ with the log-odds after resetting one group of features to the training medians.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +20,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 
 from models_ml.config import ChurnConfig, ModelConfig
-from models_ml.metrics import classification_report, population_stability_index
+from models_ml.metrics import classification_report, deciles, population_stability_index
 
 KEYS = ("golden_client_id", "as_of_date")
 NOT_FEATURES = {*KEYS, "last_activity_date"}
@@ -129,9 +130,9 @@ class TimeSplit:
 
 
 def time_split(complete_dates: list[dt.date], config: ModelConfig) -> TimeSplit:
-    """Latest ``validation_months`` complete as-of dates to judge, the ``calibration_months``
-    before them to calibrate, all earlier ones to fit: every row judged is later than every row
-    learnt from."""
+    """Latest ``validation_months`` complete as-of periods (month ends for churn, months for
+    daily as-of dates) to judge, the ``calibration_months`` before them to calibrate, all earlier
+    ones to fit: every row judged is later than every row learnt from."""
     dates = sorted(set(complete_dates))
     held = config.validation_months + config.calibration_months
     if len(dates) <= held:
@@ -151,10 +152,12 @@ def baseline_score(frame: pl.DataFrame, config: ChurnConfig) -> np.ndarray:
     return (days >= config.baseline_inactive_days) * 1e7 + days
 
 
-def split_parts(complete: pl.DataFrame, split: TimeSplit) -> dict[str, pl.DataFrame]:
+def split_parts(
+    complete: pl.DataFrame, split: TimeSplit, period: str = "as_of_date"
+) -> dict[str, pl.DataFrame]:
     """The rows of each part of the split: ``train``, ``calibration``, ``validation``."""
     return {
-        name: complete.filter(pl.col("as_of_date").is_in(dates))
+        name: complete.filter(pl.col(period).is_in(dates))
         for name, dates in (
             ("train", split.train_dates),
             ("calibration", split.calibration_dates),
@@ -269,43 +272,52 @@ class TrainingResult:
     baseline: dict
 
 
-def train(frame: pl.DataFrame, config: ChurnConfig) -> TrainingResult:
-    """Fit, calibrate and judge on ``frame`` = features joined with labels (``is_churned``,
-    ``is_complete``). The gate and the baseline comparison are reported, not raised: the
-    caller decides whether the model may be published."""
+def train(
+    frame: pl.DataFrame,
+    config: ModelConfig,
+    *,
+    label: str = "is_churned",
+    baseline: Callable[[pl.DataFrame, ModelConfig], np.ndarray] = baseline_score,
+    period: str = "as_of_date",
+    reason_groups: tuple[ReasonGroup, ...] = REASON_GROUPS,
+    no_reason: str = NO_REASON,
+    compared: tuple[str, ...] = ("roc_auc", "top_decile_lift"),
+) -> TrainingResult:
+    """Fit, calibrate and judge on ``frame`` = features joined with labels (``label``,
+    ``is_complete``), split in time by the ``period`` column. Every other column but the keys
+    is a feature. The model beats the baseline when it exceeds it on every ``compared`` metric.
+    The gate and the baseline comparison are reported, not raised: the caller decides whether
+    the model may be published."""
     complete = frame.filter(pl.col("is_complete"))
-    split = time_split(complete["as_of_date"].to_list(), config)
-    features = feature_columns(frame.drop("is_churned", "is_complete", strict=False))
-    part = split_parts(complete, split)
-    booster = fit_booster(part["train"], "is_churned", features, config)
+    split = time_split(complete[period].to_list(), config)
+    features = feature_columns(frame.drop(label, "is_complete", period, strict=False))
+    part = split_parts(complete, split, period)
+    booster = fit_booster(part["train"], label, features, config)
     model = calibrate(
-        booster, part["train"], part["calibration"], "is_churned", features, split, config
+        booster,
+        part["train"],
+        part["calibration"],
+        label,
+        features,
+        split,
+        config,
+        reason_groups=reason_groups,
+        no_reason=no_reason,
     )
     x_val = matrix(part["validation"], features)
-    y_val = part["validation"]["is_churned"].to_numpy()
+    y_val = part["validation"][label].to_numpy()
     validation = classification_report(y_val, model.predict(x_val), calibrated=True)
-    baseline = classification_report(
-        y_val, baseline_score(part["validation"], config), calibrated=False
-    )
-    positives = int(part["train"]["is_churned"].sum() + part["calibration"]["is_churned"].sum())
-    model.metrics = {"validation": validation, "baseline": baseline}
+    rule = classification_report(y_val, baseline(part["validation"], config), calibrated=False)
+    positives = int(part["train"][label].sum() + part["calibration"][label].sum())
+    model.metrics = {"validation": validation, "baseline": rule}
     return TrainingResult(
         model=model,
         training_positives=positives,
         gate_passed=positives >= config.min_positives,
-        beats_baseline=validation["roc_auc"] > baseline["roc_auc"]
-        and validation["top_decile_lift"] > baseline["top_decile_lift"],
+        beats_baseline=all(validation[k] > rule[k] for k in compared),
         validation=validation,
-        baseline=baseline,
+        baseline=rule,
     )
-
-
-def deciles(prob: np.ndarray) -> np.ndarray:
-    """Decile of each probability among ``prob``: 1 = the highest 10 %."""
-    order = np.argsort(-prob, kind="stable")
-    decile = np.empty(len(prob), dtype=np.int8)
-    decile[order] = np.arange(len(prob)) * 10 // max(len(prob), 1) + 1
-    return decile
 
 
 def score(

@@ -27,7 +27,6 @@ from models_ml.churn import (
     ReasonGroup,
     TimeSplit,
     calibrate,
-    deciles,
     drift,
     feature_columns,
     fit_booster,
@@ -36,7 +35,7 @@ from models_ml.churn import (
     time_split,
 )
 from models_ml.config import CrossSellConfig
-from models_ml.metrics import classification_report
+from models_ml.metrics import classification_report, deciles
 
 FEATURES_TABLE = "ml.ml_features__cross_sell"
 

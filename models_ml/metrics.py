@@ -24,6 +24,14 @@ def top_decile(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
     return float(y[top].mean() / base), float(y[top].sum() / y.sum())
 
 
+def deciles(score: np.ndarray) -> np.ndarray:
+    """Decile of each score: 1 = the 10 % highest … 10 = the lowest (ties broken by order)."""
+    order = np.argsort(-np.asarray(score, dtype=float), kind="stable")
+    decile = np.empty(len(order), dtype=np.int8)
+    decile[order] = np.arange(len(order)) * 10 // max(len(order), 1) + 1
+    return decile
+
+
 def expected_calibration_error(y: np.ndarray, prob: np.ndarray, bins: int = ECE_BINS) -> float:
     """Mean |observed rate − mean predicted| over equal-count bins of the prediction, weighted
     by bin size (equal-count, because churn probabilities crowd near zero)."""

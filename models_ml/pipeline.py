@@ -4,6 +4,7 @@ it may be), then score with the promoted version. What the Dagster assets and th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import polars as pl
 
 from models_ml import registry
 from models_ml.churn import KEYS, CalibratedModel, TrainingResult, drift, score, train
-from models_ml.config import ChurnConfig
+from models_ml.config import ChurnConfig, ModelConfig
 from models_ml.labels import churn_labels
 
 FEATURES_TABLE = "ml.ml_features__churn"
@@ -20,8 +21,7 @@ SCORES_TABLE = "ml.ml_scores__churn"
 
 
 def data_fingerprint(con: duckdb.DuckDBPyConnection, table: str = FEATURES_TABLE) -> str:
-    """Order-independent hash of every row of the feature table: equal tables, equal
-    fingerprint."""
+    """Order-independent hash of every feature row: equal tables, equal fingerprint."""
     [rows, digest] = con.execute(
         f"select count(*), coalesce(bit_xor(hash(f)), 0) from {table} as f"
     ).fetchone()
@@ -46,22 +46,30 @@ class TrainOutcome:
     folder: Path
 
 
-def model_card(version: str, result: TrainingResult, config: ChurnConfig, meta: dict) -> str:
+def card(
+    title: str,
+    label: str,
+    baseline: str,
+    result: TrainingResult,
+    config: ModelConfig,
+    meta: dict,
+    notes: tuple[str, ...] = (),
+) -> str:
+    """A model card in Markdown: what the model predicts (``label``), its window, gate,
+    baseline, validation figures, features and ``notes``."""
     split = result.model.split
     v, b = result.validation, result.baseline
     lines = [
-        f"# Churn model {version}",
+        f"# {title}",
         "",
-        "Probability that a retail client holding a product closes all products or stops all "
-        f"activity within {config.horizon_days} days after the as-of date (docs/ml.md).",
+        label,
         "",
         f"- Fitted on as-of dates {split.train_dates[0]} … {split.train_dates[-1]}, calibrated "
         f"({config.calibration_method}) on {', '.join(map(str, split.calibration_dates))}, "
         f"validated on {split.validation_dates[0]} … {split.validation_dates[-1]}.",
         f"- Training positives: {result.training_positives} (gate ≥ {config.min_positives}: "
         f"{'passed' if result.gate_passed else 'REFUSED'}).",
-        f"- Beats the rule baseline (no activity for {config.baseline_inactive_days} days): "
-        f"{'yes' if result.beats_baseline else 'NO'}.",
+        f"- Beats the rule baseline ({baseline}): {'yes' if result.beats_baseline else 'NO'}.",
         f"- Data fingerprint {meta['data_fingerprint']}, code {meta['code_version']}.",
         "",
         "| validation | model | rule baseline |",
@@ -78,8 +86,21 @@ def model_card(version: str, result: TrainingResult, config: ChurnConfig, meta: 
         "Reasons: per row, the groups of features whose values raise the log-odds most against "
         "the same row with the group reset to the training medians.",
         "",
+        *(f"{note}\n" for note in notes),
     ]
     return "\n".join(lines)
+
+
+def model_card(version: str, result: TrainingResult, config: ChurnConfig, meta: dict) -> str:
+    return card(
+        f"Churn model {version}",
+        "Probability that a retail client holding a product closes all products or stops all "
+        f"activity within {config.horizon_days} days after the as-of date (docs/ml.md).",
+        f"no activity for {config.baseline_inactive_days} days",
+        result,
+        config,
+        meta,
+    )
 
 
 def train_churn(
@@ -93,6 +114,19 @@ def train_churn(
     and beat the rule baseline on the later period."""
     fingerprint = data_fingerprint(con)
     result = train(training_frame(con, config), config)
+    return register(root, config, result, fingerprint, model_card, now)
+
+
+def register(
+    root: Path,
+    config: ModelConfig,
+    result: TrainingResult,
+    fingerprint: str,
+    card: Callable[[str, TrainingResult, ModelConfig, dict], str],
+    now: dt.datetime | None = None,
+) -> TrainOutcome:
+    """Save a trained model with its metadata and ``card`` under a new version, and promote it
+    when it passed its gate and beat its baseline."""
     version = registry.new_version(fingerprint, now)
     split = result.model.split
     meta = {
@@ -115,7 +149,7 @@ def train_churn(
         "metrics": {"validation": result.validation, "baseline": result.baseline},
     }
     folder = registry.save(
-        root, config.name, version, result.model, meta, model_card(version, result, config, meta)
+        root, config.name, version, result.model, meta, card(version, result, config, meta)
     )
     if meta["is_promotable"]:
         registry.promote(root, config.name, version)
@@ -130,25 +164,44 @@ class ScoreOutcome:
     psi: dict[str, float]
 
 
+def promoted_model(root: Path, name: str) -> tuple[str, CalibratedModel]:
+    """The version scoring uses and its model: the promotion pointer, never the newest folder."""
+    version = registry.promoted_version(root, name)
+    if version is None:
+        raise LookupError(f"no promoted {name} model in {root}")
+    return version, registry.load(root, name, version)
+
+
+def latest_rows(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
+    """The rows of ``table``'s latest as-of date."""
+    return con.execute(
+        f"select * from {table} where as_of_date = (select max(as_of_date) from {table})"
+    ).pl()
+
+
+def replace_scores(
+    con: duckdb.DuckDBPyConnection, table: str, scores: pl.DataFrame, columns: str
+) -> None:
+    """Replace ``table`` whole with ``scores``, its columns selected and typed by ``columns``."""
+    con.execute("create schema if not exists ml")
+    con.register("scores_frame", scores.to_arrow())
+    con.execute(f"create or replace table {table} as select {columns} from scores_frame")
+    con.unregister("scores_frame")
+
+
 def score_churn(con: duckdb.DuckDBPyConnection, root: Path, config: ChurnConfig) -> ScoreOutcome:
     """Score every client of the latest as-of date with the promoted model into
     ``ml.ml_scores__churn`` (replaced whole) and measure drift against training."""
-    version = registry.promoted_version(root, config.name)
-    if version is None:
-        raise LookupError(f"no promoted {config.name} model in {root}")
-    model: CalibratedModel = registry.load(root, config.name, version)
-    latest = con.execute(
-        f"select * from {FEATURES_TABLE} "
-        f"where as_of_date = (select max(as_of_date) from {FEATURES_TABLE})"
-    ).pl()
+    version, model = promoted_model(root, config.name)
+    latest = latest_rows(con, FEATURES_TABLE)
     scores = score(latest, model, version, config)
-    con.execute("create schema if not exists ml")
-    con.register("scores_frame", scores.to_arrow())
-    con.execute(
-        f"create or replace table {SCORES_TABLE} as select golden_client_id, as_of_date, "
-        "model_version, score, cast(decile as tinyint) as decile, reasons from scores_frame"
+    replace_scores(
+        con,
+        SCORES_TABLE,
+        scores,
+        "golden_client_id, as_of_date, model_version, score, cast(decile as tinyint) as decile, "
+        "reasons",
     )
-    con.unregister("scores_frame")
     return ScoreOutcome(
         version=version,
         as_of_date=latest["as_of_date"].max(),

@@ -16,6 +16,7 @@ from orchestration.defs import (
     cross_sell,
     identity,
     landing,
+    lead_priority,
     ml,
     raw,
     serving,
@@ -35,6 +36,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         warehouse.build_defs(settings),
         ml.defs,
         cross_sell.defs,
+        lead_priority.defs,
     )
     return dg.Definitions.merge(
         stages,

@@ -1,4 +1,6 @@
-"""ML stage: the churn model trained, registered and promoted, then every client scored.
+"""ML stage: the churn model trained, registered and promoted, then every client scored; the
+ML jobs, which take every model asset (``["models", <name>]``) and the scores right after it
+(cross-sell: ``cross_sell.py``, lead priority: ``lead_priority.py``).
 
 The features are dbt models (``models/ml``, built with the warehouse); the model, its registry
 (``$CDP_HOME/models``) and the scores are Python (``models_ml/``). Two blocking checks on the
@@ -12,7 +14,7 @@ import dagster as dg
 from cdp.settings import Settings
 from cdp.warehouse import connect
 from models_ml.config import ChurnConfig, ModelConfig
-from models_ml.pipeline import score_churn, train_churn
+from models_ml.pipeline import ScoreOutcome, TrainOutcome, score_churn, train_churn
 
 FEATURES = dg.AssetKey(["ml", "ml_features__churn"])
 MODEL = dg.AssetKey(["models", "churn"])
@@ -39,6 +41,58 @@ def psi_result(check: str, psi: dict[str, float], config: ModelConfig) -> dg.Ass
     )
 
 
+def training_results(
+    outcome: TrainOutcome, config: ModelConfig, *, gate_check: str, baseline_check: str
+):
+    """What a model asset reports: the registered version with its figures, and its two
+    blocking checks (minimum-data gate, beats the rule baseline)."""
+    result = outcome.result
+    yield dg.MaterializeResult(
+        metadata={
+            "version": outcome.version,
+            "promoted": outcome.promoted,
+            "registry_folder": dg.MetadataValue.path(str(outcome.folder)),
+            "training_positives": result.training_positives,
+            "validation": dg.MetadataValue.json(result.validation),
+            "baseline": dg.MetadataValue.json(result.baseline),
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name=gate_check,
+        passed=result.gate_passed,
+        metadata={"positives": result.training_positives, "minimum": config.min_positives},
+    )
+    yield dg.AssetCheckResult(
+        check_name=baseline_check,
+        passed=result.beats_baseline,
+        metadata={
+            name: figures[metric]
+            for metric in ("roc_auc", "pr_auc", "top_decile_lift")
+            for name, figures in (
+                (metric, result.validation),
+                (f"baseline_{metric}", result.baseline),
+            )
+        },
+    )
+
+
+def scoring_results(
+    outcome: ScoreOutcome, config: ModelConfig, *, features_check: str, score_check: str
+):
+    """What a scores asset reports: rows and version, and the drift checks of the main features
+    and of the score against training."""
+    yield dg.MaterializeResult(
+        metadata={
+            "model_version": outcome.version,
+            "as_of_date": str(outcome.as_of_date),
+            "rows": outcome.rows,
+        }
+    )
+    features = {k: v for k, v in outcome.psi.items() if k != "score"}
+    yield psi_result(features_check, features, config)
+    yield psi_result(score_check, {"score": outcome.psi["score"]}, config)
+
+
 @dg.asset(
     key=MODEL,
     deps=[FEATURES, *CORE_FACTS],
@@ -58,31 +112,11 @@ def churn_model(settings: dg.ResourceParam[Settings]):
     config = churn_config(settings)
     with connect(settings) as con:
         outcome = train_churn(con, settings.models_dir, config)
-    result = outcome.result
-    yield dg.MaterializeResult(
-        metadata={
-            "version": outcome.version,
-            "promoted": outcome.promoted,
-            "registry_folder": dg.MetadataValue.path(str(outcome.folder)),
-            "training_positives": result.training_positives,
-            "validation": dg.MetadataValue.json(result.validation),
-            "baseline": dg.MetadataValue.json(result.baseline),
-        }
-    )
-    yield dg.AssetCheckResult(
-        check_name="churn_model_was_trained_on_enough_churners",
-        passed=result.gate_passed,
-        metadata={"positives": result.training_positives, "minimum": config.min_positives},
-    )
-    yield dg.AssetCheckResult(
-        check_name="churn_model_beats_its_rule_baseline",
-        passed=result.beats_baseline,
-        metadata={
-            "roc_auc": result.validation["roc_auc"],
-            "baseline_roc_auc": result.baseline["roc_auc"],
-            "top_decile_lift": result.validation["top_decile_lift"],
-            "baseline_top_decile_lift": result.baseline["top_decile_lift"],
-        },
+    yield from training_results(
+        outcome,
+        config,
+        gate_check="churn_model_was_trained_on_enough_churners",
+        baseline_check="churn_model_beats_its_rule_baseline",
     )
 
 
@@ -103,17 +137,11 @@ def churn_scores(settings: dg.ResourceParam[Settings]):
     config = churn_config(settings)
     with connect(settings) as con:
         outcome = score_churn(con, settings.models_dir, config)
-    yield dg.MaterializeResult(
-        metadata={
-            "model_version": outcome.version,
-            "as_of_date": str(outcome.as_of_date),
-            "rows": outcome.rows,
-        }
-    )
-    features = {k: v for k, v in outcome.psi.items() if k != "score"}
-    yield psi_result("churn_features_are_stable_against_training", features, config)
-    yield psi_result(
-        "churn_score_is_stable_against_training", {"score": outcome.psi["score"]}, config
+    yield from scoring_results(
+        outcome,
+        config,
+        features_check="churn_features_are_stable_against_training",
+        score_check="churn_score_is_stable_against_training",
     )
 
 
@@ -124,12 +152,13 @@ right downstream of them, so a new model joins the jobs by its key alone."""
 train_models_job = dg.define_asset_job(
     "train_models_job",
     selection=MODELS.downstream(depth=1),
-    description="Train, register and promote every ML model (churn, cross-sell), then score.",
+    description="Train, register and promote every ML model (churn, cross-sell, lead priority), "
+    "then score with the promoted versions.",
 )
 score_clients_job = dg.define_asset_job(
     "score_clients_job",
     selection=MODELS.downstream(depth=1) - MODELS,
-    description="Score every client with the promoted ML models.",
+    description="Score with every model's promoted version (clients, offers, open leads).",
 )
 
 defs = dg.Definitions(

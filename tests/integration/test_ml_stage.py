@@ -4,16 +4,18 @@ is promoted, scores cover every client, and a refused model does not replace the
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import subprocess
 
 import dagster as dg
 import duckdb
 import pytest
 
 from models_ml import registry
-from orchestration.defs.warehouse import DBT_PROJECT_DIR, WAREHOUSE_PATH_VARIABLE, dbt_executable
+from tests.integration.ml_point_in_time import (
+    CORE_CUTS,
+    MOSCOW_DATE,
+    compare_up_to,
+    rebuilt_after_cut,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -99,42 +101,19 @@ def test_no_feature_uses_data_after_its_as_of_date(warehouse_bank, tmp_path):
     """Features rebuilt on a copy of the warehouse cut at CUTOFF equal the full build's rows
     for every as-of date up to CUTOFF."""
     settings, _ = warehouse_bank
-    copy = tmp_path / settings.warehouse_path.name  # same file name: views name its catalog
-    shutil.copyfile(settings.warehouse_path, copy)
-    with duckdb.connect(str(copy)) as con:
-        moscow = "cast(timezone('Europe/Moscow', timezone('UTC', {})) as date)"
-        for statement in (
-            "delete from marts.fct_transactions where posting_date > $cutoff",
-            "delete from marts.fct_card_transactions "
-            f"where {moscow.format('transaction_at')} > $cutoff",
-            "delete from marts.fct_interactions where occurred_date > $cutoff",
-            "delete from marts.fct_balances_daily where balance_date > $cutoff",
-            "delete from marts.fct_contracts where start_date > $cutoff",
-            "update marts.fct_contracts set closed_date = null where closed_date > $cutoff",
-            f"delete from raw.dbo__events where {moscow.format('event_at')} > $cutoff",
-        ):
-            con.execute(statement, {"cutoff": CUTOFF})
-    env = os.environ | {WAREHOUSE_PATH_VARIABLE: str(copy)}
-    subprocess.run(
-        [dbt_executable(), "run", "--profiles-dir", ".", "--quiet", "--target-path",
-         str(tmp_path / "target"), "--select", "int_ml_client_months_aggregated",
-         *FEATURE_TABLES],
-        cwd=DBT_PROJECT_DIR, env=env, check=True,
-    )  # fmt: skip
-    with duckdb.connect(str(copy), read_only=True) as con:
-        con.execute(f"attach '{settings.warehouse_path}' as full_build (read_only)")
-        for table in FEATURE_TABLES:
-            query = "select * from {} where as_of_date <= $cutoff"
-            truncated = query.format(f"ml.{table}")
-            full = query.format(f"full_build.ml.{table}")
-            [rows] = con.execute(
-                f"select count(*) from ({truncated})", {"cutoff": CUTOFF}
-            ).fetchone()
-            [only_full] = con.execute(
-                f"select count(*) from ({full} except all {truncated})", {"cutoff": CUTOFF}
-            ).fetchone()
-            [only_cut] = con.execute(
-                f"select count(*) from ({truncated} except all {full})", {"cutoff": CUTOFF}
-            ).fetchone()
-            assert rows > 10_000, table
-            assert only_full == only_cut == 0, table
+    copy = rebuilt_after_cut(
+        settings.warehouse_path,
+        tmp_path,
+        CUTOFF,
+        (
+            *CORE_CUTS,
+            f"delete from raw.dbo__events where {MOSCOW_DATE.format('event_at')} > $cutoff",
+        ),
+        ("int_ml_client_months_aggregated", *FEATURE_TABLES),
+    )
+    for table in FEATURE_TABLES:
+        rows, only_full, only_cut = compare_up_to(
+            copy, settings.warehouse_path, f"ml.{table}", CUTOFF
+        )
+        assert rows > 10_000, table
+        assert only_full == only_cut == 0, table

@@ -7,6 +7,7 @@ with
 shown as (
     select
         events.offer_id,
+        events.login_id,
         events.product_code,
         events.campaign_id,
         events.event_at as shown_at,
@@ -30,6 +31,7 @@ applied as (
 
 select
     shown.offer_id,
+    shown.login_id,
     shown.product_code,
     shown.channel,
     shown.campaign_id,
