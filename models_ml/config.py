@@ -25,6 +25,23 @@ class BoostingParams(BaseModel):
     n_iter_no_change: int = 20
 
 
+SALE_VALUE_RUB = {
+    "credit_card": 12_000.0,
+    "cash_loan": 25_000.0,
+    "mortgage": 150_000.0,
+    "car_loan": 40_000.0,
+    "term_deposit": 6_000.0,
+    "savings": 3_000.0,
+    "demand_deposit": 1_500.0,
+    "brokerage": 8_000.0,
+    "insurance": 7_000.0,
+}
+"""What one sale of a retail product type brings the bank, roubles: planning assumptions of the
+first year's margin and fees, set by the business and not learnt or measured (replace with
+finance's figures). The one table both the next best offer and lead priority turn a probability
+into an expected value with."""
+
+
 class ModelConfig(BaseModel):
     """What every calibrated model shares: split, calibration, seed, boosting, drift, reasons."""
 
@@ -110,17 +127,16 @@ class CrossSellConfig(ModelConfig):
     )
     product_value_rub: dict[str, float] = Field(
         default={
-            "credit_card": 12_000.0,
-            "deposit": 6_000.0,
-            "cash_loan": 25_000.0,
-            "brokerage": 8_000.0,
-            "insurance": 7_000.0,
-            "mortgage": 150_000.0,
-            "car_loan": 40_000.0,
+            "credit_card": SALE_VALUE_RUB["credit_card"],
+            "deposit": SALE_VALUE_RUB["term_deposit"],
+            "cash_loan": SALE_VALUE_RUB["cash_loan"],
+            "brokerage": SALE_VALUE_RUB["brokerage"],
+            "insurance": SALE_VALUE_RUB["insurance"],
+            "mortgage": SALE_VALUE_RUB["mortgage"],
+            "car_loan": SALE_VALUE_RUB["car_loan"],
         },
-        description="Value of a sale in roubles (expected_value_rub = score × value). Planning "
-        "assumptions of net income over a product's first year, not measured: replace with "
-        "finance's figures.",
+        description="Value of a sale per family offered (expected_value_rub = score × value), "
+        "from SALE_VALUE_RUB; the deposit family is offered as a term deposit.",
     )
 
 
@@ -139,18 +155,19 @@ class LeadProduct(BaseModel):
 
 
 LEAD_PRODUCTS = {
-    "CREDIT_CARD": LeadProduct(name_ru="кредитная карта", value_rub=9_000),
-    "CASH_LOAN": LeadProduct(name_ru="кредит наличными", value_rub=30_000),
-    "MORTGAGE": LeadProduct(name_ru="ипотека", value_rub=120_000),
-    "CAR_LOAN": LeadProduct(name_ru="автокредит", value_rub=45_000),
-    "TERM_DEPOSIT": LeadProduct(name_ru="срочный вклад", value_rub=6_000),
-    "SAVINGS": LeadProduct(name_ru="накопительный счёт", value_rub=3_000),
-    "DEMAND_DEPOSIT": LeadProduct(name_ru="вклад до востребования", value_rub=1_500),
-    "BROKERAGE": LeadProduct(name_ru="брокерский счёт", value_rub=5_000),
-    "INSURANCE": LeadProduct(name_ru="страховка", value_rub=4_000),
+    "CREDIT_CARD": LeadProduct(name_ru="кредитная карта", value_rub=SALE_VALUE_RUB["credit_card"]),
+    "CASH_LOAN": LeadProduct(name_ru="кредит наличными", value_rub=SALE_VALUE_RUB["cash_loan"]),
+    "MORTGAGE": LeadProduct(name_ru="ипотека", value_rub=SALE_VALUE_RUB["mortgage"]),
+    "CAR_LOAN": LeadProduct(name_ru="автокредит", value_rub=SALE_VALUE_RUB["car_loan"]),
+    "TERM_DEPOSIT": LeadProduct(name_ru="срочный вклад", value_rub=SALE_VALUE_RUB["term_deposit"]),
+    "SAVINGS": LeadProduct(name_ru="накопительный счёт", value_rub=SALE_VALUE_RUB["savings"]),
+    "DEMAND_DEPOSIT": LeadProduct(
+        name_ru="вклад до востребования", value_rub=SALE_VALUE_RUB["demand_deposit"]
+    ),
+    "BROKERAGE": LeadProduct(name_ru="брокерский счёт", value_rub=SALE_VALUE_RUB["brokerage"]),
+    "INSURANCE": LeadProduct(name_ru="страховка", value_rub=SALE_VALUE_RUB["insurance"]),
 }
-"""Planning values per issued product (margin and fees of the first year), set by the business,
-not learnt: they turn a conversion probability into an expected value in roubles."""
+"""The products a lead can end in (ДБО application product codes), valued from SALE_VALUE_RUB."""
 
 LEAD_CHANNELS = {
     "app": "мобильное приложение",
