@@ -331,6 +331,10 @@ def publish(
     folder = serving_dir / PUBLICATIONS / publication_id
     [catalog] = con.execute("select current_database()").fetchone()
     set_mask_key(con, mask_key)
+    # Rows of a published table carry their keys; keeping the warehouse's row order costs time
+    # and buys readers nothing (fct_transactions at bank-100k: 26.0 s → 22.6 s into the serving
+    # file, 14.7 s → 11.6 s to Parquet).
+    con.execute("set preserve_insertion_order = false")
     con.execute(
         f"attach {sql_string(staged_database)} as {_SERVING_ALIAS} "
         f"(storage_version {sql_string(STORAGE_VERSION)})"
@@ -368,6 +372,7 @@ def publish(
         if attached:
             con.execute(f"detach {_SERVING_ALIAS}")
         con.execute(f"reset variable {KEY_VARIABLE}")
+        con.execute("reset preserve_insertion_order")
         _remove_leftovers(serving_dir)
     publication = replace(publication, seconds=round(time.perf_counter() - started, 3))
     _write_audit(con, publication)
