@@ -18,6 +18,8 @@ class Scenario:
         "ingest",
         "warehouse_resolve",
         "warehouse_build",
+        "ml_train",
+        "ml_score",
         "warehouse_publish",
         "segment_preview",
         "segment_export",

@@ -218,6 +218,19 @@ def warehouse_publish(scenario: Scenario, home: Path) -> dict:
     return _run_jobs(home, "publish_serving_job")
 
 
+def ml_train(scenario: Scenario, home: Path) -> dict:
+    """``train_models_job``: every model (churn, cross-sell, lead priority) trained, judged,
+    registered and promoted, then its scores written — the [ml] issue's "features, training and
+    evaluation" (the feature tables are dbt models of ``warehouse_build``)."""
+    return _run_jobs(home, "train_models_job")
+
+
+def ml_score(scenario: Scenario, home: Path) -> dict:
+    """``score_clients_job``: every client, offer and open lead scored with the promoted
+    versions."""
+    return _run_jobs(home, "score_clients_job")
+
+
 def warehouse_daily(scenario: Scenario, home: Path) -> dict:
     """The day after ``ingest_daily`` reloaded the last business date: the golden record as an
     increment, the dbt build (incremental facts) and the publication, one job after another."""
@@ -455,6 +468,8 @@ STAGES = {
     "warehouse_build": warehouse_build,
     "warehouse_publish": warehouse_publish,
     "warehouse_daily": warehouse_daily,
+    "ml_train": ml_train,
+    "ml_score": ml_score,
     "identity_increment": identity_increment,
     "segment_preview": segment_preview,
     "segment_export": segment_export,
