@@ -15,7 +15,6 @@ from models_ml import registry
 from models_ml.config import CrossSellConfig
 from models_ml.cross_sell import (
     FEATURES_TABLE,
-    CrossSellModel,
     CrossSellTraining,
     data_end,
     eligibility,
@@ -23,7 +22,14 @@ from models_ml.cross_sell import (
     score,
     train,
 )
-from models_ml.pipeline import data_fingerprint
+from models_ml.pipeline import (
+    data_fingerprint,
+    latest_rows,
+    promoted_model,
+    replace_scores,
+    save_version,
+    version_metadata,
+)
 
 SCORES_TABLE = "ml.ml_scores__cross_sell"
 METRICS = ("roc_auc", "pr_auc", "top_decile_lift", "top_decile_capture")
@@ -101,20 +107,7 @@ def train_cross_sell(
     fingerprint = data_fingerprint(con, FEATURES_TABLE)
     trained = training(con, config)
     version = registry.new_version(fingerprint, now)
-    split = trained.model.split
-    meta = {
-        "model": config.name,
-        "version": version,
-        "created_at": (now or dt.datetime.now(dt.UTC)).isoformat(),
-        "features": trained.model.features,
-        "training_window": {
-            "train_dates": split.train_dates,
-            "calibration_dates": split.calibration_dates,
-            "validation_dates": split.validation_dates,
-        },
-        "data_fingerprint": fingerprint,
-        "code_version": registry.code_version(),
-        "config": config.model_dump(),
+    meta = version_metadata(config, version, trained.model, fingerprint, now) | {
         "gate_passed": trained.gate_passed,
         "beats_baseline": trained.beats_baseline,
         "is_promotable": trained.is_promotable,
@@ -141,9 +134,7 @@ def train_cross_sell(
         },
     }
     card = model_card(version, trained, config, meta)
-    folder = registry.save(root, config.name, version, trained.model, meta, card)
-    if meta["is_promotable"]:
-        registry.promote(root, config.name, version)
+    folder = save_version(root, config.name, version, trained.model, meta, card)
     return TrainOutcome(version, trained, meta["is_promotable"], folder)
 
 
@@ -162,25 +153,19 @@ def score_cross_sell(
 ) -> ScoreOutcome:
     """Offers for every eligible client of the latest as-of date from the promoted version into
     ``ml.ml_scores__cross_sell`` (replaced whole), with drift against training."""
-    version = registry.promoted_version(root, config.name)
-    if version is None:
-        raise LookupError(f"no promoted {config.name} model in {root}")
-    model: CrossSellModel = registry.load(root, config.name, version)
-    latest = con.execute(
-        f"select * from {FEATURES_TABLE} "
-        f"where as_of_date = (select max(as_of_date) from {FEATURES_TABLE})"
-    ).pl()
+    version, model = promoted_model(root, config.name)
+    latest = latest_rows(con, FEATURES_TABLE)
     as_of = latest["as_of_date"].max()
     scores, psi = score(latest, eligibility(con, as_of, config), model, version, config)
-    con.execute("create schema if not exists ml")
-    con.register("scores_frame", scores.to_arrow())
-    con.execute(
-        f"create or replace table {SCORES_TABLE} as select golden_client_id, as_of_date, "
-        "model_version, product, score, cast(decile as tinyint) as decile, reasons, "
+    replace_scores(
+        con,
+        SCORES_TABLE,
+        scores,
+        "golden_client_id, as_of_date, model_version, product, score, "
+        "cast(decile as tinyint) as decile, reasons, "
         "cast(expected_value_rub as decimal(18, 2)) as expected_value_rub, "
-        "cast(offer_rank as tinyint) as offer_rank from scores_frame"
+        "cast(offer_rank as tinyint) as offer_rank",
     )
-    con.unregister("scores_frame")
     return ScoreOutcome(
         version=version,
         as_of_date=as_of,

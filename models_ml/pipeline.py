@@ -117,6 +117,36 @@ def train_churn(
     return register(root, config, result, fingerprint, model_card, now)
 
 
+def version_metadata(
+    config: ModelConfig, version: str, model, fingerprint: str, now: dt.datetime | None = None
+) -> dict:
+    """What every registered version records, whatever the model: name, version, time,
+    features, training window, data fingerprint, code version and config."""
+    split = model.split
+    return {
+        "model": config.name,
+        "version": version,
+        "created_at": (now or dt.datetime.now(dt.UTC)).isoformat(),
+        "features": model.features,
+        "training_window": {
+            "train_dates": split.train_dates,
+            "calibration_dates": split.calibration_dates,
+            "validation_dates": split.validation_dates,
+        },
+        "data_fingerprint": fingerprint,
+        "code_version": registry.code_version(),
+        "config": config.model_dump(),
+    }
+
+
+def save_version(root: Path, name: str, version: str, model, meta: dict, card: str) -> Path:
+    """Save a version and promote it when its metadata says it passed its gate and baseline."""
+    folder = registry.save(root, name, version, model, meta, card)
+    if meta["is_promotable"]:
+        registry.promote(root, name, version)
+    return folder
+
+
 def register(
     root: Path,
     config: ModelConfig,
@@ -128,31 +158,16 @@ def register(
     """Save a trained model with its metadata and ``card`` under a new version, and promote it
     when it passed its gate and beat its baseline."""
     version = registry.new_version(fingerprint, now)
-    split = result.model.split
-    meta = {
-        "model": config.name,
-        "version": version,
-        "created_at": (now or dt.datetime.now(dt.UTC)).isoformat(),
-        "features": result.model.features,
-        "training_window": {
-            "train_dates": split.train_dates,
-            "calibration_dates": split.calibration_dates,
-            "validation_dates": split.validation_dates,
-        },
-        "data_fingerprint": fingerprint,
-        "code_version": registry.code_version(),
-        "config": config.model_dump(),
+    meta = version_metadata(config, version, result.model, fingerprint, now) | {
         "training_positives": result.training_positives,
         "gate_passed": result.gate_passed,
         "beats_baseline": result.beats_baseline,
         "is_promotable": result.gate_passed and result.beats_baseline,
         "metrics": {"validation": result.validation, "baseline": result.baseline},
     }
-    folder = registry.save(
+    folder = save_version(
         root, config.name, version, result.model, meta, card(version, result, config, meta)
     )
-    if meta["is_promotable"]:
-        registry.promote(root, config.name, version)
     return TrainOutcome(version, result, meta["is_promotable"], folder)
 
 

@@ -15,7 +15,7 @@ from cdp.settings import Settings
 from cdp.warehouse import connect
 from models_ml.config import CrossSellConfig
 from models_ml.cross_sell_pipeline import score_cross_sell, train_cross_sell
-from orchestration.defs.ml import CORE_FACTS, psi_result
+from orchestration.defs.ml import CORE_FACTS, scoring_results
 
 FEATURES = dg.AssetKey(["ml", "ml_features__cross_sell"])
 MODEL = dg.AssetKey(["models", "cross_sell"])
@@ -119,19 +119,13 @@ def cross_sell_scores(settings: dg.ResourceParam[Settings]):
     config = cross_sell_config(settings)
     with connect(settings) as con:
         outcome = score_cross_sell(con, settings.models_dir, config)
-    yield dg.MaterializeResult(
-        metadata={
-            "model_version": outcome.version,
-            "as_of_date": str(outcome.as_of_date),
-            "rows": outcome.rows,
-            "clients": outcome.clients,
-            "products": ", ".join(outcome.products),
-        }
+    yield from scoring_results(
+        outcome,
+        config,
+        features_check="cross_sell_features_are_stable_against_training",
+        score_check="cross_sell_scores_are_stable_against_training",
+        metadata={"clients": outcome.clients, "products": ", ".join(outcome.products)},
     )
-    features = {k: v for k, v in outcome.psi.items() if not k.startswith("score:")}
-    scores = {k: v for k, v in outcome.psi.items() if k.startswith("score:")}
-    yield psi_result("cross_sell_features_are_stable_against_training", features, config)
-    yield psi_result("cross_sell_scores_are_stable_against_training", scores, config)
 
 
 defs = dg.Definitions(assets=[cross_sell_model, cross_sell_scores])

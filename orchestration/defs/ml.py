@@ -77,20 +77,29 @@ def training_results(
 
 
 def scoring_results(
-    outcome: ScoreOutcome, config: ModelConfig, *, features_check: str, score_check: str
+    outcome: ScoreOutcome,
+    config: ModelConfig,
+    *,
+    features_check: str,
+    score_check: str,
+    metadata: dict | None = None,
 ):
-    """What a scores asset reports: rows and version, and the drift checks of the main features
-    and of the score against training."""
+    """What a scores asset reports: rows and version (plus the model's own ``metadata``), and
+    the drift checks of the main features and of the score (``score``, or ``score:<product>``
+    for a model with one score per product) against training."""
     yield dg.MaterializeResult(
         metadata={
             "model_version": outcome.version,
             "as_of_date": str(outcome.as_of_date),
             "rows": outcome.rows,
+            **(metadata or {}),
         }
     )
-    features = {k: v for k, v in outcome.psi.items() if k != "score"}
-    yield psi_result(features_check, features, config)
-    yield psi_result(score_check, {"score": outcome.psi["score"]}, config)
+    is_score = {k: k == "score" or k.startswith("score:") for k in outcome.psi}
+    yield psi_result(
+        features_check, {k: v for k, v in outcome.psi.items() if not is_score[k]}, config
+    )
+    yield psi_result(score_check, {k: v for k, v in outcome.psi.items() if is_score[k]}, config)
 
 
 @dg.asset(
