@@ -3,7 +3,9 @@ peak memory (max resident set of the stage process and its children).
 
     python -m benchmarks.run bank-1m          # or: make bench SCENARIO=bank-1m
 
-Writes ``benchmarks/results/<scenario>.json`` and ``.md``; data goes to ``data/bench/<scenario>``.
+Writes ``benchmarks/results/<scenario>.json`` and ``.md``, then the scaling report across
+scenarios (``benchmarks/report.py``: docs/performance.md and its plot); data goes to
+``data/bench/<scenario>``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.report import write as write_scaling_report
 from benchmarks.scenarios import SCENARIOS
 from benchmarks.stages import STAGES
 
@@ -79,6 +82,7 @@ def main(argv: list[str]) -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{scenario.name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     (RESULTS / f"{scenario.name}.md").write_text(markdown(report))
+    write_scaling_report()
     return 0
 
 

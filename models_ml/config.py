@@ -62,6 +62,13 @@ class ModelConfig(BaseModel):
     )
     seed: int = 20261203
     boosting: BoostingParams = BoostingParams()
+    max_training_rows: int = Field(
+        default=300_000,
+        ge=1_000,
+        description="Rows the trees are fitted on at most: beyond it, positives (at most half "
+        "the cap) and negatives are sampled, each weighted by the inverse of its sampling rate, "
+        "so fitting costs the same at any bank size (bank-100k churn: 430 k training rows).",
+    )
     psi_warn: float = 0.1
     psi_error: float = 0.25
     reasons_per_row: int = 3

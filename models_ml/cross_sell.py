@@ -9,7 +9,7 @@ the as-of date: ``is_opened`` = a retail contract of one of P's product types st
 is complete when as-of + horizon ≤ the last posting date; incomplete rows are never used.
 
 The models reuse the churn machinery (``models_ml.churn``): the same time split, gradient
-boosting with frozen-model calibration, and occlusion reasons over business feature groups.
+boosting with frozen-model calibration, and path-contribution reasons over business feature groups.
 """
 
 from __future__ import annotations
@@ -385,8 +385,9 @@ def score(
         if rows.is_empty():
             continue
         rows = rows.with_columns(offer_columns(product, config))
-        x = matrix(rows, product_model.features)
-        prob = product_model.predict(x)
+        prob, reasons = product_model.explain(
+            matrix(rows, product_model.features), config.reasons_per_row
+        )
         for name, value in drift(product_model, rows, prob, DRIFT_FEATURES).items():
             key = f"score:{product}" if name == "score" else name
             psi[key] = max(psi.get(key, 0.0), value)
@@ -399,7 +400,7 @@ def score(
                     "product": [product] * len(prob),
                     "score": prob,
                     "decile": deciles(prob),
-                    "reasons": product_model.reasons(x, config.reasons_per_row),
+                    "reasons": reasons,
                     # rounded to kopecks here, so the stored value and the rank agree
                     "expected_value_rub": np.round(prob * config.product_value_rub[product], 2),
                 }

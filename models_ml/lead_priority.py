@@ -268,8 +268,9 @@ def score(
     """Scores of the leads of one as-of date, ranked: ``priority_rank`` 1 is the lead with the
     highest expected value (probability × the product's value), ties by the earlier call-back
     deadline."""
-    x = matrix(model_frame(features, config), model.features)
-    prob = model.predict(x)
+    prob, reasons = model.explain(
+        matrix(model_frame(features, config), model.features), config.reasons_per_row
+    )
     values = features["product_code"].replace_strict(
         {code: p.value_rub for code, p in config.products.items()},
         default=None,
@@ -282,7 +283,7 @@ def score(
             score=pl.Series(prob),
             decile=pl.Series(deciles(prob)),
             expected_value_rub=(pl.Series(prob) * values).round(2),
-            reasons=pl.Series(model.reasons(x, config.reasons_per_row), dtype=pl.String),
+            reasons=pl.Series(reasons, dtype=pl.String),
             callback_due_at=features["callback_due_at"],
         )
         .sort(

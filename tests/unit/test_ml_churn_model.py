@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from models_ml import registry
-from models_ml.churn import NO_REASON, REASON_GROUPS, time_split, train
+from models_ml.churn import NO_REASON, REASON_GROUPS, time_split, train, training_sample
 from models_ml.config import BoostingParams, ChurnConfig
 from models_ml.labels import churn_labels
 from models_ml.metrics import (
@@ -100,12 +100,39 @@ def test_reasons_name_the_feature_group_that_drives_the_score():
     prob = model.predict(x)
     top = np.argsort(-prob)[:50]
     transfers = next(g for g in REASON_GROUPS if g.lead == "own_account_out_rub_3m")
-    reasons = model.reasons(x[top], top=3)
+    explained, reasons = model.explain(x[top], top=3)
+    np.testing.assert_allclose(explained, prob[top], atol=1e-12)  # one pass, same probability
     assert all(r.split("; ")[0] == transfers.when_higher for r in reasons)
     quiet = np.flatnonzero(x[:, model.features.index("own_account_out_rub_3m")] == 0)[:50]
-    assert all(transfers.when_higher not in r for r in model.reasons(x[quiet], top=3))
-    assert all(r for r in model.reasons(x[quiet], top=3))  # NO_REASON when nothing raises it
+    _, quiet_reasons = model.explain(x[quiet], top=3)
+    assert all(transfers.when_higher not in r for r in quiet_reasons)
+    assert all(r for r in quiet_reasons)  # NO_REASON when nothing raises it
     assert NO_REASON not in reasons
+
+
+def test_a_training_part_above_the_cap_is_sampled_and_weighted_back_to_its_size():
+    y = np.zeros(10_000, dtype=bool)
+    y[::50] = True  # 200 positives
+    rows, weights = training_sample(y, cap=2_000, seed=1)
+    assert len(rows) == 2_000 and np.all(np.diff(rows) > 0)
+    assert y[rows].sum() == 200  # rare positives all kept
+    assert weights[y[rows]].sum() == pytest.approx(200)
+    assert weights[~y[rows]].sum() == pytest.approx(9_800)
+    common = np.ones(10_000, dtype=bool)
+    common[::2] = False
+    rows, weights = training_sample(common, cap=2_000, seed=1)
+    assert common[rows].sum() == 1_000  # positives at most half the cap
+    assert weights.sum() == pytest.approx(10_000)
+    rows, weights = training_sample(y, cap=10_000, seed=1)
+    assert len(rows) == 10_000 and weights is None
+
+
+def test_a_sampled_fit_ranks_as_well_as_the_full_one():
+    frame = synthetic()
+    full = train(frame, FAST)
+    sampled = train(frame, FAST.model_copy(update={"max_training_rows": 2_000}))
+    assert sampled.validation["roc_auc"] > full.validation["roc_auc"] - 0.03
+    assert sampled.validation["ece"] <= 0.03
 
 
 def test_registry_promotes_only_a_promotable_version_and_scoring_reads_the_pointer(tmp_path):
