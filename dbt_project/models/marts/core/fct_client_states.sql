@@ -116,7 +116,7 @@ account_balances as (
     from (
         select
             *,
-            coalesce(last_value(closing_balance_rub ignore nulls) over (
+            coalesce({{ last_value_ignoring_nulls('closing_balance_rub') }} over (
                 partition by account_number
                 order by point_date, is_as_of
                 rows between unbounded preceding and current row
