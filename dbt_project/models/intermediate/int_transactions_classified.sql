@@ -27,8 +27,9 @@ flagged as (
 
 -- every leg column, then its type. DuckDB evaluates a WHEN only on the rows no earlier WHEN
 -- took, so the purpose patterns run on what the accounts leave open (a pattern computed for every
--- leg up front cost 49 of 59 s at bank-100k). Patterns match case-insensitively with the 'i'
--- flag: lower() on the Cyrillic purposes cost 14 s of the model at bank-100k, the flag nothing.
+-- leg up front cost 49 of 59 s at bank-100k). Patterns match case-insensitively through the
+-- regex flag (regexp_matches_ci, macros/cross_db): lower() on the Cyrillic purposes cost 14 s of
+-- the model at bank-100k, the flag nothing.
 {%- set salary = 'заработн|аванс|преми[яи] |премия$|отпускн' %}
 select
     *,  -- noqa: AM04
