@@ -6,11 +6,11 @@ SCENARIO ?= bank-tiny
 STAGES ?=
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster
 
-.PHONY: setup run test lint dev bench
+.PHONY: setup run test test-spark lint dev bench
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen $(SYNC_EXTRAS) --quiet
 	@$(MAKE) --silent --no-print-directory $(DBT_MANIFEST)
 
 # dagster-dbt builds the warehouse assets from dbt's manifest, so Dagster definitions cannot load
@@ -27,6 +27,13 @@ run: setup
 
 test: setup
 	$(UV) run pytest
+
+# Optional: the staging and core models on Apache Spark against the DuckDB build
+# (docs/scaling-out.md). Setup installs the `spark` extra (pyspark, dbt-spark) on top of the
+# lock's default set; the next plain `make setup` removes it again. Needs Java 17+.
+test-spark: SYNC_EXTRAS = --extra spark
+test-spark: setup
+	$(UV) run pytest -m spark tests/portability
 
 lint: setup
 	$(UV) run ruff format --check .

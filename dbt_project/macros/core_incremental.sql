@@ -6,6 +6,27 @@
 #}
 
 {#
+  How a core fact materializes on the target's engine. Incremental where rows can be replaced
+  by key in place: DuckDB's `delete+insert`. Spark on plain Parquet tables has no row-level
+  delete or merge (that needs a table format such as Delta Lake or Iceberg, whose jars the
+  pyspark wheel does not ship), and its `insert_overwrite` replaces whole partitions, which a
+  late card clearing would empty: there the facts are tables rebuilt in full
+  (docs/scaling-out.md). `is_incremental()` is then false, so the filters and the post-hook
+  below do nothing.
+#}
+{% macro core_fact_materialization() -%}
+{{ return(adapter.dispatch('core_fact_materialization', 'bank_cdp')()) }}
+{%- endmacro %}
+
+{% macro default__core_fact_materialization() -%}
+{{ return('table') }}
+{%- endmacro %}
+
+{% macro duckdb__core_fact_materialization() -%}
+{{ return('incremental') }}
+{%- endmacro %}
+
+{#
   Filter for the rows of new raw loads: a new business date, and also a late file of an
   earlier date (cards deliver one two days late) or a reloaded partition, which a plain
   `_business_date > max(...)` filter would miss. `load_id_sources` maps each load-id column of

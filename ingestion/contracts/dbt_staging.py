@@ -72,21 +72,23 @@ def _placeholder_literals(contract: FileContract, column: Column) -> list[str]:
     ]
 
 
-def _conversion(contract: FileContract, column: Column) -> str | None:
-    """The expression replacing a column, or ``None`` when it is kept as loaded."""
+def _select_item(contract: FileContract, column: Column) -> str:
+    """The column as staging selects it: converted, or as loaded. Only SQL every engine of
+    docs/scaling-out.md reads, engine-specific parts through the cross-database macros of
+    ``dbt_project/macros/cross_db``."""
     name = column.name
     if _in_utc(contract, column):
-        return f"timezone('UTC', timezone('{contract.timezone}', {name})) as {name}"
+        return f"{{{{ local_to_utc('{name}', '{contract.timezone}') }}}} as {name}"
     if column.placeholders:
         literals = _placeholder_literals(contract, column)
         if len(literals) == 1:
             return f"nullif({name}, {literals[0]}) as {name}"
         return f"case when {name} in ({', '.join(literals)}) then null else {name} end as {name}"
-    return None
+    return name
 
 
 def model_sql(contract: FileContract) -> str:
-    """The staging model: source, latest version (entities), conversions, explicit columns."""
+    """The staging model: source, latest version (entities), explicit columns converted."""
     ctes = [
         f"source as (\n\n    select * from {{{{ source('raw', '{contract.table}') }}}}\n\n)",
     ]
@@ -103,18 +105,15 @@ def model_sql(contract: FileContract) -> str:
             "    ) = 1\n\n)"
         )
         upstream = "latest"
-    conversions = [e for c in contract.columns if (e := _conversion(contract, c))]
-    if conversions:
-        replaced = ",\n            ".join(conversions)
-        ctes.append(
-            "converted as (\n\n"
-            "    select\n"
-            f"        * replace (\n            {replaced}\n        )\n"
-            f"    from {upstream}\n\n)"
-        )
-        upstream = "converted"
-    columns = ",\n        ".join([c.name for c in contract.columns] + list(LINEAGE))
-    ctes.append(f"cleaned as (\n\n    select\n        {columns}\n    from {upstream}\n\n)")
+    items = [_select_item(contract, c) for c in contract.columns] + list(LINEAGE)
+    columns = ",\n        ".join(items)
+    # Columns keep the file contract's order, converted ones in place (ST06 would move them last).
+    select = (
+        "select"
+        if items == [c.name for c in contract.columns] + list(LINEAGE)
+        else ("select  -- noqa: ST06")
+    )
+    ctes.append(f"cleaned as (\n\n    {select}\n        {columns}\n    from {upstream}\n\n)")
     return (
         f"-- Generated from ingestion/contracts by `{GENERATOR}`; do not edit.\n"
         "with\n\n" + ",\n\n".join(ctes) + "\n\nselect * from cleaned\n"

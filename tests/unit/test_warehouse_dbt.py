@@ -34,9 +34,9 @@ def test_entity_tables_keep_the_latest_version_and_events_every_row():
 
 def test_naive_local_timestamps_become_utc_and_placeholders_null():
     by_table = {c.table: model_sql(c) for c in CONTRACTS}
-    in_utc = "timezone('UTC', timezone('Europe/Moscow', started_at)) as started_at"
+    in_utc = "{{ local_to_utc('started_at', 'Europe/Moscow') }} as started_at"
     assert in_utc in by_table["contact_center__calls"]
-    assert "timezone(" not in by_table["dbo__sessions"]  # delivered in UTC already
+    assert "local_to_utc(" not in by_table["dbo__sessions"]  # delivered in UTC already
     assert "nullif(birth_date, date '1900-01-01') as birth_date" in by_table["abs__clients"]
 
 

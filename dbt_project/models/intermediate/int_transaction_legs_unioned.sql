@@ -13,7 +13,7 @@ postings as (
 
 -- materialized: computed once for both joins; as a plain CTE DuckDB re-plans the account view
 -- on each side and the legs took 20 s instead of 9 at bank-100k.
-accounts as materialized (
+accounts as {{ materialized_cte() }} (
 
     select
         account_number,

@@ -27,8 +27,9 @@ flagged as (
 
 -- every leg column, then its type. DuckDB evaluates a WHEN only on the rows no earlier WHEN
 -- took, so the purpose patterns run on what the accounts leave open (a pattern computed for every
--- leg up front cost 49 of 59 s at bank-100k). Patterns match case-insensitively with the 'i'
--- flag: lower() on the Cyrillic purposes cost 14 s of the model at bank-100k, the flag nothing.
+-- leg up front cost 49 of 59 s at bank-100k). Patterns match case-insensitively through the
+-- regex flag (regexp_matches_ci, macros/cross_db): lower() on the Cyrillic purposes cost 14 s of
+-- the model at bank-100k, the flag nothing.
 {%- set salary = 'заработн|аванс|преми[яи] |премия$|отпускн' %}
 select
     *,  -- noqa: AM04
@@ -44,51 +45,48 @@ select
         when is_counter_loan then 'loan_issue'
         when
             direction = 'out' and is_settlement_account
-            and regexp_matches(purpose, '{{ salary }}', 'i')
+            and {{ regexp_matches_ci('purpose', salary) }}
             then 'payroll'
-        when direction = 'in' and regexp_matches(purpose, '{{ salary }}', 'i')
+        when direction = 'in' and {{ regexp_matches_ci('purpose', salary) }}
             then 'salary_credit'
         when
             direction = 'in'
-            and regexp_matches(purpose, 'пенси|пособи|выплата на ребенка|осфр|соцзащит', 'i')
+            and {{ regexp_matches_ci('purpose', 'пенси|пособи|выплата на ребенка|осфр|соцзащит') }}
             then 'pension_benefit'
         when
             direction = 'out'
             and (
                 counterparty_bic like '0170%'
                 or counterparty_account_number like '03100643%'
-                or regexp_matches(
-                    purpose,
-                    'налоговый платеж|налог на |транспортный налог|земельный налог|ндфл|уин \d',
-                    'i'
-                )
+                or {{ regexp_matches_ci(
+                    'purpose',
+                    'налоговый платеж|налог на |транспортный налог|земельный налог|ндфл|уин \\d',
+                ) }}
             )
             then 'tax'
         when
             direction = 'out'
-            and regexp_matches(
-                purpose,
+            and {{ regexp_matches_ci(
+                'purpose',
                 'жку|епд|коммунальн|электроэнерг|водоснабж|газоснабж|теплоснабж|капремонт'
-                || '|мобильной связи|услуг связи',
-                'i'
-            )
+                ~ '|мобильной связи|услуг связи',
+            ) }}
             then 'utilities'
         when
             is_other_bank
-            and regexp_matches(purpose, 'собственных средств|между своими счетами|me2me', 'i')
+            and {{ regexp_matches_ci('purpose', 'собственных средств|между своими счетами|me2me') }}
             then 'own_account_other_bank'
         when is_deposit and is_counter_client_account and direction = 'in' then 'deposit_topup'
         when is_deposit and is_counter_client_account then 'deposit_withdrawal'
         when is_counter_deposit and direction = 'out' then 'deposit_topup'
         when is_counter_deposit then 'deposit_withdrawal'
-        when regexp_matches(purpose, 'сбп|систем[а-я]* быстрых платежей', 'i')
+        when {{ regexp_matches_ci('purpose', 'сбп|систем[а-я]* быстрых платежей') }}
             then case direction when 'in' then 'sbp_in' else 'sbp_out' end
         when
-            regexp_matches(
-                purpose,
+            {{ regexp_matches_ci(
+                'purpose',
                 'с карты на карту|card2card|на карту другого банка|с карты другого банка',
-                'i'
-            )
+            ) }}
             then 'card_to_card'
         when is_settlement_account then 'business_payment'
         else 'other'

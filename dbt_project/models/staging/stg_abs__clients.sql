@@ -18,26 +18,16 @@ latest as (
 
 ),
 
-converted as (
-
-    select
-        * replace (
-            nullif(birth_date, date '1900-01-01') as birth_date
-        )
-    from latest
-
-),
-
 cleaned as (
 
-    select
+    select  -- noqa: ST06
         abs_client_id,
         client_type,
         surname,
         first_name,
         patronymic,
         organization_name,
-        birth_date,
+        nullif(birth_date, date '1900-01-01') as birth_date,
         sex,
         citizenship_code,
         is_resident,
@@ -66,7 +56,7 @@ cleaned as (
         _business_date,
         _load_id,
         _line_number
-    from converted
+    from latest
 
 )
 

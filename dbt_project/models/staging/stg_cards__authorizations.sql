@@ -7,19 +7,9 @@ source as (
 
 ),
 
-converted as (
-
-    select
-        * replace (
-            timezone('UTC', timezone('Europe/Moscow', local_at)) as local_at
-        )
-    from source
-
-),
-
 cleaned as (
 
-    select
+    select  -- noqa: ST06
         record_type,
         mti,
         card_id,
@@ -31,7 +21,7 @@ cleaned as (
         billing_amount_minor,
         transmission_dt,
         stan,
-        local_at,
+        {{ local_to_utc('local_at', 'Europe/Moscow') }} as local_at,
         mcc,
         pos_entry_mode,
         rrn,
@@ -43,7 +33,7 @@ cleaned as (
         _business_date,
         _load_id,
         _line_number
-    from converted
+    from source
 
 )
 

@@ -7,19 +7,9 @@ source as (
 
 ),
 
-converted as (
-
-    select
-        * replace (
-            timezone('UTC', timezone('Europe/Moscow', transaction_at)) as transaction_at
-        )
-    from source
-
-),
-
 cleaned as (
 
-    select
+    select  -- noqa: ST06
         record_type,
         mti,
         card_id,
@@ -29,7 +19,7 @@ cleaned as (
         amount_minor,
         currency_code,
         billing_amount_minor,
-        transaction_at,
+        {{ local_to_utc('transaction_at', 'Europe/Moscow') }} as transaction_at,
         posting_date,
         mcc,
         rrn,
@@ -40,7 +30,7 @@ cleaned as (
         _business_date,
         _load_id,
         _line_number
-    from converted
+    from source
 
 )
 

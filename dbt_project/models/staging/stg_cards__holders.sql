@@ -18,19 +18,9 @@ latest as (
 
 ),
 
-converted as (
-
-    select
-        * replace (
-            timezone('UTC', timezone('Europe/Moscow', created_at)) as created_at
-        )
-    from latest
-
-),
-
 cleaned as (
 
-    select
+    select  -- noqa: ST06
         holder_id,
         abs_client_id,
         last_name_latin,
@@ -38,11 +28,11 @@ cleaned as (
         birth_date,
         mobile_phone,
         email,
-        created_at,
+        {{ local_to_utc('created_at', 'Europe/Moscow') }} as created_at,
         _business_date,
         _load_id,
         _line_number
-    from converted
+    from latest
 
 )
 

@@ -7,31 +7,18 @@ source as (
 
 ),
 
-converted as (
-
-    select
-        * replace (
-            timezone('UTC', timezone('Europe/Moscow', started_at)) as started_at,
-            timezone('UTC', timezone('Europe/Moscow', enqueued_at)) as enqueued_at,
-            timezone('UTC', timezone('Europe/Moscow', answered_at)) as answered_at,
-            timezone('UTC', timezone('Europe/Moscow', ended_at)) as ended_at
-        )
-    from source
-
-),
-
 cleaned as (
 
-    select
+    select  -- noqa: ST06
         call_id,
-        started_at,
+        {{ local_to_utc('started_at', 'Europe/Moscow') }} as started_at,
         direction,
         caller_phone,
         bank_line,
         queue,
-        enqueued_at,
-        answered_at,
-        ended_at,
+        {{ local_to_utc('enqueued_at', 'Europe/Moscow') }} as enqueued_at,
+        {{ local_to_utc('answered_at', 'Europe/Moscow') }} as answered_at,
+        {{ local_to_utc('ended_at', 'Europe/Moscow') }} as ended_at,
         wait_seconds,
         talk_seconds,
         hold_seconds,
@@ -46,7 +33,7 @@ cleaned as (
         _business_date,
         _load_id,
         _line_number
-    from converted
+    from source
 
 )
 

@@ -7,23 +7,12 @@ source as (
 
 ),
 
-converted as (
-
-    select
-        * replace (
-            timezone('UTC', timezone('Europe/Moscow', started_at)) as started_at,
-            timezone('UTC', timezone('Europe/Moscow', ended_at)) as ended_at
-        )
-    from source
-
-),
-
 cleaned as (
 
-    select
+    select  -- noqa: ST06
         chat_id,
-        started_at,
-        ended_at,
+        {{ local_to_utc('started_at', 'Europe/Moscow') }} as started_at,
+        {{ local_to_utc('ended_at', 'Europe/Moscow') }} as ended_at,
         channel,
         login_id,
         abs_client_id,
@@ -34,7 +23,7 @@ cleaned as (
         _business_date,
         _load_id,
         _line_number
-    from converted
+    from source
 
 )
 

@@ -7,30 +7,20 @@ source as (
 
 ),
 
-converted as (
-
-    select
-        * replace (
-            timezone('UTC', timezone('Europe/Moscow', sent_at)) as sent_at
-        )
-    from source
-
-),
-
 cleaned as (
 
-    select
+    select  -- noqa: ST06
         communication_id,
         campaign_id,
         abs_client_id,
         channel,
-        sent_at,
+        {{ local_to_utc('sent_at', 'Europe/Moscow') }} as sent_at,
         template_id,
         status,
         _business_date,
         _load_id,
         _line_number
-    from converted
+    from source
 
 )
 

@@ -18,22 +18,11 @@ latest as (
 
 ),
 
-converted as (
-
-    select
-        * replace (
-            timezone('UTC', timezone('Europe/Moscow', received_at)) as received_at,
-            timezone('UTC', timezone('Europe/Moscow', closed_at)) as closed_at
-        )
-    from latest
-
-),
-
 cleaned as (
 
-    select
+    select  -- noqa: ST06
         complaint_id,
-        received_at,
+        {{ local_to_utc('received_at', 'Europe/Moscow') }} as received_at,
         channel,
         abs_client_id,
         category,
@@ -43,11 +32,11 @@ cleaned as (
         status,
         resolution,
         compensation_rub,
-        closed_at,
+        {{ local_to_utc('closed_at', 'Europe/Moscow') }} as closed_at,
         _business_date,
         _load_id,
         _line_number
-    from converted
+    from latest
 
 )
 

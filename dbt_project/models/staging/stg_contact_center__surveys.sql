@@ -7,24 +7,13 @@ source as (
 
 ),
 
-converted as (
-
-    select
-        * replace (
-            timezone('UTC', timezone('Europe/Moscow', sent_at)) as sent_at,
-            timezone('UTC', timezone('Europe/Moscow', answered_at)) as answered_at
-        )
-    from source
-
-),
-
 cleaned as (
 
-    select
+    select  -- noqa: ST06
         survey_id,
         survey_type,
-        sent_at,
-        answered_at,
+        {{ local_to_utc('sent_at', 'Europe/Moscow') }} as sent_at,
+        {{ local_to_utc('answered_at', 'Europe/Moscow') }} as answered_at,
         abs_client_id,
         call_id,
         score,
@@ -32,7 +21,7 @@ cleaned as (
         _business_date,
         _load_id,
         _line_number
-    from converted
+    from source
 
 )
 

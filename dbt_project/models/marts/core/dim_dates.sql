@@ -24,11 +24,10 @@ bounds as (
 days as (
 
     select
-        cast(unnest(generate_series(
-            cast(date_trunc('year', first_date) as date),
-            cast(date_trunc('year', last_date) + interval 1 year - interval 1 day as date),
-            interval 1 day
-        )) as date) as date_day
+        {{ unnest_days(
+            "cast(date_trunc('year', first_date) as date)",
+            "cast(date_trunc('year', last_date) + interval 1 year - interval 1 day as date)",
+        ) }} as date_day
     from bounds
 
 ),
@@ -53,7 +52,7 @@ holidays as (
     -- a fixed holiday on Saturday or Sunday moves to the following Monday
     select
         holiday_date + cast(
-            case isodow(holiday_date) when 6 then 2 when 7 then 1 else 0 end
+            case {{ iso_day_of_week('holiday_date') }} when 6 then 2 when 7 then 1 else 0 end
             as integer
         ) as holiday_date
     from fixed_holidays
@@ -67,10 +66,10 @@ select
     cast(month(days.date_day) as integer) as month_number,
     cast(date_trunc('month', days.date_day) as date) as month_start_date,
     cast(last_day(days.date_day) as date) as month_end_date,
-    cast(isodow(days.date_day) as integer) as iso_day_of_week,
+    cast({{ iso_day_of_week('days.date_day') }} as integer) as iso_day_of_week,
     cast(weekofyear(days.date_day) as integer) as iso_week_number,
-    isodow(days.date_day) >= 6 as is_weekend,
+    {{ iso_day_of_week('days.date_day') }} >= 6 as is_weekend,
     holidays.holiday_date is not null as is_holiday,
-    isodow(days.date_day) < 6 and holidays.holiday_date is null as is_working_day
+    {{ iso_day_of_week('days.date_day') }} < 6 and holidays.holiday_date is null as is_working_day
 from days
 left join holidays on days.date_day = holidays.holiday_date

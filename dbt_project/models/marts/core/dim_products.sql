@@ -11,7 +11,7 @@ select
     any_value(product_type) as product_type,
     any_value(client_segment) as client_segment,
     bool_or(is_credit) as is_credit,
-    string_agg(distinct product_name, ' | ' order by product_name) as product_names,
-    string_agg(distinct contract_type, ' | ' order by contract_type) as contract_types
+    {{ string_agg_distinct('product_name', ' | ') }} as product_names,
+    {{ string_agg_distinct('contract_type', ' | ') }} as contract_types
 from products
 group by product_code

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=core_fact_materialization(),
         incremental_strategy='delete+insert',
         post_hook='{{ refresh_golden_client_ids() }}',
         unique_key='account_balance_id',
@@ -40,7 +40,7 @@ select
     balances.closing_balance as closing_balance_rub,
     balances._business_date,
     balances._load_id,
-    balances.account_number || ':' || strftime(balances.balance_date, '%Y-%m-%d')
+    balances.account_number || ':' || cast(balances.balance_date as {{ dbt.type_string() }})
         as account_balance_id
 from balances
 left join accounts on balances.account_number = accounts.account_number

@@ -116,7 +116,7 @@ account_balances as (
     from (
         select
             *,
-            coalesce(last_value(closing_balance_rub ignore nulls) over (
+            coalesce({{ last_value_ignoring_nulls('closing_balance_rub') }} over (
                 partition by account_number
                 order by point_date, is_as_of
                 rows between unbounded preceding and current row
@@ -215,10 +215,12 @@ select
     cast(coalesce(windowed.operations_90d_count, 0) as bigint) as operations_90d_count,
     cast(coalesce(windowed.logins_90d_count, 0) as bigint) as logins_90d_count,
     client_dates.as_of_date = business_date.as_of_date as is_current,
-    client_dates.as_of_date - client_dates.client_since_date as tenure_days,
+    cast({{ dbt.datediff('client_dates.client_since_date', 'client_dates.as_of_date', 'day') }} as bigint)
+        as tenure_days,
     coalesce(holdings.open_accounts_count, 0) as open_accounts_count,
     coalesce(salary.salary_months_count, 0) as salary_months_count,
-    client_dates.as_of_date - recency.last_operation_date as days_since_last_operation
+    cast({{ dbt.datediff('recency.last_operation_date', 'client_dates.as_of_date', 'day') }} as bigint)
+        as days_since_last_operation
 from client_dates
 cross join business_date
 left join holdings

@@ -36,7 +36,7 @@ latest_balances as (
 
     select
         account_number,
-        arg_max(closing_balance_rub, balance_date) as balance_rub,
+        max_by(closing_balance_rub, balance_date) as balance_rub,
         max(balance_date) as balance_date
     from {{ ref('fct_balances_daily') }}
     group by account_number

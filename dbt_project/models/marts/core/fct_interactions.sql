@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=core_fact_materialization(),
         incremental_strategy='delete+insert',
         post_hook='{{ refresh_golden_client_ids() }}',
         unique_key='interaction_id',
