@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         default=("marts", "ml"),
         description="Warehouse schemas published whole to the serving copy (absent ones skipped).",
     )
+    serving_memory_limit: str = Field(
+        default="4GB",
+        pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
+        description="DuckDB's memory limit while publishing; beyond it DuckDB spills to disk. "
+        "Without one its buffer pool grows to 80 % of RAM (bank-300k publication: 9.8 GB peak, "
+        "over the 8 GB bar). The dbt build's own limit is in dbt_project/profiles.yml.",
+    )
     serving_keep_publications: int = Field(
         default=3,
         ge=2,

@@ -310,12 +310,14 @@ def publish(
     mask_key: str,
     keep: int,
     source_built_at: dt.datetime | None = None,
+    memory_limit: str | None = None,
 ) -> Publication:
     """Publish every declared table of ``schemas`` from the warehouse ``con`` (read-write: the
     audit row is written there) into ``serving_dir``, PII masked by kind.
 
     ``relations`` is ``serving.masking.declared_relations`` of dbt's manifest: (schema, table)
-    → {column: pii kind}. ``source_built_at`` is when the published tables were last built.
+    → {column: pii kind}. ``source_built_at`` is when the published tables were last built;
+    ``memory_limit`` caps DuckDB's memory while copying (it spills beyond it).
     One publication runs at a time: the publisher holds the warehouse's write lock, so removing
     a previous attempt's temporary files can never hit a publication in progress."""
     started = time.perf_counter()
@@ -331,16 +333,19 @@ def publish(
     folder = serving_dir / PUBLICATIONS / publication_id
     [catalog] = con.execute("select current_database()").fetchone()
     set_mask_key(con, mask_key)
-    # Rows of a published table carry their keys; keeping the warehouse's row order costs time
-    # and buys readers nothing (fct_transactions at bank-100k: 26.0 s → 22.6 s into the serving
-    # file, 14.7 s → 11.6 s to Parquet).
-    con.execute("set preserve_insertion_order = false")
-    con.execute(
-        f"attach {sql_string(staged_database)} as {_SERVING_ALIAS} "
-        f"(storage_version {sql_string(STORAGE_VERSION)})"
-    )
-    attached = True
+    attached = False
     try:
+        # Rows of a published table carry their keys; keeping the warehouse's row order costs
+        # time and buys readers nothing (fct_transactions at bank-100k: 26.0 s → 22.6 s into
+        # the serving file, 14.7 s → 11.6 s to Parquet).
+        con.execute("set preserve_insertion_order = false")
+        if memory_limit:
+            con.execute(f"set memory_limit = {sql_string(memory_limit)}")
+        con.execute(
+            f"attach {sql_string(staged_database)} as {_SERVING_ALIAS} "
+            f"(storage_version {sql_string(STORAGE_VERSION)})"
+        )
+        attached = True
         tables, skipped = [], []
         for schema, table in published_schema_tables(con, schemas):
             pii = relations.get((schema.lower(), table.lower()))
@@ -373,6 +378,7 @@ def publish(
             con.execute(f"detach {_SERVING_ALIAS}")
         con.execute(f"reset variable {KEY_VARIABLE}")
         con.execute("reset preserve_insertion_order")
+        con.execute("reset memory_limit")
         _remove_leftovers(serving_dir)
     publication = replace(publication, seconds=round(time.perf_counter() - started, 3))
     _write_audit(con, publication)

@@ -55,6 +55,7 @@ def build_defs(settings: Settings, upstream: dg.Definitions) -> dg.Definitions:
                 mask_key=settings.serving_mask_key.get_secret_value(),
                 keep=settings.serving_keep_publications,
                 source_built_at=max(built, default=None),
+                memory_limit=settings.serving_memory_limit,
             )
         return dg.MaterializeResult(
             metadata={

@@ -213,3 +213,22 @@ def test_docs_are_copied_whole_into_place(tmp_path):
     written = publish_docs(artifacts, tmp_path / "docs")
     assert [p.read_text(encoding="utf-8") for p in written] == list(publishing.DOCS_FILES)
     assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == sorted(publishing.DOCS_FILES)
+
+
+def test_the_memory_limit_holds_while_publishing_and_is_reset_after(warehouse, tmp_path):
+    def limit():
+        return warehouse.execute("select current_setting('memory_limit')").fetchone()[0]
+
+    before = limit()
+    with pytest.raises(duckdb.OutOfMemoryException):  # too little to copy anything: applied
+        publish(
+            warehouse,
+            serving_dir=tmp_path / "serving",
+            schemas=("marts", "ml"),
+            relations=RELATIONS,
+            mask_key=KEY,
+            keep=3,
+            memory_limit="1KB",
+        )
+    assert limit() == before
+    assert _publish(warehouse, tmp_path / "serving").tables
