@@ -56,6 +56,18 @@ def applicable_rules(channel: str) -> list[Rule]:
     return [rule for rule in rules() if rule.applies_to(channel)]
 
 
+def rule_passes(mode: str, rule_sql: str, client: str) -> str:
+    """Whether ``client`` passes a rule whose query lists the clients it requires or excludes.
+    A client the rule cannot place (a block on an account of no golden client) lists as NULL;
+    it is dropped first, since ``x not in (…, NULL)`` is never true and would exclude everyone
+    (bank-300k: one unresolved blocked account emptied every export)."""
+    member = (
+        f"{client} in (select golden_client_id from ({rule_sql}) "
+        "where golden_client_id is not null)"
+    )
+    return f"coalesce({'not ' if mode == 'exclude' else ''}({member}), false)"
+
+
 def build_audience(
     con: duckdb.DuckDBPyConnection,
     segment: Segment,
@@ -77,11 +89,7 @@ def build_audience(
             rule.prepare(con, ctx)
         sql, rule_params = rule.query(ctx)
         params |= rule_params
-        negate = "not " if rule.mode == "exclude" else ""
-        columns.append(
-            f"coalesce({negate}(s.golden_client_id in (select golden_client_id from ({sql}))), "
-            f"false) as {quote(rule.name)}"
-        )
+        columns.append(f"{rule_passes(rule.mode, sql, 's.golden_client_id')} as {quote(rule.name)}")
     passes = " and ".join(quote(r.name) for r in applicable_rules(channel)) or "true"
     con.execute(
         f"""

@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from activation.audience import holdout_bucket
+from activation.audience import holdout_bucket, rule_passes
 from activation.export import encode
 from activation.policy import (
     RuleContext,
@@ -140,6 +140,16 @@ def test_115fz_suspensions_in_force_stop_the_card_owner(con):
     # GC1 by its account, GC3 as the holder of card4; GC2's block ended; GC4's is not 115-FZ
     assert passing(con, money_laundering.RULE) == {"GC2", "GC4"}
     assert passing(con, money_laundering.RULE, aml_abs_risk_levels=("высокий",)) == {"GC4"}
+
+
+def test_a_rule_listing_a_client_it_cannot_place_still_judges_the_others(con):
+    listed = "select * from (values ('GC1'), (null)) t(golden_client_id)"
+    for mode, expected in (("exclude", {"GC2", "GC3"}), ("require", {"GC1"})):
+        passed = con.execute(
+            f"select c from (values ('GC1'), ('GC2'), ('GC3')) t(c) "
+            f"where {rule_passes(mode, listed, 'c')}"
+        ).fetchall()
+        assert {r[0] for r in passed} == expected
 
 
 def test_closed_clients_are_left_out(con):
