@@ -278,9 +278,16 @@ def fit_booster(
     ``config.max_training_rows`` (``training_sample``)."""
     y = train_part[label].to_numpy().astype(bool)
     rows, weights = training_sample(y, config.max_training_rows, config.seed)
+    return boost(matrix(train_part[rows], features), y[rows], weights, config)
+
+
+def boost(
+    x: np.ndarray, y: np.ndarray, weights: np.ndarray | None, config: ModelConfig
+) -> HistGradientBoostingClassifier:
+    """Gradient boosting with the configured seed and hyperparameters."""
     return HistGradientBoostingClassifier(
         random_state=config.seed, **config.boosting.model_dump()
-    ).fit(matrix(train_part[rows], features), y[rows], sample_weight=weights)
+    ).fit(x, y, sample_weight=weights)
 
 
 def calibrate(

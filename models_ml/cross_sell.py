@@ -26,13 +26,14 @@ from models_ml.churn import (
     CalibratedModel,
     ReasonGroup,
     TimeSplit,
+    boost,
     calibrate,
     drift,
     feature_columns,
-    fit_booster,
     matrix,
     split_parts,
     time_split,
+    training_sample,
 )
 from models_ml.config import CrossSellConfig
 from models_ml.metrics import classification_report, deciles
@@ -256,15 +257,15 @@ class CrossSellTraining:
 
 def judge_product(
     booster,
-    parts: dict[str, pl.DataFrame],
+    part: dict[str, pl.DataFrame],
     product: str,
     features: list[str],
     split: TimeSplit,
     config: CrossSellConfig,
 ) -> ProductResult:
     """Calibrate the shared ``booster`` for one product family on its calibration rows and
-    judge it on its validation rows against the product's rule baseline."""
-    part = {name: rows.filter(pl.col("product") == product) for name, rows in parts.items()}
+    judge it on its validation rows against the product's rule baseline; ``part`` holds the
+    family's at-risk rows of each part of the split."""
     positives = int(part["train"]["is_opened"].sum() + part["calibration"]["is_opened"].sum())
     if positives < config.min_positives:
         return ProductResult(product, None, positives, False, False, None, None)
@@ -299,23 +300,59 @@ def judge_product(
     )
 
 
+def fit_shared_booster(
+    complete: pl.DataFrame,
+    opened: pl.DataFrame,
+    split: TimeSplit,
+    columns: list[str],
+    config: CrossSellConfig,
+):
+    """The shared model, fitted on the training part's at-risk rows of every family stacked
+    (sorted by client, as-of date and product, so the same data gives the same model) or on
+    their weighted sample (``training_sample``). Only the keys are stacked; features are joined
+    to the rows fitted on: bank-300k's stacked rows of seven families with every feature took
+    10.6 GB."""
+    train_rows = complete.filter(pl.col("as_of_date").is_in(split.train_dates))
+    stacked = (
+        pl.concat(
+            [
+                train_rows.filter(~holds(product, config)).select(*KEYS, product=pl.lit(product))
+                for product in config.product_types
+            ]
+        )
+        .join(opened.with_columns(is_opened=True), on=[*KEYS, "product"], how="left")
+        .with_columns(pl.col("is_opened").fill_null(False))
+        .sort(*KEYS, "product")
+    )
+    y = stacked["is_opened"].to_numpy()
+    rows, weights = training_sample(y, config.max_training_rows, config.seed)
+    fitted = (
+        stacked[rows]
+        .join(train_rows, on=list(KEYS), how="left", maintain_order="left")
+        .with_columns((pl.col("product") == p).alias(f"offer_{p}") for p in config.product_types)
+    )
+    return boost(matrix(fitted, columns), y[rows], weights, config)
+
+
 def train(
     features: pl.DataFrame, opened: pl.DataFrame, end: dt.date, config: CrossSellConfig
 ) -> CrossSellTraining:
     """One gradient-boosting model over the at-risk rows of every product family (the offer
     columns say which), so the families share what drives buying at all (income, app use,
-    age, holdings); calibrated and judged per family. Rows sorted by client, as-of date and
-    product, so the same data gives the same model."""
+    age, holdings); calibrated and judged per family, one family's rows at a time."""
     complete = features.filter(pl.col("as_of_date") + pl.duration(days=config.horizon_days) <= end)
     split = time_split(complete["as_of_date"].to_list(), config)
-    stacked = pl.concat(
-        [at_risk(complete, opened, product, config) for product in config.product_types]
-    ).sort(*KEYS, "product")
     columns = feature_columns(features) + [f"offer_{p}" for p in config.product_types]
-    parts = split_parts(stacked, split)
-    booster = fit_booster(parts["train"], "is_opened", columns, config)
+    booster = fit_shared_booster(complete, opened, split, columns, config)
     results = {
-        product: judge_product(booster, parts, product, columns, split, config)
+        product: judge_product(
+            booster,
+            split_parts(at_risk(complete, opened, product, config).sort(*KEYS), split),
+            product,
+            columns,
+            split,
+            config,
+        )
         for product in config.product_types
     }
     model = CrossSellModel(

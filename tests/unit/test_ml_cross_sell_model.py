@@ -9,8 +9,16 @@ import numpy as np
 import polars as pl
 import pytest
 
+from models_ml.churn import KEYS, fit_booster, matrix, split_parts, time_split
 from models_ml.config import BoostingParams, CrossSellConfig
-from models_ml.cross_sell import at_risk, baseline_rates, baseline_score, score, train
+from models_ml.cross_sell import (
+    at_risk,
+    baseline_rates,
+    baseline_score,
+    fit_shared_booster,
+    score,
+    train,
+)
 
 MONTH_ENDS = [dt.date(2026, m, 28) for m in range(1, 9)]
 HOLDINGS = ("current_account", "savings", "demand_deposit", "term_deposit", "credit_card",
@@ -67,6 +75,24 @@ def test_only_clients_not_holding_the_family_are_at_risk_for_it():
             opened.filter(pl.col("product") == "deposit"), on=["golden_client_id", "as_of_date"]
         ).height
     )
+
+
+@pytest.mark.parametrize("cap", [10**9, 2000])
+def test_the_shared_model_is_the_one_fitted_on_every_familys_stacked_rows(cap):
+    """Stacking keys and joining features to the rows fitted on (whole, or the weighted sample
+    above ``cap``) gives exactly the model fitted on the fully stacked rows."""
+    frame, opened = synthetic(600)
+    config = FAST.model_copy(update={"max_training_rows": cap})
+    split = time_split(frame["as_of_date"].to_list(), config)
+    columns = [c for c in frame.columns if c not in KEYS] + [
+        f"offer_{p}" for p in config.product_types
+    ]
+    stacked = pl.concat(at_risk(frame, opened, p, config) for p in config.product_types)
+    full = split_parts(stacked.sort(*KEYS, "product"), split)["train"]
+    expected = fit_booster(full, "is_opened", columns, config)
+    fitted = fit_shared_booster(frame, opened, split, columns, config)
+    x = matrix(stacked, columns)
+    assert np.array_equal(fitted.predict_proba(x), expected.predict_proba(x))
 
 
 def test_the_baseline_is_the_training_rate_of_the_clients_cell():
