@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,13 +30,17 @@ import polars as pl
 from ingestion.contracts.model import FileContract
 from ingestion.errors import FileRejected
 from ingestion.landing import LandingFile, files_for, sha256
-from ingestion.parse import FileParser
+from ingestion.parse import FileParser, ParsedBatch
 from ingestion.reader import ahead
 from ingestion.warehouse import AUDIT_COLUMNS, AUDIT_TABLE, ensure_tables, table_exists
 
 COMMIT_ROWS = 4_000_000
 """Rows per transaction. Loading the 20.8 M-row transactions snapshot of a 300 k-person bank in
 one transaction peaked at 13.3 GB; a commit per 1 M-row batch at 2.5 GB but took 1.7x as long."""
+INSERT_ROWS = 1_000_000
+"""Parsed batches are joined up to this many rows before an insert: DuckDB compresses and writes
+the row groups of one insert on both cores, and a parser batch (≈ 160 k rows of a 32 MB chunk)
+fills barely one. bank-300k postings, 1.9 M rows: 12.3 s in 160 k-row inserts, 4.3 s in 1 M."""
 
 
 @dataclass
@@ -141,6 +146,29 @@ def _commit_every(con, rows: int):
     return inserted
 
 
+def gathered(batches: Iterator[ParsedBatch], rows: int) -> Iterator[ParsedBatch]:
+    """``batches`` joined into batches of at least ``rows`` loaded rows (the last may be
+    smaller), in order."""
+    pending: list[ParsedBatch] = []
+    held = 0
+    for batch in batches:
+        pending.append(batch)
+        held += batch.rows.height
+        if held >= rows:
+            yield _joined(pending)
+            pending, held = [], 0
+    if pending:
+        yield _joined(pending)
+
+
+def _joined(batches: list[ParsedBatch]) -> ParsedBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return ParsedBatch(
+        pl.concat([b.rows for b in batches]), pl.concat([b.quarantine for b in batches])
+    )
+
+
 def load_file(con, contract, business_date, landing_dir, file, checksum, keys) -> dict:
     """Parse and insert one file; the audit row says what happened."""
     started = _now()
@@ -148,7 +176,7 @@ def load_file(con, contract, business_date, landing_dir, file, checksum, keys) -
     parser = FileParser(contract, file.path, keys)
     inserted = _commit_every(con, COMMIT_ROWS)
     try:
-        for batch in ahead(parser.batches()):
+        for batch in gathered(ahead(parser.batches()), INSERT_ROWS):
             _insert(
                 con,
                 f"raw.{contract.table}",

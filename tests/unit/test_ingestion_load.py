@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import polars as pl
 import pytest
 
+from ingestion import load, reader
 from ingestion.contracts import contract_for
-from ingestion.load import load_partitions
+from ingestion.load import gathered, load_partitions
+from ingestion.parse import ParsedBatch
 from tests.ingestion_samples import ACCOUNT_ROW, ACCOUNTS_HEADER
 
 pytestmark = pytest.mark.unit
@@ -113,3 +116,29 @@ def test_audit_records_size_checksum_encoding_and_counts(tmp_path, con):
         "rows_quarantined, status, started_at <= finished_at from audit.file_loads"
     ).fetchone()
     assert row == (path.stat().st_size, 64, "cp1251", 2, 1, 1, "loaded", True)
+
+
+def test_parsed_batches_are_joined_in_order_up_to_the_insert_size():
+    def batch(first: int, rows: int) -> ParsedBatch:
+        numbers = list(range(first, first + rows))
+        return ParsedBatch(pl.DataFrame({"n": numbers}), pl.DataFrame({"q": numbers[:1]}))
+
+    joined = list(gathered(iter([batch(0, 3), batch(3, 3), batch(6, 3), batch(9, 1)]), 5))
+    assert [b.rows["n"].to_list() for b in joined] == [list(range(6)), list(range(6, 10))]
+    assert [b.quarantine["q"].to_list() for b in joined] == [[0, 3], [6, 9]]
+
+
+def test_a_file_read_in_many_chunks_loads_every_row_once(tmp_path, con, monkeypatch):
+    """Chunks of a few lines, joined into inserts of 7 rows: every good row loaded once, every
+    bad one quarantined once, whatever the batch boundaries."""
+    monkeypatch.setattr(reader, "CHUNK_BYTES", 600)
+    monkeypatch.setattr(load, "INSERT_ROWS", 7)
+    rows = [account(n) if n % 9 else "x;y" for n in range(1, 41)]
+    deliver(tmp_path / "landing", "2026-10-20", DAY, rows)
+    [loaded] = load_partitions(con, ACCOUNTS, [DAY], tmp_path / "landing")
+    assert loaded.total("rows_read") == 40
+    assert counts(con) == (36, 4)
+    [(distinct_lines,)] = con.execute(
+        "select count(distinct _line_number) from raw.abs__accounts"
+    ).fetchall()
+    assert distinct_lines == 36
