@@ -180,3 +180,22 @@ def test_what_the_native_path_cannot_vouch_for_goes_line_by_line(tmp_path, monke
         parse(path)
     assert caught.value.reason == "unknown_encoding"
     assert paths == ["lines", "lines"]
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 50])
+def test_transcoding_in_pieces_gives_the_whole_files_utf8(tmp_path, parts):
+    """iconv on pieces cut at line ends, one process each, gives what Python's codec gives
+    for the whole file: no character cut, none lost or repeated, however many pieces."""
+    text = "".join(f"{n};Оплата «ёжик» № {n};{'щ' * (n % 7)}\r\n" for n in range(40))
+    source = tmp_path / "cp1251.csv"
+    source.write_bytes(text.encode("cp1251"))
+    native.transcode(source, "cp1251", tmp_path / "utf8.csv", parts)
+    assert (tmp_path / "utf8.csv").read_bytes().decode("utf-8") == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cp1251.csv", "utf8.csv"]
+
+
+def test_a_byte_the_code_page_lacks_makes_transcoding_unavailable(tmp_path):
+    source = tmp_path / "cp1251.csv"
+    source.write_bytes("а;б\r\n".encode("cp1251") * 20 + b"\x98\r\n" + b"x;y\r\n" * 20)
+    with pytest.raises(native.NativeUnavailable):
+        native.transcode(source, "cp1251", tmp_path / "utf8.csv", 2)
