@@ -20,3 +20,12 @@ def as_arrow(frame: pl.DataFrame) -> pa.Table:
     while the default conversion rewrites every string (measured at 1 M persons: +0.5 GB for
     four columns of the person records)."""
     return frame.to_arrow(compat_level=pl.CompatLevel.newest())
+
+
+def query_frame(
+    con: duckdb.DuckDBPyConnection, sql: str, parameters: dict | list | None = None
+) -> pl.DataFrame:
+    """A query's result as a Polars frame, by way of Arrow record batches: DuckDB's own
+    ``.pl()`` peaked 1.2 GiB higher on bank-300k's churn features (3 M rows × 42 columns:
+    2.9 GiB against 1.7 GiB for a 1.25 GiB frame)."""
+    return pl.from_arrow(con.execute(sql, parameters).fetch_record_batch())

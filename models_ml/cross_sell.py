@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from cdp.warehouse import query_frame
 from models_ml.churn import (
     KEYS,
     CalibratedModel,
@@ -146,7 +147,7 @@ def openings(con: duckdb.DuckDBPyConnection, config: CrossSellConfig) -> pl.Data
     client opened within the horizon after the as-of date."""
     con.register("product_families", product_families(config).to_arrow())
     try:
-        return con.execute(OPENINGS_SQL, {"horizon": config.horizon_days}).pl()
+        return query_frame(con, OPENINGS_SQL, {"horizon": config.horizon_days})
     finally:
         con.unregister("product_families")
 

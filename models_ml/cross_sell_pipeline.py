@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from cdp.warehouse import query_frame
 from models_ml import registry
 from models_ml.config import CrossSellConfig
 from models_ml.cross_sell import (
@@ -37,7 +38,7 @@ METRICS = ("roc_auc", "pr_auc", "top_decile_lift", "top_decile_capture")
 
 def training(con: duckdb.DuckDBPyConnection, config: CrossSellConfig) -> CrossSellTraining:
     """Features, labels and every product family's model, as the pipeline trains them."""
-    features = con.execute(f"select * from {FEATURES_TABLE}").pl()
+    features = query_frame(con, f"select * from {FEATURES_TABLE}")
     return train(features, openings(con, config), data_end(con), config)
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from cdp.warehouse import query_frame
+
 ACTIVITY_SQL = """
 select golden_client_id, posting_date as activity_date
 from marts.fct_transactions
@@ -80,11 +82,36 @@ join open_at_end using (golden_client_id, as_of_date)
 """
 
 
+CHURNED = "has_closed_all_products or has_stopped_activity"
+"""``is_churned``: either way of leaving within the window."""
+
+
 def churn_labels(
     con: duckdb.DuckDBPyConnection, horizon_days: int, silence_days: int
 ) -> pl.DataFrame:
     """One row per feature row: ``is_churned`` and whether its window is complete."""
-    frame = con.execute(LABELS_SQL, {"horizon": horizon_days, "silence": silence_days}).pl()
-    return frame.with_columns(
-        (pl.col("has_closed_all_products") | pl.col("has_stopped_activity")).alias("is_churned")
+    return query_frame(
+        con,
+        f"select *, {CHURNED} as is_churned from ({LABELS_SQL})",
+        {"horizon": horizon_days, "silence": silence_days},
+    )
+
+
+def labelled_features(
+    con: duckdb.DuckDBPyConnection, horizon_days: int, silence_days: int
+) -> pl.DataFrame:
+    """The churn feature table with ``is_churned`` and ``is_complete``, joined and sorted in
+    DuckDB (in Polars the join and the sort held two more copies of the features); sorted
+    because DuckDB returns rows in no fixed order and the model's early-stopping holdout is
+    drawn by position, so an unsorted frame would give another model on the same data."""
+    return query_frame(
+        con,
+        f"""
+        with labels as ({LABELS_SQL})
+        select features.*, {CHURNED} as is_churned, labels.is_complete
+        from ml.ml_features__churn as features
+        join labels using (golden_client_id, as_of_date)
+        order by golden_client_id, as_of_date
+        """,
+        {"horizon": horizon_days, "silence": silence_days},
     )

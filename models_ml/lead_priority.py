@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from cdp.warehouse import query_frame
 from models_ml.churn import CalibratedModel, ReasonGroup, TrainingResult, drift, matrix, train
 from models_ml.config import LeadPriorityConfig
 from models_ml.metrics import deciles
@@ -83,7 +84,7 @@ def lead_labels(con: duckdb.DuckDBPyConnection, horizon_days: int) -> pl.DataFra
     """One row per feature row: ``is_converted`` = the lead's application (for an offer, the
     application that carries it) reaches ``issued`` within ``horizon_days`` after the as-of
     moment; ``is_complete`` when that window lies within the data."""
-    return con.execute(LABELS_SQL, {"horizon": horizon_days}).pl()
+    return query_frame(con, LABELS_SQL, {"horizon": horizon_days})
 
 
 def model_frame(features: pl.DataFrame, config: LeadPriorityConfig) -> pl.DataFrame:
@@ -104,12 +105,19 @@ def model_frame(features: pl.DataFrame, config: LeadPriorityConfig) -> pl.DataFr
 
 
 def labelled_features(con: duckdb.DuckDBPyConnection, config: LeadPriorityConfig) -> pl.DataFrame:
-    """The feature table with its labels, sorted: the early-stopping holdout is drawn by
-    position (see ``pipeline.training_frame``)."""
-    features = con.execute(f"select * from {FEATURES_TABLE}").pl()
-    labels = lead_labels(con, config.horizon_days)
-    return features.join(labels, on=["lead_id", "as_of_date"], how="inner").sort(
-        "lead_id", "as_of_date"
+    """The feature table with its labels, joined and sorted in DuckDB (in Polars the join and
+    the sort held two more copies: bank-300k, 4.8 M rows, 5.7 GiB peak); sorted because the
+    early-stopping holdout is drawn by position (see ``pipeline.training_frame``)."""
+    return query_frame(
+        con,
+        f"""
+        with labels as ({LABELS_SQL})
+        select features.*, labels.is_converted, labels.is_complete
+        from {FEATURES_TABLE} as features
+        join labels using (lead_id, as_of_date)
+        order by lead_id, as_of_date
+        """,
+        {"horizon": config.horizon_days},
     )
 
 

@@ -12,9 +12,9 @@ import duckdb
 import polars as pl
 
 from models_ml import registry
-from models_ml.churn import KEYS, CalibratedModel, TrainingResult, drift, score, train
+from models_ml.churn import CalibratedModel, TrainingResult, drift, score, train
 from models_ml.config import ChurnConfig, ModelConfig
-from models_ml.labels import churn_labels
+from models_ml.labels import labelled_features
 
 FEATURES_TABLE = "ml.ml_features__churn"
 SCORES_TABLE = "ml.ml_scores__churn"
@@ -29,13 +29,7 @@ def data_fingerprint(con: duckdb.DuckDBPyConnection, table: str = FEATURES_TABLE
 
 
 def training_frame(con: duckdb.DuckDBPyConnection, config: ChurnConfig) -> pl.DataFrame:
-    features = con.execute(f"select * from {FEATURES_TABLE}").pl()
-    labels = churn_labels(con, config.horizon_days, config.silence_days)
-    # Sorted: DuckDB returns rows in no fixed order, and the model's early-stopping holdout is
-    # drawn by position, so an unsorted frame would give another model on the same data.
-    return features.join(
-        labels.select(*KEYS, "is_churned", "is_complete"), on=list(KEYS), how="inner"
-    ).sort(KEYS)
+    return labelled_features(con, config.horizon_days, config.silence_days)
 
 
 @dataclass(frozen=True)
