@@ -12,7 +12,7 @@ import pytest
 from models_ml import registry
 from models_ml.churn import NO_REASON, REASON_GROUPS, time_split, train, training_sample
 from models_ml.config import BoostingParams, ChurnConfig
-from models_ml.labels import churn_labels
+from models_ml.labels import churn_labels, labelled_features
 from models_ml.metrics import (
     expected_calibration_error,
     population_stability_index,
@@ -194,3 +194,15 @@ def test_labels_close_all_products_or_stop_activity_within_the_window():
     assert not got[("D", 1)]["is_churned"]
     assert all(got[(k, 1)]["is_complete"] for k in "ABCD")
     assert not got[("C", 9)]["is_complete"]
+    # the training frame: every feature row with its label, in key order
+    frame = labelled_features(con, horizon_days=90, silence_days=45)
+    assert frame.columns == ["golden_client_id", "as_of_date", "last_activity_date",
+                             "is_churned", "is_complete"]  # fmt: skip
+    assert frame.select("golden_client_id", "as_of_date").rows() == [
+        ("A", dt.date(2026, 1, 31)), ("B", dt.date(2026, 1, 31)), ("C", dt.date(2026, 1, 31)),
+        ("C", dt.date(2026, 9, 30)), ("D", dt.date(2026, 1, 31)),
+    ]  # fmt: skip
+    assert frame["is_churned"].to_list() == [
+        got[(k, d.month)]["is_churned"]
+        for k, d in frame.select("golden_client_id", "as_of_date").rows()
+    ]
