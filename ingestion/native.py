@@ -2,7 +2,7 @@
 
 The line-by-line path (``reader`` → ``records``) decodes, splits lines and counts separators in
 Python-driven Polars, one chunk after another. Here the file is first transcoded to UTF-8 by
-``iconv`` (on its own core), then:
+``iconv`` (one process per core, on pieces cut at line ends), then:
 
 1. DuckDB's parallel ``read_csv`` scans it once with ``store_rejects``: every line whose field
    count is wrong lands in its rejects table with its physical line number and text — the
