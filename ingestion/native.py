@@ -45,8 +45,9 @@ from ingestion.records import RecordAssembler, Records
 
 BLOCK_BYTES = 32 * 2**20
 BATCH_ROWS = 1_000_000
-"""Rows handed to the parser at a time: large enough to amortise per-batch work, small enough
-(≈ 0.5 GB of strings for the widest file) to keep memory flat."""
+"""Rows asked of Polars' scan at a time (≈ 0.5 GB of strings for the widest file, so memory
+stays flat). Its streaming engine hands out smaller batches (≈ 160 k rows of the postings
+file); the loader joins them into inserts of ``load.INSERT_ROWS``."""
 MEMORY_LIMIT = "1GB"
 """DuckDB's budget for the rejects scan, which keeps nothing but the rejected lines; beyond it
 DuckDB spills to the temporary folder."""
