@@ -78,22 +78,31 @@ def warehouse_bank(identity_bank):
     return settings, job.execute_in_process(raise_on_error=False)
 
 
+def read_only(path):
+    """A read-only connection to ``path``, after a garbage collection: when an earlier
+    in-process connection to the same file is only held by unreachable objects, DuckDB's
+    instance cache waits for that instance to go, spinning with the GIL held, so the
+    collector never runs and the test never starts (seen in the full suite)."""
+    import gc
+
+    import duckdb
+
+    gc.collect()
+    return duckdb.connect(str(path), read_only=True)
+
+
 @pytest.fixture
 def built(warehouse_bank):
     """Read-only handle on the built dbt warehouse, closed after each test (one writer per
     file)."""
-    import duckdb
-
     settings, _ = warehouse_bank
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with read_only(settings.warehouse_path) as con:
         yield con
 
 
 @pytest.fixture
 def warehouse(raw_bank):
     """Read-only handle on the loaded warehouse, closed after each test (one writer per file)."""
-    import duckdb
-
     settings, _ = raw_bank
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with read_only(settings.warehouse_path) as con:
         yield con
