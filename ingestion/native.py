@@ -91,7 +91,7 @@ def _count_lines(path: Path) -> tuple[int, bool]:
     return breaks + (0 if ends else 1), ends
 
 
-def transcode(source: Path, encoding: str, target: Path, parts: int = 2) -> None:
+def transcode(source: Path, encoding: str, target: Path, parts: int | None = None) -> None:
     """``source`` re-encoded as UTF-8 into ``target``, streaming: by ``iconv`` when installed
     (≈ 250 MB/s a process), one process per core on pieces cut at line ends, else by Python's
     codec in blocks. Bytes the encoding cannot hold raise ``NativeUnavailable`` (the
@@ -100,6 +100,7 @@ def transcode(source: Path, encoding: str, target: Path, parts: int = 2) -> None
     if not iconv:
         _transcode_in_python(source, encoding, target)
         return
+    parts = parts or os.cpu_count() or 1
     if "\n".encode(encoding) != b"\n":
         parts = 1  # a line end is not one byte: the file cannot be cut at line ends
     bounds = _line_bounds(source, parts)
