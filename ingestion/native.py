@@ -4,22 +4,24 @@ The line-by-line path (``reader`` → ``records``) decodes, splits lines and cou
 Python-driven Polars, one chunk after another. Here the file is first transcoded to UTF-8 by
 ``iconv`` (one process per core, on pieces cut at line ends), then:
 
-1. DuckDB's parallel ``read_csv`` scans it once with ``store_rejects``: every line whose field
-   count is wrong lands in its rejects table with its physical line number and text — the
-   broken rows and the trailer. Nothing else is kept from this scan (a ``count(*)``).
-2. Polars' streaming CSV scan splits the fields of every line (short lines padded, long ones
-   cut), so its row index is the physical line number; the rejected lines and the trailer are
-   dropped and the good rows go to the parser in batches.
+1. Polars' streaming CSV scan with a one-column schema reads every line whole, its row index
+   being the physical line number, and keeps the lines whose separator count is wrong — the
+   broken rows and the trailer.
+2. A second scan splits the fields of every line (short lines padded, long ones cut); the
+   misfit lines and the trailer are dropped and the good rows go to the parser in batches.
 
-Measured on the 1.45 GB transactions file (1.9 GB as UTF-8), in-process CPU seconds: the
-rejects scan ≈ 2.7; Polars' split ≈ 4; DuckDB's own scan exported to Arrow would be ≈ 11, and
-a staging table numbered with ``row_number() over ()`` ≈ 32 — more than the whole
-line-by-line parse.
+Both passes number lines exactly as the line-by-line reader does (``\n`` ends a line, ``\r``
+before it is dropped). DuckDB's ``read_csv`` with ``store_rejects`` found the same lines until
+2026-12-03, but the line numbers of its rejects drift after a bare ``\n`` inside a CRLF file
+(a value with a line break): on the bank-300k transactions snapshot 95 % of them were one to
+three lines late, so the file fell back to the line-by-line path; on smaller files the same
+defect stopped its parser ("state machine reached an invalid state"). Measured on that file
+(5.6 GB as UTF-8): DuckDB's rejects scan 7.5 s, Polars' misfit scan ≈ 5 s.
 
 The rejected lines become records (``line_break_in_value`` etc.) through the same assembler as
 on the line-by-line path, and typing, rejects and flags stay in ``parse`` (``values``,
 ``field_rules``): one implementation of the rules. Anything this path cannot account for
-exactly — lines that do not add up, a DuckDB error type other than a wrong field count, bytes
+exactly — a trailer that is not the file's last physical line (lines lost or joined), bytes
 the encoding cannot hold, an empty line, a last line that is not the trailer — raises
 ``NativeUnavailable`` before a row is handed out, and the parser reads the file line by line,
 which gives the precise verdict.
@@ -37,24 +39,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from ingestion.contracts.model import FileContract
+from ingestion.reader import UNIT_SEPARATOR
 from ingestion.records import RecordAssembler, Records
 
 BLOCK_BYTES = 32 * 2**20
 BATCH_ROWS = 1_000_000
 """Rows asked of Polars' scan at a time (≈ 0.5 GB of strings for the widest file, so memory
-stays flat). Its streaming engine hands out smaller batches (≈ 160 k rows of the postings
-file); the loader joins them into inserts of ``load.INSERT_ROWS``."""
-MEMORY_LIMIT = "1GB"
-"""DuckDB's budget for the rejects scan, which keeps nothing but the rejected lines; beyond it
-DuckDB spills to the temporary folder."""
+stays flat: 1.5 GB peak over the 5.6 GB postings snapshot of bank-300k, with a slow consumer
+too); the loader joins batches into inserts of ``load.INSERT_ROWS``."""
 MIN_BYTES = 16 * 2**20
-"""Smaller files stay on the line-by-line path: a DuckDB connection, a temporary folder and a
-transcoding process cost ≈ 50 ms per file, more than such a file takes to parse."""
-STRUCTURAL_ERRORS = ("TOO MANY COLUMNS", "MISSING COLUMNS")
+"""Smaller files stay on the line-by-line path: a temporary folder, a transcoding process and
+two scans cost ≈ 50 ms per file, more than such a file takes to parse."""
 
 
 class NativeUnavailable(Exception):
@@ -63,7 +61,7 @@ class NativeUnavailable(Exception):
 
 def applies(contract: FileContract, size: int) -> bool:
     """Big unquoted delimited files with a header and a trailer: the trailer closes the file,
-    so DuckDB's rejects (the trailer among them) account for every line."""
+    so the misfit lines (the trailer among them) account for every line."""
     return (
         size >= MIN_BYTES
         and contract.format == "delimited"
@@ -79,16 +77,15 @@ class RejectedLine:
     text: str
 
 
-def _count_lines(path: Path) -> tuple[int, bool]:
-    """Physical lines of a file and whether it ends with a line end (``\\n`` is the same byte in
-    cp1251 and UTF-8)."""
+def _count_lines(path: Path) -> int:
+    """Physical lines of a file, the last one counted whether or not a line end closes it
+    (``\\n`` is the same byte in cp1251 and UTF-8)."""
     breaks, last = 0, b""
     with path.open("rb") as handle:
         while block := handle.read(BLOCK_BYTES):
             breaks += block.count(b"\n")
             last = block[-1:]
-    ends = last == b"\n"
-    return breaks + (0 if ends else 1), ends
+    return breaks + (0 if last == b"\n" else 1)
 
 
 def transcode(source: Path, encoding: str, target: Path, parts: int | None = None) -> None:
@@ -173,7 +170,7 @@ def _transcode_in_python(source: Path, encoding: str, target: Path) -> None:
 
 class NativeRead:
     """One file's header, rejected lines and trailer, and its good rows on demand; use as a
-    context manager (it owns a temporary folder with the UTF-8 copy and DuckDB's spill files)."""
+    context manager (it owns a temporary folder with the UTF-8 copy)."""
 
     def __init__(self, path: Path, encoding: str, contract: FileContract):
         self.path = path
@@ -182,18 +179,14 @@ class NativeRead:
         self.header: str = ""
         self.names: list[str] = []
         self.rejected: list[RejectedLine] = []
-        """Lines DuckDB could not split into the header's fields, trailer excluded."""
+        """Lines that do not split into the header's fields, trailer excluded."""
         self.trailer: RejectedLine | None = None
-        self.good_rows = 0
         self._folder = tempfile.TemporaryDirectory(prefix="cdp-native-")
-        self._con: duckdb.DuckDBPyConnection | None = None
 
     def __enter__(self) -> NativeRead:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._con is not None:
-            self._con.close()
         self._folder.cleanup()
 
     # --- reading ---------------------------------------------------------------------------
@@ -210,7 +203,8 @@ class NativeRead:
         return self.header
 
     def read(self, names: list[str]) -> None:
-        """Transcode, find the rejected lines and account for every line of the file."""
+        """Transcode, find the lines that do not split into the header's fields and account
+        for every line of the file."""
         if len(set(names)) != len(names) or not self.header:
             raise NativeUnavailable("duplicate or empty header names")
         self.names = names
@@ -222,61 +216,50 @@ class NativeRead:
             if self.encoding != "utf-8":
                 source = Path(self._folder.name) / "utf8.csv"
                 transcode(self.path, self.encoding, source)
-            physical, ends_with_line_end = counting.result()
-        with self.path.open("rb") as handle:
-            crlf = handle.readline().endswith(b"\r\n")
-        self._con = con = duckdb.connect(
-            config={
-                "memory_limit": MEMORY_LIMIT,
-                "temp_directory": str(Path(self._folder.name) / "spill"),
-                "preserve_insertion_order": True,
-            }
-        )
-        columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
-        new_line = "'\\r\\n'" if crlf else "'\\n'"
-        # literals, not parameters: binding a parameter costs seconds on a first call
+            physical = counting.result()
         self._source = source
-        self._scan = (
-            f"read_csv({_literal(str(source))}, columns = {columns}, header = true, "
-            f"delim = {_literal(self.contract.separator)}, quote = '', escape = '', "
-            f"new_line = {new_line}, auto_detect = false, parallel = true"
-        )
-        try:
-            # fetchall: the rejects table exists once the result is consumed to its end
-            [(self.good_rows,)] = con.execute(
-                f"select count(*) from {self._scan}, store_rejects = true, "
-                "rejects_table = 'rejects', rejects_scan = 'reject_scans')"
-            ).fetchall()
-        except duckdb.Error as error:
-            raise NativeUnavailable(f"DuckDB could not read {self.path.name}: {error}") from error
-        self._collect_rejects(physical, ends_with_line_end)
+        self._check_lines(self._misfits(source, len(names) - 1), physical)
 
-    def _collect_rejects(self, physical: int, ends_with_line_end: bool) -> None:
-        con = self._con
-        known = ", ".join(_literal(kind) for kind in STRUCTURAL_ERRORS)
-        kinds = con.execute(
-            f"select distinct error_type::varchar from rejects where error_type not in ({known})"
-        ).fetchall()
-        if kinds:
-            raise NativeUnavailable("DuckDB reported " + ", ".join(k for (k,) in kinds))
-        lines = con.execute(
-            "select line, any_value(csv_line) from rejects group by line order by line"
-        ).fetchall()
-        rejected = [RejectedLine(int(n), _strip_line_end(t)) for n, t in lines]
-        if 1 + self.good_rows + len(rejected) != physical:
-            raise NativeUnavailable(
-                f"{physical} lines, DuckDB accounts for {1 + self.good_rows + len(rejected)}"
-            )
-        if any(r.text == "" for r in rejected):
-            raise NativeUnavailable("an empty line")
-        if not rejected or rejected[-1].line_number != physical:
+    def _misfits(self, source: Path, separators: int) -> list[RejectedLine]:
+        """Every line after the header whose separator count is not ``separators``, the trailer
+        among them, with its physical line number (an empty line is a null row)."""
+        lines = self._scan({"text": pl.String}, UNIT_SEPARATOR.decode(), has_header=False)
+        fields = pl.col("text").str.count_matches(self.contract.separator, literal=True)
+        misfits = lines.filter((pl.col("line_number") > 1) & (fields.fill_null(-1) != separators))
+        try:
+            # batches: ``collect(engine="streaming")`` of the same query held the whole file
+            # (5.8 GB peak on the 5.6 GB transactions snapshot of bank-300k; 0.45 GB this way)
+            return [
+                RejectedLine(n, text or "")
+                for frame in misfits.collect_batches()
+                for n, text in frame.iter_rows()
+            ]
+        except pl.exceptions.PolarsError as error:  # e.g. a unit separator inside a line
+            raise NativeUnavailable(f"Polars could not split {self.path.name}: {error}") from error
+
+    def _scan(self, schema: dict, separator: str, has_header: bool, **options) -> pl.LazyFrame:
+        """Polars' streaming CSV scan of the UTF-8 copy with each row's physical
+        ``line_number``: no quoting, so every line is one row."""
+        return pl.scan_csv(
+            self._source,
+            separator=separator,
+            quote_char=None,
+            has_header=has_header,
+            schema=schema,
+            **options,
+        ).with_row_index("line_number", offset=2 if has_header else 1)
+
+    def _check_lines(self, misfits: list[RejectedLine], physical: int) -> None:
+        """The good rows are all lines but the header and the misfits; the last line must be
+        the trailer and no line may be empty (it might join the next record)."""
+        if not misfits or misfits[-1].line_number != physical:
             raise NativeUnavailable("the last line is a data row, not a trailer")
-        if not rejected[-1].text.startswith(self.contract.trailer.marker):
+        if any(line.text == "" for line in misfits):
+            raise NativeUnavailable("an empty line")
+        if not misfits[-1].text.startswith(self.contract.trailer.marker):
             raise NativeUnavailable("the last line is not the trailer")
-        if ends_with_line_end and rejected[-1].text == "":
-            raise NativeUnavailable("empty last line")
-        self.trailer = rejected[-1]
-        self.rejected = rejected[:-1]
+        self.trailer = misfits[-1]
+        self.rejected = misfits[:-1]
 
     def records(self, expected: int) -> Records:
         """The rejected lines as records, by the same assembler as on the line-by-line path:
@@ -304,41 +287,25 @@ class NativeRead:
 
     # --- handing rows out ------------------------------------------------------------------
 
-    def batches(self, rows: int | None = None) -> Iterator[pl.DataFrame]:
+    def batches(self) -> Iterator[pl.DataFrame]:
         """Good rows as frames of ``line_number`` plus the source columns (empty → null), in
-        file order.
-
-        Every physical line is one row of Polars' scan (no quoting, no empty line: checked),
-        so the row index is the line number; the lines DuckDB rejected and the trailer are
-        dropped."""
-        dropped = pl.Series([r.line_number for r in self.rejected], dtype=pl.Int64)
-        scan = pl.scan_csv(
-            self._source,
-            separator=self.contract.separator,
-            quote_char=None,
+        file order: every line split at the separator (short lines padded, long ones cut; no
+        empty line: checked), the misfit lines and the trailer dropped."""
+        dropped = pl.Series([r.line_number for r in self.rejected], dtype=pl.Int64).implode()
+        scan = self._scan(
+            dict.fromkeys(self.names, pl.String),
+            self.contract.separator,
             has_header=True,
             new_columns=self.names,
-            schema=dict.fromkeys(self.names, pl.String),
             truncate_ragged_lines=True,
-        ).with_row_index("line_number", offset=2)
+        )
         seen = 0
-        for frame in scan.collect_batches(chunk_size=rows or BATCH_ROWS):
+        for frame in scan.collect_batches(chunk_size=BATCH_ROWS):
             seen += frame.height
             numbers = frame["line_number"].cast(pl.Int64)
-            keep = ~numbers.is_in(dropped.implode()) & (numbers < self.trailer.line_number)
+            keep = ~numbers.is_in(dropped) & (numbers < self.trailer.line_number)
             yield frame.with_columns(line_number=numbers).filter(keep)
         if seen != self.trailer.line_number - 1:
-            raise RuntimeError(f"{self.path.name}: Polars read {seen + 1} lines, DuckDB more")
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _strip_line_end(text: str) -> str:
-    """DuckDB's ``csv_line`` may carry the previous line's end and its own."""
-    return text.lstrip("\r\n").rstrip("\r\n")
+            raise RuntimeError(
+                f"{self.path.name}: the field scan read {seen + 1} lines, the line scan more"
+            )
