@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from benchmarks.scenarios import Scenario
+from cdp.settings import Settings
 
 
 def simulate(scenario: Scenario, home: Path) -> dict:
@@ -55,7 +56,7 @@ def ingest(scenario: Scenario, home: Path) -> dict:
 
     landing, database = home / "landing", home / "ingest.duckdb"
     database.unlink(missing_ok=True)
-    con = duckdb.connect(str(database))
+    con = duckdb.connect(str(database), config={"memory_limit": Settings().ingest_memory_limit})
     totals = dict.fromkeys(("rows_read", "rows_loaded", "rows_quarantined", "rows_flagged"), 0)
     by_system: dict[str, dict] = {}
     by_table: dict[str, dict] = {}
@@ -107,7 +108,8 @@ def ingest_daily(scenario: Scenario, home: Path) -> dict:
     landing = home / "landing"
     last = max(f.business_date for c in CONTRACTS for f in find_files(landing, c))
     rows = 0
-    with duckdb.connect(str(home / "ingest.duckdb")) as con:
+    limit = {"memory_limit": Settings().ingest_memory_limit}
+    with duckdb.connect(str(home / "ingest.duckdb"), config=limit) as con:
         started = time.perf_counter()
         for contract in CONTRACTS:
             rows += sum(load.total("rows_read") for load in load_partitions(

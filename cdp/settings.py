@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MEMORY_SIZE = r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|KiB|MiB|GiB)$"
+
 
 class Settings(BaseSettings):
     """Where data lives, which business date is processed and how the simulated bank is shaped."""
@@ -43,9 +45,16 @@ class Settings(BaseSettings):
         default=("marts", "ml"),
         description="Warehouse schemas published whole to the serving copy (absent ones skipped).",
     )
+    ingest_memory_limit: str = Field(
+        default="2GB",
+        pattern=MEMORY_SIZE,
+        description="DuckDB's memory limit while raw tables load; beyond it DuckDB evicts and "
+        "spills. Without one its buffer pool keeps every block written, 80 % of RAM at most "
+        "(bank-300k whole landing zone: 6.8 GB peak, 5.5 GB with 2 GB, and 23 % faster).",
+    )
     serving_memory_limit: str = Field(
         default="4GB",
-        pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
+        pattern=MEMORY_SIZE,
         description="DuckDB's memory limit while publishing; beyond it DuckDB spills to disk. "
         "Without one its buffer pool grows to 80 % of RAM (bank-300k publication: 9.8 GB peak, "
         "over the 8 GB bar). The dbt build's own limit is in dbt_project/profiles.yml.",

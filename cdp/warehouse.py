@@ -9,10 +9,14 @@ import pyarrow as pa
 from cdp.settings import Settings
 
 
-def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; DuckDB allows one read-write process per file (see the README)."""
+def connect(
+    settings: Settings, read_only: bool = False, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; DuckDB allows one read-write process per file (see the README).
+    ``memory_limit`` bounds DuckDB's buffer pool (default: 80 % of RAM)."""
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(settings.warehouse_path), read_only=read_only)
+    config = {"memory_limit": memory_limit} if memory_limit else {}
+    return duckdb.connect(str(settings.warehouse_path), read_only=read_only, config=config)
 
 
 def as_arrow(frame: pl.DataFrame) -> pa.Table:

@@ -46,7 +46,7 @@ from ingestion.reader import UNIT_SEPARATOR
 from ingestion.records import RecordAssembler, Records
 
 BLOCK_BYTES = 32 * 2**20
-BATCH_ROWS = 1_000_000
+BATCH_ROWS = 250_000
 """Rows asked of Polars' scan at a time (≈ 0.5 GB of strings for the widest file, so memory
 stays flat: 1.5 GB peak over the 5.6 GB postings snapshot of bank-300k, with a slow consumer
 too); the loader joins batches into inserts of ``load.INSERT_ROWS``."""

@@ -100,7 +100,7 @@ def build_raw_asset(contract: FileContract, partitions: dg.PartitionsDefinition)
     )
     def _load(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]):
         dates = _dates(context)
-        with connect(settings) as con:
+        with connect(settings, memory_limit=settings.ingest_memory_limit) as con:
             loads = load_partitions(con, contract, dates, settings.landing_dir)
             audit = [row for load in loads for row in load.audit]
             outcomes = load_checks.evaluate(

@@ -123,9 +123,15 @@ def test_parsed_batches_are_joined_in_order_up_to_the_insert_size():
         numbers = list(range(first, first + rows))
         return ParsedBatch(pl.DataFrame({"n": numbers}), pl.DataFrame({"q": numbers[:1]}))
 
-    joined = list(gathered(iter([batch(0, 3), batch(3, 3), batch(6, 3), batch(9, 1)]), 5))
-    assert [b.rows["n"].to_list() for b in joined] == [list(range(6)), list(range(6, 10))]
-    assert [b.quarantine["q"].to_list() for b in joined] == [[0, 3], [6, 9]]
+    parts = [batch(0, 3), batch(3, 1), batch(4, 2), batch(6, 7), batch(13, 2), batch(15, 1)]
+    joined = list(gathered(iter(parts), 5))
+    assert [b.rows["n"].to_list() for b in joined] == [
+        list(range(4)),
+        [4, 5],
+        list(range(6, 13)),
+        list(range(13, 16)),
+    ], "up to 5 rows, never more, unless one batch alone is bigger"
+    assert [b.quarantine["q"].to_list() for b in joined] == [[0, 3], [4], [6], [13, 15]]
 
 
 def test_a_file_read_in_many_chunks_loads_every_row_once(tmp_path, con, monkeypatch):

@@ -45,3 +45,15 @@ def test_every_setting_is_documented_in_readme():
     missing = [f"CDP_{name.upper()}" for name in Settings.model_fields]
     missing = [m for m in missing if m not in readme]
     assert missing == []
+
+
+def test_ingestion_connects_with_its_memory_limit(monkeypatch, tmp_path):
+    from cdp.warehouse import connect
+
+    monkeypatch.setenv("CDP_INGEST_MEMORY_LIMIT", "512MB")
+    settings = load_settings(home=tmp_path)
+    with connect(settings, memory_limit=settings.ingest_memory_limit) as con:
+        [(limit,)] = con.execute("select current_setting('memory_limit')").fetchall()
+    assert limit == "488.2 MiB"
+    with pytest.raises(ValueError, match="ingest_memory_limit"):
+        load_settings(ingest_memory_limit="half the RAM")
