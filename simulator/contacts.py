@@ -602,8 +602,8 @@ def reformat_addresses(
 
     Values that do not parse as canonical addresses are returned unchanged.
     """
-    arr = np.asarray(addresses_).astype(str)
-    n = arr.size
+    text = pl.Series("a", np.asarray(addresses_), dtype=pl.String)  # no fixed-width copy
+    n = text.len()
     weights = style_weights or dict.fromkeys(ADDRESS_STYLES, 1.0)
     bad = [s for s in weights if s not in ADDRESS_STYLES]
     if bad:
@@ -611,13 +611,13 @@ def reformat_addresses(
     styles = list(weights)
     pick = _weighted_choice(rng, styles, list(weights.values()), n)
     if n == 0:
-        return arr.copy()
+        return text.to_numpy()
     reg = _regions()
     alt = dict(zip(reg["address_name"].tolist(), reg["address_name_alt"].tolist(), strict=True))
     alt.pop("", None)
     col = pl.col
     df = (
-        pl.DataFrame({"a": arr, "style": pick})
+        pl.DataFrame({"a": text, "style": pick})
         .with_row_index("row")
         .lazy()
         .with_columns(col("a").str.extract_groups(ADDRESS_PATTERN).alias("p"))
@@ -700,11 +700,7 @@ def reformat_addresses(
         for k, style in enumerate(styles)
     ]
     res = pl.concat(parts).collect()
-    vals = np.asarray(res["v"].to_list(), dtype=str)
-    width = max(arr.dtype.itemsize, vals.dtype.itemsize) // 4
-    out = arr.astype(f"<U{width}")
-    out[res["row"].to_numpy()] = vals
-    return out
+    return text.scatter(res["row"], res["v"]).to_numpy()
 
 
 # --------------------------------------------------------------------------------------------
