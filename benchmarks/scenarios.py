@@ -20,6 +20,7 @@ class Scenario:
         "warehouse_build",
         "ml_train",
         "ml_score",
+        "ml_quality",
         "warehouse_publish",
         "segment_preview",
         "segment_export",

@@ -227,6 +227,35 @@ def ml_train(scenario: Scenario, home: Path) -> dict:
     return _run_jobs(home, "train_models_job")
 
 
+def ml_quality(scenario: Scenario, home: Path) -> dict:
+    """ROC AUC of the churn and cross-sell models against the simulator's truth on this bank
+    (evaluation only: the figures of ``tests/evaluation`` at scale). The [ml] bars — churn
+    within 0.03 of the truth's own AUC, cross-sell within 0.05 per product — are judged on the
+    default bank in the tests, where a few hundred leavers make every AUC noisy; here they show
+    how the gap moves with the amount of data."""
+    import duckdb
+
+    from models_ml.config import ChurnConfig, CrossSellConfig
+    from tests.evaluation.churn_truth import churn_figures
+    from tests.evaluation.cross_sell_truth import cross_sell_figures
+
+    with duckdb.connect(str(home / "ingest.duckdb"), read_only=True) as con:
+        churn = churn_figures(con, home / "truth", ChurnConfig())["truth_labels"]
+        cross_sell = cross_sell_figures(con, home / "truth", CrossSellConfig())["products"]
+    auc = {
+        "churn": {who: round(churn[who]["roc_auc"], 3) for who in ("model", "baseline", "truth")}
+    }
+    auc["churn"]["top_decile_lift"] = round(churn["model"]["top_decile_lift"], 2)
+    auc["churn"]["baseline_top_decile_lift"] = round(churn["baseline"]["top_decile_lift"], 2)
+    auc["churn"]["ece"] = round(churn["model"]["ece"], 4)
+    auc["churn"]["positives"] = churn["model"]["positives"]
+    for product, figures in cross_sell.items():
+        if "model" in figures:
+            auc[product] = {w: round(figures[w]["roc_auc"], 3) for w in ("model", "truth")}
+            auc[product]["positives"] = figures["model"]["positives"]
+    return {"roc_auc": auc}
+
+
 def ml_score(scenario: Scenario, home: Path) -> dict:
     """``score_clients_job``: every client, offer and open lead scored with the promoted
     versions."""
@@ -472,6 +501,7 @@ STAGES = {
     "warehouse_daily": warehouse_daily,
     "ml_train": ml_train,
     "ml_score": ml_score,
+    "ml_quality": ml_quality,
     "identity_increment": identity_increment,
     "segment_preview": segment_preview,
     "segment_export": segment_export,
