@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 from benchmarks.scenarios import Scenario
-from cdp.settings import Settings
 
 
 def simulate(scenario: Scenario, home: Path) -> dict:
@@ -48,7 +47,6 @@ def truth_report(scenario: Scenario, home: Path) -> dict:
 def ingest(scenario: Scenario, home: Path) -> dict:
     """The whole landing zone into a fresh DuckDB file, the way the Dagster raw assets load it:
     ``load_partitions`` per contract (in load order) over every business date found."""
-    import duckdb
 
     from ingestion.contracts import CONTRACTS
     from ingestion.landing import find_files
@@ -56,7 +54,7 @@ def ingest(scenario: Scenario, home: Path) -> dict:
 
     landing, database = home / "landing", home / "ingest.duckdb"
     database.unlink(missing_ok=True)
-    con = duckdb.connect(str(database), config={"memory_limit": Settings().ingest_memory_limit})
+    con = _ingest_connection(home)
     totals = dict.fromkeys(("rows_read", "rows_loaded", "rows_quarantined", "rows_flagged"), 0)
     by_system: dict[str, dict] = {}
     by_table: dict[str, dict] = {}
@@ -96,10 +94,19 @@ def ingest(scenario: Scenario, home: Path) -> dict:
     }
 
 
+def _ingest_connection(home: Path):
+    """The bench warehouse opened as the raw assets open theirs: with the ingestion memory
+    limit of the settings (``CDP_INGEST_MEMORY_LIMIT``)."""
+    from cdp.settings import load_settings
+    from cdp.warehouse import connect
+
+    settings = load_settings(home=home, warehouse_path=home / "ingest.duckdb")
+    return connect(settings, memory_limit=settings.ingest_memory_limit)
+
+
 def ingest_daily(scenario: Scenario, home: Path) -> dict:
     """Reload the last business date of every table into the warehouse the ``ingest`` stage
     built: what the daily schedule does once the history is in."""
-    import duckdb
 
     from ingestion.contracts import CONTRACTS
     from ingestion.landing import find_files
@@ -108,8 +115,7 @@ def ingest_daily(scenario: Scenario, home: Path) -> dict:
     landing = home / "landing"
     last = max(f.business_date for c in CONTRACTS for f in find_files(landing, c))
     rows = 0
-    limit = {"memory_limit": Settings().ingest_memory_limit}
-    with duckdb.connect(str(home / "ingest.duckdb"), config=limit) as con:
+    with _ingest_connection(home) as con:
         started = time.perf_counter()
         for contract in CONTRACTS:
             rows += sum(load.total("rows_read") for load in load_partitions(
