@@ -40,6 +40,7 @@ def truth_report(scenario: Scenario, home: Path) -> dict:
     return {
         "annual_churn_rate": round(report.annual_churn_rate, 4),
         "truth_auc_90d": round(report.truth_auc_90d, 4),
+        "auc_without_dissatisfaction": round(report.auc_without_dissatisfaction, 4),
         "client_months": report.client_months,
     }
 
@@ -249,7 +250,10 @@ def ml_quality(scenario: Scenario, home: Path) -> dict:
         churn = churn_figures(con, home / "truth", ChurnConfig())["truth_labels"]
         cross_sell = cross_sell_figures(con, home / "truth", CrossSellConfig())["products"]
     auc = {
-        "churn": {who: round(churn[who]["roc_auc"], 3) for who in ("model", "baseline", "truth")}
+        "churn": {
+            who: round(churn[who]["roc_auc"], 3)
+            for who in ("model", "baseline", "truth", "truth_without_dissatisfaction")
+        }
     }
     auc["churn"]["top_decile_lift"] = round(churn["model"]["top_decile_lift"], 2)
     auc["churn"]["baseline_top_decile_lift"] = round(churn["baseline"]["top_decile_lift"], 2)

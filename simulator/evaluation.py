@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 from sklearn.metrics import roc_auc_score
+
+from simulator.lifecycle import DISSATISFACTION_WEIGHT
 
 HORIZON_DAYS = 90
 
@@ -22,9 +25,23 @@ class ChurnTruthReport:
     """Share of clients at the first month start who churned within the next 365 days."""
     truth_auc_90d: float
     """ROC AUC of the true 90-day churn probability against what happened."""
+    auc_without_dissatisfaction: float
+    """ROC AUC of ``score_without_dissatisfaction``: how much of the ceiling is left without
+    the one latent process the extracts barely show."""
     mean_predicted_90d: float
     observed_rate_90d: float
     client_months: int
+
+
+def score_without_dissatisfaction(truth: pl.DataFrame) -> np.ndarray:
+    """An observer who knows more than any model can — every leaver who has decided and shows
+    precursors (ranked first), and every trait in the hazard — but not the month-to-month
+    dissatisfaction, whose only trace in the extracts is a faint rise of precursors. Ranks
+    the rest by the hazard with that term taken out; silent leavers look like anyone else."""
+    q = truth["monthly_decision_prob"].to_numpy().astype(np.float64)
+    logit = np.log(q / (1 - q)) - DISSATISFACTION_WEIGHT * truth["dissatisfaction"].to_numpy()
+    visible_leaver = (truth["is_leaving"] & ~truth["is_silent_leaver"]).to_numpy()
+    return visible_leaver + 1 / (1 + np.exp(-logit))
 
 
 def churn_labels(truth_dir: Path) -> pl.DataFrame:
@@ -58,6 +75,9 @@ def churn_truth_report(truth_dir: Path) -> ChurnTruthReport:
         annual_churn_rate=churned.join(base, on="person_id").height / base.height,
         truth_auc_90d=float(
             roc_auc_score(labels["churned_90d"].to_numpy(), labels["churn_prob_90d"].to_numpy())
+        ),
+        auc_without_dissatisfaction=float(
+            roc_auc_score(labels["churned_90d"].to_numpy(), score_without_dissatisfaction(labels))
         ),
         mean_predicted_90d=float(labels["churn_prob_90d"].mean()),
         observed_rate_90d=float(labels["churned_90d"].mean()),

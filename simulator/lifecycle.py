@@ -32,6 +32,9 @@ SHARE_CHANGE_MIND = 0.12
 SHARE_CLOSE_ALL = 0.55
 CHURN_INTERCEPT = -4.75
 """Chosen so that annual retail churn lands at 13–16 % (tests/evaluation/test_simulator_truth)."""
+DISSATISFACTION_WEIGHT = 1.0
+"""Weight of the AR(1) dissatisfaction in the hazard's logit; evaluation removes it to measure
+how much of the truth's ceiling comes from this process the extracts barely show."""
 
 P_INDEX = {code: i for i, code in enumerate(RETAIL)}
 
@@ -282,7 +285,7 @@ class Lifecycle:
             - 0.30 * np.minimum(n_products, 5)
             - 0.6 * self.salary
             + 0.5 * (tenure_days < 365)
-            + 1.0 * self.z
+            + DISSATISFACTION_WEIGHT * self.z
         )
 
     def _record_churn_truth(self, m: int, s: int, in_bank: np.ndarray) -> None:
@@ -304,6 +307,8 @@ class Lifecycle:
                     "monthly_decision_prob": q[who].astype(np.float32),
                     "churn_prob_90d": prob[who].astype(np.float32),
                     "is_leaving": decided[who],
+                    "is_silent_leaver": (decided & self.silent)[who],
+                    "dissatisfaction": self.z[who].astype(np.float32),
                 }
             ).with_columns(pl.col("as_of_date").cast(pl.Date))
         )

@@ -14,7 +14,7 @@ from models_ml.churn import baseline_score, matrix, train
 from models_ml.config import ChurnConfig
 from models_ml.metrics import classification_report
 from models_ml.pipeline import training_frame
-from simulator.evaluation import churn_labels
+from simulator.evaluation import churn_labels, score_without_dissatisfaction
 
 
 def golden_person(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> pl.DataFrame:
@@ -49,7 +49,9 @@ def churn_figures(con: duckdb.DuckDBPyConnection, truth_dir: Path, config: Churn
             baseline=pl.Series(baseline_score(rows, config)),
         )
         .join(golden_person(con, truth_dir), on="golden_client_id")
-        .join(truth.select("person_id", "as_of_date", "churn_prob_90d", "churned_90d"),
+        .join(truth.select("person_id", "as_of_date", "churn_prob_90d", "churned_90d",
+                           "monthly_decision_prob", "dissatisfaction", "is_leaving",
+                           "is_silent_leaver"),
               on=["person_id", "as_of_date"])
     )  # fmt: skip
     y = joined["churned_90d"].to_numpy()
@@ -59,6 +61,9 @@ def churn_figures(con: duckdb.DuckDBPyConnection, truth_dir: Path, config: Churn
             "model": classification_report(y, joined["model"].to_numpy(), calibrated=True),
             "baseline": classification_report(y, joined["baseline"].to_numpy(), calibrated=False),
             "truth": classification_report(y, joined["churn_prob_90d"].to_numpy(), calibrated=True),
+            "truth_without_dissatisfaction": classification_report(
+                y, score_without_dissatisfaction(joined), calibrated=False
+            ),
         },
         "label_agreement": float(np.mean(joined["is_churned"].to_numpy() == y)),
         "label_auc_of_truth_probability": float(

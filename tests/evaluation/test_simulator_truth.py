@@ -36,6 +36,15 @@ def test_true_churn_probability_is_learnable_not_trivial(report):
     assert 0.75 <= report.truth_auc_90d <= 0.92
 
 
+def test_the_ceiling_rests_on_dissatisfaction_the_extracts_barely_show(report):
+    """Knowing every leaver who shows precursors and every trait, but not the AR(1)
+    dissatisfaction, ranks clients well below the truth: the part of the ceiling no model of
+    the extracts can reach (docs/ml.md, "Evaluation")."""
+    print(f"truth AUC {report.truth_auc_90d:.3f}, without dissatisfaction "
+          f"{report.auc_without_dissatisfaction:.3f}")  # fmt: skip
+    assert report.auc_without_dissatisfaction <= report.truth_auc_90d - 0.05
+
+
 def test_true_probability_is_calibrated(report):
     gap = abs(report.mean_predicted_90d - report.observed_rate_90d)
     assert gap / report.observed_rate_90d < 0.35, report
