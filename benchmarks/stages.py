@@ -48,7 +48,6 @@ def truth_report(scenario: Scenario, home: Path) -> dict:
 def ingest(scenario: Scenario, home: Path) -> dict:
     """The whole landing zone into a fresh DuckDB file, the way the Dagster raw assets load it:
     ``load_partitions`` per contract (in load order) over every business date found."""
-
     from ingestion.contracts import CONTRACTS
     from ingestion.landing import find_files
     from ingestion.load import load_partitions
@@ -108,7 +107,6 @@ def _ingest_connection(home: Path):
 def ingest_daily(scenario: Scenario, home: Path) -> dict:
     """Reload the last business date of every table into the warehouse the ``ingest`` stage
     built: what the daily schedule does once the history is in."""
-
     from ingestion.contracts import CONTRACTS
     from ingestion.landing import find_files
     from ingestion.load import load_partitions

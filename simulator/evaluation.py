@@ -39,9 +39,10 @@ def score_without_dissatisfaction(truth: pl.DataFrame) -> np.ndarray:
     dissatisfaction, whose only trace in the extracts is a faint rise of precursors. Ranks
     the rest by the hazard with that term taken out; silent leavers look like anyone else."""
     q = truth["monthly_decision_prob"].to_numpy().astype(np.float64)
-    logit = np.log(q / (1 - q)) - DISSATISFACTION_WEIGHT * truth["dissatisfaction"].to_numpy()
+    z = truth["dissatisfaction"].to_numpy().astype(np.float64)
     visible_leaver = (truth["is_leaving"] & ~truth["is_silent_leaver"]).to_numpy()
-    return visible_leaver + 1 / (1 + np.exp(-logit))
+    hazard = np.log(q / (1 - q)) - DISSATISFACTION_WEIGHT * z
+    return visible_leaver + 1 / (1 + np.exp(-hazard))
 
 
 def churn_labels(truth_dir: Path) -> pl.DataFrame:
