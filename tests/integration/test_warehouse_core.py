@@ -305,16 +305,42 @@ def _fingerprints(con) -> dict[str, tuple]:
     }
 
 
+def _dbt_on_copy(copy, tmp_path, *args: str) -> subprocess.CompletedProcess:
+    """One dbt command of the project on a copy of the warehouse, artefacts in tmp_path."""
+    from orchestration.defs.warehouse import DBT_PROJECT_DIR, dbt_executable
+
+    return subprocess.run(
+        [
+            dbt_executable(),
+            *args,
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "CDP_WAREHOUSE_PATH": str(copy)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _warehouse_copy(settings, tmp_path):
+    # same file name: the staging views name their catalog after it
+    copy = tmp_path / settings.warehouse_path.name
+    shutil.copy(settings.warehouse_path, copy)
+    return copy
+
+
 def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
     """On a copy of the warehouse: drop the facts' rows of the last business dates, undo the
     clearings that came since, make one client's golden id stale, run dbt incrementally and
     compare with the full build."""
-    from orchestration.defs.warehouse import DBT_PROJECT_DIR, dbt_executable
-
     settings, _ = warehouse_bank
-    # same file name: the staging views name their catalog after it
-    copy = tmp_path / settings.warehouse_path.name
-    shutil.copy(settings.warehouse_path, copy)
+    copy = _warehouse_copy(settings, tmp_path)
     with duckdb.connect(str(copy)) as con:
         full = _fingerprints(con)
         for table in FINGERPRINTS:
@@ -330,25 +356,50 @@ def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
             "client_record_key = (select min(client_record_key) from marts.fct_transactions)"
         )
         assert _fingerprints(con) != full
-    run = subprocess.run(
-        [
-            dbt_executable(),
-            "run",
-            "--select",
-            "path:models/marts/core",
-            "--profiles-dir",
-            ".",
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "CDP_WAREHOUSE_PATH": str(copy)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = _dbt_on_copy(copy, tmp_path, "run", "--select", "path:models/marts/core")
     assert run.returncode == 0, run.stdout[-3000:]
     with duckdb.connect(str(copy), read_only=True) as con:
         assert _fingerprints(con) == full
+
+
+def test_the_balance_chain_test_finds_a_broken_record_in_every_account_bucket(
+    warehouse_bank, tmp_path
+):
+    """The chain test looks up previous records bucket by bucket (memory at bank-1m): a
+    kopeck added to the opening balance of one later record per bucket breaks both of its
+    rules there, so it must report two rows per bucket — no bucket skipped."""
+    settings, _ = warehouse_bank
+    copy = _warehouse_copy(settings, tmp_path)
+    with duckdb.connect(str(copy)) as con:
+        broken = con.execute(
+            """
+            update marts.fct_balances_daily
+            set opening_balance_rub = opening_balance_rub + 0.01
+            where account_balance_id in (
+                select arg_max(account_balance_id, account_balance_id)
+                from (
+                    select
+                        account_balance_id,
+                        account_number,
+                        row_number() over (
+                            partition by account_number order by balance_date
+                        ) as nth_record
+                    from marts.fct_balances_daily
+                )
+                where nth_record > 1
+                group by cast(right(account_number, 4) as integer) % 16
+            )
+            """
+        ).fetchone()[0]
+    assert broken == 16
+    run = _dbt_on_copy(
+        copy,
+        tmp_path,
+        "test",
+        "--select",
+        "balances_chain_from_day_to_day",
+        "--vars",
+        "{test_balance_chain_buckets: 16}",
+    )
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert f"Got {2 * broken} results" in run.stdout, run.stdout[-3000:]
