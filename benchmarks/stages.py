@@ -216,8 +216,34 @@ def warehouse_resolve(scenario: Scenario, home: Path) -> dict:
 
 
 def warehouse_build(scenario: Scenario, home: Path) -> dict:
-    """``build_warehouse_job``: every dbt model and test over that warehouse, from scratch."""
+    """``build_warehouse_job``: every dbt model and test over that warehouse, from scratch —
+    the incremental facts a previous build left are dropped first, or they would only be
+    topped up."""
+    _drop_incremental_models(home)
     return _run_jobs(home, "build_warehouse_job")
+
+
+def _drop_incremental_models(home: Path) -> None:
+    import json
+
+    import duckdb
+
+    from cdp.settings import load_settings
+    from orchestration.defs.warehouse import dbt_project, manifest_is_current, prepare_manifest
+
+    settings = load_settings(home=home, warehouse_path=home / "ingest.duckdb")
+    project = dbt_project()
+    if not manifest_is_current(project):
+        prepare_manifest(settings, project)
+    manifest = json.loads(project.manifest_path.read_text(encoding="utf-8"))
+    incremental = [
+        f'"{node["schema"]}"."{node["alias"]}"'
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+    ]
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        for relation in incremental:
+            con.execute(f"drop table if exists {relation}")
 
 
 def warehouse_publish(scenario: Scenario, home: Path) -> dict:
