@@ -399,7 +399,7 @@ def test_the_balance_chain_test_finds_a_broken_record_in_every_account_bucket(
         "--select",
         "balances_chain_from_day_to_day",
         "--vars",
-        "{test_balance_chain_buckets: 16}",
+        "{account_window_buckets: 16}",
     )
     assert run.returncode == 1, run.stdout[-3000:]
     assert f"Got {2 * broken} results" in run.stdout, run.stdout[-3000:]

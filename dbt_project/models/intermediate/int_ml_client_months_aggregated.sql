@@ -131,7 +131,9 @@ app_events as (
 passive_balances as (
 
     -- The balance at each month end of every passive (client money) account: the latest
-    -- record on or before that day (АБС writes a record only on a day with movement).
+    -- record on or before that day (АБС writes a record only on a day with movement), found
+    -- among the accounts' monthly last records (an ASOF join over every daily record ran out
+    -- of memory at bank-1m).
     -- (sqlfluff reads DuckDB's ASOF join as a keyword used as an identifier: RF04 off below)
     select
         accounts.golden_client_id,
@@ -139,63 +141,68 @@ passive_balances as (
         sum(balances.closing_balance_rub) as balance_rub
     from {{ ref('dim_accounts') }} as accounts  -- noqa: RF04
     cross join months
-    asof inner join {{ ref('fct_balances_daily') }} as balances
+    asof inner join {{ ref('int_account_months_aggregated') }} as balances
         on
             accounts.account_number = balances.account_number
-            and months.month_end_date >= balances.balance_date
+            and months.month_start_date >= balances.month_start_date
     where
         accounts.balance_side = 'passive'
         and accounts.client_segment = 'retail'
         and accounts.golden_client_id is not null
     group by all
 
+),
+
+client_months as (
+
+    select
+        retail_clients.golden_client_id,
+        months.month_start_date,
+        months.month_end_date
+    from retail_clients
+    cross join months
+
+),
+
+-- Left joins of the parts on (client, month), folded by one aggregation (macros/fold_parts_by_key)
+folded as (
+
+    {{ fold_parts_by_key({
+        'client_months': ['month_end_date'],
+        'transactions': ['salary_rub', 'own_account_out_rub', 'own_account_out_count',
+            'sbp_out_count', 'inflow_rub', 'outflow_rub', 'last_transaction_date'],
+        'cards': ['card_purchase_count', 'last_card_date'],
+        'interactions': ['login_count', 'last_login_date', 'inbound_call_count', 'complaint_count',
+            'leaving_topic_contact_count', 'certificate_request_count', 'nps_min_score',
+            'last_contact_date'],
+        'app_events': ['me2me_event_count', 'autopay_disable_count', 'requisites_event_count'],
+        'passive_balances': ['balance_rub'],
+    }, ['golden_client_id', 'month_start_date']) }}
+
 )
 
 select
-    retail_clients.golden_client_id,
-    months.month_start_date,
-    months.month_end_date,
-    interactions.nps_min_score,
-    interactions.last_login_date,
-    cards.last_card_date,
-    coalesce(transactions.salary_rub, 0) as salary_rub,
-    coalesce(transactions.own_account_out_rub, 0) as own_account_out_rub,
-    coalesce(transactions.own_account_out_count, 0) as own_account_out_count,
-    coalesce(transactions.sbp_out_count, 0) as sbp_out_count,
-    coalesce(transactions.inflow_rub, 0) as inflow_rub,
-    coalesce(transactions.outflow_rub, 0) as outflow_rub,
-    coalesce(cards.card_purchase_count, 0) as card_purchase_count,
-    coalesce(interactions.login_count, 0) as login_count,
-    coalesce(interactions.inbound_call_count, 0) as inbound_call_count,
-    coalesce(interactions.complaint_count, 0) as complaint_count,
-    coalesce(interactions.leaving_topic_contact_count, 0) as leaving_topic_contact_count,
-    coalesce(interactions.certificate_request_count, 0) as certificate_request_count,
-    coalesce(app_events.me2me_event_count, 0) as me2me_event_count,
-    coalesce(app_events.autopay_disable_count, 0) as autopay_disable_count,
-    coalesce(app_events.requisites_event_count, 0) as requisites_event_count,
-    coalesce(passive_balances.balance_rub, 0) as balance_rub,
-    greatest(
-        transactions.last_transaction_date, cards.last_card_date, interactions.last_contact_date
-    ) as last_activity_date
-from retail_clients
-cross join months
-left join transactions
-    on
-        retail_clients.golden_client_id = transactions.golden_client_id
-        and months.month_start_date = transactions.month_start_date
-left join cards
-    on
-        retail_clients.golden_client_id = cards.golden_client_id
-        and months.month_start_date = cards.month_start_date
-left join interactions
-    on
-        retail_clients.golden_client_id = interactions.golden_client_id
-        and months.month_start_date = interactions.month_start_date
-left join app_events
-    on
-        retail_clients.golden_client_id = app_events.golden_client_id
-        and months.month_start_date = app_events.month_start_date
-left join passive_balances
-    on
-        retail_clients.golden_client_id = passive_balances.golden_client_id
-        and months.month_start_date = passive_balances.month_start_date
+    golden_client_id,
+    month_start_date,
+    month_end_date,
+    nps_min_score,
+    last_login_date,
+    last_card_date,
+    coalesce(salary_rub, 0) as salary_rub,
+    coalesce(own_account_out_rub, 0) as own_account_out_rub,
+    coalesce(own_account_out_count, 0) as own_account_out_count,
+    coalesce(sbp_out_count, 0) as sbp_out_count,
+    coalesce(inflow_rub, 0) as inflow_rub,
+    coalesce(outflow_rub, 0) as outflow_rub,
+    coalesce(card_purchase_count, 0) as card_purchase_count,
+    coalesce(login_count, 0) as login_count,
+    coalesce(inbound_call_count, 0) as inbound_call_count,
+    coalesce(complaint_count, 0) as complaint_count,
+    coalesce(leaving_topic_contact_count, 0) as leaving_topic_contact_count,
+    coalesce(certificate_request_count, 0) as certificate_request_count,
+    coalesce(me2me_event_count, 0) as me2me_event_count,
+    coalesce(autopay_disable_count, 0) as autopay_disable_count,
+    coalesce(requisites_event_count, 0) as requisites_event_count,
+    coalesce(balance_rub, 0) as balance_rub,
+    greatest(last_transaction_date, last_card_date, last_contact_date) as last_activity_date
+from folded

@@ -3,17 +3,13 @@
 -- turnovers in the account's normal direction (passive: + credit − debit; active, the 45x loan
 -- accounts: + debit − credit). So closing(d) − closing(previous day) = credits − debits of d
 -- on a passive account.
--- The previous record comes from a window per account, computed on var('test_balance_chain_buckets')
--- buckets of accounts in turn, carrying only what the comparison needs: DuckDB keeps a window's
--- whole input in memory, and one window over every balance record of bank-1m does not fit the
--- warehouse's memory limit. The bucket is the account's last four digits (its serial number,
--- evenly spread) modulo the bucket count, which Spark computes the same way (its hash() is signed).
-{% set buckets = var('test_balance_chain_buckets') %}
+-- The previous record comes from a window per account, run on buckets of accounts in turn
+-- (macro union_all_account_buckets), carrying only what the comparison needs.
 with
 
 unchained as (
 
-    {% for bucket in range(buckets) %}
+    {% call(in_bucket) union_all_account_buckets() %}
         select
             account_number,
             balance_date,
@@ -22,9 +18,8 @@ unchained as (
                 partition by account_number order by balance_date
             ) as previous_closing_balance_rub
         from {{ ref('fct_balances_daily') }}
-        where cast(right(account_number, 4) as integer) % {{ buckets }} = {{ bucket }}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+        where {{ in_bucket }}
+    {% endcall %}
 
 )
 

@@ -85,17 +85,19 @@ open_accounts as (
 
 balance_points as (
     -- The balance of an account open on an as-of date is its latest balance record on or
-    -- before that date (fct_balances_daily keeps only days with movement). One sort carries it
-    -- forward: an ASOF JOIN behind the date join is planned as a nested loop (70 s on the tiny
-    -- bank).
+    -- before that date (fct_balances_daily keeps only days with movement): the last record of
+    -- the latest month with one (int_account_months_aggregated; an as-of date is a month end or
+    -- the last day of data). One sort carries it forward: an ASOF JOIN behind the date join is
+    -- planned as a nested loop (70 s on the tiny bank), and the sort over every daily record
+    -- ran out of memory at bank-1m.
     select
         account_number,
-        balance_date as point_date,
+        month_start_date as point_date,
         false as is_as_of,
         closing_balance_rub,
         null as golden_client_id,
         null as balance_side
-    from {{ ref('fct_balances_daily') }}
+    from {{ ref('int_account_months_aggregated') }}
     union all
     select
         account_number,
@@ -108,22 +110,25 @@ balance_points as (
 ),
 
 account_balances as (
-    select
-        golden_client_id,
-        point_date as as_of_date,
-        balance_side,
-        balance_rub
-    from (
+    {% call(in_bucket) union_all_account_buckets() %}
         select
-            *,
-            coalesce({{ last_value_ignoring_nulls('closing_balance_rub') }} over (
-                partition by account_number
-                order by point_date, is_as_of
-                rows between unbounded preceding and current row
-            ), 0) as balance_rub
-        from balance_points
-    ) as carried
-    where is_as_of
+            golden_client_id,
+            point_date as as_of_date,
+            balance_side,
+            balance_rub
+        from (
+            select
+                *,
+                coalesce({{ last_value_ignoring_nulls('closing_balance_rub') }} over (
+                    partition by account_number
+                    order by point_date, is_as_of
+                    rows between unbounded preceding and current row
+                ), 0) as balance_rub
+            from balance_points
+            where {{ in_bucket }}
+        ) as carried
+        where is_as_of
+    {% endcall %}
 ),
 
 holdings as (
@@ -198,44 +203,40 @@ recency as (
     from monthly
     inner join as_of_dates on monthly.month_start_date <= as_of_dates.as_of_date
     group by monthly.golden_client_id, as_of_dates.as_of_date
+),
+
+-- Left joins of the parts on (client, as-of date), folded by one aggregation
+-- (macros/fold_parts_by_key)
+folded as (
+    {{ fold_parts_by_key({
+        'client_dates': ['client_type', 'client_since_date'],
+        'holdings': ['open_accounts_count', 'funds_balance_rub', 'debt_balance_rub'],
+        'salary': ['salary_months_count', 'estimated_monthly_income_rub', 'salary_credit_3m_rub'],
+        'recency': ['last_operation_date'],
+        'windowed': ['operations_90d_count', 'operations_90d_rub', 'logins_90d_count'],
+    }, ['golden_client_id', 'as_of_date']) }}
 )
 
 select
-    client_dates.golden_client_id,
-    client_dates.as_of_date,
-    client_dates.client_type,
-    client_dates.client_since_date,
-    recency.last_operation_date,
-    cast(coalesce(holdings.funds_balance_rub, 0) as decimal(18, 2)) as funds_balance_rub,
-    cast(coalesce(holdings.debt_balance_rub, 0) as decimal(18, 2)) as debt_balance_rub,
-    cast(coalesce(salary.estimated_monthly_income_rub, 0) as decimal(18, 2))
+    folded.golden_client_id,
+    folded.as_of_date,
+    folded.client_type,
+    folded.client_since_date,
+    folded.last_operation_date,
+    cast(coalesce(folded.funds_balance_rub, 0) as decimal(18, 2)) as funds_balance_rub,
+    cast(coalesce(folded.debt_balance_rub, 0) as decimal(18, 2)) as debt_balance_rub,
+    cast(coalesce(folded.estimated_monthly_income_rub, 0) as decimal(18, 2))
         as estimated_monthly_income_rub,
-    cast(coalesce(salary.salary_credit_3m_rub, 0) as decimal(18, 2)) as salary_credit_3m_rub,
-    cast(coalesce(windowed.operations_90d_rub, 0) as decimal(18, 2)) as operations_90d_rub,
-    cast(coalesce(windowed.operations_90d_count, 0) as bigint) as operations_90d_count,
-    cast(coalesce(windowed.logins_90d_count, 0) as bigint) as logins_90d_count,
-    client_dates.as_of_date = business_date.as_of_date as is_current,
-    cast({{ dbt.datediff('client_dates.client_since_date', 'client_dates.as_of_date', 'day') }} as bigint)
+    cast(coalesce(folded.salary_credit_3m_rub, 0) as decimal(18, 2)) as salary_credit_3m_rub,
+    cast(coalesce(folded.operations_90d_rub, 0) as decimal(18, 2)) as operations_90d_rub,
+    cast(coalesce(folded.operations_90d_count, 0) as bigint) as operations_90d_count,
+    cast(coalesce(folded.logins_90d_count, 0) as bigint) as logins_90d_count,
+    folded.as_of_date = business_date.as_of_date as is_current,
+    cast({{ dbt.datediff('folded.client_since_date', 'folded.as_of_date', 'day') }} as bigint)
         as tenure_days,
-    coalesce(holdings.open_accounts_count, 0) as open_accounts_count,
-    coalesce(salary.salary_months_count, 0) as salary_months_count,
-    cast({{ dbt.datediff('recency.last_operation_date', 'client_dates.as_of_date', 'day') }} as bigint)
+    coalesce(folded.open_accounts_count, 0) as open_accounts_count,
+    coalesce(folded.salary_months_count, 0) as salary_months_count,
+    cast({{ dbt.datediff('folded.last_operation_date', 'folded.as_of_date', 'day') }} as bigint)
         as days_since_last_operation
-from client_dates
+from folded
 cross join business_date
-left join holdings
-    on
-        client_dates.golden_client_id = holdings.golden_client_id
-        and client_dates.as_of_date = holdings.as_of_date
-left join salary
-    on
-        client_dates.golden_client_id = salary.golden_client_id
-        and client_dates.as_of_date = salary.as_of_date
-left join recency
-    on
-        client_dates.golden_client_id = recency.golden_client_id
-        and client_dates.as_of_date = recency.as_of_date
-left join windowed
-    on
-        client_dates.golden_client_id = windowed.golden_client_id
-        and client_dates.as_of_date = windowed.as_of_date
