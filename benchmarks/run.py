@@ -56,6 +56,7 @@ def main(argv: list[str]) -> int:
         print(f"unknown stage(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
     results = []
+    failed = 0
     for stage in stages:
         started = time.perf_counter()
         done = subprocess.run(
@@ -64,8 +65,11 @@ def main(argv: list[str]) -> int:
             text=True,
         )
         if done.returncode != 0:
+            # The stages measured before it are kept: a bank-1m run takes an hour.
             print(done.stderr, file=sys.stderr)
-            return done.returncode
+            print(f"{stage}: failed, the stages after it not run", file=sys.stderr)
+            failed = done.returncode
+            break
         line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
         result = json.loads(line.removeprefix("RESULT "))
         result["wall_seconds"] = round(time.perf_counter() - started, 1)
@@ -79,11 +83,13 @@ def main(argv: list[str]) -> int:
         "measured_on": time.strftime("%Y-%m-%d"),
         "stages": _merged(scenario, results),
     }
+    if not results:
+        return failed
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{scenario.name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     (RESULTS / f"{scenario.name}.md").write_text(markdown(report))
     write_scaling_report()
-    return 0
+    return failed
 
 
 def _merged(scenario, results: list[dict]) -> list[dict]:
