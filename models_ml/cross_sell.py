@@ -283,7 +283,7 @@ def judge_product(
     )
     y_val = part["validation"]["is_opened"].to_numpy()
     validation = classification_report(
-        y_val, model.predict(matrix(part["validation"], features)), calibrated=True
+        y_val, model.predict_frame(part["validation"]), calibrated=True
     )
     rates = baseline_rates(part["train"], "is_opened", config)
     baseline = classification_report(

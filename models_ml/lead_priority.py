@@ -229,19 +229,22 @@ DRIFT_FEATURES = (
 """The main features watched for drift: funnel position, freshness, the client's profile."""
 
 
-def train_model(frame: pl.DataFrame, config: LeadPriorityConfig) -> TrainingResult:
-    return train(
-        frame,
-        config,
-        label=LABEL,
-        baseline=baseline_score,
-        period=PERIOD,
-        reason_groups=reason_groups(config),
-        no_reason=NO_REASON,
+def training_options(config: LeadPriorityConfig) -> dict:
+    """How ``churn.train`` fits and judges the lead model."""
+    return {
+        "label": LABEL,
+        "baseline": baseline_score,
+        "period": PERIOD,
+        "reason_groups": reason_groups(config),
+        "no_reason": NO_REASON,
         # Conversions are rarer than one in ten open leads, so the top decile holds all of them
         # for model and baseline alike (tiny bank: capture 100 % both): precision-recall decides.
-        compared=("roc_auc", "pr_auc"),
-    )
+        "compared": ("roc_auc", "pr_auc"),
+    }
+
+
+def train_model(frame: pl.DataFrame, config: LeadPriorityConfig) -> TrainingResult:
+    return train(frame, config, **training_options(config))
 
 
 def model_card(version: str, result: TrainingResult, config: LeadPriorityConfig, meta: dict) -> str:
@@ -270,7 +273,9 @@ def train_lead_priority(
 ) -> TrainOutcome:
     """Train, register, and promote only a model that passed its gate and beat its baseline."""
     fingerprint = data_fingerprint(con, FEATURES_TABLE)
-    result = train_model(training_frame(con, config), config)
+    # ``train`` itself, not ``train_model``, whose reference to the frame would keep it whole
+    # in memory next to its split (``train`` releases it once split).
+    result = train(training_frame(con, config), config, **training_options(config))
     return register(root, config, result, fingerprint, model_card, now)
 
 

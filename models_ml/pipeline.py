@@ -29,7 +29,7 @@ def data_fingerprint(con: duckdb.DuckDBPyConnection, table: str = FEATURES_TABLE
 
 
 def training_frame(con: duckdb.DuckDBPyConnection, config: ChurnConfig) -> pl.DataFrame:
-    return labelled_features(con, config.horizon_days, config.silence_days)
+    return labelled_features(con, config.horizon_days, config.silence_days, complete_only=True)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def cross_sell_model(settings: dg.ResourceParam[Settings]):
     when at least one family passed its gate and beat its rule baseline, and only those
     families are offered. Grain: one model version per run."""
     config = cross_sell_config(settings)
-    with connect(settings) as con:
+    with connect(settings, memory_limit=settings.ml_memory_limit) as con:
         outcome = train_cross_sell(con, settings.models_dir, config)
     trained = outcome.trained
     products = {
@@ -117,7 +117,7 @@ def cross_sell_scores(settings: dg.ResourceParam[Settings]):
     under 18 or under a 115-FZ suspension get no offer; clients with overdue debt get no
     credit offer."""
     config = cross_sell_config(settings)
-    with connect(settings) as con:
+    with connect(settings, memory_limit=settings.ml_memory_limit) as con:
         outcome = score_cross_sell(con, settings.models_dir, config)
     yield from scoring_results(
         outcome,

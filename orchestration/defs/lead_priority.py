@@ -49,7 +49,7 @@ def lead_priority_model(settings: dg.ResourceParam[Settings]):
     `models/lead_priority/<version>/`; promoted only when it passes the gate and beats the rule
     baseline (furthest funnel step first, freshest first). Grain: one model version per run."""
     config = lead_priority_config(settings)
-    with connect(settings) as con:
+    with connect(settings, memory_limit=settings.ml_memory_limit) as con:
         outcome = train_lead_priority(con, settings.models_dir, config)
     yield from training_results(
         outcome,
@@ -75,7 +75,7 @@ def lead_priority_scores(settings: dg.ResourceParam[Settings]):
     roubles, rank (1 = call first), three reasons in business words and the call-back deadline
     from the follow-up SLA — from the promoted model version."""
     config = lead_priority_config(settings)
-    with connect(settings) as con:
+    with connect(settings, memory_limit=settings.ml_memory_limit) as con:
         outcome = score_lead_priority(con, settings.models_dir, config)
     yield from scoring_results(
         outcome,

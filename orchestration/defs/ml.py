@@ -119,7 +119,7 @@ def churn_model(settings: dg.ResourceParam[Settings]):
     card; it is promoted (used for scoring) only when it passes the gate and beats the rule
     baseline. Grain: one model version per run."""
     config = churn_config(settings)
-    with connect(settings) as con:
+    with connect(settings, memory_limit=settings.ml_memory_limit) as con:
         outcome = train_churn(con, settings.models_dir, config)
     yield from training_results(
         outcome,
@@ -144,7 +144,7 @@ def churn_scores(settings: dg.ResourceParam[Settings]):
     latest month end — calibrated probability, decile (1 = most likely to leave) and the top
     three reasons in business words — from the promoted model version."""
     config = churn_config(settings)
-    with connect(settings) as con:
+    with connect(settings, memory_limit=settings.ml_memory_limit) as con:
         outcome = score_churn(con, settings.models_dir, config)
     yield from scoring_results(
         outcome,

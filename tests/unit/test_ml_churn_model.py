@@ -93,6 +93,17 @@ def test_the_model_beats_a_rule_that_reads_nothing_but_silence():
     assert result.beats_baseline
 
 
+def test_predictions_in_batches_equal_one_prediction_of_the_whole_frame(monkeypatch):
+    frame = synthetic()
+    model = train(frame, FAST).model
+    whole = model.predict(
+        frame.select(pl.col(f).cast(pl.Float64) for f in model.features).to_numpy()
+    )
+    monkeypatch.setattr("models_ml.churn.PREDICTION_BATCH_ROWS", 1_000)  # not a divisor
+    np.testing.assert_array_equal(model.predict_frame(frame), whole)
+    assert model.predict_frame(frame.head(0)).shape == (0,)
+
+
 def test_reasons_name_the_feature_group_that_drives_the_score():
     frame = synthetic()
     model = train(frame, FAST).model
