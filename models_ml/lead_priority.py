@@ -48,6 +48,8 @@ DESCRIPTIVE = (
 )
 """Feature-table columns that identify or describe a lead but are not model inputs (product and
 channel enter as indicator columns)."""
+INDICATOR_SOURCES = ("lead_kind", "product_code", "channel")
+"""The descriptive columns ``model_frame`` turns into indicator columns."""
 
 LABELS_SQL = """
 with
@@ -104,25 +106,35 @@ def model_frame(features: pl.DataFrame, config: LeadPriorityConfig) -> pl.DataFr
     ).drop(DESCRIPTIVE, strict=False)
 
 
-def labelled_features(con: duckdb.DuckDBPyConnection, config: LeadPriorityConfig) -> pl.DataFrame:
+def labelled_features(
+    con: duckdb.DuckDBPyConnection, config: LeadPriorityConfig, for_training: bool = False
+) -> pl.DataFrame:
     """The feature table with its labels, joined and sorted in DuckDB (in Polars the join and
     the sort held two more copies: bank-300k, 4.8 M rows, 5.7 GiB peak); sorted because the
-    early-stopping holdout is drawn by position (see ``pipeline.training_frame``)."""
+    early-stopping holdout is drawn by position (see ``pipeline.training_frame``).
+    ``for_training`` reads only what training uses: rows with a complete label window, and
+    not the ids and times that only describe a lead (bank-1m: 16 M rows, five string and
+    time columns that ``model_frame`` drops anyway)."""
+    unused = [c for c in DESCRIPTIVE if c not in INDICATOR_SOURCES]
     return query_frame(
         con,
         f"""
         with labels as ({LABELS_SQL})
-        select features.*, labels.is_converted, labels.is_complete
+        select
+            features.* {f"exclude ({', '.join(unused)})" if for_training else ""},
+            labels.is_converted,
+            labels.is_complete
         from {FEATURES_TABLE} as features
         join labels using (lead_id, as_of_date)
-        order by lead_id, as_of_date
+        {"where labels.is_complete" if for_training else ""}
+        order by features.lead_id, features.as_of_date
         """,
         {"horizon": config.horizon_days},
     )
 
 
 def training_frame(con: duckdb.DuckDBPyConnection, config: LeadPriorityConfig) -> pl.DataFrame:
-    return model_frame(labelled_features(con, config), config)
+    return model_frame(labelled_features(con, config, for_training=True), config)
 
 
 def baseline_score(frame: pl.DataFrame, config: LeadPriorityConfig) -> np.ndarray:
