@@ -209,7 +209,7 @@ class CalibratedModel:
             or [np.empty(0)]
         )
 
-    def explain(self, x: np.ndarray, top: int) -> tuple[np.ndarray, list[str]]:
+    def explain(self, x: np.ndarray, top: int, threads: int = 1) -> tuple[np.ndarray, list[str]]:
         """Calibrated probabilities and the top ``top`` reasons of each row, from one pass over
         the trees: the groups whose splits on the row's paths raise its log-odds most
         (``models_ml/explain.py``), each phrased by whether the row sits above or below the
@@ -220,7 +220,7 @@ class CalibratedModel:
         explainer = PathExplainer(
             self.booster, [[index[f] for f in g.features if f in index] for g in groups]
         )
-        contributions = explainer.contributions(x)
+        contributions = explainer.contributions(x, threads)
         [calibrator] = self.calibrated.calibrated_classifiers_[0].calibrators
         prob = calibrator.predict(explainer.bias + contributions.sum(axis=1))
         return prob, self._phrases(x, contributions[:, :-1], groups, index, top)
@@ -411,7 +411,9 @@ def score(
 ) -> pl.DataFrame:
     """Scores of the rows of one as-of date: calibrated probability, decile (1 = the 10 %
     most likely to leave) and the row's top reasons."""
-    prob, reasons = model.explain(matrix(frame, model.features), config.reasons_per_row)
+    prob, reasons = model.explain(
+        matrix(frame, model.features), config.reasons_per_row, config.explain_threads
+    )
     return pl.DataFrame(
         {
             "golden_client_id": frame["golden_client_id"],

@@ -424,7 +424,7 @@ def score(
             continue
         rows = rows.with_columns(offer_columns(product, config))
         prob, reasons = product_model.explain(
-            matrix(rows, product_model.features), config.reasons_per_row
+            matrix(rows, product_model.features), config.reasons_per_row, config.explain_threads
         )
         for name, value in drift(product_model, rows, prob, DRIFT_FEATURES).items():
             key = f"score:{product}" if name == "score" else name

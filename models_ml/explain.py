@@ -8,18 +8,23 @@ pass over the trees gives the contributions of all groups at once: the occlusion
 replaced needed one full prediction per group (14 passes for churn, 84 for cross-sell).
 
 The trees are read through scikit-learn's ``TreePredictor`` (its node table and its compiled
-traversal, single-threaded: OpenMP threads on a busy 2-core machine made each pass up to 50×
-slower); ``tests/unit/test_ml_explain.py`` pins the exact sum, so a change of that internal
-structure fails there first.
+traversal, on one OpenMP thread: its threads on a busy 2-core machine made each pass up to 50×
+slower; blocks of rows go to Python threads instead). ``tests/unit/test_ml_explain.py`` pins
+the exact sum, so a change of that internal structure fails there first.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+
+BLOCK_ROWS = 2048
+"""Rows that go through the trees together (``PathExplainer._forest_sum``): 1,024 to 4,096
+rows took the same time within 10 %; 16,384 was slower."""
 
 
 @dataclass(frozen=True)
@@ -102,21 +107,43 @@ class PathExplainer:
         self.bias = self.baseline + sum(t.root_mean for t in self.trees)
         """The raw score of a row that moved nowhere: the baseline plus every tree's root mean."""
 
-    def _leaf_rows(self, x: np.ndarray):
-        """For each tree, the forest-table row of the leaf each row of ``x`` ends in."""
+    def _forest_sum(self, x: np.ndarray, per_leaf: np.ndarray, threads: int) -> np.ndarray:
+        """Sum over the trees of ``per_leaf``'s row for the leaf each row of ``x`` ends in.
+
+        Rows go through all trees one block of ``BLOCK_ROWS`` at a time, so the block and its
+        accumulator stay in the CPU cache across the trees: whole-column passes read every row
+        from memory once per tree. Blocks are independent, and the tree traversal runs without
+        the GIL, so ``threads`` Python threads share them out (no OpenMP barriers to wait on).
+        Measured on 1 M rows, 300 trees, 60 features, 14 groups: whole columns 32.9 s, blocks
+        of 2,048 rows 13.7 s, the same on two threads 7.8 s."""
         x = np.ascontiguousarray(x, dtype=np.float64)
         known, f_idx_map = self._bitsets
-        for tree in self.trees:
-            yield tree.leaf_finder.predict(x, known, f_idx_map, 1).astype(np.intp)
+        total = np.empty((len(x), *per_leaf.shape[1:]))
 
-    def contributions(self, x: np.ndarray) -> np.ndarray:
-        """Rows × (groups + 1): each group's move of the row's log-odds, the last column the
-        features outside every group. Memory: one rows × columns accumulator."""
-        total = np.zeros((len(x), self.width))
-        for leaves in self._leaf_rows(x):
-            total += self.table[leaves]
+        def block(start: int) -> None:
+            rows = x[start : start + BLOCK_ROWS]
+            moved = np.zeros((len(rows), *per_leaf.shape[1:]))
+            for tree in self.trees:
+                moved += per_leaf[
+                    tree.leaf_finder.predict(rows, known, f_idx_map, 1).astype(np.intp)
+                ]
+            total[start : start + BLOCK_ROWS] = moved
+
+        starts = range(0, len(x), BLOCK_ROWS)
+        if threads == 1:
+            for start in starts:
+                block(start)
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                for _ in pool.map(block, starts):
+                    pass
         return total
 
-    def raw_score(self, x: np.ndarray) -> np.ndarray:
+    def contributions(self, x: np.ndarray, threads: int = 1) -> np.ndarray:
+        """Rows × (groups + 1): each group's move of the row's log-odds, the last column the
+        features outside every group."""
+        return self._forest_sum(x, self.table, threads)
+
+    def raw_score(self, x: np.ndarray, threads: int = 1) -> np.ndarray:
         """The model's log-odds rebuilt from the leaves: equals ``decision_function``."""
-        return self.baseline + sum(self.leaf_values[leaves] for leaves in self._leaf_rows(x))
+        return self.baseline + self._forest_sum(x, self.leaf_values, threads)

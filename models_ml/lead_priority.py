@@ -298,7 +298,9 @@ def score(
     highest expected value (probability × the product's value), ties by the earlier call-back
     deadline."""
     prob, reasons = model.explain(
-        matrix(model_frame(features, config), model.features), config.reasons_per_row
+        matrix(model_frame(features, config), model.features),
+        config.reasons_per_row,
+        config.explain_threads,
     )
     values = features["product_code"].replace_strict(
         {code: p.value_rub for code, p in config.products.items()},

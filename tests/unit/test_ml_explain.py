@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from models_ml.explain import PathExplainer
+from models_ml.explain import BLOCK_ROWS, PathExplainer
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +43,15 @@ def test_the_groups_the_trees_split_on_get_the_credit(fitted):
 def test_no_rows_give_no_contributions(fitted):
     booster, x = fitted
     assert PathExplainer(booster, [[0], [1, 2]]).contributions(x[:0]).shape == (0, 3)
+
+
+def test_threads_share_the_blocks_of_rows_without_changing_a_figure(fitted):
+    booster, x = fitted
+    explainer = PathExplainer(booster, [[0], [1, 2]])
+    assert len(x) > 1 + BLOCK_ROWS  # several blocks, the last one short
+    np.testing.assert_array_equal(
+        explainer.contributions(x, threads=2), explainer.contributions(x, threads=1)
+    )
+    np.testing.assert_allclose(
+        explainer.raw_score(x, threads=2), booster.decision_function(x), atol=1e-9
+    )
