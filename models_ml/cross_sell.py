@@ -283,7 +283,7 @@ def judge_product(
     )
     y_val = part["validation"]["is_opened"].to_numpy()
     validation = classification_report(
-        y_val, model.predict_frame(part["validation"]), calibrated=True
+        y_val, model.predict_frame(part["validation"], config.tree_threads), calibrated=True
     )
     rates = baseline_rates(part["train"], "is_opened", config)
     baseline = classification_report(
@@ -424,7 +424,7 @@ def score(
             continue
         rows = rows.with_columns(offer_columns(product, config))
         prob, reasons = product_model.explain(
-            matrix(rows, product_model.features), config.reasons_per_row, config.explain_threads
+            matrix(rows, product_model.features), config.reasons_per_row, config.tree_threads
         )
         for name, value in drift(product_model, rows, prob, DRIFT_FEATURES).items():
             key = f"score:{product}" if name == "score" else name

@@ -300,7 +300,7 @@ def score(
     prob, reasons = model.explain(
         matrix(model_frame(features, config), model.features),
         config.reasons_per_row,
-        config.explain_threads,
+        config.tree_threads,
     )
     values = features["product_code"].replace_strict(
         {code: p.value_rub for code, p in config.products.items()},

@@ -100,8 +100,17 @@ def test_predictions_in_batches_equal_one_prediction_of_the_whole_frame(monkeypa
         frame.select(pl.col(f).cast(pl.Float64) for f in model.features).to_numpy()
     )
     monkeypatch.setattr("models_ml.churn.PREDICTION_BATCH_ROWS", 1_000)  # not a divisor
-    np.testing.assert_array_equal(model.predict_frame(frame), whole)
+    np.testing.assert_array_equal(model.predict_frame(frame, threads=2), whole)
     assert model.predict_frame(frame.head(0)).shape == (0,)
+
+
+def test_predictions_are_what_the_calibrated_classifier_gives():
+    frame = synthetic()
+    model = train(frame, FAST).model
+    x = frame.select(pl.col(f).cast(pl.Float64) for f in model.features).to_numpy()
+    np.testing.assert_allclose(
+        model.predict(x, threads=2), model.calibrated.predict_proba(x)[:, 1], atol=1e-12
+    )
 
 
 def test_reasons_name_the_feature_group_that_drives_the_score():
