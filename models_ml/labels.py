@@ -48,12 +48,22 @@ rows as (
     from ml.ml_features__churn
 ),
 activity as ({ACTIVITY_SQL}),
-next_activity as (
-    select rows.golden_client_id, rows.as_of_date, activity.activity_date as next_activity_date
-    from rows
-    asof left join activity
-        on rows.golden_client_id = activity.golden_client_id
-        and activity.activity_date > rows.silence_start
+active_in_window as (
+    -- Clients with any activity in a window's last silence days, per window (one per as-of
+    -- date): each activity day tagged with the few windows it falls in, then made distinct,
+    -- which spills to disk. An ASOF join for the next activity after the silence start held
+    -- every activity day in memory (bank-1m: this query alone needed a 6 GB limit), and a
+    -- range join with the windows sorted them all.
+    select distinct golden_client_id, silence_start
+    from (
+        select
+            golden_client_id,
+            unnest(list_filter(
+                (select list(distinct silence_start) from rows),
+                start -> activity_date > start and activity_date <= start + $silence
+            )) as silence_start
+        from activity
+    )
 ),
 open_at_end as (
     select rows.golden_client_id, rows.as_of_date,
@@ -72,12 +82,12 @@ select
     rows.as_of_date,
     open_at_end.open_count = 0 as has_closed_all_products,
     coalesce(rows.last_activity_date > rows.as_of_date - $silence, false)
-        and coalesce(next_activity.next_activity_date > rows.window_end, true)
+        and active_in_window.golden_client_id is null
         as has_stopped_activity,
     rows.window_end <= bounds.data_end as is_complete
 from rows
 cross join bounds
-join next_activity using (golden_client_id, as_of_date)
+left join active_in_window using (golden_client_id, silence_start)
 join open_at_end using (golden_client_id, as_of_date)
 """
 
