@@ -64,8 +64,14 @@ class Settings(BaseSettings):
         pattern=MEMORY_SIZE,
         description="DuckDB's memory limit while models read their training and scoring frames; "
         "beyond it DuckDB spills. Without one the join, sort and result of the bank-1m churn "
-        "training frame took 14.0 GB beside the frame; with 6 GB 7.1 GB (4 GB runs out of "
-        "memory: the labels' ASOF join does not spill).",
+        "training frame took 14.0 GB beside the frame; with 6 GB 7.1 GB (4 GB ran out of "
+        "memory in the labels' ASOF join, since replaced by an aggregate that spills).",
+    )
+    ml_tree_threads: int = Field(
+        default=2,
+        ge=1,
+        description="Threads that run rows through the models' trees to score, explain and "
+        "validate them (blocks of rows are independent): this machine's two cores.",
     )
     serving_keep_publications: int = Field(
         default=3,

@@ -25,7 +25,9 @@ BASELINE_CHECK = "cross_sell_models_beat_their_rule_baselines"
 
 
 def cross_sell_config(settings: Settings) -> CrossSellConfig:
-    return CrossSellConfig(min_positives=settings.ml_cross_sell_min_positives)
+    return CrossSellConfig(
+        min_positives=settings.ml_cross_sell_min_positives, tree_threads=settings.ml_tree_threads
+    )
 
 
 def severity(anything_left: bool) -> dg.AssetCheckSeverity:

@@ -25,7 +25,9 @@ FUNNEL = [
 
 
 def lead_priority_config(settings: Settings) -> LeadPriorityConfig:
-    return LeadPriorityConfig(min_positives=settings.ml_min_positives)
+    return LeadPriorityConfig(
+        min_positives=settings.ml_min_positives, tree_threads=settings.ml_tree_threads
+    )
 
 
 @dg.asset(

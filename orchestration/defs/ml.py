@@ -26,7 +26,9 @@ CORE_FACTS = [
 
 
 def churn_config(settings: Settings) -> ChurnConfig:
-    return ChurnConfig(min_positives=settings.ml_min_positives)
+    return ChurnConfig(
+        min_positives=settings.ml_min_positives, tree_threads=settings.ml_tree_threads
+    )
 
 
 def psi_result(check: str, psi: dict[str, float], config: ModelConfig) -> dg.AssetCheckResult:

@@ -57,3 +57,14 @@ def test_ingestion_connects_with_its_memory_limit(monkeypatch, tmp_path):
     assert limit == "488.2 MiB"
     with pytest.raises(ValueError, match="ingest_memory_limit"):
         load_settings(ingest_memory_limit="half the RAM")
+
+
+def test_every_model_runs_its_trees_on_the_threads_the_settings_give(monkeypatch, tmp_path):
+    from orchestration.defs.cross_sell import cross_sell_config
+    from orchestration.defs.lead_priority import lead_priority_config
+    from orchestration.defs.ml import churn_config
+
+    monkeypatch.setenv("CDP_ML_TREE_THREADS", "3")
+    settings = load_settings(home=tmp_path)
+    for config in (churn_config, cross_sell_config, lead_priority_config):
+        assert config(settings).tree_threads == 3
