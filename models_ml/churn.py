@@ -201,14 +201,15 @@ class CalibratedModel:
     def predict_frame(self, frame: pl.DataFrame, threads: int = 1) -> np.ndarray:
         """Calibrated probabilities of ``frame``'s rows, its float64 matrix built one batch of
         ``PREDICTION_BATCH_ROWS`` at a time (bank-1m churn validation: 3 M rows, ≈ 1 GB whole)."""
-        explainer = PathExplainer(self.booster, [])
-        raw = [
-            explainer.raw_score(
-                matrix(frame.slice(start, PREDICTION_BATCH_ROWS), self.features), threads
-            )
-            for start in range(0, frame.height, PREDICTION_BATCH_ROWS)
-        ]
-        return self._calibrator().predict(np.concatenate(raw or [np.empty(0)]))
+        return np.concatenate(
+            [
+                self.predict(
+                    matrix(frame.slice(start, PREDICTION_BATCH_ROWS), self.features), threads
+                )
+                for start in range(0, frame.height, PREDICTION_BATCH_ROWS)
+            ]
+            or [np.empty(0)]
+        )
 
     def _calibrator(self):
         """The calibration fitted on the frozen booster's log-odds."""

@@ -83,6 +83,5 @@ inner join holdings
         and churn_features.as_of_date = holdings.as_of_date
 inner join clients
     on churn_features.golden_client_id = clients.golden_client_id
--- Stored in as-of order: scoring reads only the latest as-of date, and DuckDB's zone maps then
--- skip every other date's row groups (bank-300k churn: 6.4 -> 0.8 s for the latest rows).
+-- Stored in as-of order for scoring's latest-date read, as ml_features__churn (docs/ml.md).
 order by churn_features.as_of_date
