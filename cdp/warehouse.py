@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
 import polars as pl
 import pyarrow as pa
@@ -15,10 +18,29 @@ def connect(
     settings: Settings, read_only: bool = False, memory_limit: str | None = None
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse; DuckDB allows one read-write process per file (see the README).
-    ``memory_limit`` bounds DuckDB's buffer pool (default: 80 % of RAM)."""
+    ``memory_limit`` bounds DuckDB's buffer pool (default: 80 % of RAM).
+
+    jemalloc's background threads return the memory a finished query freed to the system:
+    without them it stays mapped while the connection is open (bank-1m lead priority: the
+    training frame's query left 4.4 GB beside the 2 GB frame, through all of training)."""
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    config = {"memory_limit": memory_limit} if memory_limit else {}
+    config: dict[str, str | bool] = {"allocator_background_threads": True}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
     return duckdb.connect(str(settings.warehouse_path), read_only=read_only, config=config)
+
+
+@contextmanager
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """DuckDB's memory limit set to ``limit`` for the queries inside, then restored (as DuckDB
+    prints it, to 0.1 MiB): for a query whose own buffers compete with the frame it returns in
+    the same process."""
+    [(before,)] = con.execute("select current_setting('memory_limit')").fetchall()
+    con.execute(f"set memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        con.execute(f"set memory_limit = '{before}'")
 
 
 def as_arrow(frame: pl.DataFrame) -> pa.Table:

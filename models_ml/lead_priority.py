@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from cdp.warehouse import query_frame
+from cdp.warehouse import memory_limit, query_frame
 from models_ml.churn import CalibratedModel, ReasonGroup, TrainingResult, drift, matrix, train
 from models_ml.config import LeadPriorityConfig
 from models_ml.metrics import deciles
@@ -134,7 +134,9 @@ def labelled_features(
 
 
 def training_frame(con: duckdb.DuckDBPyConnection, config: LeadPriorityConfig) -> pl.DataFrame:
-    return model_frame(labelled_features(con, config, for_training=True), config)
+    with memory_limit(con, config.training_read_memory_limit):
+        labelled = labelled_features(con, config, for_training=True)
+    return model_frame(labelled, config)
 
 
 def baseline_score(frame: pl.DataFrame, config: LeadPriorityConfig) -> np.ndarray:

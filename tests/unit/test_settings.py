@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pytest
 
 from cdp.settings import Settings, load_settings
@@ -57,6 +58,25 @@ def test_ingestion_connects_with_its_memory_limit(monkeypatch, tmp_path):
     assert limit == "488.2 MiB"
     with pytest.raises(ValueError, match="ingest_memory_limit"):
         load_settings(ingest_memory_limit="half the RAM")
+
+
+def test_a_lower_memory_limit_holds_for_its_queries_only(tmp_path):
+    from cdp.warehouse import connect, memory_limit
+
+    def limit(con):
+        return con.execute("select current_setting('memory_limit')").fetchone()[0]
+
+    with connect(load_settings(home=tmp_path), memory_limit="1GB") as con:
+        with memory_limit(con, "512MB"):
+            assert limit(con) == "488.2 MiB"
+        assert limit(con).startswith("953.")  # restored as DuckDB prints it, to 0.1 MiB
+        with pytest.raises(duckdb.Error), memory_limit(con, "256MB"):
+            con.execute("select no_such_column")
+        assert limit(con).startswith("953.")
+        [(purges,)] = con.execute(
+            "select current_setting('allocator_background_threads')"
+        ).fetchall()
+    assert purges is True
 
 
 def test_every_model_runs_its_trees_on_the_threads_the_settings_give(monkeypatch, tmp_path):
