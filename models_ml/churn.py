@@ -216,7 +216,7 @@ class CalibratedModel:
         [calibrator] = self.calibrated.calibrated_classifiers_[0].calibrators
         return calibrator
 
-    def explain(self, x: np.ndarray, top: int, threads: int = 1) -> tuple[np.ndarray, list[str]]:
+    def explain(self, x: np.ndarray, top: int, threads: int = 1) -> tuple[np.ndarray, pl.Series]:
         """Calibrated probabilities and the top ``top`` reasons of each row, from one pass over
         the trees: the groups whose splits on the row's paths raise its log-odds most
         (``models_ml/explain.py``), each phrased by whether the row sits above or below the
@@ -238,27 +238,35 @@ class CalibratedModel:
         groups: list[ReasonGroup],
         index: dict[str, int],
         top: int,
-    ) -> list[str]:
-        order = np.argsort(-contributions, axis=1)[:, :top]
+    ) -> pl.Series:
+        """The row's ``top`` groups that raise its log-odds, each as its phrase: phrase ``2g``
+        (above the typical client) or ``2g + 1`` (below) of group ``g``, gathered by Polars —
+        building them as NumPy string arrays took 10 s of bank-1m cross-sell scoring."""
         rows = np.arange(len(x))
-        above = np.column_stack([self._above(x, g, index) for g in groups] or [rows < 0])
-        phrases = np.array([[g.when_higher, g.when_lower] for g in groups] or [["", ""]])
-        picked = {
-            f"reason_{k}": pl.Series(
-                np.where(
-                    contributions[rows, group] > 0,
-                    phrases[group, np.where(above[rows, group], 0, 1)],
-                    "",
+        order = np.argsort(-contributions, axis=1)[:, :top]
+        if order.shape[1] == 0:
+            return pl.repeat(self.no_reason, len(x), dtype=pl.String, eager=True)
+        above = np.column_stack([self._above(x, g, index) for g in groups])
+        codes = pl.DataFrame(
+            {
+                f"reason_{k}": np.where(
+                    contributions[rows, group] > 0, 2 * group + ~above[rows, group], -1
                 )
-            ).replace("", None)
-            for k, group in enumerate(order.T)
-        }
-        if not picked:
-            return [self.no_reason] * len(x)
-        joined = pl.DataFrame(picked).select(
-            pl.concat_str(pl.all(), separator="; ", ignore_nulls=True).fill_null("")
+                for k, group in enumerate(order.T)
+            }
         )
-        return [text or self.no_reason for text in joined.to_series()]
+        phrases = pl.Series([p for g in groups for p in (g.when_higher, g.when_lower)])
+        joined = pl.concat_str(
+            [
+                pl.when(pl.col(c) >= 0).then(pl.lit(phrases).gather(pl.col(c).clip(0)))
+                for c in codes.columns
+            ],
+            separator="; ",
+            ignore_nulls=True,
+        )
+        return codes.select(
+            pl.when(joined.fill_null("") == "").then(pl.lit(self.no_reason)).otherwise(joined)
+        ).to_series()
 
     def _above(self, x: np.ndarray, group: ReasonGroup, index: dict[str, int]) -> np.ndarray:
         """Whether each row sits above the typical client in this group: judged on the lead
@@ -424,7 +432,7 @@ def score(
         {
             "golden_client_id": frame["golden_client_id"],
             "as_of_date": frame["as_of_date"],
-            "model_version": [version] * len(prob),
+            "model_version": version,
             "score": prob,
             "decile": deciles(prob),
             "reasons": reasons,

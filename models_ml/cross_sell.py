@@ -410,7 +410,8 @@ def score(
     hold it and may be offered it, with the calibrated probability, the decile within the
     product, the row's reasons and the expected value; ``offer_rank`` 1 = the client's next
     best offer. Also the drift (PSI) of the watched features and of each product's score."""
-    frame = frame.join(allowed, on="golden_client_id")
+    # in the features' order: deciles break ties by position (``pipeline.latest_rows``)
+    frame = frame.join(allowed, on="golden_client_id", maintain_order="left")
     parts, psi = [], {}
     for product in model.publishable:
         product_model = model.products[product]
@@ -434,8 +435,8 @@ def score(
                 {
                     "golden_client_id": rows["golden_client_id"],
                     "as_of_date": rows["as_of_date"],
-                    "model_version": [version] * len(prob),
-                    "product": [product] * len(prob),
+                    "model_version": version,
+                    "product": product,
                     "score": prob,
                     "decile": deciles(prob),
                     "reasons": reasons,

@@ -155,7 +155,7 @@ def score_cross_sell(
     """Offers for every eligible client of the latest as-of date from the promoted version into
     ``ml.ml_scores__cross_sell`` (replaced whole), with drift against training."""
     version, model = promoted_model(root, config.name)
-    latest = latest_rows(con, FEATURES_TABLE)
+    latest = latest_rows(con, FEATURES_TABLE, "golden_client_id")
     as_of = latest["as_of_date"].max()
     scores, psi = score(latest, eligibility(con, as_of, config), model, version, config)
     replace_scores(

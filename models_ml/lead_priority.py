@@ -336,7 +336,7 @@ def score_lead_priority(
     """Score the leads open at the latest as-of date with the promoted model into
     ``ml.ml_scores__lead_priority`` (replaced whole) and measure drift against training."""
     version, model = promoted_model(root, config.name)
-    latest = latest_rows(con, FEATURES_TABLE)
+    latest = latest_rows(con, FEATURES_TABLE, "lead_id")
     scores = score(latest, model, version, config)
     replace_scores(
         con,

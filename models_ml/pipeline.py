@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from cdp.warehouse import as_arrow
 from models_ml import registry
 from models_ml.churn import CalibratedModel, TrainingResult, drift, score, train
 from models_ml.config import ChurnConfig, ModelConfig
@@ -181,10 +182,13 @@ def promoted_model(root: Path, name: str) -> tuple[str, CalibratedModel]:
     return version, registry.load(root, name, version)
 
 
-def latest_rows(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
-    """The rows of ``table``'s latest as-of date."""
+def latest_rows(con: duckdb.DuckDBPyConnection, table: str, key: str) -> pl.DataFrame:
+    """The rows of ``table``'s latest as-of date, in ``key`` order: deciles break ties by
+    position, and without an order DuckDB returned the rows in a different order from run to
+    run (bank-1m cross-sell: two clients of equal score swapped deciles 9 and 10)."""
     return con.execute(
-        f"select * from {table} where as_of_date = (select max(as_of_date) from {table})"
+        f"select * from {table} where as_of_date = (select max(as_of_date) from {table}) "
+        f"order by {key}"
     ).pl()
 
 
@@ -193,7 +197,7 @@ def replace_scores(
 ) -> None:
     """Replace ``table`` whole with ``scores``, its columns selected and typed by ``columns``."""
     con.execute("create schema if not exists ml")
-    con.register("scores_frame", scores.to_arrow())
+    con.register("scores_frame", as_arrow(scores))
     con.execute(f"create or replace table {table} as select {columns} from scores_frame")
     con.unregister("scores_frame")
 
@@ -202,7 +206,7 @@ def score_churn(con: duckdb.DuckDBPyConnection, root: Path, config: ChurnConfig)
     """Score every client of the latest as-of date with the promoted model into
     ``ml.ml_scores__churn`` (replaced whole) and measure drift against training."""
     version, model = promoted_model(root, config.name)
-    latest = latest_rows(con, FEATURES_TABLE)
+    latest = latest_rows(con, FEATURES_TABLE, "golden_client_id")
     scores = score(latest, model, version, config)
     replace_scores(
         con,

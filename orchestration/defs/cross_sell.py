@@ -14,7 +14,6 @@ import dagster as dg
 from cdp.settings import Settings
 from cdp.warehouse import connect
 from models_ml.config import CrossSellConfig
-from models_ml.cross_sell_pipeline import score_cross_sell, train_cross_sell
 from orchestration.defs.ml import CORE_FACTS, scoring_results
 
 FEATURES = dg.AssetKey(["ml", "ml_features__cross_sell"])
@@ -54,6 +53,8 @@ def cross_sell_model(settings: dg.ResourceParam[Settings]):
     when at least one family passed its gate and beat its rule baseline, and only those
     families are offered. Grain: one model version per run."""
     config = cross_sell_config(settings)
+    from models_ml.cross_sell_pipeline import train_cross_sell
+
     with connect(settings, memory_limit=settings.ml_memory_limit) as con:
         outcome = train_cross_sell(con, settings.models_dir, config)
     trained = outcome.trained
@@ -119,6 +120,8 @@ def cross_sell_scores(settings: dg.ResourceParam[Settings]):
     under 18 or under a 115-FZ suspension get no offer; clients with overdue debt get no
     credit offer."""
     config = cross_sell_config(settings)
+    from models_ml.cross_sell_pipeline import score_cross_sell
+
     with connect(settings, memory_limit=settings.ml_memory_limit) as con:
         outcome = score_cross_sell(con, settings.models_dir, config)
     yield from scoring_results(

@@ -12,7 +12,6 @@ import dagster as dg
 from cdp.settings import Settings
 from cdp.warehouse import connect
 from models_ml.config import LeadPriorityConfig
-from models_ml.lead_priority import score_lead_priority, train_lead_priority
 from orchestration.defs.ml import scoring_results, training_results
 
 FEATURES = dg.AssetKey(["ml", "ml_features__lead_priority"])
@@ -51,6 +50,8 @@ def lead_priority_model(settings: dg.ResourceParam[Settings]):
     `models/lead_priority/<version>/`; promoted only when it passes the gate and beats the rule
     baseline (furthest funnel step first, freshest first). Grain: one model version per run."""
     config = lead_priority_config(settings)
+    from models_ml.lead_priority import train_lead_priority
+
     with connect(settings, memory_limit=settings.ml_memory_limit) as con:
         outcome = train_lead_priority(con, settings.models_dir, config)
     yield from training_results(
@@ -77,6 +78,8 @@ def lead_priority_scores(settings: dg.ResourceParam[Settings]):
     roubles, rank (1 = call first), three reasons in business words and the call-back deadline
     from the follow-up SLA — from the promoted model version."""
     config = lead_priority_config(settings)
+    from models_ml.lead_priority import score_lead_priority
+
     with connect(settings, memory_limit=settings.ml_memory_limit) as con:
         outcome = score_lead_priority(con, settings.models_dir, config)
     yield from scoring_results(

@@ -7,14 +7,22 @@ The features are dbt models (``models/ml``, built with the warehouse); the model
 model — the minimum-data gate and "beats the rule baseline on the later period" — stop the
 scores from being published from a model that fails either; drift checks on the scores warn
 (PSI > 0.1) or fail (PSI > 0.25).
+
+The assets of the three ML modules import ``models_ml``'s training and scoring inside their
+bodies: scikit-learn (≈ 2.8 s to import) then loads in the runs that use a model, not in every
+process that loads the definitions (an ingestion run, a dbt build, a sensor tick).
 """
+
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from cdp.settings import Settings
 from cdp.warehouse import connect
 from models_ml.config import ChurnConfig, ModelConfig
-from models_ml.pipeline import ScoreOutcome, TrainOutcome, score_churn, train_churn
+
+if TYPE_CHECKING:
+    from models_ml.pipeline import ScoreOutcome, TrainOutcome
 
 FEATURES = dg.AssetKey(["ml", "ml_features__churn"])
 MODEL = dg.AssetKey(["models", "churn"])
@@ -44,7 +52,7 @@ def psi_result(check: str, psi: dict[str, float], config: ModelConfig) -> dg.Ass
 
 
 def training_results(
-    outcome: TrainOutcome, config: ModelConfig, *, gate_check: str, baseline_check: str
+    outcome: "TrainOutcome", config: ModelConfig, *, gate_check: str, baseline_check: str
 ):
     """What a model asset reports: the registered version with its figures, and its two
     blocking checks (minimum-data gate, beats the rule baseline)."""
@@ -79,7 +87,7 @@ def training_results(
 
 
 def scoring_results(
-    outcome: ScoreOutcome,
+    outcome: "ScoreOutcome",
     config: ModelConfig,
     *,
     features_check: str,
@@ -121,6 +129,8 @@ def churn_model(settings: dg.ResourceParam[Settings]):
     card; it is promoted (used for scoring) only when it passes the gate and beats the rule
     baseline. Grain: one model version per run."""
     config = churn_config(settings)
+    from models_ml.pipeline import train_churn
+
     with connect(settings, memory_limit=settings.ml_memory_limit) as con:
         outcome = train_churn(con, settings.models_dir, config)
     yield from training_results(
@@ -146,6 +156,8 @@ def churn_scores(settings: dg.ResourceParam[Settings]):
     latest month end — calibrated probability, decile (1 = most likely to leave) and the top
     three reasons in business words — from the promoted model version."""
     config = churn_config(settings)
+    from models_ml.pipeline import score_churn
+
     with connect(settings, memory_limit=settings.ml_memory_limit) as con:
         outcome = score_churn(con, settings.models_dir, config)
     yield from scoring_results(
