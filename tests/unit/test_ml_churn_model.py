@@ -18,6 +18,7 @@ from models_ml.metrics import (
     population_stability_index,
     top_decile,
 )
+from models_ml.pipeline import latest_rows
 
 MONTH_ENDS = [dt.date(2026, m, 28) for m in range(1, 9)]
 FAST = ChurnConfig(min_positives=50, boosting=BoostingParams(max_iter=60, early_stopping=False))
@@ -226,3 +227,15 @@ def test_labels_close_all_products_or_stop_activity_within_the_window():
         got[(k, d.month)]["is_churned"]
         for k, d in frame.select("golden_client_id", "as_of_date").rows()
     ]
+
+
+def test_the_latest_rows_come_in_key_order_whatever_the_storage_order():
+    """Deciles break ties by position, so the rows must come in the same order every run."""
+    con = duckdb.connect()
+    con.execute(
+        "create table f as select (i * 7919 % 1000)::varchar as k, "
+        "date '2026-10-31' - (i % 2)::int as as_of_date from range(1000) t(i)"
+    )
+    latest = latest_rows(con, "f", "k")
+    assert latest.height == 500
+    assert latest["k"].to_list() == sorted(latest["k"].to_list())
