@@ -161,17 +161,21 @@ def split_parts(
     where: pl.Expr | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The rows of each part of the split (``train``, ``calibration``, ``validation``), of
-    those meeting ``where`` when given: each part filtered in one pass, without a copy of all
-    the rows meeting it in between."""
+    those meeting ``where`` when given. A part whose rows lie together (a frame sorted by
+    ``period`` first) is a slice that shares the frame's memory; any other is filtered in one
+    pass into a copy (bank-1m churn: the copies doubled the 4.3 GB frame while it was split)."""
     only = pl.lit(True) if where is None else where
-    return {
-        name: rows.filter(only & pl.col(period).is_in(dates))
-        for name, dates in (
-            ("train", split.train_dates),
-            ("calibration", split.calibration_dates),
-            ("validation", split.validation_dates),
-        )
-    }
+    parts = {}
+    for name, dates in (
+        ("train", split.train_dates),
+        ("calibration", split.calibration_dates),
+        ("validation", split.validation_dates),
+    ):
+        wanted = only & pl.col(period).is_in(dates)
+        at = rows.select(pl.arg_where(wanted)).to_series()
+        together = at.len() > 0 and at[-1] - at[0] + 1 == at.len()
+        parts[name] = rows.slice(at[0], at.len()) if together else rows.filter(wanted)
+    return parts
 
 
 @dataclass
@@ -389,7 +393,8 @@ def train(
     split = time_split(frame.select(pl.col(period).filter(complete)).to_series().to_list(), config)
     features = feature_columns(frame.drop(label, "is_complete", period, strict=False))
     part = split_parts(frame, split, period, where=complete)
-    # The parts are copies; release the whole frame (the caller hands over its only reference).
+    # Copied parts (a frame not in period order) leave the whole frame unused: release it (the
+    # caller hands over its only reference); slices keep its memory alive either way.
     del frame
     booster = fit_booster(part["train"], label, features, config)
     model = calibrate(

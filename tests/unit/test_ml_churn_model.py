@@ -10,7 +10,14 @@ import polars as pl
 import pytest
 
 from models_ml import registry
-from models_ml.churn import NO_REASON, REASON_GROUPS, time_split, train, training_sample
+from models_ml.churn import (
+    NO_REASON,
+    REASON_GROUPS,
+    split_parts,
+    time_split,
+    train,
+    training_sample,
+)
 from models_ml.config import BoostingParams, ChurnConfig
 from models_ml.labels import churn_labels, labelled_features
 from models_ml.metrics import (
@@ -215,13 +222,13 @@ def test_labels_close_all_products_or_stop_activity_within_the_window():
     assert not got[("D", 1)]["is_churned"]
     assert all(got[(k, 1)]["is_complete"] for k in "ABCD")
     assert not got[("C", 9)]["is_complete"]
-    # the training frame: every feature row with its label, in key order
+    # the training frame: every feature row with its label, in as-of then client order
     frame = labelled_features(con, horizon_days=90, silence_days=45)
     assert frame.columns == ["golden_client_id", "as_of_date", "last_activity_date",
                              "is_churned", "is_complete"]  # fmt: skip
     assert frame.select("golden_client_id", "as_of_date").rows() == [
         ("A", dt.date(2026, 1, 31)), ("B", dt.date(2026, 1, 31)), ("C", dt.date(2026, 1, 31)),
-        ("C", dt.date(2026, 9, 30)), ("D", dt.date(2026, 1, 31)),
+        ("D", dt.date(2026, 1, 31)), ("C", dt.date(2026, 9, 30)),
     ]  # fmt: skip
     assert frame["is_churned"].to_list() == [
         got[(k, d.month)]["is_churned"]
@@ -239,3 +246,23 @@ def test_the_latest_rows_come_in_key_order_whatever_the_storage_order():
     latest = latest_rows(con, "f", "k")
     assert latest.height == 500
     assert latest["k"].to_list() == sorted(latest["k"].to_list())
+
+
+def test_the_parts_of_a_split_are_the_same_whether_the_frame_is_in_period_order_or_not():
+    dates = [dt.date(2026, m, 28) for m in range(1, 9)]
+    frame = pl.DataFrame(
+        {
+            "golden_client_id": [f"GC{i:03d}" for i in range(80)],
+            "as_of_date": [dates[i % 8] for i in range(80)],
+            "is_complete": [i % 8 < 7 or i % 3 == 0 for i in range(80)],
+        }
+    )
+    split = time_split(dates[:7], FAST)
+    complete = pl.col("is_complete")
+    by_period = split_parts(frame.sort("as_of_date", "golden_client_id"), split, where=complete)
+    by_client = split_parts(frame.sort("golden_client_id"), split, where=complete)
+    for name, part in by_period.items():
+        dates_of_part = getattr(split, f"{name}_dates")
+        expected = frame.filter(complete & pl.col("as_of_date").is_in(dates_of_part))
+        assert part.sort("golden_client_id").equals(expected.sort("golden_client_id"))
+        assert part.sort("golden_client_id").equals(by_client[name].sort("golden_client_id"))
