@@ -37,9 +37,16 @@ METRICS = ("roc_auc", "pr_auc", "top_decile_lift", "top_decile_capture")
 
 
 def training(con: duckdb.DuckDBPyConnection, config: CrossSellConfig) -> CrossSellTraining:
-    """Features, labels and every product family's model, as the pipeline trains them."""
-    features = query_frame(con, f"select * from {FEATURES_TABLE}")
-    return train(features, openings(con, config), data_end(con), config)
+    """Features, labels and every product family's model, as the pipeline trains them. The
+    features come in as-of order, so the complete rows and the parts of the time split are
+    slices of one frame, not copies (``churn.rows_where``); the frame is handed over, not
+    kept here."""
+    return train(
+        query_frame(con, f"select * from {FEATURES_TABLE} order by as_of_date, golden_client_id"),
+        openings(con, config),
+        data_end(con),
+        config,
+    )
 
 
 def model_card(

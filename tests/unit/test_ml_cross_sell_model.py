@@ -79,8 +79,9 @@ def test_only_clients_not_holding_the_family_are_at_risk_for_it():
 
 @pytest.mark.parametrize("cap", [10**9, 2000])
 def test_the_shared_model_is_the_one_fitted_on_every_familys_stacked_rows(cap):
-    """Stacking keys and joining features to the rows fitted on (whole, or the weighted sample
-    above ``cap``) gives exactly the model fitted on the fully stacked rows."""
+    """Stacking row positions and gathering the features of the rows fitted on (whole, or the
+    weighted sample above ``cap``) gives exactly the model fitted on the fully stacked rows,
+    family by family in the frame's order."""
     frame, opened = synthetic(600)
     config = FAST.model_copy(update={"max_training_rows": cap})
     split = time_split(frame["as_of_date"].to_list(), config)
@@ -88,7 +89,7 @@ def test_the_shared_model_is_the_one_fitted_on_every_familys_stacked_rows(cap):
         f"offer_{p}" for p in config.product_types
     ]
     stacked = pl.concat(at_risk(frame, opened, p, config) for p in config.product_types)
-    full = split_parts(stacked.sort(*KEYS, "product"), split)["train"]
+    full = split_parts(stacked, split)["train"]
     expected = fit_booster(full, "is_opened", columns, config)
     fitted = fit_shared_booster(frame, opened, split, columns, config)
     x = matrix(stacked, columns)
