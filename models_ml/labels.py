@@ -53,9 +53,9 @@ active_in_window as (
     -- date): each activity day tagged with the few windows it falls in, then made distinct,
     -- which spills to disk. The activity is a union all: this distinct is the only one needed
     -- (a union made every client-day distinct first: bank-1m labels 48 s against 28 s, the
-    -- same labels, and it sometimes ran out of 6 GB). An ASOF join for the next activity after the silence start held
-    -- every activity day in memory (bank-1m: this query alone needed a 6 GB limit), and a
-    -- range join with the windows sorted them all.
+    -- same labels, and it sometimes ran out of 6 GB). An ASOF join for the next activity
+    -- after the silence start held every activity day in memory (bank-1m: this query alone
+    -- needed a 6 GB limit), and a range join with the windows sorted them all.
     select distinct golden_client_id, silence_start
     from (
         select
