@@ -25,12 +25,12 @@ ACTIVITY_SQL = """
 select golden_client_id, posting_date as activity_date
 from marts.fct_transactions
 where golden_client_id is not null and transaction_type not in ('interest', 'fee')
-union all
+union
 select golden_client_id,
     cast(timezone('Europe/Moscow', timezone('UTC', transaction_at)) as date)
 from marts.fct_card_transactions
 where golden_client_id is not null and match_status not in ('declined', 'reversed')
-union all
+union
 select golden_client_id, occurred_date
 from marts.fct_interactions
 where golden_client_id is not null
@@ -51,11 +51,9 @@ activity as ({ACTIVITY_SQL}),
 active_in_window as (
     -- Clients with any activity in a window's last silence days, per window (one per as-of
     -- date): each activity day tagged with the few windows it falls in, then made distinct,
-    -- which spills to disk. The activity is a union all: this distinct is the only one needed
-    -- (a union made every client-day distinct first: bank-1m labels 48 s against 28 s, the
-    -- same labels, and it sometimes ran out of 6 GB). An ASOF join for the next activity
-    -- after the silence start held every activity day in memory (bank-1m: this query alone
-    -- needed a 6 GB limit), and a range join with the windows sorted them all.
+    -- which spills to disk. An ASOF join for the next activity after the silence start held
+    -- every activity day in memory (bank-1m: this query alone needed a 6 GB limit), and a
+    -- range join with the windows sorted them all.
     select distinct golden_client_id, silence_start
     from (
         select
