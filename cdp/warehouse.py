@@ -31,16 +31,21 @@ def connect(
 
 
 @contextmanager
-def memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
-    """DuckDB's memory limit set to ``limit`` for the queries inside, then restored (as DuckDB
-    prints it, to 0.1 MiB): for a query whose own buffers compete with the frame it returns in
-    the same process."""
-    [(before,)] = con.execute("select current_setting('memory_limit')").fetchall()
-    con.execute(f"set memory_limit = '{limit}'")
+def duckdb_settings(con: duckdb.DuckDBPyConnection, **settings: str | bool) -> Iterator[None]:
+    """DuckDB settings for the queries inside, put back afterwards (they are global to the
+    database), also on error: e.g. a memory limit that keeps DuckDB's buffer pool beside the
+    frames a step holds, or no insertion order for inserts whose rows carry their keys. A
+    memory limit comes back as DuckDB prints it, to 0.1 MiB."""
+    previous = {
+        name: con.execute(f"select current_setting('{name}')").fetchone()[0] for name in settings
+    }
+    for name, value in settings.items():
+        con.execute(f"set {name} = '{value}'")
     try:
         yield
     finally:
-        con.execute(f"set memory_limit = '{before}'")
+        for name, value in previous.items():
+            con.execute(f"set {name} = '{value}'")
 
 
 def as_arrow(frame: pl.DataFrame) -> pa.Table:

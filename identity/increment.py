@@ -27,7 +27,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from cdp.warehouse import as_arrow
+from cdp.warehouse import as_arrow, duckdb_settings
 from identity import legal_entities, matching, records, stable_ids, survivorship
 from identity.clustering import EDGE_SCHEMA, cluster
 from identity.config import MatchingConfig
@@ -47,7 +47,6 @@ from identity.resolution import (
     person_crosswalk,
     record_run,
     resolve_clients,
-    settings,
     stored_model,
     transaction,
     unattached,
@@ -85,7 +84,9 @@ def resolve(
     config = config or MatchingConfig()
     if full or retrain or not can_increment(con, overrides):
         return resolve_clients(con, overrides, config, retrain=retrain, run_at=run_at)
-    with settings(con, memory_limit=config.duckdb_memory_limit, preserve_insertion_order=False):
+    with duckdb_settings(
+        con, memory_limit=config.duckdb_memory_limit, preserve_insertion_order=False
+    ):
         return resolve_increment(con, overrides, config, run_at)
 
 

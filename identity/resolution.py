@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from cdp.warehouse import as_arrow
+from cdp.warehouse import as_arrow, duckdb_settings
 from identity import legal_entities, matching, records, stable_ids, survivorship
 from identity.clustering import EDGE_SCHEMA, cluster, identifier_edges
 from identity.config import MatchingConfig
@@ -65,7 +65,9 @@ def resolve_clients(
     run_at: dt.datetime | None = None,
 ) -> ResolutionSummary:
     config = config or MatchingConfig()
-    with settings(con, memory_limit=config.duckdb_memory_limit, preserve_insertion_order=False):
+    with duckdb_settings(
+        con, memory_limit=config.duckdb_memory_limit, preserve_insertion_order=False
+    ):
         return _resolve(con, overrides, config, retrain, run_at)
 
 
@@ -353,23 +355,6 @@ DIM_CLIENT_COLUMNS = (
     "caller_records",
 )
 """Column order of ``marts.dim_clients``, as documented in its YAML."""
-
-
-@contextlib.contextmanager
-def settings(con: duckdb.DuckDBPyConnection, **settings):
-    """DuckDB settings for the run, put back afterwards (they are global to the database).
-    A memory limit keeps DuckDB's buffer pool beside the frames instead of taking 80 % of RAM;
-    inserts need no insertion order (rows carry their keys)."""
-    previous = {
-        name: con.execute(f"select current_setting('{name}')").fetchone()[0] for name in settings
-    }
-    for name, value in settings.items():
-        con.execute(f"set {name} = '{value}'")
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            con.execute(f"set {name} = '{value}'")
 
 
 @contextlib.contextmanager

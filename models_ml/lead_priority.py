@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from cdp.warehouse import memory_limit, query_frame
+from cdp.warehouse import duckdb_settings, query_frame
 from models_ml.churn import CalibratedModel, ReasonGroup, TrainingResult, drift, matrix, train
 from models_ml.config import LeadPriorityConfig
 from models_ml.metrics import deciles
@@ -135,7 +135,7 @@ def labelled_features(
 
 
 def training_frame(con: duckdb.DuckDBPyConnection, config: LeadPriorityConfig) -> pl.DataFrame:
-    with memory_limit(con, config.training_read_memory_limit):
+    with duckdb_settings(con, memory_limit=config.training_read_memory_limit):
         labelled = labelled_features(con, config, for_training=True)
     return model_frame(labelled, config)
 

@@ -61,16 +61,16 @@ def test_ingestion_connects_with_its_memory_limit(monkeypatch, tmp_path):
 
 
 def test_a_lower_memory_limit_holds_for_its_queries_only(tmp_path):
-    from cdp.warehouse import connect, memory_limit
+    from cdp.warehouse import connect, duckdb_settings
 
     def limit(con):
         return con.execute("select current_setting('memory_limit')").fetchone()[0]
 
     with connect(load_settings(home=tmp_path), memory_limit="1GB") as con:
-        with memory_limit(con, "512MB"):
+        with duckdb_settings(con, memory_limit="512MB"):
             assert limit(con) == "488.2 MiB"
         assert limit(con).startswith("953.")  # restored as DuckDB prints it, to 0.1 MiB
-        with pytest.raises(duckdb.Error), memory_limit(con, "256MB"):
+        with pytest.raises(duckdb.Error), duckdb_settings(con, memory_limit="256MB"):
             con.execute("select no_such_column")
         assert limit(con).startswith("953.")
         [(purges,)] = con.execute(
