@@ -39,6 +39,7 @@ from pathlib import Path
 
 import duckdb
 
+from serving.increment import update_by_grain
 from serving.masking import KEY_VARIABLE, MASK_RULES, mask_expression
 
 SERVING_DATABASE = "cdp_serving.duckdb"
@@ -84,6 +85,10 @@ class PublishedTable:
     """Path relative to the publication folder."""
     parquet_bytes: int
     parquet_sha256: str
+    refresh: str = "copied"
+    """``copied`` whole, or ``updated`` by its grain in a copy of the previous serving file."""
+    rows_removed: int | None = None
+    rows_added: int | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ class Publication:
     skipped_tables: list[str] = field(default_factory=list)
     """Tables of the published schemas that dbt does not declare: their columns carry no PII
     tags, so nothing says what to mask, and they are not published."""
+    updated_from: str | None = None
+    """The publication whose serving file this one started from (None: written from scratch)."""
     seconds: float = 0.0
 
     @property
@@ -127,6 +134,7 @@ class Publication:
             },
             "tables": [asdict(t) for t in self.tables],
             "skipped_tables": self.skipped_tables,
+            "updated_from": self.updated_from,
         }
 
 
@@ -202,34 +210,65 @@ def table_columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, tab
     ]
 
 
+def masked_values(columns: list[str], pii: Mapping[str, str]) -> list[str]:
+    """The warehouse's columns as SQL expressions, every PII column under its kind's rule."""
+    return [
+        mask_expression(pii[c.lower()], quote_identifier(c)) if c.lower() in pii
+        else quote_identifier(c)
+        for c in columns
+    ]  # fmt: skip
+
+
 def masked_select(
     catalog: str, schema: str, table: str, columns: list[str], pii: Mapping[str, str]
 ) -> str:
     """``select`` of a warehouse table with every PII column under its kind's rule."""
     projection = ", ".join(
-        f"{mask_expression(pii[c.lower()], quote_identifier(c))} as {quote_identifier(c)}"
-        if c.lower() in pii
-        else quote_identifier(c)
-        for c in columns
+        f"{value} as {quote_identifier(c)}"
+        for value, c in zip(masked_values(columns, pii), columns, strict=True)
     )
     source = ".".join(quote_identifier(part) for part in (catalog, schema, table))
     return f"select {projection} from {source}"
 
 
-def _copy_table(
+def _serve_table(
     con: duckdb.DuckDBPyConnection,
     catalog: str,
     schema: str,
     table: str,
     pii: Mapping[str, str],
+    grain: tuple[str, ...] | None,
     folder: Path,
 ) -> PublishedTable:
+    """The table in the staged serving file, brought up to date by its grain when the copy
+    already holds it with the same columns and types, else copied whole; then its Parquet."""
     columns = table_columns(con, catalog, schema, table)
     masked = {c: pii[c.lower()] for c in columns if c.lower() in pii}
     target = f"{_SERVING_ALIAS}.{quote_identifier(schema)}.{quote_identifier(table)}"
+    select = masked_select(catalog, schema, table, columns, pii)
     con.execute(f"create schema if not exists {_SERVING_ALIAS}.{quote_identifier(schema)}")
-    con.execute(f"create table {target} as {masked_select(catalog, schema, table, columns, pii)}")
-    [rows] = con.execute(f"select count(*) from {target}").fetchone()
+    source = ".".join(quote_identifier(part) for part in (catalog, schema, table))
+    change = None
+    if (
+        grain
+        and set(grain) <= {c.lower() for c in columns}
+        and _served_shape(con, schema, table) == con.execute(f"describe {select}").fetchall()
+    ):
+        change = update_by_grain(
+            con,
+            source=source,
+            target=target,
+            select_list=masked_values(columns, pii),
+            columns=[quote_identifier(c) for c in columns],
+            grain=[quote_identifier(c) for c in columns if c.lower() in grain],
+        )
+    [rows] = con.execute(f"select count(*) from {target if change else source}").fetchone()
+    if change and rows != con.execute(f"select count(*) from {source}").fetchone()[0]:
+        change = None  # a grain the warehouse does not keep unique: copied whole instead
+    if change is None:
+        con.execute(f"drop table if exists {target}")
+        con.execute(f"create table {target} as {select}")
+        [rows] = con.execute(f"select count(*) from {target}").fetchone()
     parquet = folder / schema / f"{table}.parquet"
     parquet.parent.mkdir(parents=True, exist_ok=True)
     con.execute(
@@ -244,7 +283,51 @@ def _copy_table(
         parquet=str(parquet.relative_to(folder)),
         parquet_bytes=parquet.stat().st_size,
         parquet_sha256=_sha256(parquet),
+        refresh="copied" if change is None else "updated",
+        rows_removed=None if change is None else change.removed,
+        rows_added=None if change is None else change.added,
     )
+
+
+def _served_shape(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list | None:
+    """``describe`` of the table in the staged copy, None when the copy does not hold it."""
+    found = con.execute(
+        "select 1 from information_schema.tables "
+        "where table_catalog = ? and table_schema = ? and table_name = ?",
+        [_SERVING_ALIAS, schema, table],
+    ).fetchall()
+    if not found:
+        return None
+    name = f"{quote_identifier(schema)}.{quote_identifier(table)}"
+    return con.execute(f"describe select * from {_SERVING_ALIAS}.{name}").fetchall()
+
+
+def _updatable_publication(
+    serving_dir: Path, relations: Mapping[tuple[str, str], Mapping[str, str]]
+) -> str | None:
+    """The current publication's id when its serving file may be the start of the next one:
+    it exists, and every table it holds masks the columns the declarations mask now."""
+    current = current_publication_dir(serving_dir)
+    if current is None or not serving_database_path(serving_dir).exists():
+        return None
+    manifest = json.loads((current / MANIFEST).read_text(encoding="utf-8"))
+    for served in manifest["tables"]:
+        pii = relations.get((served["schema"].lower(), served["table"].lower()), {})
+        now = {c: pii[c.lower()] for c in served["columns"] if c.lower() in pii}
+        if now != served["masked_columns"]:
+            return None
+    return manifest["publication_id"]
+
+
+def _drop_unpublished(con: duckdb.DuckDBPyConnection, published: set[tuple[str, str]]) -> None:
+    """Tables the copy of the previous file holds that this publication does not serve."""
+    for schema, table in con.execute(
+        "select table_schema, table_name from information_schema.tables where table_catalog = ?",
+        [_SERVING_ALIAS],
+    ).fetchall():
+        if (schema, table) not in published:
+            name = f"{quote_identifier(schema)}.{quote_identifier(table)}"
+            con.execute(f"drop table {_SERVING_ALIAS}.{name}")
 
 
 def _remove_leftovers(serving_dir: Path) -> None:
@@ -311,6 +394,7 @@ def publish(
     keep: int,
     source_built_at: dt.datetime | None = None,
     memory_limit: str | None = None,
+    grains: Mapping[tuple[str, str], tuple[str, ...]] | None = None,
 ) -> Publication:
     """Publish every declared table of ``schemas`` from the warehouse ``con`` (read-write: the
     audit row is written there) into ``serving_dir``, PII masked by kind.
@@ -318,6 +402,10 @@ def publish(
     ``relations`` is ``serving.masking.declared_relations`` of dbt's manifest: (schema, table)
     → {column: pii kind}. ``source_built_at`` is when the published tables were last built;
     ``memory_limit`` caps DuckDB's memory while copying (it spills beyond it).
+    ``grains`` (``serving.increment.declared_grains``: (schema, table) → unique columns) lets
+    the new serving file start as a copy of the current one and update those tables by grain
+    instead of copying them whole; not when a table's masked columns differ from the current
+    publication's, so a column newly declared personal never lingers unmasked in the file.
     One publication runs at a time: the publisher holds the warehouse's write lock, so removing
     a previous attempt's temporary files can never hit a publication in progress."""
     started = time.perf_counter()
@@ -333,6 +421,9 @@ def publish(
     folder = serving_dir / PUBLICATIONS / publication_id
     [catalog] = con.execute("select current_database()").fetchone()
     set_mask_key(con, mask_key)
+    updated_from = _updatable_publication(serving_dir, relations) if grains else None
+    if updated_from:
+        shutil.copyfile(database, staged_database)
     attached = False
     try:
         # Rows of a published table carry their keys; keeping the warehouse's row order costs
@@ -352,7 +443,9 @@ def publish(
             if pii is None:
                 skipped.append(f"{schema}.{table}")
                 continue
-            tables.append(_copy_table(con, catalog, schema, table, pii, staged_folder))
+            grain = (grains or {}).get((schema.lower(), table.lower()))
+            tables.append(_serve_table(con, catalog, schema, table, pii, grain, staged_folder))
+        _drop_unpublished(con, {(t.schema, t.table) for t in tables})
         con.execute(f"detach {_SERVING_ALIAS}")  # checkpoints: the file is complete, no WAL
         attached = False
         publication = Publication(
@@ -365,6 +458,7 @@ def publish(
             publication_dir=folder,
             tables=tables,
             skipped_tables=skipped,
+            updated_from=updated_from,
         )
         staged_folder.mkdir(parents=True, exist_ok=True)
         (staged_folder / MANIFEST).write_text(

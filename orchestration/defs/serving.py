@@ -16,6 +16,7 @@ from dagster_dbt import DbtCliResource
 from cdp.settings import Settings
 from cdp.warehouse import connect
 from orchestration.defs.warehouse import dbt_environment, dbt_project, run_artifacts_dir
+from serving.increment import declared_grains
 from serving.masking import declared_relations
 from serving.publish import publish, publish_docs, serving_database_path
 from serving.verify import row_count_mismatches, unmasked_pii_columns, unpublished_tables
@@ -56,6 +57,7 @@ def build_defs(settings: Settings, upstream: dg.Definitions) -> dg.Definitions:
                 keep=settings.serving_keep_publications,
                 source_built_at=max(built, default=None),
                 memory_limit=settings.serving_memory_limit,
+                grains=declared_grains(dbt_project().manifest_path),
             )
         return dg.MaterializeResult(
             metadata={
