@@ -106,6 +106,8 @@ class Publication:
     tags, so nothing says what to mask, and they are not published."""
     updated_from: str | None = None
     """The publication whose serving file this one started from (None: written from scratch)."""
+    baseline_bytes: int = 0
+    """Size of the serving file when it was last written from scratch (see ``FILE_GROWTH``)."""
     seconds: float = 0.0
 
     @property
@@ -135,6 +137,7 @@ class Publication:
             "tables": [asdict(t) for t in self.tables],
             "skipped_tables": self.skipped_tables,
             "updated_from": self.updated_from,
+            "baseline_bytes": self.baseline_bytes,
         }
 
 
@@ -302,21 +305,32 @@ def _served_shape(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> li
     return con.execute(f"describe select * from {_SERVING_ALIAS}.{name}").fetchall()
 
 
+FILE_GROWTH = 1.5
+"""An updated serving file keeps the blocks its deleted rows and replaced tables freed (DuckDB
+reuses them for later writes but never shrinks a file): once it has grown to this multiple of
+its size when last written from scratch, the next publication writes it from scratch again."""
+
+
 def _updatable_publication(
     serving_dir: Path, relations: Mapping[tuple[str, str], Mapping[str, str]]
-) -> str | None:
-    """The current publication's id when its serving file may be the start of the next one:
-    it exists, and every table it holds masks the columns the declarations mask now."""
+) -> tuple[str, int] | None:
+    """The current publication's id and baseline size when its serving file may be the start
+    of the next one: it exists, has not outgrown ``FILE_GROWTH``, and every table it holds
+    masks the columns the declarations mask now."""
     current = current_publication_dir(serving_dir)
-    if current is None or not serving_database_path(serving_dir).exists():
+    database = serving_database_path(serving_dir)
+    if current is None or not database.exists():
         return None
     manifest = json.loads((current / MANIFEST).read_text(encoding="utf-8"))
+    baseline = manifest.get("baseline_bytes") or manifest["serving_database"]["bytes"]
+    if database.stat().st_size > FILE_GROWTH * baseline:
+        return None
     for served in manifest["tables"]:
         pii = relations.get((served["schema"].lower(), served["table"].lower()), {})
         now = {c: pii[c.lower()] for c in served["columns"] if c.lower() in pii}
         if now != served["masked_columns"]:
             return None
-    return manifest["publication_id"]
+    return manifest["publication_id"], baseline
 
 
 def _drop_unpublished(con: duckdb.DuckDBPyConnection, published: set[tuple[str, str]]) -> None:
@@ -421,8 +435,8 @@ def publish(
     folder = serving_dir / PUBLICATIONS / publication_id
     [catalog] = con.execute("select current_database()").fetchone()
     set_mask_key(con, mask_key)
-    updated_from = _updatable_publication(serving_dir, relations) if grains else None
-    if updated_from:
+    previous = _updatable_publication(serving_dir, relations) if grains else None
+    if previous:
         shutil.copyfile(database, staged_database)
     attached = False
     try:
@@ -458,7 +472,8 @@ def publish(
             publication_dir=folder,
             tables=tables,
             skipped_tables=skipped,
-            updated_from=updated_from,
+            updated_from=previous and previous[0],
+            baseline_bytes=previous[1] if previous else staged_database.stat().st_size,
         )
         staged_folder.mkdir(parents=True, exist_ok=True)
         (staged_folder / MANIFEST).write_text(

@@ -8,6 +8,7 @@ import json
 import duckdb
 import pytest
 
+from serving import publish as publishing
 from serving.increment import declared_grains
 from serving.publish import publish, serving_database_path
 
@@ -160,6 +161,22 @@ def test_a_table_no_longer_published_leaves_the_copy(warehouse, tmp_path):
 
     assert second.updated_from is not None
     assert set(_served(tmp_path / "serving")) == {"dim_people", "fct_visits"}
+
+
+def test_a_file_grown_past_its_limit_is_written_from_scratch(warehouse, tmp_path, monkeypatch):
+    first = _publish(warehouse, tmp_path / "serving")
+    assert first.baseline_bytes == first.serving_database_bytes
+    second = _publish(warehouse, tmp_path / "serving")
+    assert (second.updated_from, second.baseline_bytes) == (
+        first.publication_id,
+        first.baseline_bytes,
+    )
+
+    monkeypatch.setattr(publishing, "FILE_GROWTH", 0.99)
+    third = _publish(warehouse, tmp_path / "serving")
+
+    assert third.updated_from is None
+    assert third.baseline_bytes == third.serving_database_bytes
 
 
 def test_without_grains_every_publication_is_written_from_scratch(warehouse, tmp_path):
