@@ -12,8 +12,10 @@ Layout of the serving folder (``settings.serving_dir``)::
 Every step writes under a temporary name first, so a reader sees either the previous publication
 or the next one, whole, and a failed publication leaves the previous one in place:
 
-1. a new database file ``.cdp_serving.duckdb.<id>.tmp`` and a folder ``publications/.<id>.tmp``
-   are filled with the masked tables (Parquet is written from the masked serving tables);
+1. a new database file ``.cdp_serving.duckdb.<id>.tmp`` (empty, or a copy of the current one
+   whose tables are then updated by grain: ``serving.increment``) and a folder
+   ``publications/.<id>.tmp`` are filled with the masked tables (Parquet is written from the
+   masked serving tables);
 2. the database file is renamed over ``cdp_serving.duckdb`` (``os.replace``, atomic on POSIX):
    a reader who opened the old file keeps reading it — the old inode lives until they close it —
    and the next reader opens the new one;
