@@ -232,8 +232,11 @@ def masked_select(
         f"{value} as {quote_identifier(c)}"
         for value, c in zip(masked_values(columns, pii), columns, strict=True)
     )
-    source = ".".join(quote_identifier(part) for part in (catalog, schema, table))
-    return f"select {projection} from {source}"
+    return f"select {projection} from {qualified_name(catalog, schema, table)}"
+
+
+def qualified_name(*parts: str) -> str:
+    return ".".join(quote_identifier(part) for part in parts)
 
 
 def _serve_table(
@@ -252,7 +255,7 @@ def _serve_table(
     target = f"{_SERVING_ALIAS}.{quote_identifier(schema)}.{quote_identifier(table)}"
     select = masked_select(catalog, schema, table, columns, pii)
     con.execute(f"create schema if not exists {_SERVING_ALIAS}.{quote_identifier(schema)}")
-    source = ".".join(quote_identifier(part) for part in (catalog, schema, table))
+    source = qualified_name(catalog, schema, table)
     change = None
     if (
         grain
@@ -267,9 +270,12 @@ def _serve_table(
             columns=[quote_identifier(c) for c in columns],
             grain=[quote_identifier(c) for c in columns if c.lower() in grain],
         )
-    [rows] = con.execute(f"select count(*) from {target if change else source}").fetchone()
-    if change and rows != con.execute(f"select count(*) from {source}").fetchone()[0]:
-        change = None  # a grain the warehouse does not keep unique: copied whole instead
+    if change is not None:
+        [(rows, built)] = con.execute(
+            f"select (select count(*) from {target}), (select count(*) from {source})"
+        ).fetchall()
+        if rows != built:
+            change = None  # a grain the warehouse does not keep unique: copied whole instead
     if change is None:
         con.execute(f"drop table if exists {target}")
         con.execute(f"create table {target} as {select}")
