@@ -173,12 +173,21 @@ def at_risk(
 ) -> pl.DataFrame:
     """The feature rows not holding ``product``, in their order, with its offer columns and
     ``is_opened``."""
+    return with_openings(
+        features.filter(~holds(product, config)).with_columns(
+            *offer_columns(product, config), product=pl.lit(product)
+        ),
+        opened,
+        product,
+    )
+
+
+def with_openings(rows: pl.DataFrame, opened: pl.DataFrame, product: str) -> pl.DataFrame:
+    """``rows`` in their order with ``is_opened``: the client opened ``product`` within the
+    label window of the row's as-of date."""
     hits = opened.filter(pl.col("product") == product).select(*KEYS).with_columns(is_opened=True)
-    return (
-        features.filter(~holds(product, config))
-        .with_columns(*offer_columns(product, config), product=pl.lit(product))
-        .join(hits, on=list(KEYS), how="left", maintain_order="left")
-        .with_columns(pl.col("is_opened").fill_null(False))
+    return rows.join(hits, on=list(KEYS), how="left", maintain_order="left").with_columns(
+        pl.col("is_opened").fill_null(False)
     )
 
 
@@ -320,22 +329,13 @@ def fit_shared_booster(
     products = list(config.product_types)
     stacked = pl.concat(
         [
-            train_rows.select(*KEYS, held=holds(product, config))
-            .with_row_index("row")
-            .filter(~pl.col("held"))
-            .join(
-                opened.filter(pl.col("product") == product)
-                .select(*KEYS)
-                .with_columns(is_opened=True),
-                on=list(KEYS),
-                how="left",
-                maintain_order="left",
-            )
-            .select(
-                "row",
-                family=pl.lit(code, dtype=pl.UInt8),
-                is_opened=pl.col("is_opened").fill_null(False),
-            )
+            with_openings(
+                train_rows.select(*KEYS, held=holds(product, config))
+                .with_row_index("row")
+                .filter(~pl.col("held")),
+                opened,
+                product,
+            ).select("row", "is_opened", family=pl.lit(code, dtype=pl.UInt8))
             for code, product in enumerate(products)
         ]
     )
