@@ -14,6 +14,7 @@ import polars as pl
 
 from simulator.population import days
 from simulator.rng import stream
+from simulator.strings import pick_labels
 
 CHANNELS = ("sms", "email", "call", "push")
 DOCUMENT_VERSIONS = (
@@ -77,14 +78,12 @@ def build_consents(params, persons: pl.DataFrame, life, identity) -> pl.DataFram
     versions = np.array([v for _, v in DOCUMENT_VERSIONS])
     return frame.with_columns(
         pl.Series("consent_id", np.arange(len(person)) * 3 + 900_000_001),
-        pl.Series("abs_client_id", identity.abs_client_id[person]),
+        identity.abs_client_id_column.gather(person),
         pl.Series("withdrawn_day", withdrawn),
-        pl.Series(
-            "document_version",
-            versions[np.maximum(np.searchsorted(cuts, captured, side="right") - 1, 0)],
-        ),
-        pl.Series(
-            "capture_method",
-            np.where(rng.random(len(person)) < 0.3 + 0.6 * digital[person], "ДБО", "Офис"),
-        ),
+        pick_labels(
+            versions, np.maximum(np.searchsorted(cuts, captured, side="right") - 1, 0)
+        ).alias("document_version"),
+        pick_labels(
+            ("ДБО", "Офис"), np.where(rng.random(len(person)) < 0.3 + 0.6 * digital[person], 0, 1)
+        ).alias("capture_method"),
     )

@@ -13,6 +13,7 @@ import polars as pl
 from simulator import business
 from simulator.lifecycle import P_INDEX, Lifecycle, MonthState
 from simulator.rng import stream
+from simulator.strings import pick_labels
 
 PURCHASES_PER_MONTH = 2.4
 """Mean purchases per card holder and month: a 1 M-person bank gets 56 M card-processing rows
@@ -21,6 +22,8 @@ transaction rows across postings and card records."""
 ATM_PER_MONTH = 0.5
 DECLINE_CODES = np.array(["51", "05", "61", "55", "65", "57", "54", "14", "91", "96"])
 DECLINE_WEIGHTS = np.array([0.42, 0.16, 0.1, 0.09, 0.06, 0.05, 0.04, 0.03, 0.03, 0.02])
+RESPONSE_CODES = pl.Series(["00", *DECLINE_CODES])
+"""Approved, then the decline codes: a response is an index into it."""
 SHARE_DECLINED = 0.045
 SHARE_REVERSED = 0.006
 CARD_ID_BASE = 7_000_000
@@ -106,8 +109,9 @@ def card_month(
         ]
     )
     approved = rng.random(k) >= SHARE_DECLINED
-    response = np.where(
-        approved, "00", DECLINE_CODES[rng.choice(len(DECLINE_CODES), k, p=DECLINE_WEIGHTS)]
+    response = pick_labels(
+        RESPONSE_CODES,
+        np.where(approved, 0, 1 + rng.choice(len(DECLINE_CODES), k, p=DECLINE_WEIGHTS)),
     )
     reversed_ = approved & (rng.random(k) < SHARE_REVERSED)
     lag = rng.choice([1, 1, 1, 2, 2, 3], k)

@@ -19,6 +19,7 @@ from simulator.lifecycle import P_INDEX, Lifecycle, MonthState
 from simulator.population import Population
 from simulator.products import PRODUCTS, RETAIL
 from simulator.rng import stream
+from simulator.strings import pick_labels
 
 EPOCH = dt.date(1970, 1, 1)
 CREDIT_PRODUCTS = [P_INDEX[c] for c in RETAIL if PRODUCTS[c].is_credit]
@@ -324,7 +325,7 @@ class PostingsGenerator:
         )
         legs.append(
             {
-                "kind": np.full(daily.height, "card_settlement"),
+                "kind": "card_settlement",
                 "person_id": daily["person_id"].to_numpy(),
                 "day": daily["clearing_day"].to_numpy(),
                 "amount_kop": daily["clearing_amount_kop"].to_numpy(),
@@ -345,7 +346,7 @@ class PostingsGenerator:
             amount = _kop(rng.lognormal(np.log(60_000), 1.2, k))
             legs.append(
                 {
-                    "kind": np.full(k, kind),
+                    "kind": kind,
                     "person_id": np.repeat(owners, n),
                     "day": day,
                     "amount_kop": amount,
@@ -391,7 +392,10 @@ class PostingsGenerator:
         is_business = key >= base
         amount = -short[need] + _kop(rng.uniform(500, 15_000, len(need)))
         cash = rng.random(len(need)) < 0.4
-        kind = np.where(is_business, "business_in", np.where(cash, "cash_deposit", "me2me_in"))
+        kind = pick_labels(
+            ("business_in", "cash_deposit", "me2me_in"),
+            np.where(is_business, 0, np.where(cash, 1, 2)),
+        )
         top_up = pl.DataFrame(
             {
                 "kind": kind,
@@ -439,7 +443,7 @@ class PostingsGenerator:
         out = final > 0
         sweep = pl.DataFrame(
             {
-                "kind": np.full(out.sum(), "me2me_out"),
+                "kind": "me2me_out",
                 "person_id": b["person_id"][keys[out]],
                 "day": day[out],
                 "amount_kop": final[out],

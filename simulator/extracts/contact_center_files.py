@@ -27,6 +27,7 @@ from simulator.extracts.landing import DATE, FileType, LandingWriter, lifecycle_
 from simulator.lifecycle import NEVER_DAY, Lifecycle, MonthState
 from simulator.population import days
 from simulator.rng import stream
+from simulator.strings import pick_labels
 
 SYSTEM = "contact_center"
 ANI_STYLES = {
@@ -116,9 +117,12 @@ class ContactCenterExtracts:
     def defects(self) -> list[pl.DataFrame]:
         return self.log.frames
 
-    def _client_ids(self, person: np.ndarray, known: np.ndarray) -> np.ndarray:
-        ids = self.identity.abs_client_id[np.maximum(person, 0)]
-        return np.where(known & (person >= 0), ids, "")
+    def _client_ids(self, person: np.ndarray, known: np.ndarray) -> pl.Series:
+        """The contact's core-banking client id where the agent identified the client, else ''."""
+        ids = self.identity.abs_client_id_column.gather(np.maximum(person, 0))
+        return ids.scatter(np.flatnonzero(~(known & (person >= 0))), "").alias(
+            "identified_client_id"
+        )
 
     # -- monthly -----------------------------------------------------------------------------
     def write_month(self, writer: LandingWriter, state: MonthState, life: Lifecycle):
@@ -166,7 +170,7 @@ class ContactCenterExtracts:
         abandoned = answered.not_() & (pl.col("direction") == "inbound")
         return calls.with_columns(
             pl.Series("ani", ani.astype(str)),
-            pl.Series("identified_client_id", self._client_ids(person, identified)),
+            self._client_ids(person, identified),
         ).select(
             "call_id",
             _ts(pl.col("start_s")).alias("start_ts"),
@@ -192,11 +196,7 @@ class ContactCenterExtracts:
 
     def _chats(self, chats: pl.DataFrame) -> pl.DataFrame:
         person = chats["person_id"].to_numpy()
-        return chats.with_columns(
-            pl.Series(
-                "identified_client_id", self._client_ids(person, chats["identified"].to_numpy())
-            )
-        ).select(
+        return chats.with_columns(self._client_ids(person, chats["identified"].to_numpy())).select(
             "chat_id",
             _ts(pl.col("start_s")).alias("started_at"),
             _ts(pl.col("end_s")).alias("ended_at"),
@@ -216,10 +216,7 @@ class ContactCenterExtracts:
         person = complaints["person_id"].to_numpy()
         frame = complaints.with_columns(
             (pl.col("received_s") // DAY).alias("received_day"),
-            pl.Series(
-                "identified_client_id",
-                self._client_ids(person, complaints["identified"].to_numpy()),
-            ),
+            self._client_ids(person, complaints["identified"].to_numpy()),
         )
         rows = lifecycle_rows(frame, "received_day", "close_day", self.params)
         closed = pl.col("end_visible") < NEVER_DAY
@@ -266,10 +263,7 @@ class ContactCenterExtracts:
         person = surveys["person_id"].to_numpy()
         got = pl.col("answered_s") >= 0
         return surveys.with_columns(
-            pl.Series(
-                "identified_client_id",
-                self._client_ids(person, surveys["identified"].to_numpy()),
-            )
+            self._client_ids(person, surveys["identified"].to_numpy())
         ).select(
             "survey_id",
             "survey_type",
@@ -314,9 +308,9 @@ class ContactCenterExtracts:
                 rng, m, s, e, life.month_starts[m + 1] - s, join, gone, captured, withdrawn
             )
             k = frame.height
-            ids = (700_000_000 + np.arange(seq, seq + k)).astype(str)
+            ids = pl.Series("communication_id", 700_000_000 + np.arange(seq, seq + k))
             seq += k
-            frame = frame.with_columns(pl.Series("communication_id", ids))
+            frame = frame.with_columns(ids.cast(pl.String))
             bad = frame.filter(pl.col("violation") != "")
             self.log.add(
                 SYSTEM,
@@ -345,14 +339,14 @@ class ContactCenterExtracts:
             person = np.repeat(who, count)
             lo, hi = np.repeat(lo, count), np.repeat(hi, count)
             day = lo + (rng.random(person.size) * (hi - lo + 1)).astype(np.int64)
-            parts.append((c, person, day, np.full(person.size, "", dtype=object)))
+            parts.append((c, person, day, pl.repeat("", person.size, dtype=pl.String, eager=True)))
         n_ok = sum(p[1].size for p in parts)
         k_bad = rng.binomial(n_ok, SHARE_WITHOUT_CONSENT / (1 - SHARE_WITHOUT_CONSENT))
         parts += self._violations(rng, k_bad, s, e, active, lo_p, hi_p, captured, withdrawn)
         channel = np.concatenate([np.full(p[1].size, p[0]) for p in parts])
         person = np.concatenate([p[1] for p in parts])
         day = np.concatenate([p[2] for p in parts])
-        violation = np.concatenate([p[3] for p in parts]).astype(str)
+        violation = pl.concat([p[3] for p in parts])
         hours = np.array([SEND_HOURS[c] for c in CHANNELS])[channel]
         second = rng.integers(hours[:, 0] * 3600, hours[:, 1] * 3600)
         campaign = rng.integers(0, CAMPAIGNS_PER_MONTH, person.size)
@@ -366,7 +360,7 @@ class ContactCenterExtracts:
             }
         )
         return frame.with_columns(
-            pl.Series("channel", np.array(CHANNELS)[channel]),
+            pick_labels(CHANNELS, channel).alias("channel"),
             pl.lit(m).alias("month"),
         ).sort("sent_s", maintain_order=True)
 
@@ -392,7 +386,7 @@ class ContactCenterExtracts:
             text = np.char.add(
                 "withdrawn ", withdrawn[c, p_w[take][sel]].astype("datetime64[D]").astype(str)
             )
-            out.append((c, p_w[take][sel], day[sel], text.astype(object)))
+            out.append((c, p_w[take][sel], day[sel], pl.Series(text, dtype=pl.String)))
         rest = k - take.size
         if rest > 0 and active.size:
             who = active[rng.integers(0, active.size, rest * 4)]
@@ -424,7 +418,7 @@ class ContactCenterExtracts:
                         ),
                     ),
                 )
-                out.append((ch, who[sel], day[sel], text.astype(object)))
+                out.append((ch, who[sel], day[sel], pl.Series(text, dtype=pl.String)))
         return out
 
     def _communications(self, rng, frame: pl.DataFrame) -> pl.DataFrame:
@@ -439,15 +433,17 @@ class ContactCenterExtracts:
         )
         open_p = np.select([channel == "email", channel == "push"], [0.22, 0.12], 0.0)
         u = rng.random(k)
-        status = np.where(u < fail_p, "failed", np.where(u < fail_p + open_p, "opened", ""))
-        status = np.where(status == "", "delivered", status)
+        status = pick_labels(
+            ("failed", "opened", "delivered"),
+            np.where(u < fail_p, 0, np.where(u < fail_p + open_p, 1, 2)),
+        )
         tag = pl.col("channel").str.to_uppercase()
         year_month = pl.from_epoch(pl.col("sent_s"), time_unit="s").dt.strftime("%Y%m")
         template = (pl.col("month") * 7 + pl.col("campaign") * 3 + pl.col("channel_idx")) % 40 + 1
-        return frame.with_columns(pl.Series("status", status)).select(
+        return frame.with_columns(status.alias("status")).select(
             "communication_id",
             pl.format("MKT-{}-{}-{}", year_month, tag, pl.col("campaign") + 1).alias("campaign_id"),
-            pl.Series("client_id", self.identity.abs_client_id[person]),
+            self.identity.abs_client_id_column.gather(person).alias("client_id"),
             "channel",
             _ts(pl.col("sent_s")).alias("sent_at"),
             pl.format("{}-{}", tag, template.cast(pl.String).str.pad_start(3, "0")).alias(

@@ -105,7 +105,6 @@ class DboExtracts:
         self.log = DefectLog()
         self.records: list[pl.DataFrame] = []
         self._login_series = _null_empty(identity.login_id)
-        self._cbs_series = pl.Series(identity.abs_client_id.astype(str), dtype=pl.String)
 
     @property
     def defects(self) -> list[pl.DataFrame]:
@@ -168,7 +167,8 @@ class DboExtracts:
         writer.write(
             APPLICATIONS,
             a.with_columns(
-                self._logins(person).alias("login"), self._cbs_series.gather(person).alias("cbs")
+                self._logins(person).alias("login"),
+                self.identity.abs_client_id_column.gather(person).alias("cbs"),
             ).select(
                 pl.col("app_id").cast(pl.String),
                 pl.when("has_login").then(pl.col("login")).alias("client_login_id"),
