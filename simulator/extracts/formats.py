@@ -13,7 +13,7 @@ from typing import BinaryIO, Literal
 
 import polars as pl
 
-from cdp.transcode import BackgroundAppender
+from cdp.transcode import append_transcoded
 
 Kind = Literal["csv", "fixed", "jsonl"]
 
@@ -45,16 +45,15 @@ CC_CSV = FileFormat("csv", "utf-8-sig", ",", "\r\n", quote=True)
 
 
 CHUNK_ROWS = 100_000
-"""Rows rendered at a time: keeps the text of one chunk (not of a month) in memory, and the
-cp1251 chunks queued for the transcoding worker (up to four, ~25 MB each) below glibc's mmap
-threshold."""
+"""Rows rendered at a time: keeps the text of one chunk (not of a month) in memory, and a
+cp1251 chunk's UTF-8 text and its re-encoded copy (~25 MB each) below glibc's mmap threshold."""
 
 
-def write_rows(frame: pl.DataFrame, fmt: FileFormat, path: Path, legacy: BackgroundAppender):
+def write_rows(frame: pl.DataFrame, fmt: FileFormat, path: Path) -> None:
     """Append rows (no header) to a file in its layout and encoding.
 
-    UTF-8 goes straight from polars to the file; cp1251 chunks are rendered here and
-    transcoded and appended, in order, by the background worker."""
+    UTF-8 goes straight from polars to the file; cp1251 chunks are rendered as UTF-8 and
+    re-encoded by ``cdp.transcode``'s compiled loop, which runs without the GIL."""
     if fmt.kind == "fixed":
         line = pl.concat_str(
             [
@@ -68,7 +67,7 @@ def write_rows(frame: pl.DataFrame, fmt: FileFormat, path: Path, legacy: Backgro
         if fmt.encoding == "cp1251":
             buf = io.BytesIO()
             _render(chunk, fmt, buf)
-            legacy.submit(str(path), buf.getbuffer(), "utf-8", "cp1251")
+            append_transcoded(str(path), [buf.getvalue()], "utf-8", "cp1251")
         else:
             with path.open("ab") as fh:
                 _render(chunk, fmt, fh)

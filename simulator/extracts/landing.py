@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from cdp.transcode import BackgroundAppender
 from simulator.extracts.formats import FileFormat, render_header, write_rows
 
 EPOCH = dt.date(1970, 1, 1)
@@ -105,7 +104,6 @@ class LandingWriter:
         self.last_date = last_date
         self.plan = plan
         self._files: dict[Path, _FileState] = {}
-        self.legacy = BackgroundAppender()
         self._types: dict[tuple[str, str], FileType] = {}
         self._pending: queue.Queue[tuple[FileType, pl.DataFrame] | None] = queue.Queue()
         self._error: BaseException | None = None
@@ -167,7 +165,7 @@ class LandingWriter:
         columns = list(ft.columns)
         if self.plan.has_added_column(ft, day):
             columns.append(ft.added_column)
-        write_rows(part.select(columns), state.fmt, state.path, self.legacy)
+        write_rows(part.select(columns), state.fmt, state.path)
         state.rows += part.height
         if AMOUNT in part.columns:
             state.total += int(part[AMOUNT].sum() or 0)
@@ -189,17 +187,15 @@ class LandingWriter:
         return state
 
     def _append_text(self, state: _FileState, text: str) -> None:
-        """Header and trailer lines go through the same ordered path as the rows."""
-        if state.fmt.encoding == "cp1251":
-            self.legacy.submit(str(state.path), text.encode("utf-8"), "utf-8", "cp1251")
-        else:
-            with state.path.open("ab") as fh:
-                fh.write(text.encode("utf-8"))
+        """A header or trailer line in the file's encoding (a UTF-8 file's BOM is written when
+        the file is created)."""
+        encoding = "cp1251" if state.fmt.encoding == "cp1251" else "utf-8"
+        with state.path.open("ab") as fh:
+            fh.write(text.encode(encoding, errors="replace"))
 
     def close(self) -> None:
         self._pending.put(None)
         self._thread.join()
-        self.legacy.close()
 
     def finalize(self) -> list[dict]:
         """Create the empty daily files, write trailers, make duplicate deliveries; return a
@@ -216,7 +212,6 @@ class LandingWriter:
                     rows=state.rows, total=_trailer_total(state.total, state.fmt)
                 )
                 self._append_text(state, line + state.fmt.line_terminator)
-        self.legacy.drain()
         manifest = [self._manifest_row(s.path, s.rows) for s in self._files.values()]
         for (system, _), ft in self._types.items():
             day = self.snapshot_date

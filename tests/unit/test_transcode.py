@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from cdp.transcode import BackgroundAppender, append_transcoded
+from cdp.transcode import append_transcoded, code_page_table
 
 pytestmark = pytest.mark.unit
 
@@ -15,42 +17,35 @@ def test_append_transcoded_replaces_what_the_code_page_lacks(tmp_path):
     assert path.read_bytes().decode("cp1251") == "Ёжик;ascii;№1;«ok»;?\r\n"
 
 
-def test_background_appender_keeps_submission_order(tmp_path):
-    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
-    appender = BackgroundAppender()
-    try:
-        for i in range(200):
-            appender.submit(str(a if i % 2 else b), f"строка {i}\n".encode(), "utf-8", "cp1251")
-        appender.drain()
-        assert a.read_bytes().decode("cp1251").splitlines()[:2] == ["строка 1", "строка 3"]
-        assert len(b.read_bytes().decode("cp1251").splitlines()) == 100
-    finally:
-        appender.close()
+def _random_text(rng: random.Random, length: int) -> str:
+    alphabet = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВЁЯ;0123456789 ,.«»№€—…\r\n" + "ЄїЎ💳中ß"
+    return "".join(rng.choice(alphabet) for _ in range(length))
 
 
-def test_ascii_chunks_skip_the_worker_until_a_file_needs_it(tmp_path, monkeypatch):
-    ascii_only, mixed = tmp_path / "balances.txt", tmp_path / "postings.csv"
-    appender = BackgroundAppender()
-    sent = []
-    feed = appender._queue.put
-    monkeypatch.setattr(appender._queue, "put", lambda item: sent.append(item) or feed(item))
-    try:
-        appender.submit(str(ascii_only), b"0001 100,00\r\n", "utf-8", "cp1251")
-        appender.submit(str(mixed), b"1;ok\r\n", "utf-8", "cp1251")
-        appender.submit(str(mixed), "2;сбп\r\n".encode(), "utf-8", "cp1251")
-        appender.submit(str(mixed), b"3;ok\r\n", "utf-8", "cp1251")  # after the worker's chunk
-        appender.submit(str(ascii_only), "ИТОГО 1\r\n".encode(), "utf-8", "cp1251")
-        appender.drain()
-        assert ascii_only.read_bytes().decode("cp1251") == "0001 100,00\r\nИТОГО 1\r\n"
-        assert mixed.read_bytes().decode("cp1251") == "1;ok\r\n2;сбп\r\n3;ok\r\n"
-        assert len(sent) == 4  # three chunks and the drain marker; the two ASCII firsts went direct
-    finally:
-        appender.close()
+@pytest.mark.parametrize("target", ["cp1251", "cp866", "latin-1", "utf-16-le"])
+def test_compiled_and_python_codecs_write_the_same_bytes(tmp_path, target):
+    rng = random.Random(7)
+    text = _random_text(rng, 5_000).encode()
+    cuts = sorted(rng.sample(range(1, len(text)), 60))  # splits inside characters too
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    path = tmp_path / "out.txt"
+    written = append_transcoded(str(path), pieces, "utf-8", target)
+    expected = text.decode("utf-8").encode(target, errors="replace")
+    assert path.read_bytes() == expected
+    assert written == len(expected)
 
 
-def test_worker_failure_is_reported(tmp_path):
-    appender = BackgroundAppender()
-    appender.submit(str(tmp_path / "missing" / "x.txt"), "ы".encode(), "utf-8", "cp1251")
-    with pytest.raises(RuntimeError, match="worker"):
-        appender.drain()
-    appender.close()
+@pytest.mark.parametrize(
+    "bad",
+    [b"\x80", b"\xc0\xaf", b"\xe0\x80\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xd0"],
+    ids=["stray continuation", "overlong 2", "overlong 3", "surrogate", "above U+10FFFF", "cut"],
+)
+def test_invalid_utf8_is_rejected_as_python_rejects_it(tmp_path, bad):
+    with pytest.raises(UnicodeDecodeError):
+        append_transcoded(str(tmp_path / "out.txt"), ["Счёт ".encode(), bad], "utf-8", "cp1251")
+
+
+def test_only_single_byte_code_pages_get_the_compiled_loop():
+    assert code_page_table("cp1251") is not None
+    assert code_page_table("utf-8") is None
+    assert code_page_table("utf-16-le") is None
