@@ -451,9 +451,15 @@ def pan_token(pans: object, key: bytes) -> np.ndarray:
     """
     if not key:
         raise ValueError("pan_token needs a non-empty secret key")
-    flat = np.asarray(pans).reshape(-1).tolist()
+    keyed = hmac.new(key, digestmod="sha256")  # the key's pads hashed once, copied per PAN
     half = _TOKEN_HEX_CHARS // 2
-    tokens = [hmac.digest(key, pan.encode("ascii"), "sha256")[:half].hex() for pan in flat]
+
+    def token(pan: str) -> str:
+        mac = keyed.copy()
+        mac.update(pan.encode("ascii"))
+        return mac.digest()[:half].hex()
+
+    tokens = [token(pan) for pan in np.asarray(pans).reshape(-1).tolist()]
     return np.array(tokens, dtype=f"<U{_TOKEN_HEX_CHARS}").reshape(np.shape(pans))
 
 
