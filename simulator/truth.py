@@ -45,7 +45,7 @@ class TruthWriter:
             pl.Series("is_silent_leaver", life.silent),
             pl.Series("closes_all_products", life.close_all),
             pl.Series("final_status", life.status),
-            pl.Series("abs_client_id", identity.abs_client_id),
+            identity.abs_client_id_column,
             pl.Series("login_id", identity.login_id),
             pl.Series("holder_id", identity.holder_id),
         ).with_columns(

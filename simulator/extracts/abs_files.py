@@ -218,7 +218,7 @@ class AbsExtracts:
         p = self.population.persons
         ident = self.identity
         primary = p.with_columns(
-            pl.Series("abs_client_id", ident.abs_client_id),
+            ident.abs_client_id_column,
             pl.col("join_day").alias("registered_day"),
             pl.lit(1).alias("ordinal"),
         )
