@@ -309,8 +309,8 @@ def _served_shape(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> li
     ).fetchall()
     if not found:
         return None
-    name = f"{quote_identifier(schema)}.{quote_identifier(table)}"
-    return con.execute(f"describe select * from {_SERVING_ALIAS}.{name}").fetchall()
+    served = qualified_name(_SERVING_ALIAS, schema, table)
+    return con.execute(f"describe select * from {served}").fetchall()
 
 
 FILE_GROWTH = 1.5
@@ -348,8 +348,7 @@ def _drop_unpublished(con: duckdb.DuckDBPyConnection, published: set[tuple[str, 
         [_SERVING_ALIAS],
     ).fetchall():
         if (schema, table) not in published:
-            name = f"{quote_identifier(schema)}.{quote_identifier(table)}"
-            con.execute(f"drop table {_SERVING_ALIAS}.{name}")
+            con.execute(f"drop table {qualified_name(_SERVING_ALIAS, schema, table)}")
 
 
 def _remove_leftovers(serving_dir: Path) -> None:
