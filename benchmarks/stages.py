@@ -153,10 +153,9 @@ def _read_csv_baseline(landing: Path, database: Path) -> dict:
     """DuckDB's own ``read_csv`` (all VARCHAR, into a table) on the largest CSV of the landing
     zone, against our load of that same file. cp1251 is transcoded to UTF-8 first (DuckDB
     cannot read it here); the transcoding is timed apart and not counted in the baseline."""
-    import subprocess
-
     import duckdb
 
+    from cdp.transcode import file_to_utf8
     from ingestion.contracts import CONTRACTS
     from ingestion.landing import find_files
     from ingestion.load import load_partitions
@@ -174,9 +173,7 @@ def _read_csv_baseline(landing: Path, database: Path) -> dict:
     if encoding == "cp1251":
         source = database.with_suffix(".utf8.csv")
         started = time.perf_counter()
-        with source.open("wb") as out:
-            subprocess.run(["iconv", "-f", "CP1251", "-t", "UTF-8", str(file.path)],
-                           stdout=out, check=True)  # fmt: skip
+        file_to_utf8(file.path, encoding, source)
         transcode_seconds = time.perf_counter() - started
     database.unlink(missing_ok=True)
     con = duckdb.connect(str(database))

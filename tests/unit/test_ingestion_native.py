@@ -9,6 +9,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
+from cdp import transcode
 from ingestion import native
 from ingestion.contracts import contract_for
 from ingestion.errors import FileRejected
@@ -152,13 +153,12 @@ def test_typed_rejects_and_flags_match_the_line_path(tmp_path, monkeypatch, path
     assert ours[1]["_line_number"].to_list() == [2, 6]
 
 
-def test_utf8_pipe_file_and_python_transcoding(tmp_path, monkeypatch, paths):
-    """A UTF-8 file is scanned as it is; cp1251 without iconv is transcoded in Python."""
+def test_utf8_pipe_file_and_cp1251(tmp_path, monkeypatch, paths):
+    """A UTF-8 file is scanned as it is; cp1251 is transcoded first."""
     utf8 = broken_file(tmp_path, end="\n", encoding="utf-8")
     ours, theirs = parse_both(utf8, monkeypatch)
     assert_same(ours, theirs)
     assert ours[0].encoding == "utf-8"
-    monkeypatch.setattr(native.shutil, "which", lambda name: None)
     cp1251 = broken_file(tmp_path)
     outcome, rows, _ = parse(cp1251)
     assert paths == ["native", "native"]
@@ -202,20 +202,21 @@ def test_what_the_native_path_cannot_vouch_for_goes_line_by_line(tmp_path, monke
     assert paths == ["lines", "lines"]
 
 
-@pytest.mark.parametrize("parts", [1, 2, 3, 50])
-def test_transcoding_in_pieces_gives_the_whole_files_utf8(tmp_path, parts):
-    """iconv on pieces cut at line ends, one process each, gives what Python's codec gives
-    for the whole file: no character cut, none lost or repeated, however many pieces."""
-    text = "".join(f"{n};Оплата «ёжик» № {n};{'щ' * (n % 7)}\r\n" for n in range(40))
+@pytest.mark.parametrize("last", ["\r\n", "", "\n\n"], ids=["closed", "open", "empty-last"])
+def test_transcoding_counts_the_physical_lines_as_the_line_count_does(tmp_path, monkeypatch, last):
+    """In blocks far smaller than a line: no character lost or repeated, and the lines
+    counted on the way equal ``_count_lines`` of the source."""
+    monkeypatch.setattr(transcode, "BLOCK_BYTES", 7)
+    text = "".join(f"{n};Оплата «ёжик» № {n};{'щ' * (n % 7)}\r\n" for n in range(40)) + "x" + last
     source = tmp_path / "cp1251.csv"
     source.write_bytes(text.encode("cp1251"))
-    native.transcode(source, "cp1251", tmp_path / "utf8.csv", parts)
+    physical = native.transcode(source, "cp1251", tmp_path / "utf8.csv")
     assert (tmp_path / "utf8.csv").read_bytes().decode("utf-8") == text
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cp1251.csv", "utf8.csv"]
+    assert physical == native._count_lines(source)
 
 
 def test_a_byte_the_code_page_lacks_makes_transcoding_unavailable(tmp_path):
     source = tmp_path / "cp1251.csv"
     source.write_bytes("а;б\r\n".encode("cp1251") * 20 + b"\x98\r\n" + b"x;y\r\n" * 20)
     with pytest.raises(native.NativeUnavailable):
-        native.transcode(source, "cp1251", tmp_path / "utf8.csv", 2)
+        native.transcode(source, "cp1251", tmp_path / "utf8.csv")

@@ -4,7 +4,8 @@ import random
 
 import pytest
 
-from cdp.transcode import append_transcoded, code_page_table
+from cdp import transcode
+from cdp.transcode import append_transcoded, code_page_table, file_to_utf8
 
 pytestmark = pytest.mark.unit
 
@@ -49,3 +50,22 @@ def test_only_single_byte_code_pages_get_the_compiled_loop():
     assert code_page_table("cp1251") is not None
     assert code_page_table("utf-8") is None
     assert code_page_table("utf-16-le") is None
+
+
+@pytest.mark.parametrize("source", ["cp1251", "cp866", "latin-1", "utf-16-le"])
+def test_files_are_copied_to_utf8_as_pythons_codec_decodes_them(tmp_path, monkeypatch, source):
+    monkeypatch.setattr(transcode, "BLOCK_BYTES", 101)  # blocks cut inside UTF-16 characters
+    text = _random_text(random.Random(11), 5_000).encode(source, errors="replace").decode(source)
+    path = tmp_path / "in.txt"
+    path.write_bytes(text.encode(source))
+    line_ends = file_to_utf8(path, source, tmp_path / "out.txt")
+    assert (tmp_path / "out.txt").read_bytes() == text.encode("utf-8")
+    assert line_ends == text.count("\n")
+
+
+def test_a_byte_the_code_page_does_not_define_is_named_by_its_offset(tmp_path, monkeypatch):
+    monkeypatch.setattr(transcode, "BLOCK_BYTES", 64)
+    path = tmp_path / "in.txt"
+    path.write_bytes("Счёт;1\r\n".encode("cp1251") * 30 + b"\x98")
+    with pytest.raises(UnicodeDecodeError, match="offset 240"):
+        file_to_utf8(path, "cp1251", tmp_path / "out.txt")
