@@ -152,19 +152,22 @@ def _encode(src, table, out):  # pragma: no cover - compiled; tested through Utf
 BLOCK_BYTES = 32 * 2**20
 
 
-def file_to_utf8(source: Path, encoding: str, target: Path) -> int:
-    """``source`` (text in ``encoding``) written to ``target`` as UTF-8, in blocks; returns the
-    number of line ends (``\\n``, one byte in every encoding this applies to). A byte the
-    encoding does not define raises ``UnicodeDecodeError`` with its offset in the file."""
+def file_to_utf8(
+    source: Path, encoding: str, target: Path, start: int = 0, end: int | None = None
+) -> int:
+    """Bytes ``start``..``end`` of ``source`` (text in ``encoding``; the whole file by default)
+    written to ``target`` as UTF-8, in blocks; returns the number of line ends in them. A byte
+    the encoding does not define raises ``UnicodeDecodeError`` with its offset in the file."""
     tables = decoding_tables(encoding)
     if tables is None:
-        return _file_to_utf8_by_codec(source, encoding, target)
+        return _file_to_utf8_by_codec(source, encoding, target, start, end)
     lengths, sequences = tables
     line_ends = 0
-    offset = 0
+    offset = start
     out = np.empty(3 * BLOCK_BYTES, np.uint8)
     with source.open("rb") as handle, target.open("wb") as sink:
-        while block := handle.read(BLOCK_BYTES):
+        handle.seek(start)
+        while block := _read_block(handle, offset, end):
             src = np.frombuffer(block, np.uint8)
             written, bad = _decode(src, lengths, sequences, out)
             if bad >= 0:
@@ -177,11 +180,21 @@ def file_to_utf8(source: Path, encoding: str, target: Path) -> int:
     return line_ends
 
 
-def _file_to_utf8_by_codec(source: Path, encoding: str, target: Path) -> int:
+def _read_block(handle, offset: int, end: int | None) -> bytes:
+    """The next block of a file whose read position is ``offset``, stopping at ``end``."""
+    return handle.read(BLOCK_BYTES if end is None else min(BLOCK_BYTES, end - offset))
+
+
+def _file_to_utf8_by_codec(
+    source: Path, encoding: str, target: Path, start: int, end: int | None
+) -> int:
     decoder = codecs.getincrementaldecoder(encoding)()
     line_ends = 0
+    offset = start
     with source.open("rb") as handle, target.open("wb") as sink:
-        while block := handle.read(BLOCK_BYTES):
+        handle.seek(start)
+        while block := _read_block(handle, offset, end):
+            offset += len(block)
             text = decoder.decode(block)
             line_ends += text.count("\n")
             sink.write(text.encode("utf-8"))

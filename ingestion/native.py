@@ -1,22 +1,23 @@
 """The fast path for the big unquoted delimited files (АБС ``;`` CSV, card ``|`` files).
 
 The line-by-line path (``reader`` → ``records``) decodes, splits lines and counts separators in
-Python-driven Polars, one chunk after another. Here the file is first transcoded to UTF-8 in
-blocks by a compiled loop (``cdp.transcode``), which counts its lines on the way, then:
+Python-driven Polars, one chunk after another. Here:
 
-1. Polars' streaming CSV scan with a one-column schema reads every line whole, its row index
-   being the physical line number, and keeps the lines whose separator count is wrong — the
-   broken rows and the trailer.
-2. A second scan splits the fields of every line (short lines padded, long ones cut); the
-   misfit lines and the trailer are dropped and the good rows go to the parser in batches.
+1. A compiled scan of the file's own bytes (cp1251 or UTF-8: ``\\n`` and the separator are one
+   byte in both) counts every line's separators, numbers the lines as the line-by-line reader
+   does (``\\n`` ends a line, ``\\r`` before it is dropped), checks that every byte belongs to
+   the encoding, and keeps the lines whose separator count is wrong — the broken rows and the
+   trailer — with their byte ranges.
+2. The file is then split into pieces at line ends; each piece is copied to UTF-8 (when the
+   file is not UTF-8 already) and Polars' streaming CSV scan splits its fields (short lines
+   padded, long ones cut); the misfit lines and the trailer are dropped and the good rows go
+   to the parser in batches. The UTF-8 copy on disk is one piece at a time, read while the
+   page cache still holds it (the whole file's copy was 19 GB for the bank-1m postings
+   snapshot, and it was read twice).
 
-Both passes number lines exactly as the line-by-line reader does (``\n`` ends a line, ``\r``
-before it is dropped). DuckDB's ``read_csv`` with ``store_rejects`` found the same lines until
-2026-12-03, but the line numbers of its rejects drift after a bare ``\n`` inside a CRLF file
-(a value with a line break): on the bank-300k transactions snapshot 95 % of them were one to
-three lines late, so the file fell back to the line-by-line path; on smaller files the same
-defect stopped its parser ("state machine reached an invalid state"). Measured on that file
-(5.6 GB as UTF-8): DuckDB's rejects scan 7.5 s, Polars' misfit scan ≈ 5 s.
+DuckDB's ``read_csv`` with ``store_rejects`` found the broken lines until 2026-12-03, but the
+line numbers of its rejects drift after a bare ``\\n`` inside a CRLF file (a value with a line
+break): on the bank-300k transactions snapshot 95 % of them were one to three lines late.
 
 The rejected lines become records (``line_break_in_value`` etc.) through the same assembler as
 on the line-by-line path, and typing, rejects and flags stay in ``parse`` (``values``,
@@ -29,23 +30,27 @@ which gives the precise verdict.
 
 from __future__ import annotations
 
+import codecs
+import itertools
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numba
+import numpy as np
 import polars as pl
 
-from cdp.transcode import file_to_utf8
+from cdp.transcode import decoding_tables, file_to_utf8
 from ingestion.contracts.model import FileContract
-from ingestion.reader import UNIT_SEPARATOR
 from ingestion.records import RecordAssembler, Records
 
 BLOCK_BYTES = 32 * 2**20
+PIECE_BYTES = 256 * 2**20
+"""Source bytes per piece of the second pass (copied to UTF-8, then split by Polars)."""
 BATCH_ROWS = 250_000
 """Rows asked of Polars' scan at a time (≈ 0.5 GB of strings for the widest file, so memory
-stays flat: 1.5 GB peak over the 5.6 GB postings snapshot of bank-300k, with a slow consumer
-too); the loader joins batches into inserts of ``load.INSERT_ROWS``."""
+stays flat); the loader joins batches into inserts of ``load.INSERT_ROWS``."""
 MIN_BYTES = 16 * 2**20
 """Smaller files stay on the line-by-line path: a temporary folder, a transcoded copy and
 two scans cost ≈ 50 ms per file, more than such a file takes to parse."""
@@ -61,6 +66,7 @@ def applies(contract: FileContract, size: int) -> bool:
     return (
         size >= MIN_BYTES
         and contract.format == "delimited"
+        and len(contract.separator.encode()) == 1
         and not contract.quote
         and contract.header
         and contract.trailer is not None
@@ -73,29 +79,110 @@ class RejectedLine:
     text: str
 
 
-def _count_lines(path: Path) -> int:
-    """Physical lines of a file, the last one counted whether or not a line end closes it
-    (``\\n`` is the same byte in cp1251 and UTF-8)."""
-    breaks, last = 0, b""
+@dataclass(frozen=True)
+class Piece:
+    """Bytes ``start``..``end`` of the file: whole lines, the first of them ``first_line``."""
+
+    start: int
+    end: int
+    first_line: int
+    lines: int
+
+
+@dataclass
+class LineScan:
+    """What the byte scan found: physical lines, misfit lines (number, start, end) and the
+    pieces the file is cut into."""
+
+    physical: int
+    misfits: list[tuple[int, int, int]]
+    pieces: list[Piece]
+
+
+def scan_lines(path: Path, encoding: str, separator: bytes, expected: int) -> LineScan:
+    """Lines of ``path`` whose count of ``separator`` is not ``expected`` (the header, line 1,
+    excepted; an empty line always), with every byte checked against ``encoding``."""
+    if encoding == "utf-8":
+        defined, validate = np.ones(256, np.bool_), codecs.getincrementaldecoder("utf-8")()
+    elif (tables := decoding_tables(encoding)) is not None:
+        defined, validate = tables[0] > 0, None
+    else:
+        raise NativeUnavailable(f"no byte scan for {encoding}")
+    state = np.array([1, 0, 0, 0], np.int64)  # line number, its first byte, separators, last byte
+    misfits: list[tuple[int, int, int]] = []
+    cuts = [(0, 1)]  # (byte offset, line number) after the last line end of each block
+    offset = 0
     with path.open("rb") as handle:
         while block := handle.read(BLOCK_BYTES):
-            breaks += block.count(b"\n")
-            last = block[-1:]
-    return breaks + (0 if last == b"\n" else 1)
+            if validate is not None:
+                try:
+                    validate.decode(block)
+                except UnicodeDecodeError as error:
+                    raise NativeUnavailable(f"not UTF-8 near byte {offset}") from error
+            found = np.empty((block.count(b"\n") + 1, 3), np.int64)
+            count = _scan_block(
+                np.frombuffer(block, np.uint8), offset, separator[0], expected, defined, state,
+                found,
+            )  # fmt: skip
+            if count < 0:
+                raise NativeUnavailable(f"byte {offset - count - 1} is not {encoding}")
+            misfits.extend(map(tuple, found[:count].tolist()))
+            offset += len(block)
+            if int(state[1]) - cuts[-1][0] >= PIECE_BYTES:
+                cuts.append((int(state[1]), int(state[0])))
+    if validate is not None:
+        try:
+            validate.decode(b"", final=True)
+        except UnicodeDecodeError as error:
+            raise NativeUnavailable("the file ends inside a UTF-8 character") from error
+    line, line_start, separators, last = (int(v) for v in state)
+    physical = line - 1
+    if line_start < offset:  # a last line without a line end
+        if last == ord("\r"):
+            raise NativeUnavailable("the file ends with a carriage return")
+        physical = line
+        if separators != expected or line_start == offset:
+            misfits.append((line, line_start, offset))
+    bounds = [*cuts, (offset, physical + 1)]
+    pieces = [
+        Piece(start, end, first, following - first)
+        for (start, first), (end, following) in itertools.pairwise(bounds)
+        if end > start
+    ]
+    return LineScan(physical, misfits, pieces)
 
 
-def transcode(source: Path, encoding: str, target: Path) -> int:
-    """``source`` re-encoded as UTF-8 into ``target`` in blocks (``cdp.transcode``: constant
-    memory, ≈ 600 MB/s on one core for cp1251); returns its physical lines. Bytes the encoding
-    cannot hold raise ``NativeUnavailable`` (the line-by-line reader then names the line)."""
-    try:
-        line_ends = file_to_utf8(source, encoding, target)
-    except UnicodeDecodeError as error:
-        raise NativeUnavailable(f"{source.name} is not {encoding}: {error.reason}") from error
-    with target.open("rb") as handle:
-        handle.seek(max(target.stat().st_size - 1, 0))
-        last = handle.read(1)
-    return line_ends + (0 if last == b"\n" else 1)  # as _count_lines
+@numba.njit(cache=True, nogil=True)
+def _scan_block(block, offset, separator, expected, defined, state, misfits):  # pragma: no cover
+    """One block of the byte scan (compiled; tested through ``scan_lines``): misfit lines that
+    end in it go to ``misfits``; returns how many, or -(i + 1) for an undefined byte at i."""
+    line = state[0]
+    start = state[1]
+    count = state[2]
+    last = state[3]
+    found = 0
+    for i in range(block.size):
+        b = block[i]
+        if b == 10:
+            end = offset + i - (1 if last == 13 else 0)
+            if line > 1 and (count != expected or end == start):
+                misfits[found, 0] = line
+                misfits[found, 1] = start
+                misfits[found, 2] = end
+                found += 1
+            line += 1
+            start = offset + i + 1
+            count = 0
+        elif b == separator:
+            count += 1
+        elif b >= 128 and not defined[b]:
+            return -(i + 1)
+        last = b
+    state[0] = line
+    state[1] = start
+    state[2] = count
+    state[3] = last
+    return found
 
 
 class NativeRead:
@@ -133,49 +220,26 @@ class NativeRead:
         return self.header
 
     def read(self, names: list[str]) -> None:
-        """Transcode, find the lines that do not split into the header's fields and account
-        for every line of the file."""
+        """Find the lines that do not split into the header's fields and account for every
+        line of the file."""
         if len(set(names)) != len(names) or not self.header:
             raise NativeUnavailable("duplicate or empty header names")
         self.names = names
         if self.encoding == "utf-8-sig":
             raise NativeUnavailable("byte order mark")
-        if self.encoding == "utf-8":
-            source, physical = self.path, _count_lines(self.path)
-        else:
-            source = Path(self._folder.name) / "utf8.csv"
-            physical = transcode(self.path, self.encoding, source)
-        self._source = source
-        self._check_lines(self._misfits(source, len(names) - 1), physical)
+        separator = self.contract.separator.encode()
+        scan = scan_lines(self.path, self.encoding, separator, len(names) - 1)
+        self._pieces = scan.pieces
+        self._check_lines(self._texts(scan.misfits), scan.physical)
 
-    def _misfits(self, source: Path, separators: int) -> list[RejectedLine]:
-        """Every line after the header whose separator count is not ``separators``, the trailer
-        among them, with its physical line number (an empty line is a null row)."""
-        lines = self._scan({"text": pl.String}, UNIT_SEPARATOR.decode(), has_header=False)
-        fields = pl.col("text").str.count_matches(self.contract.separator, literal=True)
-        misfits = lines.filter((pl.col("line_number") > 1) & (fields.fill_null(-1) != separators))
-        try:
-            # batches: ``collect(engine="streaming")`` of the same query held the whole file
-            # (5.8 GB peak on the 5.6 GB transactions snapshot of bank-300k; 0.45 GB this way)
-            return [
-                RejectedLine(n, text or "")
-                for frame in misfits.collect_batches()
-                for n, text in frame.iter_rows()
-            ]
-        except pl.exceptions.PolarsError as error:  # e.g. a unit separator inside a line
-            raise NativeUnavailable(f"Polars could not split {self.path.name}: {error}") from error
-
-    def _scan(self, schema: dict, separator: str, has_header: bool, **options) -> pl.LazyFrame:
-        """Polars' streaming CSV scan of the UTF-8 copy with each row's physical
-        ``line_number``: no quoting, so every line is one row."""
-        return pl.scan_csv(
-            self._source,
-            separator=separator,
-            quote_char=None,
-            has_header=has_header,
-            schema=schema,
-            **options,
-        ).with_row_index("line_number", offset=2 if has_header else 1)
+    def _texts(self, misfits: list[tuple[int, int, int]]) -> list[RejectedLine]:
+        """The misfit lines read back from the file and decoded (their bytes were checked)."""
+        with self.path.open("rb") as handle:
+            lines = []
+            for number, start, end in misfits:
+                handle.seek(start)
+                lines.append(RejectedLine(number, handle.read(end - start).decode(self.encoding)))
+        return lines
 
     def _check_lines(self, misfits: list[RejectedLine], physical: int) -> None:
         """The good rows are all lines but the header and the misfits; the last line must be
@@ -217,23 +281,35 @@ class NativeRead:
 
     def batches(self) -> Iterator[pl.DataFrame]:
         """Good rows as frames of ``line_number`` plus the source columns (empty → null), in
-        file order: every line split at the separator (short lines padded, long ones cut; no
-        empty line: checked), the misfit lines and the trailer dropped."""
+        file order, piece by piece: every line split at the separator (short lines padded, long
+        ones cut; no empty line: checked), the header, the misfit lines and the trailer
+        dropped."""
         dropped = pl.Series([r.line_number for r in self.rejected], dtype=pl.Int64).implode()
-        scan = self._scan(
-            dict.fromkeys(self.names, pl.String),
-            self.contract.separator,
-            has_header=True,
-            new_columns=self.names,
-            truncate_ragged_lines=True,
-        )
-        seen = 0
-        for frame in scan.collect_batches(chunk_size=BATCH_ROWS):
-            seen += frame.height
-            numbers = frame["line_number"].cast(pl.Int64)
-            keep = ~numbers.is_in(dropped) & (numbers < self.trailer.line_number)
-            yield frame.with_columns(line_number=numbers).filter(keep)
-        if seen != self.trailer.line_number - 1:
-            raise RuntimeError(
-                f"{self.path.name}: the field scan read {seen + 1} lines, the line scan more"
-            )
+        copy = Path(self._folder.name) / "piece.utf8.csv"
+        for piece in self._pieces:
+            if self.encoding == "utf-8" and len(self._pieces) == 1:
+                source = self.path
+            else:
+                file_to_utf8(self.path, self.encoding, copy, piece.start, piece.end)
+                source = copy
+            scan = pl.scan_csv(
+                source,
+                separator=self.contract.separator,
+                quote_char=None,
+                has_header=False,
+                schema=dict.fromkeys(self.names, pl.String),
+                truncate_ragged_lines=True,
+            ).with_row_index("line_number", offset=piece.first_line)
+            seen = 0
+            for frame in scan.collect_batches(chunk_size=BATCH_ROWS):
+                seen += frame.height
+                numbers = frame["line_number"].cast(pl.Int64)
+                keep = (
+                    (numbers > 1) & ~numbers.is_in(dropped) & (numbers < self.trailer.line_number)
+                )
+                yield frame.with_columns(line_number=numbers).filter(keep)
+            if seen != piece.lines:
+                raise RuntimeError(
+                    f"{self.path.name}: Polars read {seen} lines from line {piece.first_line}, "
+                    f"the byte scan counted {piece.lines}"
+                )

@@ -1,6 +1,6 @@
-"""The native path (whole-file scans of the UTF-8 copy) gives what the line-by-line path gives: same
-rows, same line numbers, same rejects and flags; where it cannot vouch for a file it steps aside
-before loading a row."""
+"""The native path (a byte scan for the broken lines, then Polars over UTF-8 pieces) gives what the
+line-by-line path gives: same rows, same line numbers, same rejects and flags; where it cannot
+vouch for a file it steps aside before loading a row."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from cdp import transcode
 from ingestion import native
 from ingestion.contracts import contract_for
 from ingestion.errors import FileRejected
@@ -94,9 +93,11 @@ def test_broken_rows_are_rejected_as_on_the_line_path(tmp_path, monkeypatch, pat
 
 
 def test_good_rows_keep_their_physical_line_after_rejects(tmp_path, monkeypatch, paths):
-    """Many scan batches, rejects in between: the document number written on each line is
-    the line the row is loaded with."""
+    """Many scan blocks, pieces and batches, rejects in between and across their edges: the
+    document number written on each line is the line the row is loaded with."""
     monkeypatch.setattr(native, "BATCH_ROWS", 997)
+    monkeypatch.setattr(native, "BLOCK_BYTES", 4_099)
+    monkeypatch.setattr(native, "PIECE_BYTES", 65_537)
     lines = [TRANSACTIONS_HEADER]
     for record in range(1, 20_001):
         document = len(lines) + 1
@@ -118,6 +119,7 @@ def test_a_bare_line_feed_in_a_crlf_file_keeps_every_line_number(tmp_path, monke
     """The simulator's line break inside a value is a bare ``\\n`` in a CRLF file. DuckDB's
     rejects scan numbered the lines after such a break one to three lines late (or stopped);
     the native path must still take the file and agree with the line-by-line path."""
+    monkeypatch.setattr(native, "PIECE_BYTES", 100_003)
     lines, physical = [TRANSACTIONS_HEADER], 2
     for record in range(1, 30_001):
         purpose = "Оплата\nпо счёту" if record % 997 == 0 else "Оплата"
@@ -202,21 +204,43 @@ def test_what_the_native_path_cannot_vouch_for_goes_line_by_line(tmp_path, monke
     assert paths == ["lines", "lines"]
 
 
-@pytest.mark.parametrize("last", ["\r\n", "", "\n\n"], ids=["closed", "open", "empty-last"])
-def test_transcoding_counts_the_physical_lines_as_the_line_count_does(tmp_path, monkeypatch, last):
-    """In blocks far smaller than a line: no character lost or repeated, and the lines
-    counted on the way equal ``_count_lines`` of the source."""
-    monkeypatch.setattr(transcode, "BLOCK_BYTES", 7)
-    text = "".join(f"{n};Оплата «ёжик» № {n};{'щ' * (n % 7)}\r\n" for n in range(40)) + "x" + last
+def _misfits_by_python(data: bytes, separator: bytes, expected: int):
+    """The byte scan's answer computed the plain way: lines split at ``\\n``, ``\\r`` before
+    it dropped."""
+    lines = data.split(b"\n")
+    ends_open = lines[-1] != b""
+    lines = lines if ends_open else lines[:-1]
+    found, offset = [], 0
+    for number, line in enumerate(lines, start=1):
+        text = line[:-1] if line.endswith(b"\r") else line
+        if number > 1 and (text.count(separator) != expected or text == b""):
+            found.append((number, offset, offset + len(text)))
+        offset += len(line) + 1
+    return len(lines), found
+
+
+@pytest.mark.parametrize("last", ["\r\n", "x;y", "\n\n", "\r\n\r\n"])
+def test_the_byte_scan_finds_what_a_plain_line_split_finds(tmp_path, monkeypatch, last):
+    """Blocks and pieces far smaller than a line: misfits, their byte ranges and the line count
+    are those of a plain split, and the pieces tile the file at line starts."""
+    monkeypatch.setattr(native, "BLOCK_BYTES", 7)
+    monkeypatch.setattr(native, "PIECE_BYTES", 50)
+    rows = [f"{n};Оплата «ёжик» № {n}" + (";лишнее" if n % 5 == 0 else "") for n in range(40)]
+    text = "h;h\r\n" + "\r\n".join(rows) + "\nобрыв\r\n\r\n" + last
+    data = text.encode("cp1251")
     source = tmp_path / "cp1251.csv"
-    source.write_bytes(text.encode("cp1251"))
-    physical = native.transcode(source, "cp1251", tmp_path / "utf8.csv")
-    assert (tmp_path / "utf8.csv").read_bytes().decode("utf-8") == text
-    assert physical == native._count_lines(source)
+    source.write_bytes(data)
+    scan = native.scan_lines(source, "cp1251", b";", 1)
+    assert (scan.physical, scan.misfits) == _misfits_by_python(data, b";", 1)
+    assert scan.pieces[0].start == 0 and scan.pieces[-1].end == len(data)
+    for before, after in zip(scan.pieces, scan.pieces[1:], strict=False):
+        assert before.end == after.start and data[after.start - 1 : after.start] == b"\n"
+        assert before.first_line + before.lines == after.first_line
+    assert sum(p.lines for p in scan.pieces) == scan.physical
 
 
 def test_a_byte_the_code_page_lacks_makes_transcoding_unavailable(tmp_path):
     source = tmp_path / "cp1251.csv"
     source.write_bytes("а;б\r\n".encode("cp1251") * 20 + b"\x98\r\n" + b"x;y\r\n" * 20)
-    with pytest.raises(native.NativeUnavailable):
-        native.transcode(source, "cp1251", tmp_path / "utf8.csv")
+    with pytest.raises(native.NativeUnavailable, match="byte 100 is not cp1251"):
+        native.scan_lines(source, "cp1251", b";", 1)
