@@ -8,12 +8,12 @@ Python-driven Polars, one chunk after another. Here:
    does (``\\n`` ends a line, ``\\r`` before it is dropped), checks that every byte belongs to
    the encoding, and keeps the lines whose separator count is wrong — the broken rows and the
    trailer — with their byte ranges.
-2. The file is then split into pieces at line ends; each piece is copied to UTF-8 (when the
-   file is not UTF-8 already) and Polars' streaming CSV scan splits its fields (short lines
-   padded, long ones cut); the misfit lines and the trailer are dropped and the good rows go
-   to the parser in batches. The UTF-8 copy on disk is one piece at a time, read while the
-   page cache still holds it (the whole file's copy was 19 GB for the bank-1m postings
-   snapshot, and it was read twice).
+2. The file is then split into pieces at line ends; each piece is copied to UTF-8 (a UTF-8
+   file is scanned whole, without a copy) and Polars' streaming CSV scan splits its fields
+   (short lines padded, long ones cut); the misfit lines and the trailer are dropped and the
+   good rows go to the parser in batches. The UTF-8 copy on disk is one piece at a time, read
+   while the page cache still holds it (the whole file's copy was 19 GB for the bank-1m
+   postings snapshot, and it was read twice).
 
 DuckDB's ``read_csv`` with ``store_rejects`` found the broken lines until 2026-12-03, but the
 line numbers of its rejects drift after a bare ``\\n`` inside a CRLF file (a value with a line
@@ -30,7 +30,6 @@ which gives the precise verdict.
 
 from __future__ import annotations
 
-import codecs
 import itertools
 import tempfile
 from collections.abc import Iterator
@@ -41,7 +40,7 @@ import numba
 import numpy as np
 import polars as pl
 
-from cdp.transcode import decoding_tables, file_to_utf8
+from cdp.transcode import Utf8ToSingleByte, code_page_table, decoding_tables, file_to_utf8
 from ingestion.contracts.model import FileContract
 from ingestion.records import RecordAssembler, Records
 
@@ -103,7 +102,9 @@ def scan_lines(path: Path, encoding: str, separator: bytes, expected: int) -> Li
     """Lines of ``path`` whose count of ``separator`` is not ``expected`` (the header, line 1,
     excepted; an empty line always), with every byte checked against ``encoding``."""
     if encoding == "utf-8":
-        defined, validate = np.ones(256, np.bool_), codecs.getincrementaldecoder("utf-8")()
+        # The compiled UTF-8 → latin-1 loop validates as Python's decoder does, 3x as fast
+        # (0.43 GB/s for Python's on a card file); what it writes is not needed.
+        defined, validate = np.ones(256, np.bool_), Utf8ToSingleByte(code_page_table("latin-1"))
     elif (tables := decoding_tables(encoding)) is not None:
         defined, validate = tables[0] > 0, None
     else:
@@ -116,7 +117,7 @@ def scan_lines(path: Path, encoding: str, separator: bytes, expected: int) -> Li
         while block := handle.read(BLOCK_BYTES):
             if validate is not None:
                 try:
-                    validate.decode(block)
+                    validate(block)
                 except UnicodeDecodeError as error:
                     raise NativeUnavailable(f"not UTF-8 near byte {offset}") from error
             found = np.empty((block.count(b"\n") + 1, 3), np.int64)
@@ -132,7 +133,7 @@ def scan_lines(path: Path, encoding: str, separator: bytes, expected: int) -> Li
                 cuts.append((int(state[1]), int(state[0])))
     if validate is not None:
         try:
-            validate.decode(b"", final=True)
+            validate(b"", final=True)
         except UnicodeDecodeError as error:
             raise NativeUnavailable("the file ends inside a UTF-8 character") from error
     line, line_start, separators, last = (int(v) for v in state)
@@ -229,7 +230,12 @@ class NativeRead:
             raise NativeUnavailable("byte order mark")
         separator = self.contract.separator.encode()
         scan = scan_lines(self.path, self.encoding, separator, len(names) - 1)
-        self._pieces = scan.pieces
+        # A UTF-8 file needs no copy: Polars scans it whole, in one piece.
+        self._pieces = (
+            [Piece(0, self.path.stat().st_size, 1, scan.physical)]
+            if self.encoding == "utf-8"
+            else scan.pieces
+        )
         self._check_lines(self._texts(scan.misfits), scan.physical)
 
     def _texts(self, misfits: list[tuple[int, int, int]]) -> list[RejectedLine]:
@@ -287,7 +293,7 @@ class NativeRead:
         dropped = pl.Series([r.line_number for r in self.rejected], dtype=pl.Int64).implode()
         copy = Path(self._folder.name) / "piece.utf8.csv"
         for piece in self._pieces:
-            if self.encoding == "utf-8" and len(self._pieces) == 1:
+            if self.encoding == "utf-8":
                 source = self.path
             else:
                 file_to_utf8(self.path, self.encoding, copy, piece.start, piece.end)

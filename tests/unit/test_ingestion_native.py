@@ -204,6 +204,18 @@ def test_what_the_native_path_cannot_vouch_for_goes_line_by_line(tmp_path, monke
     assert paths == ["lines", "lines"]
 
 
+def test_invalid_utf8_past_the_detected_start_goes_line_by_line(tmp_path, paths):
+    rows = [transaction(doc, "1,00") for doc in range(1, 12_001)]
+    path = write(tmp_path, [TRANSACTIONS_HEADER, *rows, "ИТОГО;12000;12000,00"], "utf-8", "\n")
+    data = path.read_bytes()
+    cut = data.index("Оплата".encode(), 2**20)
+    path.write_bytes(data[:cut] + b"\xff" + data[cut + 1 :])
+    with pytest.raises(FileRejected) as caught:
+        parse(path)
+    assert caught.value.reason == "unknown_encoding"
+    assert paths == ["lines"]
+
+
 def _misfits_by_python(data: bytes, separator: bytes, expected: int):
     """The byte scan's answer computed the plain way: lines split at ``\\n``, ``\\r`` before
     it dropped."""
