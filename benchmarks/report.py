@@ -45,6 +45,11 @@ BASELINES = (
         ("ingest_baseline", "landing_read_s"),
         "whole landing zone: our load vs DuckDB's own readers",
     ),
+    (
+        ("warehouse_build", "seconds"),
+        ("warehouse_baseline", "tables_copy_s"),
+        "dbt build vs DuckDB copying the tables it stores",
+    ),
 )
 """The machine's own limit on the same data: ((stage, key) of our seconds, (stage, key) of the
 limit's seconds, what is compared)."""

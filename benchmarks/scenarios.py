@@ -18,6 +18,7 @@ class Scenario:
         "ingest",
         "warehouse_resolve",
         "warehouse_build",
+        "warehouse_baseline",
         "ml_train",
         "ml_score",
         "ml_quality",

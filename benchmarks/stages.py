@@ -263,9 +263,18 @@ def warehouse_build(scenario: Scenario, home: Path) -> dict:
 
 
 def _drop_incremental_models(home: Path) -> None:
-    import json
-
     import duckdb
+
+    relations = [f'"{schema}"."{name}"' for schema, name, kind in _built_tables(home)
+                 if kind == "incremental"]  # fmt: skip
+    with duckdb.connect(str(home / "ingest.duckdb")) as con:
+        for relation in relations:
+            con.execute(f"drop table if exists {relation}")
+
+
+def _built_tables(home: Path) -> list[tuple[str, str, str]]:
+    """(schema, table, materialization) of every model the dbt build stores as a table."""
+    import json
 
     from cdp.settings import load_settings
     from orchestration.defs.warehouse import dbt_project, manifest_is_current, prepare_manifest
@@ -275,14 +284,39 @@ def _drop_incremental_models(home: Path) -> None:
     if not manifest_is_current(project):
         prepare_manifest(settings, project)
     manifest = json.loads(project.manifest_path.read_text(encoding="utf-8"))
-    incremental = [
-        f'"{node["schema"]}"."{node["alias"]}"'
+    return [
+        (node["schema"], node["alias"], node["config"]["materialized"])
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+        if node["resource_type"] == "model"
+        and node["config"]["materialized"] in ("table", "incremental")
     ]
-    with duckdb.connect(str(settings.warehouse_path)) as con:
-        for relation in incremental:
-            con.execute(f"drop table if exists {relation}")
+
+
+def warehouse_baseline(scenario: Scenario, home: Path) -> dict:
+    """The machine's own limit for ``warehouse_build``: DuckDB copying every table the build
+    stores, as it is, into a scratch database under the build's own memory limit — the writing
+    alone, none of the computing (a lower bound: the build also reads its sources and joins)."""
+    import duckdb
+
+    scratch = home / "baseline.duckdb"
+    scratch.unlink(missing_ok=True)
+    seconds, rows, largest = 0.0, 0, {}
+    with duckdb.connect(str(scratch), config={"memory_limit": "4GB"}) as con:
+        con.execute("set preserve_insertion_order = false")
+        con.execute(f"attach '{home / 'ingest.duckdb'}' as warehouse (read_only)")
+        for schema, name, _ in _built_tables(home):
+            started = time.perf_counter()
+            con.execute(f'create table copied as select * from warehouse."{schema}"."{name}"')
+            took = time.perf_counter() - started
+            (count,) = con.execute("select count(*) from copied").fetchone()
+            con.execute("drop table copied")
+            seconds += took
+            rows += count
+            largest[name] = round(took, 1)
+    scratch.unlink(missing_ok=True)
+    top = dict(sorted(largest.items(), key=lambda kv: -kv[1])[:5])
+    return {"tables_copy_s": round(seconds, 1), "tables": len(largest), "rows": rows,
+            "slowest_copies_s": top}  # fmt: skip
 
 
 def warehouse_publish(scenario: Scenario, home: Path) -> dict:
@@ -570,6 +604,7 @@ STAGES = {
     "identity_withheld": identity_withheld,
     "warehouse_resolve": warehouse_resolve,
     "warehouse_build": warehouse_build,
+    "warehouse_baseline": warehouse_baseline,
     "warehouse_publish": warehouse_publish,
     "warehouse_daily": warehouse_daily,
     "ml_train": ml_train,
