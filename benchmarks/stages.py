@@ -165,6 +165,7 @@ def _duckdb_reads_landing(landing: Path, database: Path) -> dict:
     seconds = transcode_seconds = 0.0
     rows = 0
     largest: dict = {}
+    by_table: dict[str, float] = {}
     database.unlink(missing_ok=True)
     with duckdb.connect(str(database)) as con:
         for contract in CONTRACTS:
@@ -183,6 +184,7 @@ def _duckdb_reads_landing(landing: Path, database: Path) -> dict:
                 con.execute("drop table baseline")
                 seconds += took
                 rows += count
+                by_table[contract.table] = by_table.get(contract.table, 0.0) + took
                 if contract.format == "delimited" and file.size > largest.get("size", 0):
                     largest = {
                         "size": file.size,
@@ -198,6 +200,7 @@ def _duckdb_reads_landing(landing: Path, database: Path) -> dict:
         "landing_read_s": round(seconds, 1),
         "landing_read_rows": rows,
         "landing_transcode_s": round(transcode_seconds, 1),
+        "landing_read_by_table_s": {table: round(t, 1) for table, t in by_table.items()},
         "largest": largest,
     }
 
