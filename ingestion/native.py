@@ -142,7 +142,7 @@ def scan_lines(path: Path, encoding: str, separator: bytes, expected: int) -> Li
         if last == ord("\r"):
             raise NativeUnavailable("the file ends with a carriage return")
         physical = line
-        if separators != expected or line_start == offset:
+        if separators != expected:
             misfits.append((line, line_start, offset))
     bounds = [*cuts, (offset, physical + 1)]
     pieces = [
