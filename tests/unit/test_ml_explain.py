@@ -55,3 +55,14 @@ def test_threads_share_the_blocks_of_rows_without_changing_a_figure(fitted):
     np.testing.assert_allclose(
         explainer.raw_score(x, threads=2), booster.decision_function(x), atol=1e-9
     )
+
+
+def test_a_categorical_split_is_refused_not_misread():
+    rng = np.random.default_rng(3)
+    x = np.column_stack([rng.integers(0, 4, 2_000), rng.normal(size=2_000)])
+    y = (x[:, 0] == 2) ^ (rng.random(2_000) < 0.1)
+    booster = HistGradientBoostingClassifier(
+        max_iter=5, categorical_features=[0], random_state=1
+    ).fit(x, y)
+    with pytest.raises(ValueError, match="numeric splits only"):
+        PathExplainer(booster, [[0], [1]])

@@ -148,11 +148,25 @@ history as (
 
 ),
 
+profile_keys as (
+
+    -- The month end strictly before the as-of date: on a month end itself the month's profile
+    -- would count the lead's own session (its login), unlike on every other day. Client
+    -- profiles exist at month ends only, so every as-of date of a month shares its key, and the
+    -- as-of join below runs once per client and month, not per lead and day (per lead and day
+    -- it ran out of its memory at bank-1m: DuckDB's as-of join does not spill).
+    select distinct
+        golden_client_id,
+        last_day(as_of_date - interval 1 month) as profile_month_end
+    from open_leads
+
+),
+
 client_profile as (
 
     select
-        open_leads.lead_id,
-        open_leads.as_of_date,
+        profile_keys.golden_client_id,
+        profile_keys.profile_month_end,
         churn.products_held_count,
         churn.has_loan,
         churn.has_deposit,
@@ -162,13 +176,13 @@ client_profile as (
         churn.balance_rub_month_end,
         churn.login_count_month,
         churn.days_since_last_activity
-    from open_leads
-    -- The month end strictly before the as-of date: on a month end itself the month's profile
-    -- would count the lead's own session (its login), unlike on every other day.
+    from profile_keys
+    -- The client's latest profile up to that month end: one who held no product then keeps
+    -- the profile of the last month end with one, as the per-day join did.
     asof left join {{ ref('ml_features__churn') }} as churn
         on
-            open_leads.golden_client_id = churn.golden_client_id
-            and open_leads.as_of_date > churn.as_of_date
+            profile_keys.golden_client_id = churn.golden_client_id
+            and profile_keys.profile_month_end >= churn.as_of_date
 
 )
 
@@ -217,7 +231,8 @@ inner join history
         and open_leads.as_of_date = history.as_of_date
 inner join client_profile
     on
-        open_leads.lead_id = client_profile.lead_id
-        and open_leads.as_of_date = client_profile.as_of_date
+        open_leads.golden_client_id = client_profile.golden_client_id
+        and last_day(open_leads.as_of_date - interval 1 month)
+        = client_profile.profile_month_end
 -- Stored in as-of order for scoring's latest-date read, as ml_features__churn (docs/ml.md).
 order by open_leads.as_of_date
