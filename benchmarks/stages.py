@@ -304,8 +304,7 @@ def warehouse_baseline(scenario: Scenario, home: Path) -> dict:
     scratch = home / "baseline.duckdb"
     scratch.unlink(missing_ok=True)
     seconds, rows, largest = 0.0, 0, {}
-    with duckdb.connect(str(scratch), config={"memory_limit": "4GB"}) as con:
-        con.execute("set preserve_insertion_order = false")
+    with duckdb.connect(str(scratch), config=_dbt_duckdb_settings()) as con:
         con.execute(f"attach '{home / 'ingest.duckdb'}' as warehouse (read_only)")
         for schema, name, _ in _built_tables(home):
             started = time.perf_counter()
@@ -320,6 +319,16 @@ def warehouse_baseline(scenario: Scenario, home: Path) -> dict:
     top = dict(sorted(largest.items(), key=lambda kv: -kv[1])[:5])
     return {"tables_copy_s": round(seconds, 1), "tables": len(largest), "rows": rows,
             "slowest_copies_s": top}  # fmt: skip
+
+
+def _dbt_duckdb_settings() -> dict:
+    """The DuckDB settings dbt builds with (``dbt_project/profiles.yml``, its local target)."""
+    import yaml
+
+    from orchestration.defs.warehouse import DBT_PROJECT_DIR
+
+    profiles = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
+    return profiles["bank_cdp"]["outputs"]["local"]["settings"]
 
 
 def warehouse_publish(scenario: Scenario, home: Path) -> dict:

@@ -118,7 +118,13 @@ snapshots as (
 open_leads as (
 
     -- An application without a step for kpi_application_stale_days is lost, as in the KPI marts.
-    select * from snapshots
+    -- The client's profile is read at the month end strictly before the as-of date: on a month
+    -- end itself the month's profile would count the lead's own session (its login), unlike on
+    -- every other day.
+    select
+        *,
+        last_day(as_of_date - interval 1 month) as profile_month_end
+    from snapshots
     where
         lead_kind = 'offer'
         or last_step_at >= as_of_at - to_days({{ var('kpi_application_stale_days') }})
@@ -150,14 +156,12 @@ history as (
 
 profile_keys as (
 
-    -- The month end strictly before the as-of date: on a month end itself the month's profile
-    -- would count the lead's own session (its login), unlike on every other day. Client
-    -- profiles exist at month ends only, so every as-of date of a month shares its key, and the
-    -- as-of join below runs once per client and month, not per lead and day (per lead and day
-    -- it ran out of its memory at bank-1m: DuckDB's as-of join does not spill).
+    -- Client profiles exist at month ends only, so every as-of date of a month shares its
+    -- profile month end, and the as-of join below runs once per client and month, not per lead
+    -- and day (bank-1m: 2.5 M keys instead of 16 M lead-days).
     select distinct
         golden_client_id,
-        last_day(as_of_date - interval 1 month) as profile_month_end
+        profile_month_end
     from open_leads
 
 ),
@@ -232,7 +236,6 @@ inner join history
 inner join client_profile
     on
         open_leads.golden_client_id = client_profile.golden_client_id
-        and last_day(open_leads.as_of_date - interval 1 month)
-        = client_profile.profile_month_end
+        and open_leads.profile_month_end = client_profile.profile_month_end
 -- Not stored in as-of order, unlike the other feature tables: sorting its 16 M wide rows ran out
 -- of the build's 4 GB at bank-1m (DuckDB's sort did not spill enough on two threads; docs/ml.md).
