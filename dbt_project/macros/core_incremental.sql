@@ -32,7 +32,8 @@
   `_business_date > max(...)` filter would miss. `load_id_sources` maps each load-id column of
   the fact to the raw tables whose loads fill it. The new ids are looked up first and written
   into the query as a literal list: DuckDB pushes such a filter down to the raw scans through
-  the staging and intermediate views, where an `in (subquery)` on the finished rows made the
+  the staging and intermediate views (not through a full join: fct_card_transactions narrows
+  its inputs to the card × RRN keys of the new loads itself), where an `in (subquery)` on the finished rows made the
   daily build compute every fact in full (fct_card_transactions 52 s at bank-100k). Each side
   is made distinct first (a few hundred loads): `except` alone hashes every row, and 68 M load
   ids of the balances ran out of the 4 GB limit at bank-1m (distinct first: 0.3 s).
@@ -40,6 +41,13 @@
 {% macro core_rows_to_refresh(load_id_sources) -%}
 {%- set conditions = [] -%}
 {%- for column, tables in load_id_sources.items() -%}
+{%- do conditions.append(load_id_in(column, new_load_ids(column, tables))) -%}
+{%- endfor -%}
+({{ conditions | join(' or ') }})
+{%- endmacro %}
+
+{# The loads of the raw `tables` that no row of this model holds in `column` yet, sorted. #}
+{% macro new_load_ids(column, tables) -%}
 {%- set new_ids_query -%}
 {%- for table in tables %}
 select distinct _load_id from {{ source('raw', table) }}
@@ -48,16 +56,20 @@ select distinct _load_id from {{ source('raw', table) }}
 except
 select distinct {{ column }} from {{ this }} where {{ column }} is not null
 {%- endset -%}
-{%- set new_ids = run_query(new_ids_query).columns[0].values() if execute else [] -%}
-{%- if new_ids -%}
+{{ return(run_query(new_ids_query).columns[0].values() | sort if execute else []) }}
+{%- endmacro %}
+
+{# `column in ('id', ...)` as a literal list (pushed down to raw scans), `false` for none. #}
+{% macro load_id_in(column, load_ids) -%}
+{%- if load_ids -%}
 {%- set quoted = [] -%}
-{%- for load_id in new_ids | sort -%}
+{%- for load_id in load_ids -%}
 {%- do quoted.append("'" ~ (load_id | replace("'", "''")) ~ "'") -%}
 {%- endfor -%}
-{%- do conditions.append(column ~ ' in (' ~ quoted | join(', ') ~ ')') -%}
+{{ column }} in ({{ quoted | join(', ') }})
+{%- else -%}
+false
 {%- endif -%}
-{%- endfor -%}
-({{ conditions | join(' or ') if conditions else 'false' }})
 {%- endmacro %}
 
 {#

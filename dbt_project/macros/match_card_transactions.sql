@@ -1,0 +1,91 @@
+{#
+  Authorizations matched to clearings: one row per card transaction, keyed by card and RRN.
+  The processing centre repeats the authorization's RRN (DE37) on its presentment, so the match
+  is on card_id + rrn (card_id, not PAN_TOKEN: a few tokens are shared by two cards,
+  docs/sources/cards.md). A reversal (MTI 0400) repeats the RRN of the approval it cancels.
+  The cleared amount may differ from the authorized one (tips): the difference is kept, the
+  match does not depend on it.
+
+  A macro over its two inputs, not only the body of int_card_transactions_matched: the daily
+  build of fct_card_transactions matches just the card × RRN keys its new loads touch. A filter
+  on the matched rows cannot reach through the full join, so the view matched the whole history
+  every day (at bank-1m its spill filled the disk).
+#}
+{% macro match_card_transactions(authorizations, clearings) %}
+with
+
+authorizations as (
+
+    select * from {{ authorizations }}
+
+),
+
+requests as (
+
+    select * from authorizations
+    where mti in ('0100', '0200')
+
+),
+
+reversals as (
+
+    select
+        card_id,
+        rrn,
+        max(_load_id) as _load_id
+    from authorizations
+    where mti = '0400'
+    group by card_id, rrn
+
+),
+
+clearings as (
+
+    select * from {{ clearings }}
+
+),
+
+matched as (
+
+    select
+        requests.mti,
+        requests.local_at as authorized_at,
+        clearings.transaction_at as cleared_transaction_at,
+        clearings.posting_date as clearing_date,
+        requests.pos_entry_mode,
+        requests.response_code,
+        requests.amount_minor as authorized_amount_minor,
+        clearings.amount_minor as cleared_amount_minor,
+        requests._business_date as authorization_business_date,
+        clearings._business_date as clearing_business_date,
+        requests._load_id as _authorization_load_id,
+        clearings._load_id as _clearing_load_id,
+        reversals._load_id as _reversal_load_id,
+        coalesce(requests.card_id, clearings.card_id) as card_id,
+        coalesce(requests.rrn, clearings.rrn) as rrn,
+        coalesce(requests.processing_code, clearings.processing_code) as processing_code,
+        coalesce(requests.mcc, clearings.mcc) as mcc,
+        coalesce(requests.merchant_id, clearings.merchant_id) as merchant_id,
+        coalesce(requests.merchant_name_location, clearings.merchant_name_location)
+            as merchant_name_location,
+        reversals.rrn is not null as is_reversed
+    from requests
+    full join clearings
+        on requests.card_id = clearings.card_id and requests.rrn = clearings.rrn
+    left join reversals
+        on requests.card_id = reversals.card_id and requests.rrn = reversals.rrn
+
+)
+
+select
+    *,
+    card_id || ':' || rrn as card_transaction_id,
+    case
+        when authorized_amount_minor is null then 'clearing_only'
+        when response_code <> '00' then 'declined'
+        when is_reversed then 'reversed'
+        when cleared_amount_minor is not null then 'matched'
+        else 'auth_only'
+    end as match_status
+from matched
+{% endmacro %}
