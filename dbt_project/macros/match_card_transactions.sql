@@ -89,3 +89,39 @@ select
     end as match_status
 from matched
 {% endmacro %}
+
+{#
+  The daily build's matching (fct_card_transactions, incremental): only the card × RRN keys that
+  a new authorization, reversal or clearing load touches are matched again, each with its whole
+  history. Which rows of these are written is still decided by `core_rows_to_refresh`.
+#}
+{% macro match_new_card_transactions(authorizations, clearings) %}
+{%- set new_authorization_loads = (
+    new_load_ids('_authorization_load_id', ['cards__authorizations'])
+    + new_load_ids('_reversal_load_id', ['cards__authorizations'])
+) | unique | list -%}
+with
+
+touched_keys as (
+
+    select
+        card_id,
+        rrn
+    from {{ authorizations }}
+    where {{ load_id_in('_load_id', new_authorization_loads) }}
+    union
+    select
+        card_id,
+        rrn
+    from {{ clearings }}
+    where {{ load_id_in('_load_id', new_load_ids('_clearing_load_id', ['cards__clearings'])) }}
+
+)
+
+select * from (
+    {{ match_card_transactions(
+        '(select * from ' ~ authorizations ~ ' semi join touched_keys using (card_id, rrn))',
+        '(select * from ' ~ clearings ~ ' semi join touched_keys using (card_id, rrn))'
+    ) }}
+)
+{% endmacro %}
