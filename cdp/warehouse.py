@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import duckdb
@@ -66,3 +66,20 @@ def query_frame(
     call holding the connection's database open."""
     reader = con.execute(sql, parameters).fetch_record_batch(QUERY_BATCH_ROWS)
     return pl.from_arrow(reader.read_all())
+
+
+def query_frame_by_period(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    periods: Sequence,
+    parameters: dict | None = None,
+) -> pl.DataFrame:
+    """The rows of ``sql`` for each of ``periods`` in turn, in one frame: ``sql`` keeps the
+    rows of the period ``$period`` and orders them within it. A sorted read of a whole
+    training table made DuckDB hold the sorted rows (up to its memory limit) beside the frame
+    they were read into; one period at a time it holds one period's."""
+    parameters = parameters or {}
+    frames = [query_frame(con, sql, {**parameters, "period": period}) for period in periods]
+    if not frames:  # no period: the query's columns, no rows
+        frames = [query_frame(con, sql, {**parameters, "period": None})]
+    return pl.concat(frames, rechunk=False)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cdp.settings import MEMORY_SIZE
-
 
 class BoostingParams(BaseModel):
     """``HistGradientBoostingClassifier`` arguments; shallow trees and strong L2 because the
@@ -208,14 +206,6 @@ class LeadPriorityConfig(ModelConfig):
         "stages that never convert, and early stopping on a 15 % holdout stopped too soon "
         "(default bank: validation PR AUC 0.920 with it, below the rule's 0.927; 0.936 "
         "without; tiny bank 0.954 and 0.952, rule 0.933).",
-    )
-    training_read_memory_limit: str = Field(
-        default="4GB",
-        pattern=MEMORY_SIZE,
-        description="DuckDB's memory limit while the training frame is joined and sorted, below "
-        "the models' own (CDP_ML_MEMORY_LIMIT): its sort holds the wide rows again beside the "
-        "frame being read (bank-1m, 14.6 M lead-days: 8.3 GB peak under 6 GB, 7.0 GB under "
-        "4 GB; 3 GB runs out of memory).",
     )
     products: dict[str, LeadProduct] = LEAD_PRODUCTS
     channels: dict[str, str] = LEAD_CHANNELS

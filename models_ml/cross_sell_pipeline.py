@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from cdp.warehouse import query_frame
+from cdp.warehouse import query_frame_by_period
 from models_ml import registry
 from models_ml.config import CrossSellConfig
 from models_ml.cross_sell import (
@@ -36,13 +36,23 @@ SCORES_TABLE = "ml.ml_scores__cross_sell"
 METRICS = ("roc_auc", "pr_auc", "top_decile_lift", "top_decile_capture")
 
 
+def features_in_as_of_order(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The feature table sorted by as-of date and client, read one as-of date at a time."""
+    dates = con.execute(f"select distinct as_of_date from {FEATURES_TABLE} order by 1").fetchall()
+    return query_frame_by_period(
+        con,
+        f"select * from {FEATURES_TABLE} where as_of_date = $period order by golden_client_id",
+        [date for (date,) in dates],
+    )
+
+
 def training(con: duckdb.DuckDBPyConnection, config: CrossSellConfig) -> CrossSellTraining:
     """Features, labels and every product family's model, as the pipeline trains them. The
     features come in as-of order, so the complete rows and the parts of the time split are
     slices of one frame, not copies (``churn.rows_where``); the frame is handed over, not
     kept here."""
     return train(
-        query_frame(con, f"select * from {FEATURES_TABLE} order by as_of_date, golden_client_id"),
+        features_in_as_of_order(con),
         openings(con, config),
         data_end(con),
         config,

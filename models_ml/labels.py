@@ -19,7 +19,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from cdp.warehouse import query_frame
+from cdp.warehouse import query_frame, query_frame_by_period
 
 ACTIVITY_SQL = """
 select golden_client_id, posting_date as activity_date
@@ -117,18 +117,33 @@ def labelled_features(
     DuckDB (in Polars the join and the sort held two more copies of the features); sorted
     because DuckDB returns rows in no fixed order and the model's early-stopping holdout is
     drawn by position, so an unsorted frame would give another model on the same data. As-of
-    date first, so each part of the time split is a slice of the frame, not a copy.
+    date first, so each part of the time split is a slice of the frame, not a copy; read one
+    as-of date at a time (``query_frame_by_period``), the labels computed once before.
     ``complete_only`` keeps the rows whose label window lies in the data, all training reads
     (at bank-1m four as-of dates in ten are not)."""
-    return query_frame(
-        con,
+    con.execute(
         f"""
-        with labels as ({LABELS_SQL})
-        select features.*, {CHURNED} as is_churned, labels.is_complete
-        from ml.ml_features__churn as features
-        join labels using (golden_client_id, as_of_date)
-        {"where labels.is_complete" if complete_only else ""}
-        order by as_of_date, golden_client_id
+        create or replace temp table churn_labels as
+        select golden_client_id, as_of_date, {CHURNED} as is_churned, is_complete
+        from ({LABELS_SQL})
         """,
         {"horizon": horizon_days, "silence": silence_days},
     )
+    try:
+        dates = con.execute(
+            "select distinct as_of_date from churn_labels "
+            f"{'where is_complete' if complete_only else ''} order by as_of_date"
+        ).fetchall()
+        return query_frame_by_period(
+            con,
+            """
+            select features.*, labels.is_churned, labels.is_complete
+            from ml.ml_features__churn as features
+            join churn_labels as labels using (golden_client_id, as_of_date)
+            where features.as_of_date = $period
+            order by golden_client_id
+            """,
+            [date for (date,) in dates],
+        )
+    finally:
+        con.execute("drop table if exists churn_labels")
