@@ -21,16 +21,19 @@ import polars as pl
 
 from cdp.warehouse import query_frame, query_frame_by_period
 
+# Activity days with repeats (`union all`): `active_in_window` keeps only the distinct windows
+# they fall in, and making the 85 M client-days of bank-1m distinct first ran the labels' query
+# out of a 6 GB DuckDB limit.
 ACTIVITY_SQL = """
 select golden_client_id, posting_date as activity_date
 from marts.fct_transactions
 where golden_client_id is not null and transaction_type not in ('interest', 'fee')
-union
+union all
 select golden_client_id,
     cast(timezone('Europe/Moscow', timezone('UTC', transaction_at)) as date)
 from marts.fct_card_transactions
 where golden_client_id is not null and match_status not in ('declined', 'reversed')
-union
+union all
 select golden_client_id, occurred_date
 from marts.fct_interactions
 where golden_client_id is not null
