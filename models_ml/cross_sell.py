@@ -184,11 +184,12 @@ def at_risk(
 
 def with_openings(rows: pl.DataFrame, opened: pl.DataFrame, product: str) -> pl.DataFrame:
     """``rows`` in their order with ``is_opened``: the client opened ``product`` within the
-    label window of the row's as-of date."""
+    label window of the row's as-of date. Only the keys are joined (``opened`` holds each
+    key and product once): a join of the wide rows copied them all again (bank-1m: 7.9 GB
+    peak for cross-sell training, against 5.3 GB beside it)."""
     hits = opened.filter(pl.col("product") == product).select(*KEYS).with_columns(is_opened=True)
-    return rows.join(hits, on=list(KEYS), how="left", maintain_order="left").with_columns(
-        pl.col("is_opened").fill_null(False)
-    )
+    flags = rows.select(*KEYS).join(hits, on=list(KEYS), how="left", maintain_order="left")
+    return rows.with_columns(flags["is_opened"].fill_null(False))
 
 
 def baseline_cells(config: CrossSellConfig) -> pl.Expr:
