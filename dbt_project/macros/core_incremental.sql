@@ -32,11 +32,12 @@
   `_business_date > max(...)` filter would miss. `load_id_sources` maps each load-id column of
   the fact to the raw tables whose loads fill it. The new ids are looked up first and written
   into the query as a literal list: DuckDB pushes such a filter down to the raw scans through
-  the staging and intermediate views (not through a full join: fct_card_transactions narrows
-  its inputs to the card × RRN keys of the new loads itself), where an `in (subquery)` on the finished rows made the
-  daily build compute every fact in full (fct_card_transactions 52 s at bank-100k). Each side
-  is made distinct first (a few hundred loads): `except` alone hashes every row, and 68 M load
-  ids of the balances ran out of the 4 GB limit at bank-1m (distinct first: 0.3 s).
+  the staging and intermediate views, where an `in (subquery)` on the finished rows made the
+  daily build compute every fact in full (fct_card_transactions 52 s at bank-100k). Not
+  through a full join, though: fct_card_transactions narrows its inputs to the card × RRN keys
+  of the new loads itself (macros/match_card_transactions.sql). Each side is made distinct
+  first (a few hundred loads): `except` alone hashes every row, and 68 M load ids of the
+  balances ran out of the 4 GB limit at bank-1m (distinct first: 0.3 s).
 #}
 {% macro core_rows_to_refresh(load_id_sources) -%}
 {%- set conditions = [] -%}
