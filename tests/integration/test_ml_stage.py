@@ -22,7 +22,8 @@ pytestmark = pytest.mark.integration
 TINY_GATE = 200
 """The tiny bank's training window holds ≈ 650 churners (≥ 500 passes too, but a test gate
 well below it keeps the test about the mechanism, not the simulator's churn rate)."""
-CUTOFF = dt.date(2026, 6, 30)
+CUTOFF = dt.date(2026, 6, 20)
+"""Mid-month: the cut copy's data ends inside June, whose month end is not an as-of date yet."""
 FEATURE_TABLES = ("ml_features__churn", "ml_features__cross_sell")
 
 
@@ -99,7 +100,8 @@ def test_a_refused_model_is_registered_but_scores_stay_on_the_promoted_version(c
 
 def test_no_feature_uses_data_after_its_as_of_date(warehouse_bank, tmp_path):
     """Features rebuilt on a copy of the warehouse cut at CUTOFF equal the full build's rows
-    for every as-of date up to CUTOFF."""
+    for every as-of date up to CUTOFF, and the cut copy's latest as-of date is the last month
+    end it holds whole."""
     settings, _ = warehouse_bank
     copy = rebuilt_after_cut(
         settings.warehouse_path,
@@ -117,3 +119,8 @@ def test_no_feature_uses_data_after_its_as_of_date(warehouse_bank, tmp_path):
         )
         assert rows > 10_000, table
         assert only_full == only_cut == 0, table
+    with duckdb.connect(str(copy), read_only=True) as con:
+        for table in FEATURE_TABLES:
+            # a month still running is no as-of date: its counts would be a part of a month's
+            [latest] = con.execute(f"select max(as_of_date) from ml.{table}").fetchone()
+            assert latest == dt.date(2026, 5, 31), table

@@ -1,6 +1,7 @@
--- One row per retail golden client × calendar month of the history: what the client did in that
--- month, summed once, so the point-in-time features (models/ml) only window over months.
--- Every measure is dated by the event's own date, so the month holds nothing after its end.
+-- One row per retail golden client × calendar month of the history whose end the data has
+-- reached (months CTE): what the client did in that month, summed once, so the point-in-time
+-- features (models/ml) only window over months. Every measure is dated by the event's own
+-- date, so the month holds nothing after its end.
 
 with
 
@@ -15,12 +16,17 @@ history as (
 
 months as (
 
+    -- Months whose end the data has reached: a month still running is no as-of date (its
+    -- counts cover part of a month, which the models would read as a drop in activity), so
+    -- mid-month the latest as-of date is the previous month end.
     select distinct
         cast(dates.month_start_date as date) as month_start_date,
         cast(dates.month_end_date as date) as month_end_date
     from {{ ref('dim_dates') }} as dates
     cross join history
-    where dates.date_day between history.first_date and history.last_date
+    where
+        dates.date_day between history.first_date and history.last_date
+        and dates.month_end_date <= history.last_date
 
 ),
 
