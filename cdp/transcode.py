@@ -154,15 +154,15 @@ BLOCK_BYTES = 32 * 2**20
 
 def file_to_utf8(
     source: Path, encoding: str, target: Path, start: int = 0, end: int | None = None
-) -> int:
+) -> None:
     """Bytes ``start``..``end`` of ``source`` (text in ``encoding``; the whole file by default)
-    written to ``target`` as UTF-8, in blocks; returns the number of line ends in them. A byte
-    the encoding does not define raises ``UnicodeDecodeError`` with its offset in the file."""
+    written to ``target`` as UTF-8, in blocks. A byte the encoding does not define raises
+    ``UnicodeDecodeError`` with its offset in the file."""
     tables = decoding_tables(encoding)
     if tables is None:
-        return _file_to_utf8_by_codec(source, encoding, target, start, end)
+        _file_to_utf8_by_codec(source, encoding, target, start, end)
+        return
     lengths, sequences = tables
-    line_ends = 0
     offset = start
     out = np.empty(3 * BLOCK_BYTES, np.uint8)
     with source.open("rb") as handle, target.open("wb") as sink:
@@ -175,9 +175,7 @@ def file_to_utf8(
                     encoding, block, bad, bad + 1, f"undefined byte at offset {offset + bad}"
                 )
             sink.write(out[:written].data)
-            line_ends += block.count(b"\n")
             offset += len(block)
-    return line_ends
 
 
 def _read_block(handle, offset: int, end: int | None) -> bytes:
@@ -187,19 +185,15 @@ def _read_block(handle, offset: int, end: int | None) -> bytes:
 
 def _file_to_utf8_by_codec(
     source: Path, encoding: str, target: Path, start: int, end: int | None
-) -> int:
+) -> None:
     decoder = codecs.getincrementaldecoder(encoding)()
-    line_ends = 0
     offset = start
     with source.open("rb") as handle, target.open("wb") as sink:
         handle.seek(start)
         while block := _read_block(handle, offset, end):
             offset += len(block)
-            text = decoder.decode(block)
-            line_ends += text.count("\n")
-            sink.write(text.encode("utf-8"))
+            sink.write(decoder.decode(block).encode("utf-8"))
         sink.write(decoder.decode(b"", final=True).encode("utf-8"))
-    return line_ends
 
 
 @functools.cache

@@ -58,9 +58,8 @@ def test_files_are_copied_to_utf8_as_pythons_codec_decodes_them(tmp_path, monkey
     text = _random_text(random.Random(11), 5_000).encode(source, errors="replace").decode(source)
     path = tmp_path / "in.txt"
     path.write_bytes(text.encode(source))
-    line_ends = file_to_utf8(path, source, tmp_path / "out.txt")
+    file_to_utf8(path, source, tmp_path / "out.txt")
     assert (tmp_path / "out.txt").read_bytes() == text.encode("utf-8")
-    assert line_ends == text.count("\n")
 
 
 def test_a_byte_the_code_page_does_not_define_is_named_by_its_offset(tmp_path, monkeypatch):
