@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
@@ -71,15 +71,28 @@ def query_frame(
 def query_frame_by_period(
     con: duckdb.DuckDBPyConnection,
     sql: str,
-    periods: Sequence,
+    periods_sql: str,
     parameters: dict | None = None,
 ) -> pl.DataFrame:
-    """The rows of ``sql`` for each of ``periods`` in turn, in one frame: ``sql`` keeps the
-    rows of the period ``$period`` and orders them within it. A sorted read of a whole
-    training table made DuckDB hold the sorted rows (up to its memory limit) beside the frame
-    they were read into; one period at a time it holds one period's."""
+    """The rows of ``sql`` for each period ``periods_sql`` lists, in its order, in one frame:
+    ``sql`` keeps the rows of the period ``$period`` and orders them within it. A sorted read
+    of a whole training table made DuckDB hold the sorted rows (up to its memory limit) beside
+    the frame they were read into; one period at a time it holds one period's."""
     parameters = parameters or {}
+    periods = [period for (period,) in con.execute(periods_sql).fetchall()]
     frames = [query_frame(con, sql, {**parameters, "period": period}) for period in periods]
     if not frames:  # no period: the query's columns, no rows
         frames = [query_frame(con, sql, {**parameters, "period": None})]
     return pl.concat(frames, rechunk=False)
+
+
+@contextmanager
+def temporary_table(
+    con: duckdb.DuckDBPyConnection, name: str, sql: str, parameters: dict | None = None
+) -> Iterator[None]:
+    """``sql``'s rows as the temporary table ``name`` for the queries inside, dropped after."""
+    con.execute(f"create or replace temp table {name} as {sql}", parameters)
+    try:
+        yield
+    finally:
+        con.execute(f"drop table if exists {name}")

@@ -38,11 +38,10 @@ METRICS = ("roc_auc", "pr_auc", "top_decile_lift", "top_decile_capture")
 
 def features_in_as_of_order(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The feature table sorted by as-of date and client, read one as-of date at a time."""
-    dates = con.execute(f"select distinct as_of_date from {FEATURES_TABLE} order by 1").fetchall()
     return query_frame_by_period(
         con,
         f"select * from {FEATURES_TABLE} where as_of_date = $period order by golden_client_id",
-        [date for (date,) in dates],
+        f"select distinct as_of_date from {FEATURES_TABLE} order by as_of_date",
     )
 
 

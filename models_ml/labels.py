@@ -19,7 +19,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from cdp.warehouse import query_frame, query_frame_by_period
+from cdp.warehouse import query_frame, query_frame_by_period, temporary_table
 
 # Activity days with repeats (`union all`): `active_in_window` keeps only the distinct windows
 # they fall in, and making the 85 M client-days of bank-1m distinct first ran the labels' query
@@ -124,19 +124,13 @@ def labelled_features(
     as-of date at a time (``query_frame_by_period``), the labels computed once before.
     ``complete_only`` keeps the rows whose label window lies in the data, all training reads
     (at bank-1m four as-of dates in ten are not)."""
-    con.execute(
-        f"""
-        create or replace temp table churn_labels as
+    labels = f"""
         select golden_client_id, as_of_date, {CHURNED} as is_churned, is_complete
         from ({LABELS_SQL})
-        """,
-        {"horizon": horizon_days, "silence": silence_days},
-    )
-    try:
-        dates = con.execute(
-            "select distinct as_of_date from churn_labels "
-            f"{'where is_complete' if complete_only else ''} order by as_of_date"
-        ).fetchall()
+    """
+    with temporary_table(
+        con, "churn_labels", labels, {"horizon": horizon_days, "silence": silence_days}
+    ):
         return query_frame_by_period(
             con,
             """
@@ -146,7 +140,6 @@ def labelled_features(
             where features.as_of_date = $period
             order by golden_client_id
             """,
-            [date for (date,) in dates],
+            "select distinct as_of_date from churn_labels "
+            f"{'where is_complete' if complete_only else ''} order by as_of_date",
         )
-    finally:
-        con.execute("drop table if exists churn_labels")

@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from cdp.warehouse import query_frame, query_frame_by_period
+from cdp.warehouse import query_frame, query_frame_by_period, temporary_table
 from models_ml.churn import CalibratedModel, ReasonGroup, TrainingResult, drift, matrix, train
 from models_ml.config import LeadPriorityConfig
 from models_ml.metrics import deciles
@@ -119,15 +119,7 @@ def labelled_features(
     not the ids and times that only describe a lead (bank-1m: 16 M rows, five string and
     time columns that ``model_frame`` drops anyway)."""
     unused = [c for c in DESCRIPTIVE if c not in INDICATOR_SOURCES]
-    con.execute(
-        f"create or replace temp table lead_labels as {LABELS_SQL}",
-        {"horizon": config.horizon_days},
-    )
-    try:
-        months = con.execute(
-            "select distinct date_trunc('month', as_of_date) as month from lead_labels "
-            f"{'where is_complete' if for_training else ''} order by month"
-        ).fetchall()
+    with temporary_table(con, "lead_labels", LABELS_SQL, {"horizon": config.horizon_days}):
         return query_frame_by_period(
             con,
             f"""
@@ -141,10 +133,9 @@ def labelled_features(
                 {"and labels.is_complete" if for_training else ""}
             order by features.as_of_date, features.lead_id
             """,
-            [month for (month,) in months],
+            "select distinct date_trunc('month', as_of_date) as month from lead_labels "
+            f"{'where is_complete' if for_training else ''} order by month",
         )
-    finally:
-        con.execute("drop table if exists lead_labels")
 
 
 def training_frame(con: duckdb.DuckDBPyConnection, config: LeadPriorityConfig) -> pl.DataFrame:
