@@ -335,31 +335,87 @@ def _warehouse_copy(settings, tmp_path):
     return copy
 
 
+ACTIVITY_FINGERPRINT = (
+    "select count(*), sum(hash(golden_client_id, activity_date, operations_count, "
+    "operations_amount_rub, salary_credit_rub, fee_rub, interest_paid_rub, card_spend_rub, "
+    "spend_groceries_rub, spend_restaurants_rub, spend_transport_rub, spend_travel_rub, "
+    "spend_retail_rub, logins_count, contact_center_contacts_count, complaints_count)) "
+    "from marts.fct_client_activity_days"
+)
+"""Every column but the watermarks, which tell when a row was built."""
+
+
+def _make_previous_build(con, cut: dt.date) -> None:
+    """The facts as a build before ``cut`` left them: their rows of later business dates gone,
+    the clearings that came since undone, one client's golden id stale."""
+    for table in FINGERPRINTS:
+        con.execute(f"delete from marts.{table} where _business_date >= ?", [cut])
+    con.execute(
+        "update marts.fct_card_transactions set match_status = 'auth_only', "
+        "cleared_amount_rub = null, clearing_date = null, _clearing_load_id = null "
+        "where match_status = 'matched' and clearing_date >= ?",
+        [cut],
+    )
+    con.execute(
+        "update marts.fct_transactions set golden_client_id = 'GC_STALE' where "
+        "client_record_key = (select min(client_record_key) from marts.fct_transactions)"
+    )
+
+
+def _set_activity_watermarks(con, cut: dt.date) -> dt.datetime:
+    """The client activity as that build left it: taken in every load delivered before ``cut``
+    — the tiny bank was ingested table by table, so the later deliveries are moved to after
+    the build, as a daily schedule delivers them — and the merge that makes GC_STALE's rows
+    another client's recorded since."""
+    con.execute(
+        "update audit.file_loads set finished_at = finished_at + interval 1 day "
+        "where delivery_date >= ?",
+        [cut],
+    )
+    [watermark] = first_row(
+        con, "select max(finished_at) from audit.file_loads where delivery_date < ?", [cut]
+    )
+    con.execute("update marts.fct_client_activity_days set _loads_through = ?", [watermark])
+    con.execute(
+        "insert into identity.golden_id_history (golden_client_id, event, "
+        "related_golden_client_id, reason, records, run_at) "
+        "select 'GC_STALE', 'merged_into', golden_client_id, 'test', 1, now()::timestamp "
+        "from marts.dim_client_crosswalk "
+        "where record_key = (select min(client_record_key) from marts.fct_transactions)"
+    )
+    return watermark
+
+
 def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
-    """On a copy of the warehouse: drop the facts' rows of the last business dates, undo the
-    clearings that came since, make one client's golden id stale, run dbt incrementally and
-    compare with the full build."""
+    """On a copy of the warehouse: the facts and the client activity as of an earlier build,
+    then dbt incrementally — the core tables equal the full build, and the client activity was
+    rewritten only where the new loads and the merge touch it."""
     settings, _ = warehouse_bank
     copy = _warehouse_copy(settings, tmp_path)
     with duckdb.connect(str(copy)) as con:
         full = _fingerprints(con)
-        for table in FINGERPRINTS:
-            con.execute(f"delete from marts.{table} where _business_date >= ?", [INCREMENTAL_CUT])
-        con.execute(
-            "update marts.fct_card_transactions set match_status = 'auth_only', "
-            "cleared_amount_rub = null, clearing_date = null, _clearing_load_id = null "
-            "where match_status = 'matched' and clearing_date >= ?",
-            [INCREMENTAL_CUT],
-        )
-        con.execute(
-            "update marts.fct_transactions set golden_client_id = 'GC_STALE' where "
-            "client_record_key = (select min(client_record_key) from marts.fct_transactions)"
-        )
+        full_activity = first_row(con, ACTIVITY_FINGERPRINT)
+        _make_previous_build(con, INCREMENTAL_CUT)
         assert _fingerprints(con) != full
+    previous = _dbt_on_copy(
+        copy, tmp_path, "run", "--select", "fct_client_activity_days", "--full-refresh"
+    )
+    assert previous.returncode == 0, previous.stdout[-3000:]
+    with duckdb.connect(str(copy)) as con:
+        watermark = _set_activity_watermarks(con, INCREMENTAL_CUT)
+        assert first_row(con, ACTIVITY_FINGERPRINT) != full_activity
     run = _dbt_on_copy(copy, tmp_path, "run", "--select", "path:models/marts/core")
     assert run.returncode == 0, run.stdout[-3000:]
     with duckdb.connect(str(copy), read_only=True) as con:
         assert _fingerprints(con) == full
+        assert first_row(con, ACTIVITY_FINGERPRINT) == full_activity
+        [kept, rewritten] = first_row(
+            con,
+            "select count(*) filter (where _loads_through = ?), "
+            "count(*) filter (where _loads_through > ?) from marts.fct_client_activity_days",
+            [watermark, watermark],
+        )
+    assert kept > rewritten > 0
 
 
 def test_the_balance_chain_test_finds_a_broken_record_in_every_account_bucket(

@@ -1,0 +1,123 @@
+{#
+  Incremental client tables (docs/warehouse.md#incremental-client-tables). A table keyed by
+  golden client and a date (fct_client_activity_days) changes, between two builds, only for
+  the clients the new data touches, and only from the earliest date it touches: a day's
+  postings change that day, a late card file the days it covers, a merge or split in the
+  golden record a client's whole history. Each such table carries two watermarks — the newest
+  raw load and the newest identity event it has taken in — and an incremental build rebuilds
+  the scope below: per client, the rows from `refresh_from_date` on.
+#}
+-- noqa: disable=LT02
+-- (the indent rule cannot follow the Jinja blocks; the models calling them lint what they render)
+
+{# The watermark columns of a row: what had been loaded and resolved when it was built. #}
+{% macro client_refresh_watermarks() -%}
+    (select max(finished_at) from {{ source('audit', 'file_loads') }}) as _loads_through,
+    (select max(run_at) from {{ source('identity', 'golden_id_history') }}) as _identity_through
+{%- endmacro %}
+
+{#
+  The raw loads finished after this table's watermark, as a sorted list (written into the
+  query as a literal list, which DuckDB pushes down to the facts' scans: core_incremental.sql).
+#}
+{% macro loads_after_watermark() -%}
+{%- set query -%}
+select load_id
+from {{ source('audit', 'file_loads') }}
+where finished_at > (select coalesce(max(_loads_through), timestamp '0001-01-01') from {{ this }})
+{%- endset -%}
+{{ return(run_query(query).columns[0].values() | sort if execute else []) }}
+{%- endmacro %}
+
+{#
+  (golden_client_id, refresh_from_date): every client whose rows may differ from a full build,
+  with the first date that may differ. The facts' rows of new loads (a clearing rewrites its
+  authorization's row, so the card fact counts all three of its loads), and both ids of every
+  merge or split since the watermark, whose whole history moves (the facts re-point their rows
+  themselves: core_incremental.sql).
+#}
+{% macro clients_to_refresh() -%}
+{%- set loads = loads_after_watermark() -%}
+select
+    golden_client_id,
+    min(refresh_from_date) as refresh_from_date
+from (
+    select
+        golden_client_id,
+        posting_date as refresh_from_date
+    from {{ ref('fct_transactions') }}
+    where {{ load_id_in('_load_id', loads) }}
+    union all
+    select
+        golden_client_id,
+        -- the earliest of the dates a card operation is counted on or was delivered on
+        least(
+            {{ to_moscow_date('transaction_at') }},
+            transaction_date,
+            coalesce(clearing_date, transaction_date)
+        ) as refresh_from_date
+    from {{ ref('fct_card_transactions') }}
+    where
+        {{ load_id_in('_authorization_load_id', loads) }}
+        or {{ load_id_in('_clearing_load_id', loads) }}
+        or {{ load_id_in('_reversal_load_id', loads) }}
+    union all
+    select
+        golden_client_id,
+        occurred_date as refresh_from_date
+    from {{ ref('fct_interactions') }}
+    where {{ load_id_in('_load_id', loads) }}
+    {%- for id_column in ['golden_client_id', 'related_golden_client_id'] %}
+    union all
+    select
+        {{ id_column }} as golden_client_id,
+        date '0001-01-01' as refresh_from_date
+    from {{ source('identity', 'golden_id_history') }}
+    where
+        run_at > (
+            select coalesce(max(_identity_through), timestamp '0001-01-01') from {{ this }}
+        )
+    {%- endfor %}
+) as touched
+where golden_client_id is not null
+group by golden_client_id
+{%- endmacro %}
+
+{#
+  Pre-hook of an incremental client table: the scope above into the temporary table
+  `client_refresh_scope` (the model's query joins it), and the stored rows of that scope,
+  `date_column` on or after the client's refresh_from_date, deleted — the model then appends
+  them again, so rows that should no longer exist (a client merged away) are gone too.
+#}
+{% macro delete_client_rows_to_refresh(date_column) -%}
+{%- if is_incremental() -%}
+create or replace temporary table client_refresh_scope as
+{{ clients_to_refresh() }};
+delete from {{ this }} as stored
+using client_refresh_scope as scope
+where
+    stored.golden_client_id = scope.golden_client_id
+    and stored.{{ date_column }} >= scope.refresh_from_date
+{%- else -%}
+select 1
+{%- endif -%}
+{%- endmacro %}
+
+{# The rows of the refresh scope: an inner join the model adds to its rows when incremental. #}
+{% macro join_client_refresh_scope(client_column, date_column) -%}
+{%- if is_incremental() -%}
+inner join client_refresh_scope as scope
+    on
+        {{ client_column }} = scope.golden_client_id
+        and {{ date_column }} >= scope.refresh_from_date
+{%- endif -%}
+{%- endmacro %}
+
+{# Post-hook: the scope's temporary table is not needed after the model's insert. #}
+{% macro drop_client_refresh_scope() -%}
+{%- if is_incremental() -%}
+drop table if exists client_refresh_scope
+{%- else -%}
+select 1
+{%- endif -%}
+{%- endmacro %}
