@@ -1,11 +1,11 @@
 {#
   Incremental client tables (docs/warehouse.md#incremental-client-tables). A table keyed by
-  golden client and a date (fct_client_activity_days) changes, between two builds, only for
-  the clients the new data touches, and only from the earliest date it touches: a day's
-  postings change that day, a late card file the days it covers, a merge or split in the
-  golden record a client's whole history. Each such table carries two watermarks — the newest
-  raw load and the newest identity event it has taken in — and an incremental build rebuilds
-  the scope below: per client, the rows from `refresh_from_date` on.
+  golden client and a date (fct_client_activity_days, fct_client_states) changes, between two
+  builds, only for the clients the new data touches, and only from the earliest date it
+  touches: a day's postings change that day, a late card file the days it covers, a merge or
+  split in the golden record a client's whole history. Each such table carries two watermarks
+  — the newest raw load and the newest identity event it has taken in — and an incremental
+  build rebuilds the scope below: per client, the rows from `refresh_from_date` on.
 #}
 -- noqa: disable=LT02
 -- (the indent rule cannot follow the Jinja blocks; the models calling them lint what they render)
@@ -14,6 +14,11 @@
 {% macro client_refresh_watermarks() -%}
     (select max(finished_at) from {{ source('audit', 'file_loads') }}) as _loads_through,
     (select max(run_at) from {{ source('identity', 'golden_id_history') }}) as _identity_through
+{%- endmacro %}
+
+{# The warehouse's business date: the latest business date of a posting load, never today. #}
+{% macro warehouse_business_date() -%}
+(select max(_business_date) from {{ ref('fct_transactions') }})
 {%- endmacro %}
 
 {#
@@ -30,13 +35,16 @@ where finished_at > (select coalesce(max(_loads_through), timestamp '0001-01-01'
 {%- endmacro %}
 
 {#
-  (golden_client_id, refresh_from_date): every client whose rows may differ from a full build,
-  with the first date that may differ. The facts' rows of new loads (a clearing rewrites its
-  authorization's row, so the card fact counts all three of its loads), and both ids of every
-  merge or split since the watermark, whose whole history moves (the facts re-point their rows
-  themselves: core_incremental.sql).
+  (golden_client_id, refresh_from_date), one row per client whose rows may differ from a full
+  build, with the first date that may differ: the facts' rows of new loads (a clearing
+  rewrites its authorization's row, and a clearing without one is a row of its own, so the
+  card fact counts all three of its loads), and both ids of every merge or split since the
+  watermark, whose whole history moves (the facts re-point their rows themselves:
+  core_incremental.sql). The client states also read balances, accounts and the golden record
+  itself: `for_client_states` adds the balance and account records of new loads and every
+  client whose type or start date differs from its stored current state (or who has none).
 #}
-{% macro clients_to_refresh() -%}
+{% macro clients_to_refresh(for_client_states=false) -%}
 {%- set loads = loads_after_watermark() -%}
 select
     golden_client_id,
@@ -78,21 +86,59 @@ from (
             select coalesce(max(_identity_through), timestamp '0001-01-01') from {{ this }}
         )
     {%- endfor %}
+    {%- if for_client_states %}
+    union all
+    select
+        golden_client_id,
+        balance_date as refresh_from_date
+    from {{ ref('fct_balances_daily') }}
+    where {{ load_id_in('_load_id', loads) }}
+    union all
+    select
+        accounts.golden_client_id,
+        -- the record may open the account or close it
+        least(delivered.opened_date, coalesce(delivered.closed_date, delivered.opened_date))
+            as refresh_from_date
+    from {{ ref('stg_abs__accounts') }} as delivered
+    inner join {{ ref('dim_accounts') }} as accounts
+        on delivered.account_number = accounts.account_number
+    where {{ load_id_in('delivered._load_id', loads) }}
+    union all
+    select
+        tenure.golden_client_id,
+        date '0001-01-01' as refresh_from_date
+    from ({{ client_tenure() }}) as tenure
+    left join {{ this }} as stored
+        on
+            tenure.golden_client_id = stored.golden_client_id
+            and stored.is_current
+    where
+        stored.golden_client_id is null
+        or stored.client_type is distinct from tenure.client_type
+        or stored.client_since_date is distinct from tenure.client_since_date
+    {%- endif %}
 ) as touched
 where golden_client_id is not null
 group by golden_client_id
 {%- endmacro %}
 
 {#
-  Pre-hook of an incremental client table: the scope above into the temporary table
-  `client_refresh_scope` (the model's query joins it), and the stored rows of that scope,
-  `date_column` on or after the client's refresh_from_date, deleted — the model then appends
-  them again, so rows that should no longer exist (a client merged away) are gone too.
+  Pre-hooks of an incremental client table: the scope above into the temporary table
+  `client_refresh_scope`, which the model's query joins; then the stored rows of that scope —
+  `date_column` on or after the client's refresh_from_date — deleted: the model appends them
+  again, so rows that should no longer exist (a client merged away) are gone too.
 #}
-{% macro delete_client_rows_to_refresh(date_column) -%}
+{% macro create_client_refresh_scope(for_client_states=false) -%}
 {%- if is_incremental() -%}
 create or replace temporary table client_refresh_scope as
-{{ clients_to_refresh() }};
+{{ clients_to_refresh(for_client_states) }}
+{%- else -%}
+select 1
+{%- endif -%}
+{%- endmacro %}
+
+{% macro delete_client_rows_to_refresh(date_column) -%}
+{%- if is_incremental() -%}
 delete from {{ this }} as stored
 using client_refresh_scope as scope
 where

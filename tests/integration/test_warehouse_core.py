@@ -53,7 +53,9 @@ MAX_OTHER_SHARE = 0.01
 
 INCREMENTAL_CUT = dt.date(2026, 10, 29)
 """Rows from this business date on are removed before the incremental run: it covers the late
-authorization file (auth of 10-29 delivered on 10-31) and clearings of earlier authorizations."""
+authorization file (auth of 10-29 delivered on 10-31) and clearings of earlier authorizations.
+(No earlier cut would leave a month end as the previous business date: the tiny bank's first
+delivery is its history snapshot of 2026-10-21.)"""
 
 
 def test_every_core_model_materializes_and_the_invariants_run_as_checks(warehouse_bank):
@@ -335,14 +337,25 @@ def _warehouse_copy(settings, tmp_path):
     return copy
 
 
-ACTIVITY_FINGERPRINT = (
-    "select count(*), sum(hash(golden_client_id, activity_date, operations_count, "
+CLIENT_TABLE_COLUMNS = {
+    "fct_client_activity_days": "golden_client_id, activity_date, operations_count, "
     "operations_amount_rub, salary_credit_rub, fee_rub, interest_paid_rub, card_spend_rub, "
     "spend_groceries_rub, spend_restaurants_rub, spend_transport_rub, spend_travel_rub, "
-    "spend_retail_rub, logins_count, contact_center_contacts_count, complaints_count)) "
-    "from marts.fct_client_activity_days"
-)
-"""Every column but the watermarks, which tell when a row was built."""
+    "spend_retail_rub, logins_count, contact_center_contacts_count, complaints_count",
+    "fct_client_states": "golden_client_id, as_of_date, client_type, client_since_date, "
+    "last_operation_date, funds_balance_rub, debt_balance_rub, estimated_monthly_income_rub, "
+    "salary_credit_3m_rub, operations_90d_rub, operations_90d_count, logins_90d_count, "
+    "is_current, tenure_days, open_accounts_count, salary_months_count, "
+    "days_since_last_operation",
+}
+"""The incremental client tables' columns but the watermarks, which tell when a row was built."""
+
+
+def _client_fingerprints(con) -> dict[str, tuple]:
+    return {
+        table: first_row(con, f"select count(*), sum(hash({columns})) from marts.{table}")
+        for table, columns in CLIENT_TABLE_COLUMNS.items()
+    }
 
 
 def _make_previous_build(con, cut: dt.date) -> None:
@@ -362,8 +375,8 @@ def _make_previous_build(con, cut: dt.date) -> None:
     )
 
 
-def _set_activity_watermarks(con, cut: dt.date) -> dt.datetime:
-    """The client activity as that build left it: taken in every load delivered before ``cut``
+def _set_client_watermarks(con, cut: dt.date) -> dt.datetime:
+    """The client tables as that build left them: taken in every load delivered before ``cut``
     — the tiny bank was ingested table by table, so the later deliveries are moved to after
     the build, as a daily schedule delivers them — and the merge that makes GC_STALE's rows
     another client's recorded since."""
@@ -375,7 +388,8 @@ def _set_activity_watermarks(con, cut: dt.date) -> dt.datetime:
     [watermark] = first_row(
         con, "select max(finished_at) from audit.file_loads where delivery_date < ?", [cut]
     )
-    con.execute("update marts.fct_client_activity_days set _loads_through = ?", [watermark])
+    for table in CLIENT_TABLE_COLUMNS:
+        con.execute(f"update marts.{table} set _loads_through = ?", [watermark])
     con.execute(
         "insert into identity.golden_id_history (golden_client_id, event, "
         "related_golden_client_id, reason, records, run_at) "
@@ -387,35 +401,36 @@ def _set_activity_watermarks(con, cut: dt.date) -> dt.datetime:
 
 
 def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
-    """On a copy of the warehouse: the facts and the client activity as of an earlier build,
-    then dbt incrementally — the core tables equal the full build, and the client activity was
-    rewritten only where the new loads and the merge touch it."""
+    """On a copy of the warehouse: the facts and the client tables as of an earlier build, then
+    dbt incrementally — the core tables equal the full build, and the client tables were
+    rewritten only where the new loads and the merge touch them."""
     settings, _ = warehouse_bank
     copy = _warehouse_copy(settings, tmp_path)
     with duckdb.connect(str(copy)) as con:
-        full = _fingerprints(con)
-        full_activity = first_row(con, ACTIVITY_FINGERPRINT)
+        full, full_clients = _fingerprints(con), _client_fingerprints(con)
         _make_previous_build(con, INCREMENTAL_CUT)
         assert _fingerprints(con) != full
     previous = _dbt_on_copy(
-        copy, tmp_path, "run", "--select", "fct_client_activity_days", "--full-refresh"
+        copy, tmp_path, "run", "--full-refresh", "--select", *CLIENT_TABLE_COLUMNS
     )
     assert previous.returncode == 0, previous.stdout[-3000:]
     with duckdb.connect(str(copy)) as con:
-        watermark = _set_activity_watermarks(con, INCREMENTAL_CUT)
-        assert first_row(con, ACTIVITY_FINGERPRINT) != full_activity
+        watermark = _set_client_watermarks(con, INCREMENTAL_CUT)
+        before = _client_fingerprints(con)
+    assert all(before[table] != full_clients[table] for table in CLIENT_TABLE_COLUMNS)
     run = _dbt_on_copy(copy, tmp_path, "run", "--select", "path:models/marts/core")
     assert run.returncode == 0, run.stdout[-3000:]
     with duckdb.connect(str(copy), read_only=True) as con:
         assert _fingerprints(con) == full
-        assert first_row(con, ACTIVITY_FINGERPRINT) == full_activity
-        [kept, rewritten] = first_row(
-            con,
-            "select count(*) filter (where _loads_through = ?), "
-            "count(*) filter (where _loads_through > ?) from marts.fct_client_activity_days",
-            [watermark, watermark],
-        )
-    assert kept > rewritten > 0
+        assert _client_fingerprints(con) == full_clients
+        for table in CLIENT_TABLE_COLUMNS:
+            [kept, rewritten] = first_row(
+                con,
+                "select count(*) filter (where _loads_through = ?), "
+                f"count(*) filter (where _loads_through > ?) from marts.{table}",
+                [watermark, watermark],
+            )
+            assert kept > rewritten > 0, table
 
 
 def test_the_balance_chain_test_finds_a_broken_record_in_every_account_bucket(

@@ -10,7 +10,10 @@
     config(
         materialized=core_fact_materialization(),
         incremental_strategy='append',
-        pre_hook="{{ delete_client_rows_to_refresh('activity_date') }}",
+        pre_hook=[
+            "{{ create_client_refresh_scope() }}",
+            "{{ delete_client_rows_to_refresh('activity_date') }}",
+        ],
         post_hook="{{ drop_client_refresh_scope() }}",
     )
 }}

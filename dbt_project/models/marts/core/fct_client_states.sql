@@ -1,16 +1,48 @@
 -- The measures the segment rules read, per golden client at each as-of date: every month end of
 -- the data and the warehouse's business date (the latest business date loaded, never
 -- current_date). Evaluating at month ends gives real segment history on the first build; the
--- windows are the same at every as-of date (docs/warehouse.md, "Client 360 and segments").
+-- windows are the same at every as-of date (docs/warehouse.md, "Client 360 and segments"); the
+-- rules themselves are macros/client_states.sql. Incremental: a build computes the new business
+-- date for every client and the month ends again only for the clients, and from the date, that
+-- new loads, golden-id merges or splits and changed tenures touch
+-- (macros/client_refresh_scope.sql), which reads these in its pre-hook:
+-- depends_on: {{ ref('fct_card_transactions') }}
+-- depends_on: {{ ref('fct_interactions') }}
+-- depends_on: {{ ref('fct_balances_daily') }}
+-- depends_on: {{ ref('stg_abs__accounts') }}
+{{
+    config(
+        materialized=core_fact_materialization(),
+        incremental_strategy='append',
+        pre_hook=[
+            "{{ create_client_refresh_scope(for_client_states=true) }}",
+            "{{ delete_client_rows_to_refresh('as_of_date') }}",
+            "{{ delete_client_states_of_past_business_dates() }}",
+        ],
+        post_hook=[
+            "{{ mark_current_client_states() }}",
+            "{{ drop_client_refresh_scope() }}",
+        ],
+    )
+}}
+{#- The month ends an incremental build computes again, for the clients of its refresh scope #}
+{%- set month_ends_to_refresh %}
+(
+    select as_of_date from as_of_dates
+    where
+        as_of_date < (select as_of_date from business_date)
+        and as_of_date >= (select min(refresh_from_date) from client_refresh_scope)
+)
+{%- endset %}
+
 with
 
 business_date as (
     select
-        max(_business_date) as as_of_date,
+        {{ warehouse_business_date() }} as as_of_date,
         -- The first month end whose 90-day window lies inside the data: earlier ones would
         -- count every client dormant.
-        min(posting_date) + 89 as first_as_of_date
-    from {{ ref('fct_transactions') }}
+        (select min(posting_date) from {{ ref('fct_transactions') }}) + 89 as first_as_of_date
 ),
 
 as_of_dates as (
@@ -23,220 +55,17 @@ as_of_dates as (
         and dates.date_day >= business_date.first_as_of_date
     union
     select business_date.as_of_date from business_date
-),
-
-clients as (
-    select
-        golden_client_id,
-        client_type,
-        registration_date
-    from {{ source('golden_record', 'dim_clients') }}
-),
-
-accounts as (
-    select
-        golden_client_id,
-        account_number,
-        balance_side,
-        opened_date,
-        closed_date
-    from {{ ref('dim_accounts') }}
-    where golden_client_id is not null
-),
-
-tenure as (
-    select
-        clients.golden_client_id,
-        clients.client_type,
-        -- Tenure starts with the first account opened, or the legal entity's registration with
-        -- the bank when that is earlier; a client with neither is measured on the business
-        -- date only.
-        least(min(accounts.opened_date), clients.registration_date) as client_since_date
-    from clients
-    left join accounts on clients.golden_client_id = accounts.golden_client_id
-    group by clients.golden_client_id, clients.client_type, clients.registration_date
-),
-
-client_dates as (
-    select
-        tenure.golden_client_id,
-        tenure.client_type,
-        tenure.client_since_date,
-        as_of_dates.as_of_date
-    from tenure
-    inner join as_of_dates
-        on
-            coalesce(tenure.client_since_date, (select as_of_date from business_date))
-            <= as_of_dates.as_of_date
-),
-
-open_accounts as (
-    select
-        accounts.golden_client_id,
-        accounts.account_number,
-        accounts.balance_side,
-        as_of_dates.as_of_date
-    from accounts
-    inner join as_of_dates
-        on
-            accounts.opened_date <= as_of_dates.as_of_date
-            and (accounts.closed_date is null or accounts.closed_date > as_of_dates.as_of_date)
-),
-
-balance_points as (
-    -- The balance of an account open on an as-of date is its latest balance record on or
-    -- before that date (fct_balances_daily keeps only days with movement): the last record of
-    -- the latest month with one (int_account_months_aggregated; an as-of date is a month end or
-    -- the last day of data). One sort carries it forward: an ASOF JOIN behind the date join is
-    -- planned as a nested loop (70 s on the tiny bank), and the sort over every daily record
-    -- ran out of memory at bank-1m.
-    select
-        account_number,
-        month_start_date as point_date,
-        false as is_as_of,
-        closing_balance_rub,
-        null as golden_client_id,
-        null as balance_side
-    from {{ ref('int_account_months_aggregated') }}
-    union all
-    select
-        account_number,
-        as_of_date as point_date,
-        true as is_as_of,
-        null as closing_balance_rub,
-        golden_client_id,
-        balance_side
-    from open_accounts
-),
-
-account_balances as (
-    {% call(in_bucket) union_all_account_buckets() %}
-        select
-            golden_client_id,
-            point_date as as_of_date,
-            balance_side,
-            balance_rub
-        from (
-            select
-                *,
-                coalesce({{ last_value_ignoring_nulls('closing_balance_rub') }} over (
-                    partition by account_number
-                    order by point_date, is_as_of
-                    rows between unbounded preceding and current row
-                ), 0) as balance_rub
-            from balance_points
-            where {{ in_bucket }}
-        ) as carried
-        where is_as_of
-    {% endcall %}
-),
-
-holdings as (
-    select
-        golden_client_id,
-        as_of_date,
-        count(*) as open_accounts_count,
-        sum(balance_rub) filter (where balance_side = 'passive') as funds_balance_rub,
-        sum(balance_rub) filter (where balance_side = 'active') as debt_balance_rub
-    from account_balances
-    group by golden_client_id, as_of_date
-),
-
-activity as (
-    select * from {{ ref('fct_client_activity_days') }}
-),
-
-windowed as (
-    -- The 90 days ending on the as-of date, both included: only what the rules read (the
-    -- client 360 sums its descriptive 90-day columns for the business date alone).
-    select
-        activity.golden_client_id,
-        as_of_dates.as_of_date,
-        sum(activity.operations_count) as operations_90d_count,
-        sum(activity.operations_amount_rub) as operations_90d_rub,
-        sum(activity.logins_count) as logins_90d_count
-    from activity
-    inner join as_of_dates
-        on activity.activity_date between as_of_dates.as_of_date - 89 and as_of_dates.as_of_date
-    group by activity.golden_client_id, as_of_dates.as_of_date
-),
-
-monthly as (
-    select
-        golden_client_id,
-        date_trunc('month', activity_date) as month_start_date,
-        sum(salary_credit_rub) as salary_credit_rub,
-        max(activity_date) filter (where operations_count > 0) as last_operation_date
-    from activity
-    group by golden_client_id, date_trunc('month', activity_date)
-),
-
-salary as (
-    -- The last three complete calendar months before the as-of date (the as-of date's own
-    -- month counts when the as-of date is its last day).
-    select
-        monthly.golden_client_id,
-        as_of_dates.as_of_date,
-        count(*) filter (where monthly.salary_credit_rub > 0) as salary_months_count,
-        -- Median of the three monthly sums, months without salary counting as 0: with salary
-        -- in all three months the middle sum, in two the smaller one, in at most one 0.
-        case count(*) filter (where monthly.salary_credit_rub > 0)
-            when 3 then median(monthly.salary_credit_rub)
-            when 2 then min(monthly.salary_credit_rub) filter (where monthly.salary_credit_rub > 0)
-            else 0
-        end as estimated_monthly_income_rub,
-        sum(monthly.salary_credit_rub) as salary_credit_3m_rub
-    from monthly
-    inner join as_of_dates
-        on
-            monthly.month_start_date
-            >= date_trunc('month', as_of_dates.as_of_date + 1) - interval 3 month
-            and monthly.month_start_date < date_trunc('month', as_of_dates.as_of_date + 1)
-    group by monthly.golden_client_id, as_of_dates.as_of_date
-),
-
-recency as (
-    select
-        monthly.golden_client_id,
-        as_of_dates.as_of_date,
-        max(monthly.last_operation_date) as last_operation_date
-    from monthly
-    inner join as_of_dates on monthly.month_start_date <= as_of_dates.as_of_date
-    group by monthly.golden_client_id, as_of_dates.as_of_date
-),
-
--- Left joins of the parts on (client, as-of date), folded by one aggregation
--- (macros/fold_parts_by_key)
-folded as (
-    {{ fold_parts_by_key({
-        'client_dates': ['client_type', 'client_since_date'],
-        'holdings': ['open_accounts_count', 'funds_balance_rub', 'debt_balance_rub'],
-        'salary': ['salary_months_count', 'estimated_monthly_income_rub', 'salary_credit_3m_rub'],
-        'recency': ['last_operation_date'],
-        'windowed': ['operations_90d_count', 'operations_90d_rub', 'logins_90d_count'],
-    }, ['golden_client_id', 'as_of_date']) }}
 )
 
-select
-    folded.golden_client_id,
-    folded.as_of_date,
-    folded.client_type,
-    folded.client_since_date,
-    folded.last_operation_date,
-    cast(coalesce(folded.funds_balance_rub, 0) as decimal(18, 2)) as funds_balance_rub,
-    cast(coalesce(folded.debt_balance_rub, 0) as decimal(18, 2)) as debt_balance_rub,
-    cast(coalesce(folded.estimated_monthly_income_rub, 0) as decimal(18, 2))
-        as estimated_monthly_income_rub,
-    cast(coalesce(folded.salary_credit_3m_rub, 0) as decimal(18, 2)) as salary_credit_3m_rub,
-    cast(coalesce(folded.operations_90d_rub, 0) as decimal(18, 2)) as operations_90d_rub,
-    cast(coalesce(folded.operations_90d_count, 0) as bigint) as operations_90d_count,
-    cast(coalesce(folded.logins_90d_count, 0) as bigint) as logins_90d_count,
-    folded.as_of_date = business_date.as_of_date as is_current,
-    cast({{ dbt.datediff('folded.client_since_date', 'folded.as_of_date', 'day') }} as bigint)
-        as tenure_days,
-    coalesce(folded.open_accounts_count, 0) as open_accounts_count,
-    coalesce(folded.salary_months_count, 0) as salary_months_count,
-    cast({{ dbt.datediff('folded.last_operation_date', 'folded.as_of_date', 'day') }} as bigint)
-        as days_since_last_operation
-from folded
-cross join business_date
+{% if is_incremental() %}
+    select * from ({{ client_states_at('(select as_of_date from business_date)') }}) as current_states
+    union all
+    select refreshed.*
+    from ({{ client_states_at(month_ends_to_refresh, 'client_refresh_scope') }}) as refreshed
+    inner join client_refresh_scope as scope
+        on
+            refreshed.golden_client_id = scope.golden_client_id
+            and refreshed.as_of_date >= scope.refresh_from_date
+{% else %}
+    select * from ({{ client_states_at('as_of_dates') }}) as states
+{% endif %}
