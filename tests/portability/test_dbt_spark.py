@@ -22,7 +22,7 @@ import pytest
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-SPARK_SOURCES = ("raw", "golden_record")
+SPARK_SOURCES = ("raw", "golden_record", "audit", "identity")
 """Tables written by Python (the raw stage, the identity stage) that the selection reads."""
 SELECTION = [
     "--select",

@@ -25,12 +25,28 @@
         ],
     )
 }}
-{#- The month ends an incremental build computes again, for the clients of its refresh scope #}
+{#-
+  An incremental build computes the month ends again only for the clients of its refresh scope
+  whose first date to refresh is on or before the last month end (most clients' first date is
+  the business date itself), and only the month ends from the earliest such date on.
+#}
+{%- set last_month_end %}
+(select max(as_of_date) from as_of_dates where as_of_date < (select as_of_date from business_date))
+{%- endset %}
+{%- set clients_to_refresh_at_month_ends %}
+(
+    select
+        golden_client_id,
+        refresh_from_date
+    from client_refresh_scope
+    where refresh_from_date <= {{ last_month_end }}
+)
+{%- endset %}
 {%- set month_ends_to_refresh %}
 (
     select as_of_date from as_of_dates
     where
-        as_of_date < (select as_of_date from business_date)
+        as_of_date <= {{ last_month_end }}
         and as_of_date >= (select min(refresh_from_date) from client_refresh_scope)
 )
 {%- endset %}
@@ -61,8 +77,8 @@ as_of_dates as (
     select * from ({{ client_states_at('(select as_of_date from business_date)') }}) as current_states
     union all
     select refreshed.*
-    from ({{ client_states_at(month_ends_to_refresh, 'client_refresh_scope') }}) as refreshed
-    inner join client_refresh_scope as scope
+    from ({{ client_states_at(month_ends_to_refresh, clients_to_refresh_at_month_ends) }}) as refreshed
+    inner join {{ clients_to_refresh_at_month_ends }} as scope
         on
             refreshed.golden_client_id = scope.golden_client_id
             and refreshed.as_of_date >= scope.refresh_from_date
