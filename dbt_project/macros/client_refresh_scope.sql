@@ -46,16 +46,26 @@ where finished_at > (select coalesce(max(_loads_through), timestamp '0001-01-01'
 #}
 {% macro clients_to_refresh(for_client_states=false) -%}
 {%- set loads = loads_after_watermark() -%}
+{#- the facts whose rows carry one load id: each with the date its rows are counted on #}
+{%- set single_load_facts = [
+    (ref('fct_transactions'), 'posting_date'),
+    (ref('fct_interactions'), 'occurred_date'),
+] -%}
+{%- if for_client_states -%}
+{%- do single_load_facts.append((ref('fct_balances_daily'), 'balance_date')) -%}
+{%- endif -%}
 select
     golden_client_id,
     min(refresh_from_date) as refresh_from_date
 from (
+    {%- for fact, date_column in single_load_facts %}
     select
         golden_client_id,
-        posting_date as refresh_from_date
-    from {{ ref('fct_transactions') }}
+        {{ date_column }} as refresh_from_date
+    from {{ fact }}
     where {{ load_id_in('_load_id', loads) }}
     union all
+    {%- endfor %}
     select
         golden_client_id,
         -- the earliest of the dates a card operation is counted on or was delivered on
@@ -69,12 +79,6 @@ from (
         {{ load_id_in('_authorization_load_id', loads) }}
         or {{ load_id_in('_clearing_load_id', loads) }}
         or {{ load_id_in('_reversal_load_id', loads) }}
-    union all
-    select
-        golden_client_id,
-        occurred_date as refresh_from_date
-    from {{ ref('fct_interactions') }}
-    where {{ load_id_in('_load_id', loads) }}
     {%- for id_column in ['golden_client_id', 'related_golden_client_id'] %}
     union all
     select
@@ -87,12 +91,6 @@ from (
         )
     {%- endfor %}
     {%- if for_client_states %}
-    union all
-    select
-        golden_client_id,
-        balance_date as refresh_from_date
-    from {{ ref('fct_balances_daily') }}
-    where {{ load_id_in('_load_id', loads) }}
     union all
     select
         accounts.golden_client_id,
