@@ -23,6 +23,9 @@ ASSET_KEY_RULES = {
     # a fact may name its grain after the entity (fct_balances_daily)
     "marts": r"(dim|fct)_[a-z_]+s|fct_[a-z_]+s_daily|dim_[a-z_]+_crosswalk|mart_[a-z0-9_]+",
     "identity": r"[a-z]+(_[a-z]+)*",
+    # the load audit every raw asset appends to (no one asset writes it): a source of the
+    # incremental client tables, in the graph as an external asset
+    "audit": r"file_loads",
     "ml": r"ml_(features|scores)__[a-z_]+",
     # trained models in the registry ($CDP_HOME/models/<model>), not relations
     "models": r"[a-z_]+",
