@@ -22,6 +22,23 @@
 {%- endmacro %}
 
 {#
+  This table's watermark `column`. A table built before the watermark columns existed cannot be
+  brought up to date by an increment (DuckDB refuses to add the columns in the transaction that
+  deletes the scope's rows): the build stops with what to run instead.
+#}
+{% macro client_watermark(column) -%}
+{%- set stored = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+{%- if execute and column not in stored -%}
+{{ exceptions.raise_compiler_error(
+    this ~ " was built before its watermark column " ~ column ~ " existed: rebuild it once with "
+    ~ "`dbt build --full-refresh --select fct_client_activity_days fct_client_states` "
+    ~ "(docs/warehouse.md, Incremental client tables)"
+) }}
+{%- endif -%}
+(select coalesce(max({{ column }}), timestamp '0001-01-01') from {{ this }})
+{%- endmacro %}
+
+{#
   The raw loads finished after this table's watermark, as a sorted list (written into the
   query as a literal list, which DuckDB pushes down to the facts' scans: core_incremental.sql).
 #}
@@ -29,7 +46,7 @@
 {%- set query -%}
 select load_id
 from {{ source('audit', 'file_loads') }}
-where finished_at > (select coalesce(max(_loads_through), timestamp '0001-01-01') from {{ this }})
+where finished_at > {{ client_watermark('_loads_through') }}
 {%- endset -%}
 {{ return(run_query(query).columns[0].values() | sort if execute else []) }}
 {%- endmacro %}
@@ -86,9 +103,7 @@ from (
         date '0001-01-01' as refresh_from_date
     from {{ source('identity', 'golden_id_history') }}
     where
-        run_at > (
-            select coalesce(max(_identity_through), timestamp '0001-01-01') from {{ this }}
-        )
+        run_at > {{ client_watermark('_identity_through') }}
     {%- endfor %}
     {%- if for_client_states %}
     union all
