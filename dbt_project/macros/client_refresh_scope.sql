@@ -162,10 +162,13 @@ select 1
 {%- endif -%}
 {%- endmacro %}
 
-{# The rows of the refresh scope: an inner join the model adds to its rows when incremental. #}
-{% macro join_client_refresh_scope(client_column, date_column) -%}
+{#
+  The rows of the refresh scope: an inner join the model adds to its rows when incremental;
+  `scope` may narrow the scope (the client states' month ends).
+#}
+{% macro join_client_refresh_scope(client_column, date_column, scope='client_refresh_scope') -%}
 {%- if is_incremental() -%}
-inner join client_refresh_scope as scope
+inner join {{ scope }} as scope
     on
         {{ client_column }} = scope.golden_client_id
         and {{ date_column }} >= scope.refresh_from_date

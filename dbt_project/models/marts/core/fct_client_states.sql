@@ -78,10 +78,9 @@ as_of_dates as (
     union all
     select refreshed.*
     from ({{ client_states_at(month_ends_to_refresh, clients_to_refresh_at_month_ends) }}) as refreshed
-    inner join {{ clients_to_refresh_at_month_ends }} as scope
-        on
-            refreshed.golden_client_id = scope.golden_client_id
-            and refreshed.as_of_date >= scope.refresh_from_date
+    {{ join_client_refresh_scope(
+        'refreshed.golden_client_id', 'refreshed.as_of_date', clients_to_refresh_at_month_ends
+    ) }}
 {% else %}
     select * from ({{ client_states_at('as_of_dates') }}) as states
 {% endif %}
