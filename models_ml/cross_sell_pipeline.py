@@ -23,6 +23,7 @@ from models_ml.cross_sell import (
     score,
     train,
 )
+from models_ml.feature_tables import FEATURE_ROW
 from models_ml.pipeline import (
     data_fingerprint,
     latest_rows,
@@ -40,7 +41,8 @@ def features_in_as_of_order(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The feature table sorted by as-of date and client, read one as-of date at a time."""
     return query_frame_by_period(
         con,
-        f"select * from {FEATURES_TABLE} where as_of_date = $period order by golden_client_id",
+        f"select {FEATURE_ROW} from {FEATURES_TABLE} where as_of_date = $period "
+        "order by golden_client_id",
         f"select distinct as_of_date from {FEATURES_TABLE} order by as_of_date",
     )
 

@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 
 from cdp.warehouse import query_frame, query_frame_by_period, temporary_table
+from models_ml.feature_tables import FEATURE_ROW
 
 # Activity days with repeats (`union all`): `active_in_window` keeps only the distinct windows
 # they fall in, and making the 85 M client-days of bank-1m distinct first ran the labels' query
@@ -133,9 +134,9 @@ def labelled_features(
     ):
         return query_frame_by_period(
             con,
-            """
+            f"""
             select features.*, labels.is_churned, labels.is_complete
-            from ml.ml_features__churn as features
+            from (select {FEATURE_ROW} from ml.ml_features__churn) as features
             join churn_labels as labels using (golden_client_id, as_of_date)
             where features.as_of_date = $period
             order by golden_client_id

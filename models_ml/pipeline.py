@@ -15,6 +15,7 @@ from cdp.warehouse import as_arrow
 from models_ml import registry
 from models_ml.churn import CalibratedModel, TrainingResult, drift, score, train
 from models_ml.config import ChurnConfig, ModelConfig
+from models_ml.feature_tables import FEATURE_ROW
 from models_ml.labels import labelled_features
 
 FEATURES_TABLE = "ml.ml_features__churn"
@@ -22,9 +23,11 @@ SCORES_TABLE = "ml.ml_scores__churn"
 
 
 def data_fingerprint(con: duckdb.DuckDBPyConnection, table: str = FEATURES_TABLE) -> str:
-    """Order-independent hash of every feature row: equal tables, equal fingerprint."""
+    """Order-independent hash of every feature row: equal tables, equal fingerprint, however
+    they were built (a full build or increments)."""
     [rows, digest] = con.execute(
-        f"select count(*), coalesce(bit_xor(hash(f)), 0) from {table} as f"
+        "select count(*), coalesce(bit_xor(hash(f)), 0) "
+        f"from (select {FEATURE_ROW} from {table}) as f"
     ).fetchone()
     return f"{digest:016x}{rows:x}"
 
@@ -187,7 +190,8 @@ def latest_rows(con: duckdb.DuckDBPyConnection, table: str, key: str) -> pl.Data
     position, and without an order DuckDB returned the rows in a different order from run to
     run (bank-1m cross-sell: two clients of equal score swapped deciles 9 and 10)."""
     return con.execute(
-        f"select * from {table} where as_of_date = (select max(as_of_date) from {table}) "
+        f"select {FEATURE_ROW} from {table} "
+        f"where as_of_date = (select max(as_of_date) from {table}) "
         f"order by {key}"
     ).pl()
 

@@ -31,7 +31,7 @@
 {%- if execute and column not in stored -%}
 {{ exceptions.raise_compiler_error(
     this ~ " was built before its watermark column " ~ column ~ " existed: rebuild it once with "
-    ~ "`dbt build --full-refresh --select fct_client_activity_days fct_client_states` "
+    ~ "`dbt build --full-refresh --select " ~ this.identifier ~ "` "
     ~ "(docs/warehouse.md, Incremental client tables)"
 ) }}
 {%- endif -%}
@@ -57,18 +57,19 @@ where finished_at > {{ client_watermark('_loads_through') }}
   rewrites its authorization's row, and a clearing without one is a row of its own, so the
   card fact counts all three of its loads), and both ids of every merge or split since the
   watermark, whose whole history moves (the facts re-point their rows themselves:
-  core_incremental.sql). The client states also read balances, accounts and the golden record
-  itself: `for_client_states` adds the balance and account records of new loads and every
-  client whose type or start date differs from its stored current state (or who has none).
+  core_incremental.sql). `reads` names what else the table is built from, each a macro
+  `refresh_from_<name>(loads)` below: the client states read balances, account records and the
+  golden record's tenure; the churn and cross-sell features balances, account and contract
+  records, app events and who is a retail client, the cross-sell features also age and type.
 #}
-{% macro clients_to_refresh(for_client_states=false) -%}
+{% macro clients_to_refresh(reads=[]) -%}
 {%- set loads = loads_after_watermark() -%}
 {#- the facts whose rows carry one load id: each with the date its rows are counted on #}
 {%- set single_load_facts = [
     (ref('fct_transactions'), 'posting_date'),
     (ref('fct_interactions'), 'occurred_date'),
 ] -%}
-{%- if for_client_states -%}
+{%- if 'balances' in reads -%}
 {%- do single_load_facts.append((ref('fct_balances_daily'), 'balance_date')) -%}
 {%- endif -%}
 select
@@ -105,34 +106,105 @@ from (
     where
         run_at > {{ client_watermark('_identity_through') }}
     {%- endfor %}
-    {%- if for_client_states %}
+    {%- for name in reads if name != 'balances' %}
     union all
-    select
-        accounts.golden_client_id,
-        -- the record may open the account or close it
-        least(delivered.opened_date, coalesce(delivered.closed_date, delivered.opened_date))
-            as refresh_from_date
-    from {{ ref('stg_abs__accounts') }} as delivered
-    inner join {{ ref('dim_accounts') }} as accounts
-        on delivered.account_number = accounts.account_number
-    where {{ load_id_in('delivered._load_id', loads) }}
-    union all
-    select
-        tenure.golden_client_id,
-        date '0001-01-01' as refresh_from_date
-    from ({{ client_tenure() }}) as tenure
-    left join {{ this }} as stored
-        on
-            tenure.golden_client_id = stored.golden_client_id
-            and stored.is_current
-    where
-        stored.golden_client_id is null
-        or stored.client_type is distinct from tenure.client_type
-        or stored.client_since_date is distinct from tenure.client_since_date
-    {%- endif %}
+    {{ context['refresh_from_' ~ name](loads) }}
+    {%- endfor %}
 ) as touched
 where golden_client_id is not null
 group by golden_client_id
+{%- endmacro %}
+
+{# Account records of new loads: the record may open the account or close it. #}
+{% macro refresh_from_account_records(loads) -%}
+select
+    accounts.golden_client_id,
+    least(delivered.opened_date, coalesce(delivered.closed_date, delivered.opened_date))
+        as refresh_from_date
+from {{ ref('stg_abs__accounts') }} as delivered
+inner join {{ ref('dim_accounts') }} as accounts
+    on delivered.account_number = accounts.account_number
+where {{ load_id_in('delivered._load_id', loads) }}
+{%- endmacro %}
+
+{# Contract records of new loads: the record may start the contract or close it. #}
+{% macro refresh_from_contract_records(loads) -%}
+select
+    contracts.golden_client_id,
+    least(delivered.start_date, coalesce(delivered.closed_date, delivered.start_date))
+        as refresh_from_date
+from {{ ref('stg_abs__contracts') }} as delivered
+inner join {{ ref('fct_contracts') }} as contracts
+    on delivered.contract_id = contracts.contract_id
+where {{ load_id_in('delivered._load_id', loads) }}
+{%- endmacro %}
+
+{# ДБО events of new loads, on the Moscow date they happened. #}
+{% macro refresh_from_app_events(loads) -%}
+select
+    crosswalk.golden_client_id,
+    {{ to_moscow_date('events.event_at') }} as refresh_from_date
+from {{ ref('stg_dbo__events') }} as events
+inner join {{ source('golden_record', 'dim_client_crosswalk') }} as crosswalk
+    on crosswalk.record_key = 'dbo:' || events.login_id
+where {{ load_id_in('events._load_id', loads) }}
+{%- endmacro %}
+
+{# Every client whose type or start date differs from its stored current state, or who has none. #}
+{% macro refresh_from_tenure(loads) -%}
+select
+    tenure.golden_client_id,
+    date '0001-01-01' as refresh_from_date
+from ({{ client_tenure() }}) as tenure
+left join {{ this }} as stored
+    on
+        tenure.golden_client_id = stored.golden_client_id
+        and stored.is_current
+where
+    stored.golden_client_id is null
+    or stored.client_type is distinct from tenure.client_type
+    or stored.client_since_date is distinct from tenure.client_since_date
+{%- endmacro %}
+
+{#
+  Who is a retail client (a person, ФЛ or ИП, with a retail contract: ml_client_months) has
+  changed: stored clients whose golden record is no longer a person's, and persons with a
+  retail contract started by the latest stored as-of date who have no stored row (a client
+  whose contracts all closed between two month ends has none, and is looked at again each day).
+#}
+{% macro refresh_from_retail_clients(loads) -%}
+select
+    stored.golden_client_id,
+    date '0001-01-01' as refresh_from_date
+from (select distinct golden_client_id from {{ this }}) as stored
+left join {{ source('golden_record', 'dim_clients') }} as clients
+    on stored.golden_client_id = clients.golden_client_id
+where clients.client_type is null or clients.client_type not in ('ФЛ', 'ИП')
+union all
+select distinct
+    contracts.golden_client_id,
+    date '0001-01-01' as refresh_from_date
+from {{ ref('fct_contracts') }} as contracts
+inner join {{ source('golden_record', 'dim_clients') }} as clients
+    on contracts.golden_client_id = clients.golden_client_id
+where
+    contracts.client_segment = 'retail'
+    and clients.client_type in ('ФЛ', 'ИП')
+    and contracts.start_date <= (select max(as_of_date) from {{ this }})
+    and contracts.golden_client_id not in (select golden_client_id from {{ this }})
+{%- endmacro %}
+
+{# Stored rows whose client type or age no longer agrees with the golden record. #}
+{% macro refresh_from_client_attributes(loads) -%}
+select distinct
+    stored.golden_client_id,
+    date '0001-01-01' as refresh_from_date
+from {{ this }} as stored
+left join {{ source('golden_record', 'dim_clients') }} as clients
+    on stored.golden_client_id = clients.golden_client_id
+where
+    stored.is_sole_proprietor is distinct from {{ is_sole_proprietor('clients.client_type') }}
+    or stored.age_years is distinct from {{ age_years('stored.as_of_date', 'clients.birth_date') }}
 {%- endmacro %}
 
 {#
@@ -141,10 +213,10 @@ group by golden_client_id
   `date_column` on or after the client's refresh_from_date — deleted: the model appends them
   again, so rows that should no longer exist (a client merged away) are gone too.
 #}
-{% macro create_client_refresh_scope(for_client_states=false) -%}
+{% macro create_client_refresh_scope(reads=[]) -%}
 {%- if is_incremental() -%}
 create or replace temporary table client_refresh_scope as
-{{ clients_to_refresh(for_client_states) }}
+{{ clients_to_refresh(reads) }}
 {%- else -%}
 select 1
 {%- endif -%}
@@ -182,4 +254,22 @@ drop table if exists client_refresh_scope
 {%- else -%}
 select 1
 {%- endif -%}
+{%- endmacro %}
+
+{#
+  The rows an incremental table keyed by client and month-end as-of date builds: every client's
+  as-of dates after the latest one it holds (`stored_through`, a date literal), and the
+  refresh scope's rows.
+#}
+{% macro completed_since_or_in_refresh_scope(client_column, date_column, stored_through) -%}
+(
+    {{ date_column }} > {{ stored_through }}
+    or exists (
+        select 1
+        from client_refresh_scope as scope
+        where
+            scope.golden_client_id = {{ client_column }}
+            and {{ date_column }} >= scope.refresh_from_date
+    )
+)
 {%- endmacro %}

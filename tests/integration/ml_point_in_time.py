@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from models_ml.feature_tables import FEATURE_ROW
 from orchestration.defs.warehouse import DBT_PROJECT_DIR, WAREHOUSE_PATH_VARIABLE, dbt_executable
 
 MOSCOW_DATE = "cast(timezone('Europe/Moscow', timezone('UTC', {})) as date)"
@@ -34,7 +35,7 @@ def rebuilt_after_cut(
     models: tuple[str, ...],
 ) -> Path:
     """A copy of the warehouse with the ``cuts`` applied (``$cutoff`` bound) and ``models``
-    rebuilt on it by dbt."""
+    rebuilt on it by dbt, from scratch (the feature tables are incremental)."""
     copy = tmp_path / warehouse_path.name  # same file name: views name its catalog
     shutil.copyfile(warehouse_path, copy)
     with duckdb.connect(str(copy)) as con:
@@ -42,8 +43,8 @@ def rebuilt_after_cut(
             con.execute(statement, {"cutoff": cutoff})
     env = os.environ | {WAREHOUSE_PATH_VARIABLE: str(copy)}
     subprocess.run(
-        [dbt_executable(), "run", "--profiles-dir", ".", "--quiet", "--target-path",
-         str(tmp_path / "target"), "--select", *models],
+        [dbt_executable(), "run", "--full-refresh", "--profiles-dir", ".", "--quiet",
+         "--target-path", str(tmp_path / "target"), "--select", *models],
         cwd=DBT_PROJECT_DIR, env=env, check=True,
     )  # fmt: skip
     return copy
@@ -56,7 +57,7 @@ def compare_up_to(
     build has) of ``table``, as-of dates up to ``cutoff``."""
     with duckdb.connect(str(copy), read_only=True) as con:
         con.execute(f"attach '{warehouse_path}' as full_build (read_only)")
-        query = "select * from {} where as_of_date <= $cutoff"
+        query = f"select {FEATURE_ROW} from {{}} where as_of_date <= $cutoff"
         truncated, full = query.format(table), query.format(f"full_build.{table}")
         params = {"cutoff": cutoff}
         [rows] = con.execute(f"select count(*) from ({truncated})", params).fetchone()

@@ -1,7 +1,29 @@
 -- One row per retail golden client holding a product × month-end as-of date, the rows of
 -- ml_features__churn. Reuses its windowed behaviour columns and adds what a purchase depends
 -- on: the products held at the as-of date by product type, age and client type. Nothing dated
--- after the as-of date is read.
+-- after the as-of date is read. Incremental as ml_features__churn: the months completed since
+-- the last build for every client, and the rows of its refresh scope — the churn features' own,
+-- and the clients whose type or age no longer agree with the golden record
+-- (macros/client_refresh_scope.sql), which reads in its pre-hook:
+-- depends_on: {{ ref('fct_transactions') }}
+-- depends_on: {{ ref('fct_card_transactions') }}
+-- depends_on: {{ ref('fct_interactions') }}
+-- depends_on: {{ ref('fct_balances_daily') }}
+-- depends_on: {{ ref('stg_abs__accounts') }}
+-- depends_on: {{ ref('stg_abs__contracts') }}
+-- depends_on: {{ ref('stg_dbo__events') }}
+-- depends_on: {{ ref('dim_accounts') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook=[
+            "{{ create_client_refresh_scope(ml_feature_reads() + ['client_attributes']) }}",
+            "{{ delete_client_rows_to_refresh('as_of_date') }}",
+        ],
+        post_hook="{{ drop_client_refresh_scope() }}",
+    )
+}}
 
 {% set product_types = [
     'current_account', 'savings', 'demand_deposit', 'term_deposit', 'credit_card',
@@ -12,7 +34,14 @@ with
 
 churn_features as (
 
-    select * from {{ ref('ml_features__churn') }}
+    select churn.*
+    from {{ ref('ml_features__churn') }} as churn
+    {% if is_incremental() %}
+        where {{ completed_since_or_in_refresh_scope(
+            'churn.golden_client_id', 'churn.as_of_date',
+            "date '" ~ latest_stored_as_of_date() ~ "'"
+        ) }}
+    {% endif %}
 
 ),
 
@@ -53,8 +82,8 @@ holdings as (
 select
     churn_features.golden_client_id,
     churn_features.as_of_date,
-    clients.client_type = 'ИП' as is_sole_proprietor,
-    date_part('year', age(churn_features.as_of_date, clients.birth_date)) as age_years,
+    {{ is_sole_proprietor('clients.client_type') }} as is_sole_proprietor,
+    {{ age_years('churn_features.as_of_date', 'clients.birth_date') }} as age_years,
     churn_features.months_observed,
     churn_features.tenure_days,
     churn_features.products_held_count,
@@ -75,7 +104,8 @@ select
     churn_features.days_since_last_login,
     churn_features.balance_rub_month_end,
     churn_features.balance_rub_3_months_before,
-    churn_features.days_since_last_activity
+    churn_features.days_since_last_activity,
+    {{ client_refresh_watermarks() }}
 from churn_features
 inner join holdings
     on

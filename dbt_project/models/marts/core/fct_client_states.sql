@@ -15,7 +15,7 @@
         materialized=core_fact_materialization(),
         incremental_strategy='append',
         pre_hook=[
-            "{{ create_client_refresh_scope(for_client_states=true) }}",
+            "{{ create_client_refresh_scope(['balances', 'account_records', 'tenure']) }}",
             "{{ delete_client_rows_to_refresh('as_of_date') }}",
             "{{ delete_client_states_of_past_business_dates() }}",
         ],
