@@ -115,28 +115,33 @@ where golden_client_id is not null
 group by golden_client_id
 {%- endmacro %}
 
-{# Account records of new loads: the record may open the account or close it. #}
-{% macro refresh_from_account_records(loads) -%}
+{#
+  Account or contract records of new loads, from the `staging` model, keyed by `key`: the record
+  may open it (`start_column`) or close it (`closed_date`); its client is the `held` model's.
+#}
+{% macro refresh_from_delivered_records(loads, staging, held, key, start_column) -%}
 select
-    accounts.golden_client_id,
-    least(delivered.opened_date, coalesce(delivered.closed_date, delivered.opened_date))
-        as refresh_from_date
-from {{ ref('stg_abs__accounts') }} as delivered
-inner join {{ ref('dim_accounts') }} as accounts
-    on delivered.account_number = accounts.account_number
+    held.golden_client_id,
+    least(
+        delivered.{{ start_column }},
+        coalesce(delivered.closed_date, delivered.{{ start_column }})
+    ) as refresh_from_date
+from {{ ref(staging) }} as delivered
+inner join {{ ref(held) }} as held
+    on delivered.{{ key }} = held.{{ key }}
 where {{ load_id_in('delivered._load_id', loads) }}
 {%- endmacro %}
 
-{# Contract records of new loads: the record may start the contract or close it. #}
+{% macro refresh_from_account_records(loads) -%}
+{{ refresh_from_delivered_records(
+    loads, 'stg_abs__accounts', 'dim_accounts', 'account_number', 'opened_date'
+) }}
+{%- endmacro %}
+
 {% macro refresh_from_contract_records(loads) -%}
-select
-    contracts.golden_client_id,
-    least(delivered.start_date, coalesce(delivered.closed_date, delivered.start_date))
-        as refresh_from_date
-from {{ ref('stg_abs__contracts') }} as delivered
-inner join {{ ref('fct_contracts') }} as contracts
-    on delivered.contract_id = contracts.contract_id
-where {{ load_id_in('delivered._load_id', loads) }}
+{{ refresh_from_delivered_records(
+    loads, 'stg_abs__contracts', 'fct_contracts', 'contract_id', 'start_date'
+) }}
 {%- endmacro %}
 
 {# ДБО events of new loads, on the Moscow date they happened. #}
