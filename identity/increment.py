@@ -28,7 +28,7 @@ import duckdb
 import polars as pl
 
 from cdp.warehouse import as_arrow, duckdb_settings
-from identity import legal_entities, matching, records, stable_ids, survivorship
+from identity import crosswalk_changes, legal_entities, matching, records, stable_ids, survivorship
 from identity.clustering import EDGE_SCHEMA, cluster
 from identity.config import MatchingConfig
 from identity.overrides import Overrides
@@ -82,12 +82,14 @@ def resolve(
     """The stage's entry point: an increment when the warehouse holds a resolution made with
     the same overrides and a model, else (or when asked) a full run."""
     config = config or MatchingConfig()
-    if full or retrain or not can_increment(con, overrides):
-        return resolve_clients(con, overrides, config, retrain=retrain, run_at=run_at)
-    with duckdb_settings(
-        con, memory_limit=config.duckdb_memory_limit, preserve_insertion_order=False
-    ):
-        return resolve_increment(con, overrides, config, run_at)
+    run_at = run_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with crosswalk_changes.recorded(con, run_at):
+        if full or retrain or not can_increment(con, overrides):
+            return resolve_clients(con, overrides, config, retrain=retrain, run_at=run_at)
+        with duckdb_settings(
+            con, memory_limit=config.duckdb_memory_limit, preserve_insertion_order=False
+        ):
+            return resolve_increment(con, overrides, config, run_at)
 
 
 def can_increment(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> bool:

@@ -1,10 +1,11 @@
 {#
   Incremental client tables (docs/warehouse.md#incremental-client-tables). A table keyed by
-  golden client and a date (fct_client_activity_days, fct_client_states) changes, between two
-  builds, only for the clients the new data touches, and only from the earliest date it
-  touches: a day's postings change that day, a late card file the days it covers, a merge or
-  split in the golden record a client's whole history. Each such table carries two watermarks
-  — the newest raw load and the newest identity event it has taken in — and an incremental
+  golden client and a date (fct_client_activity_days, fct_client_states, the churn and
+  cross-sell features) changes, between two builds, only for the clients the new data touches,
+  and only from the earliest date it touches: a day's postings change that day, a late card
+  file the days it covers, a merge or split in the golden record a client's whole history.
+  Each such table carries two watermarks — the newest raw load and the newest golden-record
+  resolution (identity.resolution_runs) it has taken in — and an incremental
   build rebuilds the scope below: per client, the rows from `refresh_from_date` on.
 #}
 -- noqa: disable=LT02
@@ -13,7 +14,7 @@
 {# The watermark columns of a row: what had been loaded and resolved when it was built. #}
 {% macro client_refresh_watermarks() -%}
     (select max(finished_at) from {{ source('audit', 'file_loads') }}) as _loads_through,
-    (select max(run_at) from {{ source('identity', 'golden_id_history') }}) as _identity_through
+    (select max(run_at) from {{ source('identity', 'resolution_runs') }}) as _identity_through
 {%- endmacro %}
 
 {# The warehouse's business date: the latest business date of a posting load, never today. #}
@@ -55,9 +56,10 @@ where finished_at > {{ client_watermark('_loads_through') }}
   (golden_client_id, refresh_from_date), one row per client whose rows may differ from a full
   build, with the first date that may differ: the facts' rows of new loads (a clearing
   rewrites its authorization's row, and a clearing without one is a row of its own, so the
-  card fact counts all three of its loads), and both ids of every merge or split since the
-  watermark, whose whole history moves (the facts re-point their rows themselves:
-  core_incremental.sql). `reads` names what else the table is built from, each a macro
+  card fact counts all three of its loads), and both ids of every merge or split and of every
+  record that changed client (identity.crosswalk_changes: a record new to the golden record
+  whose rows were already loaded) since the watermark, whose whole history moves (the facts
+  re-point their rows themselves: core_incremental.sql). `reads` names what else the table is built from, each a macro
   `refresh_from_<name>(loads)` below: the client states read balances, account records and the
   golden record's tenure; the churn and cross-sell features balances, account and contract
   records, app events and who is a retail client, the cross-sell features also age and type.
@@ -97,14 +99,19 @@ from (
         {{ load_id_in('_authorization_load_id', loads) }}
         or {{ load_id_in('_clearing_load_id', loads) }}
         or {{ load_id_in('_reversal_load_id', loads) }}
-    {%- for id_column in ['golden_client_id', 'related_golden_client_id'] %}
+    {%- for table, id_columns in [
+        ('golden_id_history', ['golden_client_id', 'related_golden_client_id']),
+        ('crosswalk_changes', ['golden_client_id', 'previous_golden_client_id']),
+    ] %}
+    {%- for id_column in id_columns %}
     union all
     select
         {{ id_column }} as golden_client_id,
         date '0001-01-01' as refresh_from_date
-    from {{ source('identity', 'golden_id_history') }}
+    from {{ source('identity', table) }}
     where
         run_at > {{ client_watermark('_identity_through') }}
+    {%- endfor %}
     {%- endfor %}
     {%- for name in reads if name != 'balances' %}
     union all

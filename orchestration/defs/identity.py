@@ -37,6 +37,9 @@ RESOLVE_OUTPUTS = {
     "of its holding group.",
     ("identity", "golden_id_history"): "Append-only history of golden ids: created, merged_into, "
     "split_from, retired, with the reason and the run.",
+    ("identity", "crosswalk_changes"): "Append-only: every record whose golden client a "
+    "resolution changed, added or dropped, with the run; the incremental client tables rebuild "
+    "both clients.",
     ("identity", "match_models"): "Every record-linkage model trained (Splink JSON), with when and "
     "on how many records; the latest is used until retrained.",
     ("identity", "resolved_loads"): "The raw loads whose person records the golden record has "

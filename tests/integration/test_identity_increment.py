@@ -131,3 +131,24 @@ def test_new_overrides_call_for_a_full_run(daily, tmp_path):
     with duckdb.connect(str(path), read_only=True) as con:
         assert can_increment(con, load_overrides(None))
         assert not can_increment(con, load_overrides(tmp_path))
+
+
+def test_every_record_that_changed_client_is_recorded(daily):
+    """The increment's crosswalk changes — records new to the golden record included, which no
+    golden-id event names — are in identity.crosswalk_changes, stamped with its run."""
+    path, _, _, before = daily
+    with duckdb.connect(str(path), read_only=True) as con:
+        after = _crosswalk(con)
+        recorded = con.sql(
+            "select record_key, previous_golden_client_id, golden_client_id "
+            "from identity.crosswalk_changes "
+            "where run_at = (select max(run_at) from identity.resolution_runs)"
+        ).pl()
+    changed = (
+        before.rename({"golden_client_id": "previous_golden_client_id"})
+        .join(after, on="record_key", how="full", coalesce=True)
+        .filter(pl.col("previous_golden_client_id").ne_missing(pl.col("golden_client_id")))
+        .select(recorded.columns)
+    )
+    assert recorded["previous_golden_client_id"].null_count() > 0  # new records
+    assert recorded.sort("record_key").equals(changed.sort("record_key"))

@@ -372,9 +372,19 @@ def _model(table: str) -> str:
     return table.split(".")[1]
 
 
+STALE_RECORDS = {
+    "GC_STALE": "select min(client_record_key) from marts.fct_transactions",
+    "GC_MOVED": "select max(client_record_key) from marts.fct_transactions "
+    "where golden_client_id is not null",
+}
+"""Golden ids planted on the postings of two records before the earlier build: one merged into
+the record's client since (a golden-id event), one whose record moved to it without an event
+(a crosswalk change)."""
+
+
 def _make_previous_build(con, cut: dt.date) -> None:
     """The facts as a build before ``cut`` left them: their rows of later business dates gone,
-    the clearings that came since undone, one client's golden id stale."""
+    the clearings that came since undone, two records' golden ids stale."""
     for table in FINGERPRINTS:
         con.execute(f"delete from marts.{table} where _business_date >= ?", [cut])
     con.execute(
@@ -383,17 +393,19 @@ def _make_previous_build(con, cut: dt.date) -> None:
         "where match_status = 'matched' and clearing_date >= ?",
         [cut],
     )
-    con.execute(
-        "update marts.fct_transactions set golden_client_id = 'GC_STALE' where "
-        "client_record_key = (select min(client_record_key) from marts.fct_transactions)"
-    )
+    for golden_id, record in STALE_RECORDS.items():
+        con.execute(
+            f"update marts.fct_transactions set golden_client_id = '{golden_id}' where "
+            f"client_record_key = ({record})"
+        )
 
 
 def _set_client_watermarks(con, cut: dt.date) -> dt.datetime:
     """The client tables as that build left them: taken in every load delivered before ``cut``
     — the tiny bank was ingested table by table, so the later deliveries are moved to after
-    the build, as a daily schedule delivers them — and the merge that makes GC_STALE's rows
-    another client's recorded since."""
+    the build, as a daily schedule delivers them — and since recorded: the merge that makes
+    GC_STALE's rows another client's, and the record of GC_MOVED's rows moving to another
+    client."""
     con.execute(
         "update audit.file_loads set finished_at = finished_at + interval 1 day "
         "where delivery_date >= ?",
@@ -408,8 +420,12 @@ def _set_client_watermarks(con, cut: dt.date) -> dt.datetime:
         "insert into identity.golden_id_history (golden_client_id, event, "
         "related_golden_client_id, reason, records, run_at) "
         "select 'GC_STALE', 'merged_into', golden_client_id, 'test', 1, now()::timestamp "
-        "from marts.dim_client_crosswalk "
-        "where record_key = (select min(client_record_key) from marts.fct_transactions)"
+        f"from marts.dim_client_crosswalk where record_key = ({STALE_RECORDS['GC_STALE']})"
+    )
+    con.execute(
+        "insert into identity.crosswalk_changes "
+        "select record_key, 'GC_MOVED', golden_client_id, now()::timestamp "
+        f"from marts.dim_client_crosswalk where record_key = ({STALE_RECORDS['GC_MOVED']})"
     )
     return watermark
 
