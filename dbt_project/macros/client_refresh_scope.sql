@@ -59,33 +59,22 @@ where finished_at > {{ client_watermark('_loads_through') }}
   card fact counts all three of its loads), and both ids of every merge or split and of every
   record that changed client (identity.crosswalk_changes: a record new to the golden record
   whose rows were already loaded) since the watermark, whose whole history moves (the facts
-  re-point their rows themselves: core_incremental.sql). `reads` names what else the table is built from, each a macro
-  `refresh_from_<name>(loads)` below: the client states read balances, account records and the
-  golden record's tenure; the churn and cross-sell features balances, account and contract
-  records, app events and who is a retail client, the cross-sell features also age and type.
+  re-point their rows themselves: core_incremental.sql). `reads` names what else the table is
+  built from, each a macro `refresh_from_<name>(loads)` below: the client states read
+  balances, account records and the golden record's tenure; the churn and cross-sell features
+  balances, account and contract records, app events and who is a retail client, the
+  cross-sell features also age and type.
 #}
 {% macro clients_to_refresh(reads=[]) -%}
 {%- set loads = loads_after_watermark() -%}
-{#- the facts whose rows carry one load id: each with the date its rows are counted on #}
-{%- set single_load_facts = [
-    (ref('fct_transactions'), 'posting_date'),
-    (ref('fct_interactions'), 'occurred_date'),
-] -%}
-{%- if 'balances' in reads -%}
-{%- do single_load_facts.append((ref('fct_balances_daily'), 'balance_date')) -%}
-{%- endif -%}
 select
     golden_client_id,
     min(refresh_from_date) as refresh_from_date
 from (
-    {%- for fact, date_column in single_load_facts %}
-    select
-        golden_client_id,
-        {{ date_column }} as refresh_from_date
-    from {{ fact }}
-    where {{ load_id_in('_load_id', loads) }}
+    {{ refresh_from_fact_loads(loads, 'fct_transactions', 'posting_date') }}
     union all
-    {%- endfor %}
+    {{ refresh_from_fact_loads(loads, 'fct_interactions', 'occurred_date') }}
+    union all
     select
         golden_client_id,
         -- the earliest of the dates a card operation is counted on or was delivered on
@@ -113,13 +102,26 @@ from (
         run_at > {{ client_watermark('_identity_through') }}
     {%- endfor %}
     {%- endfor %}
-    {%- for name in reads if name != 'balances' %}
+    {%- for name in reads %}
     union all
     {{ context['refresh_from_' ~ name](loads) }}
     {%- endfor %}
 ) as touched
 where golden_client_id is not null
 group by golden_client_id
+{%- endmacro %}
+
+{# The rows of new loads of a fact whose rows carry one load id, on the date they count on. #}
+{% macro refresh_from_fact_loads(loads, fact, date_column) -%}
+select
+    golden_client_id,
+    {{ date_column }} as refresh_from_date
+from {{ ref(fact) }}
+where {{ load_id_in('_load_id', loads) }}
+{%- endmacro %}
+
+{% macro refresh_from_balances(loads) -%}
+{{ refresh_from_fact_loads(loads, 'fct_balances_daily', 'balance_date') }}
 {%- endmacro %}
 
 {#
