@@ -383,12 +383,22 @@ def ml_score(scenario: Scenario, home: Path) -> dict:
 
 def warehouse_daily(scenario: Scenario, home: Path) -> dict:
     """The day after ``ingest_daily`` reloaded the last business date: the golden record as an
-    increment, the dbt build (incremental facts) and the publication, one job after another."""
-    return _run_jobs(home, "resolve_clients_job", "build_warehouse_job", "publish_serving_job")
+    increment, the dbt build (incremental facts, the daily schedule's tests of the recent rows)
+    and the publication, one job after another."""
+    from orchestration.defs.warehouse import DAILY_BUILD, build_run_config
+
+    return _run_jobs(
+        home,
+        "resolve_clients_job",
+        "build_warehouse_job",
+        "publish_serving_job",
+        run_configs={"build_warehouse_job": build_run_config(DAILY_BUILD)},
+    )
 
 
-def _run_jobs(home: Path, *jobs: str) -> dict:
-    """Run the pipeline's own jobs in process on the bench warehouse; seconds per job."""
+def _run_jobs(home: Path, *jobs: str, run_configs: dict | None = None) -> dict:
+    """Run the pipeline's own jobs in process on the bench warehouse (each with its run config
+    in ``run_configs``, if any); seconds per job."""
     from cdp.settings import load_settings
     from orchestration.definitions import build_definitions
 
@@ -399,7 +409,9 @@ def _run_jobs(home: Path, *jobs: str) -> dict:
     seconds = {}
     for job in jobs:
         started = time.perf_counter()
-        result = definitions.resolve_job_def(job).execute_in_process(raise_on_error=False)
+        result = definitions.resolve_job_def(job).execute_in_process(
+            run_config=(run_configs or {}).get(job), raise_on_error=False
+        )
         seconds[job] = round(time.perf_counter() - started, 1)
         if not result.success:
             raise RuntimeError(f"{job} failed")

@@ -12,12 +12,13 @@ same absolute file.
 """
 
 import contextlib
+import json
 import os
 import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import dagster as dg
 from dagster_dbt import (
@@ -112,8 +113,42 @@ def translator() -> WarehouseTranslator:
     )
 
 
+class WarehouseBuildConfig(dg.Config):
+    """What the build's data tests read (``macros/data_tests_scope.sql``): every row, or in the
+    daily build the recent business dates of the large tables — a day's rows are tested the
+    day they arrive, and the weekly build tests every row again."""
+
+    data_tests_scope: Literal["all", "recent"] = "all"
+
+    def dbt_args(self) -> list[str]:
+        return ["--vars", json.dumps({"data_tests_scope": self.data_tests_scope})]
+
+
+DAILY_BUILD = WarehouseBuildConfig(data_tests_scope="recent")
+
+
+def build_run_config(config: WarehouseBuildConfig) -> dg.RunConfig:
+    """Run config of ``build_warehouse_job`` with this build config (schedules, benchmark)."""
+    return dg.RunConfig({"dbt_warehouse": config})
+
+
+def build_schedules(job_name: str) -> list[dg.ScheduleDefinition]:
+    """The daily build at 07:00, after the 06:00 load, tests the recent rows; Sunday's tests all."""
+
+    def scheduled(name: str, cron: str, config: WarehouseBuildConfig) -> dg.ScheduleDefinition:
+        return dg.ScheduleDefinition(
+            name=name, job_name=job_name, cron_schedule=cron, run_config=build_run_config(config)
+        )
+
+    return [
+        scheduled("build_warehouse_daily_schedule", "0 7 * * 1-6", DAILY_BUILD),
+        scheduled("build_warehouse_weekly_schedule", "0 7 * * 0", WarehouseBuildConfig()),
+    ]
+
+
 def build_defs(settings: Settings) -> dg.Definitions:
-    """The dbt assets, their checks, the ``dbt`` resource and ``build_warehouse_job``."""
+    """The dbt assets, their checks, the ``dbt`` resource, ``build_warehouse_job`` and its
+    daily and weekly schedules."""
     project = dbt_project()
     if project.preparer.using_dagster_dev():
         prepare_manifest(settings, project)
@@ -128,11 +163,14 @@ def build_defs(settings: Settings) -> dg.Definitions:
         context: dg.AssetExecutionContext,
         dbt: DbtCliResource,
         settings: dg.ResourceParam[Settings],
+        config: WarehouseBuildConfig,
     ):
         """``dbt build`` of the selected models and their tests, streamed as they finish."""
         with dbt_environment(settings):
             yield from dbt.cli(
-                ["build"], context=context, target_path=run_artifacts_dir(settings, context)
+                ["build", *config.dbt_args()],
+                context=context,
+                target_path=run_artifacts_dir(settings, context),
             ).stream()
 
     build_job = dg.define_asset_job(
@@ -145,6 +183,7 @@ def build_defs(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[dbt_warehouse],
         jobs=[build_job],
+        schedules=build_schedules(build_job.name),
         resources={"dbt": dbt_resource(project)},
     )
 

@@ -94,3 +94,20 @@ def test_raw_loads_run_no_dbt_step_and_the_warehouse_job_runs_the_source_tests(t
     build = defs.resolve_job_def("build_warehouse_job")
     checked = {key.asset_key for key in build.asset_layer.asset_graph.asset_check_keys}
     assert {dg.AssetKey(["raw", c.table]) for c in CONTRACTS} <= checked
+
+
+@pytest.mark.parametrize(
+    ("schedule", "scope"),
+    [("build_warehouse_daily_schedule", "recent"), ("build_warehouse_weekly_schedule", "all")],
+)
+def test_the_daily_build_tests_the_recent_rows_and_sunday_s_build_every_row(
+    tiny_settings, schedule, scope
+):
+    """The schedules' run config is valid for the build job and hands dbt the tests' scope."""
+    defs = build_definitions(tiny_settings)
+    tick = defs.resolve_schedule_def(schedule).evaluate_tick(dg.build_schedule_context())
+    [request] = tick.run_requests
+    job = defs.resolve_job_def("build_warehouse_job")
+    assert dg.validate_run_config(job, request.run_config)
+    config = request.run_config["ops"]["dbt_warehouse"]["config"]
+    assert config == {"data_tests_scope": scope}

@@ -506,3 +506,72 @@ def test_the_balance_chain_test_finds_a_broken_record_in_every_account_bucket(
     )
     assert run.returncode == 1, run.stdout[-3000:]
     assert f"Got {2 * broken} results" in run.stdout, run.stdout[-3000:]
+
+
+def test_the_daily_build_tests_the_recent_rows_and_the_weekly_build_every_row(
+    warehouse_bank, tmp_path
+):
+    """Break the same rules once in an old row and once in a recent one (macros/
+    data_tests_scope.sql): the daily scope reports the recent break only — its chain check
+    reaches back to the account's last record before the window — the full scope both."""
+    settings, _ = warehouse_bank
+    copy = _warehouse_copy(settings, tmp_path)
+    with duckdb.connect(str(copy)) as con:
+        [start] = first_row(
+            con,
+            "select max(business_date) - 7 from audit.file_loads where status = 'loaded'",
+        )
+        # a posting leg loaded twice, once from the first day's file and once from a recent one
+        duplicated = con.execute(
+            """
+            insert into marts.fct_transactions
+            select * from marts.fct_transactions
+            where transaction_leg_id in (
+                select min(transaction_leg_id) from marts.fct_transactions
+                where _business_date = (select min(_business_date) from marts.fct_transactions)
+                union all
+                select min(transaction_leg_id) from marts.fct_transactions
+                where _business_date >= ?
+            )
+            """,
+            [start],
+        ).fetchone()[0]
+        # a kopeck on the opening balance of a record with a previous one: the first record of
+        # the window (whose previous record is before it) and a record long before the window
+        broken = con.execute(
+            """
+            update marts.fct_balances_daily
+            set opening_balance_rub = opening_balance_rub + 0.01
+            where account_balance_id in (
+                select min_by(account_balance_id, account_number)
+                from (
+                    select
+                        account_balance_id,
+                        account_number,
+                        balance_date >= $1 as is_recent,
+                        row_number() over (
+                            partition by account_number, balance_date >= $1
+                            order by balance_date
+                        ) as nth_in_part,
+                        count(*) filter (where balance_date < $1)
+                            over (partition by account_number) as records_before
+                    from marts.fct_balances_daily
+                )
+                where records_before > 2
+                  and nth_in_part = case when is_recent then 1 else 2 end
+                group by is_recent
+            )
+            """,
+            [start],
+        ).fetchone()[0]
+    assert (duplicated, broken) == (2, 2)
+    tests = ("one_row_per_posting_and_entry_side", "balances_chain_from_day_to_day")
+
+    daily = _dbt_on_copy(
+        copy, tmp_path, "test", "--select", *tests, "--vars", "{data_tests_scope: recent}"
+    )
+    # the duplicate within the window; both rules of the recent broken record
+    assert "Got 1 result," in daily.stdout and "Got 2 results" in daily.stdout, daily.stdout
+
+    weekly = _dbt_on_copy(copy, tmp_path, "test", "--select", *tests)
+    assert "Got 2 results" in weekly.stdout and "Got 4 results" in weekly.stdout, weekly.stdout

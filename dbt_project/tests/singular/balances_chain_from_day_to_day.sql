@@ -4,22 +4,62 @@
 -- accounts: + debit − credit). So closing(d) − closing(previous day) = credits − debits of d
 -- on a passive account.
 -- The previous record comes from a window per account, run on buckets of accounts in turn
--- (macro union_all_account_buckets), carrying only what the comparison needs.
+-- (macro union_all_account_buckets), carrying only what the comparison needs. A daily build
+-- checks the recent records (macros/data_tests_scope.sql), few enough for one window, the
+-- first one of an account against the account's last record before them.
+{%- set recent_start = data_tests_recent_start() %}
 with
 
 unchained as (
 
-    {% call(in_bucket) union_all_account_buckets() %}
+    {% if recent_start %}
         select
             account_number,
             balance_date,
             opening_balance_rub,
+            is_checked,
             lag(closing_balance_rub) over (
                 partition by account_number order by balance_date
             ) as previous_closing_balance_rub
-        from {{ ref('fct_balances_daily') }}
-        where {{ in_bucket }}
-    {% endcall %}
+        from (
+            select
+                account_number,
+                balance_date,
+                opening_balance_rub,
+                closing_balance_rub,
+                true as is_checked
+            from {{ ref('fct_balances_daily') }}
+            where balance_date >= date '{{ recent_start }}'
+            union all
+            select
+                account_number,
+                max(balance_date) as balance_date,
+                null as opening_balance_rub,
+                arg_max(closing_balance_rub, balance_date) as closing_balance_rub,
+                false as is_checked
+            from {{ ref('fct_balances_daily') }}
+            where
+                balance_date < date '{{ recent_start }}'
+                and account_number in (
+                    select recent.account_number from {{ ref('fct_balances_daily') }} as recent
+                    where recent.balance_date >= date '{{ recent_start }}'
+                )
+            group by account_number
+        ) as records
+    {% else %}
+        {% call(in_bucket) union_all_account_buckets() %}
+            select  -- noqa: LT02 (a call block inside an if block: the rule cannot follow it)
+                account_number,
+                balance_date,
+                opening_balance_rub,
+                true as is_checked,
+                lag(closing_balance_rub) over (
+                    partition by account_number order by balance_date
+                ) as previous_closing_balance_rub
+            from {{ ref('fct_balances_daily') }}
+            where {{ in_bucket }}  -- noqa: LT02
+        {% endcall %}
+    {% endif %}
 
 )
 
@@ -29,7 +69,8 @@ select
     'opening balance is not the previous closing balance' as broken_rule
 from unchained
 where
-    opening_balance_rub
+    is_checked
+    and opening_balance_rub
     is distinct from coalesce(previous_closing_balance_rub, opening_balance_rub)
 
 union all
@@ -40,7 +81,8 @@ select
     'closing balance is not the opening balance moved by the turnovers' as broken_rule
 from {{ ref('fct_balances_daily') }}
 where
-    closing_balance_rub <> opening_balance_rub + case balance_side
+    {{ in_data_tests_scope('balance_date') }}
+    and closing_balance_rub <> opening_balance_rub + case balance_side
         when 'active' then debit_turnover_rub - credit_turnover_rub
         else credit_turnover_rub - debit_turnover_rub
     end

@@ -6,6 +6,7 @@
 -- Postings rejected at load are not in fct_transactions, so an account-day touched by a
 -- quarantined posting cannot reconcile: those are left out here (and counted by the integration
 -- test tests/integration/test_warehouse_core.py), every other account-day must match exactly.
+-- A daily build compares the recent account-days (macros/data_tests_scope.sql).
 with
 
 posted as (
@@ -16,6 +17,7 @@ posted as (
         sum(amount_rub) filter (where entry_side = 'debit') as debit_rub,
         sum(amount_rub) filter (where entry_side = 'credit') as credit_rub
     from {{ ref('fct_transactions') }}
+    where {{ in_data_tests_scope('posting_date') }}
     group by account_number, posting_date
 
 ),
@@ -40,7 +42,10 @@ compared as (
         coalesce(balances.balance_date, posted.posting_date) as balance_date,
         coalesce(posted.debit_rub, 0) as posted_debit_rub,
         coalesce(posted.credit_rub, 0) as posted_credit_rub
-    from {{ ref('fct_balances_daily') }} as balances
+    from (
+        select * from {{ ref('fct_balances_daily') }}
+        where {{ in_data_tests_scope('balance_date') }}
+    ) as balances
     full join posted
         on
             balances.account_number = posted.account_number
