@@ -63,7 +63,8 @@ where finished_at > {{ client_watermark('_loads_through') }}
   built from, each a macro `refresh_from_<name>(loads)` below: the client states read
   balances, account records and the golden record's tenure; the churn and cross-sell features
   balances, account and contract records, app events and who is a retail client, the
-  cross-sell features also age and type.
+  cross-sell features also age and type; the lead features applications, app events and
+  sessions, and the client profiles of the churn features.
 #}
 {% macro clients_to_refresh(reads=[]) -%}
 {%- set loads = loads_after_watermark() -%}
@@ -164,6 +165,54 @@ inner join {{ source('golden_record', 'dim_client_crosswalk') }} as crosswalk
 where {{ load_id_in('events._load_id', loads) }}
 {%- endmacro %}
 
+{# ДБО sessions of new loads (a session names the channel of the offers shown in it). #}
+{% macro refresh_from_app_sessions(loads) -%}
+select
+    crosswalk.golden_client_id,
+    cast(sessions.started_at as date) as refresh_from_date
+from {{ ref('stg_dbo__sessions') }} as sessions
+inner join {{ source('golden_record', 'dim_client_crosswalk') }} as crosswalk
+    on crosswalk.record_key = 'dbo:' || sessions.login_id
+where {{ load_id_in('sessions._load_id', loads) }}
+{%- endmacro %}
+
+{#
+  Applications with a step in new loads, from the day they started: for the client they
+  belong to now and, from this table's stored rows, the client they belonged to (a later step
+  may name the АБС client, which then identifies the application instead of the login).
+#}
+{% macro refresh_from_applications(loads) -%}
+{%- set delivered -%}
+select application_id from {{ ref('stg_dbo__applications') }}
+where {{ load_id_in('_load_id', loads) }}
+{%- endset -%}
+select
+    golden_client_id,
+    cast(started_at as date) as refresh_from_date
+from {{ ref('int_kpi_applications_stepped') }}
+where application_id in ({{ delivered }})
+union all
+select
+    golden_client_id,
+    cast(lead_started_at as date) as refresh_from_date
+from {{ this }}
+where application_id in ({{ delivered }})
+{%- endmacro %}
+
+{#
+  Client profiles (ml_features__churn) written since this table's watermarks: the lead features
+  read a profile from the day after its month end.
+#}
+{% macro refresh_from_churn_profiles(loads) -%}
+select
+    golden_client_id,
+    as_of_date + 1 as refresh_from_date
+from {{ ref('ml_features__churn') }}
+where
+    _loads_through > {{ client_watermark('_loads_through') }}
+    or _identity_through > {{ client_watermark('_identity_through') }}
+{%- endmacro %}
+
 {# Every client whose type or start date differs from its stored current state, or who has none. #}
 {% macro refresh_from_tenure(loads) -%}
 select
@@ -236,13 +285,17 @@ select 1
 {%- endif -%}
 {%- endmacro %}
 
-{% macro delete_client_rows_to_refresh(date_column) -%}
+{#
+  `days_before`: a table whose dates are UTC days (the lead features' as-of moments) starts a
+  day earlier than the Moscow dates some reads give.
+#}
+{% macro delete_client_rows_to_refresh(date_column, days_before=0) -%}
 {%- if is_incremental() -%}
 delete from {{ this }} as stored
 using client_refresh_scope as scope
 where
     stored.golden_client_id = scope.golden_client_id
-    and stored.{{ date_column }} >= scope.refresh_from_date
+    and stored.{{ date_column }} >= scope.refresh_from_date - {{ days_before }}
 {%- else -%}
 select 1
 {%- endif -%}
@@ -271,11 +324,13 @@ select 1
 {%- endmacro %}
 
 {#
-  The rows an incremental table keyed by client and month-end as-of date builds: every client's
-  as-of dates after the latest one it holds (`stored_through`, a date literal), and the
-  refresh scope's rows.
+  The rows an incremental table keyed by client and as-of date builds: every client's as-of
+  dates after the latest one it holds (`stored_through`, a date literal), and the refresh
+  scope's rows (from `days_before` the scope's date, as delete_client_rows_to_refresh).
 #}
-{% macro completed_since_or_in_refresh_scope(client_column, date_column, stored_through) -%}
+{% macro completed_since_or_in_refresh_scope(
+    client_column, date_column, stored_through, days_before=0
+) -%}
 (
     {{ date_column }} > {{ stored_through }}
     or exists (
@@ -283,7 +338,7 @@ select 1
         from client_refresh_scope as scope
         where
             scope.golden_client_id = {{ client_column }}
-            and {{ date_column }} >= scope.refresh_from_date
+            and {{ date_column }} >= scope.refresh_from_date - {{ days_before }}
     )
 )
 {%- endmacro %}

@@ -3,7 +3,31 @@
 -- the as-of date (UTC midnight after it), and only steps, calls and shows before it are read.
 -- Funnel steps come from int_kpi_applications_stepped, shown offers from
 -- int_kpi_leads_converted, the client's profile from ml_features__churn (latest month end
--- before the as-of date). Rules: docs/ml.md#lead-priority.
+-- before the as-of date). Rules: docs/ml.md#lead-priority. Incremental: a build adds the new
+-- as-of dates for every open lead and computes the stored ones again only for the clients, and
+-- from the day before the date, that new loads (facts, applications, app events and sessions),
+-- golden-id changes and rewritten client profiles touch (macros/client_refresh_scope.sql). The
+-- scope reads:
+-- depends_on: {{ ref('fct_transactions') }}
+-- depends_on: {{ ref('fct_card_transactions') }}
+-- depends_on: {{ ref('fct_interactions') }}
+-- depends_on: {{ ref('stg_dbo__applications') }}
+-- depends_on: {{ ref('stg_dbo__events') }}
+-- depends_on: {{ ref('stg_dbo__sessions') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook=[
+            "{{ create_client_refresh_scope(
+                ['applications', 'app_events', 'app_sessions', 'churn_profiles']
+            ) }}",
+            "{{ delete_client_rows_to_refresh('as_of_date', days_before=1) }}",
+        ],
+        post_hook="{{ drop_client_refresh_scope() }}",
+    )
+}}
+{%- set stored_through = "date '" ~ latest_stored_as_of_date() ~ "'" %}
 
 with
 
@@ -85,6 +109,34 @@ as_of_dates as (
 
 ),
 
+as_of_dates_to_build as (
+
+    select * from as_of_dates
+    {% if is_incremental() %}
+        where
+            as_of_date > {{ stored_through }}
+            or as_of_date >= (
+                select min(scope.refresh_from_date) - 1 from client_refresh_scope as scope
+            )
+    {% endif %}
+
+),
+
+leads_to_build as (
+
+    select * from leads
+    {% if is_incremental() %}
+        -- open at a new as-of moment (the end of a day after the stored ones), or in the scope
+        where
+            closed_at is null
+            or closed_at >= cast({{ stored_through }} + 2 as timestamp)
+            or golden_client_id in (
+                select scope.golden_client_id from client_refresh_scope as scope
+            )
+    {% endif %}
+
+),
+
 snapshots as (
 
     select
@@ -107,11 +159,16 @@ snapshots as (
             when leads.filled_at < as_of_dates.as_of_at then leads.filled_at
             else leads.lead_started_at
         end as last_step_at
-    from leads
-    inner join as_of_dates
+    from leads_to_build as leads
+    inner join as_of_dates_to_build as as_of_dates
         on
             leads.lead_started_at < as_of_dates.as_of_at
             and (leads.closed_at is null or leads.closed_at >= as_of_dates.as_of_at)
+    {% if is_incremental() %}
+        where {{ completed_since_or_in_refresh_scope(
+            'leads.golden_client_id', 'as_of_dates.as_of_date', stored_through, days_before=1
+        ) }}
+    {% endif %}
 
 ),
 
@@ -227,7 +284,8 @@ select
     client_profile.inflow_rub_previous_3_avg,
     client_profile.balance_rub_month_end,
     client_profile.login_count_month,
-    client_profile.days_since_last_activity
+    client_profile.days_since_last_activity,
+    {{ client_refresh_watermarks() }}
 from open_leads
 inner join history
     on

@@ -12,60 +12,50 @@ bounds as (
         (select min(posting_date) + 89 from {{ ref('fct_transactions') }}) as first_full_date
 ),
 
-activity as (
-    select * from {{ ref('fct_client_activity_days') }}
-),
-
 operation_days as (
+    -- One window, both neighbours: an operation day more than 90 days after the client's
+    -- previous one starts a stretch; one more than 90 days before the next one (or the last)
+    -- ends it. (A running count of stretch starts and a group by stretch cost a second window
+    -- and an aggregation over the same rows.)
     select
-        golden_client_id,
         activity_date,
         coalesce(
             activity_date
-            - lag(activity_date) over (partition by golden_client_id order by activity_date)
+            - lag(activity_date) over by_client
             > 90,
             true
-        ) as starts_stretch
-    from activity
+        ) as starts_stretch,
+        coalesce(
+            lead(activity_date) over by_client
+            - activity_date
+            > 90,
+            true
+        ) as ends_stretch
+    -- The client days read where they are needed, not as a CTE read twice, which DuckDB would
+    -- materialize with every column.
+    from {{ ref('fct_client_activity_days') }}
     where operations_count > 0
-),
-
-numbered as (
-    select
-        *,
-        sum(case when starts_stretch then 1 else 0 end) over (
-            partition by golden_client_id
-            order by activity_date
-            rows between unbounded preceding and current row
-        ) as stretch_number
-    from operation_days
-),
-
-active_stretches as (
-    -- Active from the first operation to 89 days after the last one, both included.
-    select
-        golden_client_id,
-        min(activity_date) as active_from_date,
-        max(activity_date) + 89 as active_to_date
-    from numbered
-    group by golden_client_id, stretch_number
+    window by_client as (partition by golden_client_id order by activity_date)
 ),
 
 active_changes as (
+    -- Active from a stretch's first operation to 89 days after its last one, both included.
     select
-        active_from_date as change_date,
+        activity_date as change_date,
         count(*) as became_active_count,
         0 as churned_count
-    from active_stretches
-    group by active_from_date
+    from operation_days
+    where starts_stretch
+    group by activity_date
     union all
     -- Churned: the first day without an operation in the last 90 days.
     select
-        active_to_date + 1 as change_date,
+        activity_date + 90 as change_date,
         0 as became_active_count,
         count(*) as churned_count
-    from active_stretches
-    group by active_to_date + 1
+    from operation_days
+    where ends_stretch
+    group by activity_date + 90
 ),
 
 calendar as (
@@ -103,7 +93,7 @@ money as (
         sum(fee_rub) as fee_income_rub,
         sum(interest_paid_rub) as interest_expense_rub,
         sum(complaints_count) as complaints_count
-    from activity
+    from {{ ref('fct_client_activity_days') }}
     group by activity_date
 ),
 
