@@ -5,10 +5,14 @@
   because an incremental build computes the business date for every client and the month ends
   for the clients in its refresh scope (macros/client_refresh_scope.sql) from the same rules.
   The caller defines the CTE `business_date` (as_of_date: the warehouse's business date).
+  `business_date_only` (the increment's business date of every client): one as-of date, the
+  last day of data, so a balance is the latest daily record and recency the latest operation,
+  each one aggregation, and income reads three months (bank-1m: ≈ 16 s less than the
+  carried-forward month balances and month sums of every client's whole history).
 #}
 -- noqa: disable=LT02
 -- (the indent rule cannot follow the Jinja blocks; the model lints what they render)
-{% macro client_states_at(as_of_dates, scope=none) -%}
+{% macro client_states_at(as_of_dates, scope=none, business_date_only=false) -%}
 {#-
   The client days, read by two parts as a subquery, not a CTE: DuckDB materializes a CTE read
   twice — at bank-1m all 89 M rows of every column, 14 GB spilled — where each part scanning
@@ -71,6 +75,25 @@ open_accounts as (
             and (accounts.closed_date is null or accounts.closed_date > as_of_dates.as_of_date)
 ),
 
+{%- if business_date_only %}
+account_balances as (
+    select
+        open_accounts.golden_client_id,
+        open_accounts.as_of_date,
+        open_accounts.balance_side,
+        coalesce(latest.closing_balance_rub, 0) as balance_rub
+    from open_accounts
+    left join (
+        select
+            account_number,
+            {{ arg_max('closing_balance_rub', 'balance_date') }} as closing_balance_rub
+        from {{ ref('fct_balances_daily') }}
+        where balance_date <= (select as_of_date from business_date)
+        group by account_number
+    ) as latest
+        on open_accounts.account_number = latest.account_number
+),
+{%- else %}
 balance_points as (
     -- The balance of an account open on an as-of date is its latest balance record on or
     -- before that date (fct_balances_daily keeps only days with movement): the last record of
@@ -123,6 +146,7 @@ account_balances as (
         where is_as_of
     {% endcall %}
 ),
+{%- endif %}
 
 holdings as (
     select
@@ -157,6 +181,12 @@ monthly as (
         sum(salary_credit_rub) as salary_credit_rub,
         max(activity_date) filter (where operations_count > 0) as last_operation_date
     from {{ activity }} as activity
+    {%- if business_date_only %}
+    -- the months of the business date's income (salary below)
+    where
+        activity_date
+        >= date_trunc('month', (select as_of_date from business_date) + 1) - interval 3 month
+    {%- endif %}
     group by golden_client_id, date_trunc('month', activity_date)
 ),
 
@@ -185,6 +215,15 @@ salary as (
 ),
 
 recency as (
+    {%- if business_date_only %}
+    select
+        golden_client_id,
+        (select as_of_date from business_date) as as_of_date,
+        max(activity_date) filter (where operations_count > 0) as last_operation_date
+    from {{ activity }} as activity
+    where activity_date <= (select as_of_date from business_date)
+    group by golden_client_id
+    {%- else %}
     select
         monthly.golden_client_id,
         as_of_dates.as_of_date,
@@ -192,6 +231,7 @@ recency as (
     from monthly
     inner join {{ as_of_dates }} as as_of_dates on monthly.month_start_date <= as_of_dates.as_of_date
     group by monthly.golden_client_id, as_of_dates.as_of_date
+    {%- endif %}
 ),
 
 -- Left joins of the parts on (client, as-of date), folded by one aggregation

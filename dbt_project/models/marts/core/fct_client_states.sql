@@ -74,7 +74,9 @@ as_of_dates as (
 )
 
 {% if is_incremental() %}
-    select * from ({{ client_states_at('(select as_of_date from business_date)') }}) as current_states
+    select * from ({{ client_states_at(
+        '(select as_of_date from business_date)', business_date_only=true
+    ) }}) as current_states
     union all
     select refreshed.*
     from ({{ client_states_at(month_ends_to_refresh, clients_to_refresh_at_month_ends) }}) as refreshed
