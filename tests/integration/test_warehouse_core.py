@@ -506,6 +506,17 @@ def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
             assert kept > rewritten > 0, table
 
 
+def _add_a_kopeck_to_opening_balances(con, records: str, params=None) -> int:
+    """Break both chain rules at the balance records ``records`` selects (their ids): the
+    opening balance no longer the previous closing one, the closing one no longer the opening
+    moved by the turnovers. Returns how many were changed."""
+    return con.execute(
+        "update marts.fct_balances_daily set opening_balance_rub = opening_balance_rub + 0.01 "
+        f"where account_balance_id in ({records})",
+        params or [],
+    ).fetchone()[0]
+
+
 def test_the_balance_chain_test_finds_a_broken_record_in_every_account_bucket(
     warehouse_bank, tmp_path
 ):
@@ -515,26 +526,23 @@ def test_the_balance_chain_test_finds_a_broken_record_in_every_account_bucket(
     settings, _ = warehouse_bank
     copy = _warehouse_copy(settings, tmp_path)
     with duckdb.connect(str(copy)) as con:
-        broken = con.execute(
+        broken = _add_a_kopeck_to_opening_balances(
+            con,
             """
-            update marts.fct_balances_daily
-            set opening_balance_rub = opening_balance_rub + 0.01
-            where account_balance_id in (
-                select arg_max(account_balance_id, account_balance_id)
-                from (
-                    select
-                        account_balance_id,
-                        account_number,
-                        row_number() over (
-                            partition by account_number order by balance_date
-                        ) as nth_record
-                    from marts.fct_balances_daily
-                )
-                where nth_record > 1
-                group by cast(right(account_number, 4) as integer) % 16
+            select arg_max(account_balance_id, account_balance_id)
+            from (
+                select
+                    account_balance_id,
+                    account_number,
+                    row_number() over (
+                        partition by account_number order by balance_date
+                    ) as nth_record
+                from marts.fct_balances_daily
             )
-            """
-        ).fetchone()[0]
+            where nth_record > 1
+            group by cast(right(account_number, 4) as integer) % 16
+            """,
+        )
     assert broken == 16
     run = _dbt_on_copy(
         copy,
@@ -579,32 +587,29 @@ def test_the_daily_build_tests_the_recent_rows_and_the_weekly_build_every_row(
         ).fetchone()[0]
         # a kopeck on the opening balance of a record with a previous one: the first record of
         # the window (whose previous record is before it) and a record long before the window
-        broken = con.execute(
+        broken = _add_a_kopeck_to_opening_balances(
+            con,
             """
-            update marts.fct_balances_daily
-            set opening_balance_rub = opening_balance_rub + 0.01
-            where account_balance_id in (
-                select min_by(account_balance_id, account_number)
-                from (
-                    select
-                        account_balance_id,
-                        account_number,
-                        balance_date >= $1 as is_recent,
-                        row_number() over (
-                            partition by account_number, balance_date >= $1
-                            order by balance_date
-                        ) as nth_in_part,
-                        count(*) filter (where balance_date < $1)
-                            over (partition by account_number) as records_before
-                    from marts.fct_balances_daily
-                )
-                where records_before > 2
-                  and nth_in_part = case when is_recent then 1 else 2 end
-                group by is_recent
+            select min_by(account_balance_id, account_number)
+            from (
+                select
+                    account_balance_id,
+                    account_number,
+                    balance_date >= $1 as is_recent,
+                    row_number() over (
+                        partition by account_number, balance_date >= $1
+                        order by balance_date
+                    ) as nth_in_part,
+                    count(*) filter (where balance_date < $1)
+                        over (partition by account_number) as records_before
+                from marts.fct_balances_daily
             )
+            where records_before > 2
+              and nth_in_part = case when is_recent then 1 else 2 end
+            group by is_recent
             """,
             [start],
-        ).fetchone()[0]
+        )
     assert (duplicated, broken) == (2, 2)
     tests = ("one_row_per_posting_and_entry_side", "balances_chain_from_day_to_day")
 
