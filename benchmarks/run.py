@@ -95,7 +95,9 @@ def main(argv: list[str]) -> int:
     if not results:
         return failed
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{scenario.name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    (RESULTS / f"{scenario.name}.json").write_text(
+        json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    )
     (RESULTS / f"{scenario.name}.md").write_text(markdown(report))
     write_scaling_report()
     return failed
