@@ -23,9 +23,12 @@ where status = 'loaded'
 {{ return(start.isoformat() if start else none) }}
 {%- endmacro %}
 
-{# `expression >= the first business date tested`, or `true` when every row is tested. #}
-{% macro in_data_tests_scope(expression) -%}
-{%- set start = data_tests_recent_start() -%}
+{#
+  `expression >= the first business date tested`, or `true` when every row is tested; `start`
+  when the caller has looked it up already (one query per test, not one per condition).
+#}
+{% macro in_data_tests_scope(expression, start=none) -%}
+{%- set start = start or data_tests_recent_start() -%}
 {%- if start -%}
 {{ expression }} >= date '{{ start }}'
 {%- else -%}
@@ -45,8 +48,9 @@ true
 {%- do conditions.append('(' ~ where ~ ')') -%}
 {%- endif -%}
 {%- set recent = var('data_tests_recent_rows', {}).get(relation.identifier) -%}
-{%- if recent and data_tests_recent_start() -%}
-{%- do conditions.append(in_data_tests_scope(recent)) -%}
+{%- set start = data_tests_recent_start() if recent else none -%}
+{%- if start -%}
+{%- do conditions.append(in_data_tests_scope(recent, start)) -%}
 {%- endif -%}
 {%- if conditions -%}
 {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}

@@ -42,6 +42,10 @@ def daily(identity_bank, tmp_path_factory):
     return path, day_before, summary, before
 
 
+LATEST_RUN = "run_at = (select max(run_at) from identity.resolution_runs)"
+"""The rows an identity table got from the latest resolution."""
+
+
 def _crosswalk(con) -> pl.DataFrame:
     return con.sql("select record_key, golden_client_id from marts.dim_client_crosswalk").pl()
 
@@ -82,10 +86,7 @@ def test_untouched_clients_keep_their_ids_and_tables_stay_consistent(daily):
     path, _, summary, before = daily
     with duckdb.connect(str(path), read_only=True) as con:
         after = _crosswalk(con)
-        history = con.sql(
-            "select * from identity.golden_id_history where run_at = "
-            "(select max(run_at) from identity.resolution_runs)"
-        ).pl()
+        history = con.sql(f"select * from identity.golden_id_history where {LATEST_RUN}").pl()
         offenders = {inv.name: rows for inv, rows in quality.check_invariants(con)}
         counts = con.sql(
             """
@@ -141,8 +142,7 @@ def test_every_record_that_changed_client_is_recorded(daily):
         after = _crosswalk(con)
         recorded = con.sql(
             "select record_key, previous_golden_client_id, golden_client_id "
-            "from identity.crosswalk_changes "
-            "where run_at = (select max(run_at) from identity.resolution_runs)"
+            f"from identity.crosswalk_changes where {LATEST_RUN}"
         ).pl()
     changed = (
         before.rename({"golden_client_id": "previous_golden_client_id"})

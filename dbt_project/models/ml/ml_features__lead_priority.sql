@@ -63,13 +63,10 @@ leads as (
         signed_at,
         coalesce(issued_at, declined_at) as closed_at,
         follow_up_call_at,
-        -- Open until issued or declined, and never after kpi_application_stale_days past its
-        -- last step (the stale rule below): which leads an incremental build reads.
-        least(
-            coalesce(issued_at, declined_at),
-            greatest(started_at, filled_at, submitted_at, approved_at, signed_at)
-            + to_days({{ var('kpi_application_stale_days') }})
-        ) as open_until_at
+        -- Never open after kpi_application_stale_days past its last step (the stale rule
+        -- below): with closed_at, which leads an incremental build reads.
+        greatest(started_at, filled_at, submitted_at, approved_at, signed_at)
+        + to_days({{ var('kpi_application_stale_days') }}) as stale_from_at
     from applications
     where golden_client_id is not null
 
@@ -96,10 +93,7 @@ leads as (
             offers.shown_at + to_days({{ var('ml_lead_offer_open_days') }})
         ) as closed_at,
         null as follow_up_call_at,
-        least(
-            offers.application_started_at,
-            offers.shown_at + to_days({{ var('ml_lead_offer_open_days') }})
-        ) as open_until_at
+        null as stale_from_at
     from {{ ref('int_kpi_leads_converted') }} as offers
     inner join crosswalk on crosswalk.record_key = 'dbo:' || offers.login_id
 
@@ -139,13 +133,15 @@ leads_to_build as (
     {% if is_incremental() %}
         -- open at a new as-of moment (the end of a day after the stored ones), or at the end of
         -- a day the scope rebuilds for its client (from the day before its date)
+        -- (least() skips a null: an application never closed is open until it goes stale)
         where
-            open_until_at >= cast({{ stored_through }} + 2 as timestamp)
+            least(closed_at, stale_from_at) >= cast({{ stored_through }} + 2 as timestamp)
             or exists (
                 select 1 from client_refresh_scope as scope
                 where
                     scope.golden_client_id = leads.golden_client_id
-                    and leads.open_until_at >= cast(scope.refresh_from_date as timestamp)
+                    and least(leads.closed_at, leads.stale_from_at)
+                    >= cast(scope.refresh_from_date as timestamp)
             )
     {% endif %}
 
@@ -177,8 +173,8 @@ snapshots as (
     inner join as_of_dates_to_build as as_of_dates
         on
             leads.lead_started_at < as_of_dates.as_of_at
-            -- (not open_until_at: with two inequalities DuckDB plans a range join that ran out
-            -- of the build's 4 GB at bank-1m; this one filters the pairs after the join)
+            -- (not bounded by stale_from_at too: with two inequalities DuckDB plans a range join
+            -- that ran out of the build's 4 GB at bank-1m; this one filters the pairs after it)
             and (leads.closed_at is null or leads.closed_at >= as_of_dates.as_of_at)
     {% if is_incremental() %}
         where {{ completed_since_or_in_refresh_scope(

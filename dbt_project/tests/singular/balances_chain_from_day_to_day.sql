@@ -29,7 +29,7 @@ unchained as (
                 closing_balance_rub,
                 true as is_checked
             from {{ ref('fct_balances_daily') }}
-            where balance_date >= date '{{ recent_start }}'
+            where {{ in_data_tests_scope('balance_date', recent_start) }}
             union all
             select
                 account_number,
@@ -42,7 +42,7 @@ unchained as (
                 balance_date < date '{{ recent_start }}'
                 and account_number in (
                     select recent.account_number from {{ ref('fct_balances_daily') }} as recent
-                    where recent.balance_date >= date '{{ recent_start }}'
+                    where {{ in_data_tests_scope('recent.balance_date', recent_start) }}
                 )
             group by account_number
         ) as records
@@ -81,7 +81,7 @@ select
     'closing balance is not the opening balance moved by the turnovers' as broken_rule
 from {{ ref('fct_balances_daily') }}
 where
-    {{ in_data_tests_scope('balance_date') }}
+    {{ in_data_tests_scope('balance_date', recent_start) }}
     and closing_balance_rub <> opening_balance_rub + case balance_side
         when 'active' then debit_turnover_rub - credit_turnover_rub
         else credit_turnover_rub - debit_turnover_rub

@@ -7,6 +7,7 @@
 -- quarantined posting cannot reconcile: those are left out here (and counted by the integration
 -- test tests/integration/test_warehouse_core.py), every other account-day must match exactly.
 -- A daily build compares the recent account-days (macros/data_tests_scope.sql).
+{%- set recent_start = data_tests_recent_start() %}
 with
 
 posted as (
@@ -17,7 +18,7 @@ posted as (
         sum(amount_rub) filter (where entry_side = 'debit') as debit_rub,
         sum(amount_rub) filter (where entry_side = 'credit') as credit_rub
     from {{ ref('fct_transactions') }}
-    where {{ in_data_tests_scope('posting_date') }}
+    where {{ in_data_tests_scope('posting_date', recent_start) }}
     group by account_number, posting_date
 
 ),
@@ -44,7 +45,7 @@ compared as (
         coalesce(posted.credit_rub, 0) as posted_credit_rub
     from (
         select * from {{ ref('fct_balances_daily') }}
-        where {{ in_data_tests_scope('balance_date') }}
+        where {{ in_data_tests_scope('balance_date', recent_start) }}
     ) as balances
     full join posted
         on
