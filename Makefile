@@ -41,7 +41,7 @@ lint: setup
 	$(UV) run sqlfluff lint dbt_project
 
 dev: setup
-	@mkdir -p $(DAGSTER_HOME)
+	$(UV) run python -m orchestration.instance
 	$(UV) run dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 bench: setup

@@ -14,6 +14,7 @@ from cdp.settings import Settings, load_settings
 from orchestration.defs import (
     activation,
     cross_sell,
+    daily_cycle,
     identity,
     landing,
     lead_priority,
@@ -28,7 +29,7 @@ from orchestration.resources import settings_resource
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Merge the stages in flow order and bind resources; tests call this with their settings.
     The serving stage publishes what the stages before it build, selected from their assets;
-    the activation stage exports from them."""
+    the activation stage exports from them; the daily cycle's sensor chains their jobs."""
     stages = dg.Definitions.merge(
         landing.defs,
         raw.build_defs(settings),
@@ -38,10 +39,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         cross_sell.defs,
         lead_priority.defs,
     )
+    pipeline = dg.Definitions.merge(
+        stages, serving.build_defs(settings, stages), activation.build_defs(stages)
+    )
     return dg.Definitions.merge(
-        stages,
-        serving.build_defs(settings, stages),
-        activation.build_defs(stages),
+        pipeline,
+        daily_cycle.build_defs(pipeline),
         dg.Definitions(
             resources={"settings": settings_resource(settings)},
             executor=dg.in_process_executor,

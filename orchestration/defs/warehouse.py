@@ -128,27 +128,13 @@ DAILY_BUILD = WarehouseBuildConfig(data_tests_scope="recent")
 
 
 def build_run_config(config: WarehouseBuildConfig) -> dg.RunConfig:
-    """Run config of ``build_warehouse_job`` with this build config (schedules, benchmark)."""
+    """Run config of ``build_warehouse_job`` with this build config (daily cycle, benchmark)."""
     return dg.RunConfig({"dbt_warehouse": config})
 
 
-def build_schedules(job_name: str) -> list[dg.ScheduleDefinition]:
-    """The daily build at 07:00, after the 06:00 load, tests the recent rows; Sunday's tests all."""
-
-    def scheduled(name: str, cron: str, config: WarehouseBuildConfig) -> dg.ScheduleDefinition:
-        return dg.ScheduleDefinition(
-            name=name, job_name=job_name, cron_schedule=cron, run_config=build_run_config(config)
-        )
-
-    return [
-        scheduled("build_warehouse_daily_schedule", "0 7 * * 1-6", DAILY_BUILD),
-        scheduled("build_warehouse_weekly_schedule", "0 7 * * 0", WarehouseBuildConfig()),
-    ]
-
-
 def build_defs(settings: Settings) -> dg.Definitions:
-    """The dbt assets, their checks, the ``dbt`` resource, ``build_warehouse_job`` and its
-    daily and weekly schedules."""
+    """The dbt assets, their checks, the ``dbt`` resource and ``build_warehouse_job`` (started
+    by the daily cycle after each resolution: ``daily_cycle.py``)."""
     project = dbt_project()
     if project.preparer.using_dagster_dev():
         prepare_manifest(settings, project)
@@ -183,7 +169,6 @@ def build_defs(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[dbt_warehouse],
         jobs=[build_job],
-        schedules=build_schedules(build_job.name),
         resources={"dbt": dbt_resource(project)},
     )
 

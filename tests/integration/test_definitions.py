@@ -9,6 +9,7 @@ import pytest
 
 from ingestion.contracts import CONTRACTS
 from orchestration.definitions import build_definitions
+from orchestration.defs.daily_cycle import NEXT_STAGE
 from orchestration.runner import PIPELINE
 
 pytestmark = pytest.mark.integration
@@ -96,18 +97,25 @@ def test_raw_loads_run_no_dbt_step_and_the_warehouse_job_runs_the_source_tests(t
     assert {dg.AssetKey(["raw", c.table]) for c in CONTRACTS} <= checked
 
 
-@pytest.mark.parametrize(
-    ("schedule", "scope"),
-    [("build_warehouse_daily_schedule", "recent"), ("build_warehouse_weekly_schedule", "all")],
-)
-def test_the_daily_build_tests_the_recent_rows_and_sunday_s_build_every_row(
-    tiny_settings, schedule, scope
-):
-    """The schedules' run config is valid for the build job and hands dbt the tests' scope."""
+def test_the_daily_cycle_sensor_requests_the_next_stage_with_a_valid_run_config(tiny_settings):
+    """The sensor in the definitions follows a real run's success; the build it requests takes
+    its run config, and every job of the chain exists."""
     defs = build_definitions(tiny_settings)
-    tick = defs.resolve_schedule_def(schedule).evaluate_tick(dg.build_schedule_context())
-    [request] = tick.run_requests
-    job = defs.resolve_job_def("build_warehouse_job")
-    assert dg.validate_run_config(job, request.run_config)
-    config = request.run_config["ops"]["dbt_warehouse"]["config"]
-    assert config == {"data_tests_scope": scope}
+    sensor = defs.resolve_sensor_def("daily_cycle_sensor")
+    assert set(NEXT_STAGE) | set(NEXT_STAGE.values()) <= {j.name for j in defs.jobs}
+
+    @dg.job(name="resolve_clients_job")
+    def resolved():
+        dg.op(name="noop")(lambda: None)()
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = resolved.execute_in_process(instance=instance)
+        context = dg.build_run_status_sensor_context(
+            sensor_name=sensor.name,
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+            dagster_event=result.get_run_success_event(),
+        )
+        request = sensor(context)
+    assert request.job_name == "build_warehouse_job"
+    assert dg.validate_run_config(defs.resolve_job_def(request.job_name), request.run_config)

@@ -1,0 +1,81 @@
+"""The daily cycle: which run each stage's success requests, when it waits, one run at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import dagster as dg
+import pytest
+
+from orchestration.defs.daily_cycle import CYCLE_TAG, NEXT_STAGE, next_stage_request
+from orchestration.instance import INSTANCE_CONFIG, ConcurrentRunsAllowed, prepare_dagster_home
+
+MONDAY, SUNDAY = dt.date(2026, 11, 30), dt.date(2026, 12, 6)
+
+
+@pytest.fixture
+def instance():
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield instance
+
+
+def add_run(instance, job_name, status=dg.DagsterRunStatus.SUCCESS, tags=None) -> dg.DagsterRun:
+    run = dg.DagsterRun(job_name=job_name, run_id=str(uuid.uuid4()), status=status, tags=tags)
+    instance.add_run(run)
+    return run
+
+
+def test_a_load_runs_the_whole_cycle_and_every_stage_names_the_load_that_started_it(instance):
+    load = add_run(instance, "ingest_raw_job")
+    finished, jobs = load, []
+    while finished.job_name in NEXT_STAGE:
+        request = next_stage_request(instance, finished, MONDAY)
+        assert isinstance(request, dg.RunRequest)
+        assert request.tags[CYCLE_TAG] == load.run_id
+        assert request.tags["cdp/after_run"] == finished.run_id
+        assert request.run_key == f"{request.job_name}:after:{finished.run_id}"
+        jobs.append(request.job_name)
+        finished = add_run(instance, request.job_name, tags=request.tags)
+    assert jobs == [
+        "resolve_clients_job",
+        "build_warehouse_job",
+        "score_clients_job",
+        "publish_serving_job",
+    ]
+
+
+@pytest.mark.parametrize(("day", "scope"), [(MONDAY, "recent"), (SUNDAY, "all")])
+def test_the_build_tests_the_recent_rows_on_weekdays_and_every_row_on_sunday(instance, day, scope):
+    request = next_stage_request(instance, add_run(instance, "resolve_clients_job"), day)
+    assert request.job_name == "build_warehouse_job"
+    assert request.run_config["ops"]["dbt_warehouse"]["config"] == {"data_tests_scope": scope}
+
+
+def test_retraining_publishes_its_scores(instance):
+    request = next_stage_request(instance, add_run(instance, "train_models_job"), MONDAY)
+    assert request.job_name == "publish_serving_job"
+
+
+def test_a_burst_of_loads_resolves_once_while_the_next_run_waits(instance):
+    waiting = add_run(instance, "resolve_clients_job", status=dg.DagsterRunStatus.NOT_STARTED)
+    skipped = next_stage_request(instance, add_run(instance, "ingest_raw_job"), MONDAY)
+    assert isinstance(skipped, dg.SkipReason)
+    assert waiting.run_id in skipped.skip_message
+
+
+def test_a_run_of_the_next_stage_already_started_does_not_absorb_the_request(instance):
+    """It may have read the raw tables before this load finished."""
+    add_run(instance, "resolve_clients_job", status=dg.DagsterRunStatus.STARTED)
+    request = next_stage_request(instance, add_run(instance, "ingest_raw_job"), MONDAY)
+    assert isinstance(request, dg.RunRequest)
+
+
+def test_the_instance_starts_one_run_at_a_time_and_refuses_settings_that_allow_more(tmp_path):
+    installed = prepare_dagster_home(tmp_path / "fresh")
+    assert installed.read_text() == INSTANCE_CONFIG.read_text()
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "dagster.yaml").write_text("concurrency:\n  runs:\n    max_concurrent_runs: 2\n")
+    with pytest.raises(ConcurrentRunsAllowed, match="lets 2 runs start at once"):
+        prepare_dagster_home(own)
