@@ -382,16 +382,16 @@ def ml_score(scenario: Scenario, home: Path) -> dict:
 
 
 def warehouse_daily(scenario: Scenario, home: Path) -> dict:
-    """The day after ``ingest_daily`` reloaded the last business date: the golden record as an
-    increment, the dbt build (incremental facts, the daily schedule's tests of the recent rows)
-    and the publication, one job after another."""
+    """The day after ``ingest_daily`` reloaded the last business date, the daily cycle's jobs
+    one after another: the golden record as an increment, the dbt build (incremental facts, a
+    weekday's tests of the recent rows), scoring with the models ``ml_train`` promoted, and the
+    publication."""
+    from orchestration.defs.daily_cycle import stages_after
     from orchestration.defs.warehouse import DAILY_BUILD, build_run_config
 
     return _run_jobs(
         home,
-        "resolve_clients_job",
-        "build_warehouse_job",
-        "publish_serving_job",
+        *stages_after("ingest_raw_job"),
         run_configs={"build_warehouse_job": build_run_config(DAILY_BUILD)},
     )
 

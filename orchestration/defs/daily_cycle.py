@@ -32,6 +32,15 @@ CYCLE_TAG = "cdp/daily_cycle"
 WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
 
 
+def stages_after(job: str) -> list[str]:
+    """The jobs a success of ``job`` starts, one after another (the benchmark's daily stage)."""
+    following = []
+    while job in NEXT_STAGE:
+        job = NEXT_STAGE[job]
+        following.append(job)
+    return following
+
+
 def bank_today() -> dt.date:
     return dt.datetime.now(BANK_TIMEZONE).date()
 
