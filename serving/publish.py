@@ -9,22 +9,25 @@ Layout of the serving folder (``settings.serving_dir``)::
     current -> publications/<id>    symlink to the current publication, switched atomically
     docs/                           dbt docs of the warehouse (written by ``publish_docs``)
 
-Every step writes under a temporary name first, so a reader sees either the previous publication
-or the next one, whole, and a failed publication leaves the previous one in place:
+Readers find a publication only through the serving file and ``current``, both replaced whole
+and last, so a reader sees either the previous publication or the next one, whole, and a failed
+publication leaves the previous one in place:
 
-1. a new database file ``.cdp_serving.duckdb.<id>.tmp`` (empty, or a copy of the current one
-   whose tables are then updated by grain: ``serving.increment``) and a folder
-   ``publications/.<id>.tmp`` are filled with the masked tables (Parquet is written from the
-   masked serving tables);
+1. every table is written once, masked, from the warehouse to ``publications/<id>/<schema>/
+   <table>.parquet``; a new database file ``.cdp_serving.duckdb.<id>.tmp`` gets a view per table
+   over that file (the data is written once, not into a DuckDB file and again into Parquet),
+   then the manifest, written last;
 2. the database file is renamed over ``cdp_serving.duckdb`` (``os.replace``, atomic on POSIX):
-   a reader who opened the old file keeps reading it — the old inode lives until they close it —
-   and the next reader opens the new one;
-3. the folder is renamed to ``publications/<id>`` and the ``current`` symlink is replaced by a
-   new one pointing at it (again ``os.replace``). A symlink rather than a pointer file: DuckDB,
-   Polars, Spark and BI tools read ``current/marts/dim_clients.parquet`` as a plain path, without
-   first reading a pointer;
+   a reader who opened the old file keeps reading it — the old inode lives until they close it,
+   and its views read the old publication's files — and the next reader opens the new one;
+3. the ``current`` symlink is replaced by a new one pointing at ``publications/<id>`` (again
+   ``os.replace``). A symlink rather than a pointer file: DuckDB, Polars, Spark and BI tools
+   read ``current/marts/dim_clients.parquet`` as a plain path, without first reading a pointer;
 4. a row goes to ``audit.serving_publications`` in the warehouse, and publications beyond the
    newest ``keep`` are deleted (a reader still reading a deleted file keeps its open handle).
+
+A publication folder without a manifest is one that died half-way; the next publication
+removes it with the other temporary files.
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ from pathlib import Path
 
 import duckdb
 
-from serving.increment import update_by_grain
 from serving.masking import KEY_VARIABLE, MASK_RULES, mask_expression
 
 SERVING_DATABASE = "cdp_serving.duckdb"
@@ -87,10 +89,6 @@ class PublishedTable:
     """Path relative to the publication folder."""
     parquet_bytes: int
     parquet_sha256: str
-    refresh: str = "copied"
-    """``copied`` whole, or ``updated`` by its grain in a copy of the previous serving file."""
-    rows_removed: int | None = None
-    rows_added: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,10 +104,6 @@ class Publication:
     skipped_tables: list[str] = field(default_factory=list)
     """Tables of the published schemas that dbt does not declare: their columns carry no PII
     tags, so nothing says what to mask, and they are not published."""
-    updated_from: str | None = None
-    """The publication whose serving file this one started from (None: written from scratch)."""
-    baseline_bytes: int = 0
-    """Size of the serving file when it was last written from scratch (see ``FILE_GROWTH``)."""
     seconds: float = 0.0
 
     @property
@@ -138,8 +132,6 @@ class Publication:
             },
             "tables": [asdict(t) for t in self.tables],
             "skipped_tables": self.skipped_tables,
-            "updated_from": self.updated_from,
-            "baseline_bytes": self.baseline_bytes,
         }
 
 
@@ -245,46 +237,33 @@ def _serve_table(
     schema: str,
     table: str,
     pii: Mapping[str, str],
-    grain: tuple[str, ...] | None,
     folder: Path,
 ) -> PublishedTable:
-    """The table in the staged serving file, brought up to date by its grain when the copy
-    already holds it with the same columns and types, else copied whole; then its Parquet."""
+    """The table written masked to its Parquet file, and a view over that file in the staged
+    serving database, typed as in the warehouse: Parquet has no HUGEINT (DuckDB writes a double,
+    exact for the counts and sums it holds, far below 2^53), so the view casts back the columns
+    the file types differently."""
     columns = table_columns(con, catalog, schema, table)
     masked = {c: pii[c.lower()] for c in columns if c.lower() in pii}
-    target = f"{_SERVING_ALIAS}.{quote_identifier(schema)}.{quote_identifier(table)}"
     select = masked_select(catalog, schema, table, columns, pii)
-    con.execute(f"create schema if not exists {_SERVING_ALIAS}.{quote_identifier(schema)}")
-    source = qualified_name(catalog, schema, table)
-    change = None
-    if (
-        grain
-        and set(grain) <= {c.lower() for c in columns}
-        and _served_shape(con, schema, table) == con.execute(f"describe {select}").fetchall()
-    ):
-        change = update_by_grain(
-            con,
-            source=source,
-            target=target,
-            select_list=masked_values(columns, pii),
-            columns=[quote_identifier(c) for c in columns],
-            grain=[quote_identifier(c) for c in columns if c.lower() in grain],
-        )
-    if change is not None:
-        [(rows, built)] = con.execute(
-            f"select (select count(*) from {target}), (select count(*) from {source})"
-        ).fetchall()
-        if rows != built:
-            change = None  # a grain the warehouse does not keep unique: copied whole instead
-    if change is None:
-        con.execute(f"drop table if exists {target}")
-        con.execute(f"create table {target} as {select}")
-        [rows] = con.execute(f"select count(*) from {target}").fetchone()
     parquet = folder / schema / f"{table}.parquet"
     parquet.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(
-        f"copy (select * from {target}) to {sql_string(parquet)} (format parquet, compression zstd)"
+    con.execute(f"copy ({select}) to {sql_string(parquet)} (format parquet, compression zstd)")
+    written = f"read_parquet({sql_string(parquet)})"
+    built_types = con.execute(f"describe {select}").fetchall()
+    file_types = con.execute(f"describe select * from {written}").fetchall()
+    projection = ", ".join(
+        quote_identifier(name)
+        if kind == file_kind
+        else f"cast({quote_identifier(name)} as {kind}) as {quote_identifier(name)}"
+        for (name, kind, *_), (_, file_kind, *_) in zip(built_types, file_types, strict=True)
     )
+    con.execute(f"create schema if not exists {_SERVING_ALIAS}.{quote_identifier(schema)}")
+    con.execute(
+        f"create view {qualified_name(_SERVING_ALIAS, schema, table)} as "
+        f"select {projection} from {written}"
+    )
+    [rows] = con.execute(f"select count(*) from {written}").fetchone()
     return PublishedTable(
         schema=schema,
         table=table,
@@ -294,66 +273,15 @@ def _serve_table(
         parquet=str(parquet.relative_to(folder)),
         parquet_bytes=parquet.stat().st_size,
         parquet_sha256=_sha256(parquet),
-        refresh="copied" if change is None else "updated",
-        rows_removed=None if change is None else change.removed,
-        rows_added=None if change is None else change.added,
     )
 
 
-def _served_shape(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list | None:
-    """``describe`` of the table in the staged copy, None when the copy does not hold it."""
-    found = con.execute(
-        "select 1 from information_schema.tables "
-        "where table_catalog = ? and table_schema = ? and table_name = ?",
-        [_SERVING_ALIAS, schema, table],
-    ).fetchall()
-    if not found:
-        return None
-    served = qualified_name(_SERVING_ALIAS, schema, table)
-    return con.execute(f"describe select * from {served}").fetchall()
-
-
-FILE_GROWTH = 1.5
-"""An updated serving file keeps the blocks its deleted rows and replaced tables freed (DuckDB
-reuses them for later writes but never shrinks a file): once it has grown to this multiple of
-its size when last written from scratch, the next publication writes it from scratch again."""
-
-
-def _updatable_publication(
-    serving_dir: Path, relations: Mapping[tuple[str, str], Mapping[str, str]]
-) -> tuple[str, int] | None:
-    """The current publication's id and baseline size when its serving file may be the start
-    of the next one: it exists, has not outgrown ``FILE_GROWTH``, and every table it holds
-    masks the columns the declarations mask now."""
-    current = current_publication_dir(serving_dir)
-    database = serving_database_path(serving_dir)
-    if current is None or not database.exists():
-        return None
-    manifest = json.loads((current / MANIFEST).read_text(encoding="utf-8"))
-    baseline = manifest.get("baseline_bytes") or manifest["serving_database"]["bytes"]
-    if database.stat().st_size > FILE_GROWTH * baseline:
-        return None
-    for served in manifest["tables"]:
-        pii = relations.get((served["schema"].lower(), served["table"].lower()), {})
-        now = {c: pii[c.lower()] for c in served["columns"] if c.lower() in pii}
-        if now != served["masked_columns"]:
-            return None
-    return manifest["publication_id"], baseline
-
-
-def _drop_unpublished(con: duckdb.DuckDBPyConnection, published: set[tuple[str, str]]) -> None:
-    """Tables the copy of the previous file holds that this publication does not serve."""
-    for schema, table in con.execute(
-        "select table_schema, table_name from information_schema.tables where table_catalog = ?",
-        [_SERVING_ALIAS],
-    ).fetchall():
-        if (schema, table) not in published:
-            con.execute(f"drop table {qualified_name(_SERVING_ALIAS, schema, table)}")
-
-
 def _remove_leftovers(serving_dir: Path) -> None:
-    """Temporary files of a publication that died half-way (killed process, full disk)."""
-    for path in [*serving_dir.glob(".*.tmp*"), *(serving_dir / PUBLICATIONS).glob(".*.tmp")]:
+    """Files of a publication that died half-way (killed process, full disk): temporary names,
+    and publication folders without the manifest a publication writes last."""
+    publications = serving_dir / PUBLICATIONS
+    unfinished = [p for p in publications.iterdir() if p.is_dir() and not (p / MANIFEST).exists()]
+    for path in {*serving_dir.glob(".*.tmp*"), *publications.glob(".*.tmp"), *unfinished}:
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:
@@ -415,7 +343,6 @@ def publish(
     keep: int,
     source_built_at: dt.datetime | None = None,
     memory_limit: str | None = None,
-    grains: Mapping[tuple[str, str], tuple[str, ...]] | None = None,
 ) -> Publication:
     """Publish every declared table of ``schemas`` from the warehouse ``con`` (read-write: the
     audit row is written there) into ``serving_dir``, PII masked by kind.
@@ -423,10 +350,6 @@ def publish(
     ``relations`` is ``serving.masking.declared_relations`` of dbt's manifest: (schema, table)
     → {column: pii kind}. ``source_built_at`` is when the published tables were last built;
     ``memory_limit`` caps DuckDB's memory while copying (it spills beyond it).
-    ``grains`` (``serving.increment.declared_grains``: (schema, table) → unique columns) lets
-    the new serving file start as a copy of the current one and update those tables by grain
-    instead of copying them whole; not when a table's masked columns differ from the current
-    publication's, so a column newly declared personal never lingers unmasked in the file.
     One publication runs at a time: the publisher holds the warehouse's write lock, so removing
     a previous attempt's temporary files can never hit a publication in progress."""
     started = time.perf_counter()
@@ -438,18 +361,16 @@ def publish(
 
     database = serving_database_path(serving_dir)
     staged_database = serving_dir / f".{SERVING_DATABASE}.{publication_id}.tmp"
-    staged_folder = serving_dir / PUBLICATIONS / f".{publication_id}.tmp"
+    # Written under its own name from the start, since the views name their files; a reader
+    # finds it through ``current`` or the serving file only once it is complete.
     folder = serving_dir / PUBLICATIONS / publication_id
     [catalog] = con.execute("select current_database()").fetchone()
     set_mask_key(con, mask_key)
-    previous = _updatable_publication(serving_dir, relations) if grains else None
-    if previous:
-        shutil.copyfile(database, staged_database)
     attached = False
     try:
         # Rows of a published table carry their keys; keeping the warehouse's row order costs
-        # time and buys readers nothing (fct_transactions at bank-100k: 26.0 s → 22.6 s into
-        # the serving file, 14.7 s → 11.6 s to Parquet).
+        # time and buys readers nothing (fct_transactions at bank-100k: 14.7 s → 11.6 s to
+        # Parquet).
         con.execute("set preserve_insertion_order = false")
         if memory_limit:
             con.execute(f"set memory_limit = {sql_string(memory_limit)}")
@@ -464,9 +385,7 @@ def publish(
             if pii is None:
                 skipped.append(f"{schema}.{table}")
                 continue
-            grain = (grains or {}).get((schema.lower(), table.lower()))
-            tables.append(_serve_table(con, catalog, schema, table, pii, grain, staged_folder))
-        _drop_unpublished(con, {(t.schema, t.table) for t in tables})
+            tables.append(_serve_table(con, catalog, schema, table, pii, folder))
         con.execute(f"detach {_SERVING_ALIAS}")  # checkpoints: the file is complete, no WAL
         attached = False
         publication = Publication(
@@ -479,15 +398,12 @@ def publish(
             publication_dir=folder,
             tables=tables,
             skipped_tables=skipped,
-            updated_from=previous and previous[0],
-            baseline_bytes=previous[1] if previous else staged_database.stat().st_size,
         )
-        staged_folder.mkdir(parents=True, exist_ok=True)
-        (staged_folder / MANIFEST).write_text(
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / MANIFEST).write_text(
             json.dumps(publication.manifest(), ensure_ascii=False, indent=2), encoding="utf-8"
         )
         os.replace(staged_database, database)
-        os.replace(staged_folder, folder)
         _switch_current(serving_dir, folder)
     finally:
         if attached:

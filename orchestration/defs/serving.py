@@ -16,7 +16,6 @@ from dagster_dbt import DbtCliResource
 from cdp.settings import Settings
 from cdp.warehouse import connect
 from orchestration.defs.warehouse import dbt_environment, dbt_project, run_artifacts_dir
-from serving.increment import declared_grains
 from serving.masking import declared_relations
 from serving.publish import publish, publish_docs, serving_database_path
 from serving.verify import row_count_mismatches, unmasked_pii_columns, unpublished_tables
@@ -40,10 +39,11 @@ def build_defs(settings: Settings, upstream: dg.Definitions) -> dg.Definitions:
               kinds={"duckdb", "parquet"})  # fmt: skip
     def warehouse_copy(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]):
         """The copy of the warehouse analysts and BI read: every table of the published schemas
-        (marts, ml) in `serving/cdp_serving.duckdb` (open it read-only) and as Parquet in
-        `serving/current/<schema>/<table>.parquet`, replaced whole after each build so readers
-        never wait for the pipeline nor see half a publication. Personal data is masked: keyed
-        hashes for identifiers, initials and partial phones and e-mails, birth year only.
+        (marts, ml) as Parquet in `serving/current/<schema>/<table>.parquet` and as a view over
+        it in `serving/cdp_serving.duckdb` (open it read-only), replaced whole after each build
+        so readers never wait for the pipeline nor see half a publication. Personal data is
+        masked: keyed hashes for identifiers, initials and partial phones and e-mails, birth
+        year only.
         Grain: one publication per build; its manifest lists tables, rows and masked columns."""
         latest = context.instance.get_latest_materialization_events(published_keys)
         built = [dt.datetime.fromtimestamp(e.timestamp, dt.UTC) for e in latest.values() if e]
@@ -57,7 +57,6 @@ def build_defs(settings: Settings, upstream: dg.Definitions) -> dg.Definitions:
                 keep=settings.serving_keep_publications,
                 source_built_at=max(built, default=None),
                 memory_limit=settings.serving_memory_limit,
-                grains=declared_grains(dbt_project().manifest_path),
             )
         return dg.MaterializeResult(
             metadata={

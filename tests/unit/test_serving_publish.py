@@ -45,7 +45,8 @@ def warehouse(tmp_path):
                                       (2, 'ПЕТРОВА', '+79031112233', null),
                                       (3, null, null, '7707083893'))
                     t(person_id, surname, phone, inn);
-            create table marts.mart_counts as select range as day, range * 2 as n from range(5);
+            create table marts.mart_counts as
+                select range as day, range * 2 as n, sum(range) over () as total from range(5);
             create table marts.scratch_undeclared as select 1 as x;
             create table ml.ml_scores__churn as select range as person_id, 0.5 as score
                 from range(3);
@@ -116,6 +117,26 @@ def test_declared_tables_of_the_published_schemas_are_served_masked(warehouse, t
     ).fetchall() == [(publication.publication_id, 3, 11)]
 
 
+def test_the_serving_file_reads_each_table_from_its_parquet_with_the_warehouse_s_types(
+    warehouse, tmp_path
+):
+    """The data is written once, to Parquet; the file's views read it, and cast back what
+    Parquet types differently (a sum's HUGEINT is written as a double)."""
+    publication = _publish(warehouse, tmp_path / "serving")
+    with duckdb.connect(str(serving_database_path(tmp_path / "serving")), read_only=True) as reader:
+        assert reader.execute("select count(*) from duckdb_tables()").fetchone() == (0,)
+        views = reader.execute(
+            "select schema_name, view_name, sql from duckdb_views() where not internal"
+        ).fetchall()
+        assert {(schema, name) for schema, name, _ in views} == {
+            ("marts", "dim_people"), ("marts", "mart_counts"), ("ml", "ml_scores__churn")
+        }  # fmt: skip
+        assert all(str(publication.publication_dir) in sql for *_, sql in views)
+        served = reader.execute("describe marts.mart_counts").fetchall()
+    assert [row[:2] for row in served] == [("day", "BIGINT"), ("n", "BIGINT"), ("total", "HUGEINT")]
+    assert served == warehouse.execute("describe marts.mart_counts").fetchall()
+
+
 def test_the_serving_file_is_readable_by_every_duckdb_1x(warehouse, tmp_path):
     """Storage format 64 is what DuckDB 0.10 and 1.0 – 1.1 write and every later 1.x reads."""
     _publish(warehouse, tmp_path / "serving")
@@ -129,7 +150,7 @@ def test_a_reader_of_the_old_copy_keeps_reading_it_while_the_next_is_published(w
     database = serving_database_path(serving_dir)
     old_parquet = (serving_dir / CURRENT / "marts" / "mart_counts.parquet").resolve()
     with duckdb.connect(str(database), read_only=True) as reader:
-        warehouse.execute("insert into marts.mart_counts select range, 0 from range(5, 8)")
+        warehouse.execute("insert into marts.mart_counts select range, 0, 0 from range(5, 8)")
         second = _publish(warehouse, serving_dir)
         assert reader.execute("select count(*) from marts.mart_counts").fetchone() == (5,)
     with duckdb.connect(str(database), read_only=True) as reader:
@@ -167,6 +188,9 @@ def test_a_failed_publication_leaves_the_previous_one_intact(warehouse, tmp_path
 def test_leftovers_of_a_killed_publication_are_removed(warehouse, tmp_path):
     serving_dir = tmp_path / "serving"
     (serving_dir / PUBLICATIONS / ".20260101T000000.000000Z.tmp").mkdir(parents=True)
+    unfinished = serving_dir / PUBLICATIONS / "20260102T000000.000000Z" / "marts"
+    unfinished.mkdir(parents=True)  # a publication's own folder, killed before its manifest
+    (unfinished / "dim_people.parquet").write_bytes(b"half")
     (serving_dir / ".cdp_serving.duckdb.20260101T000000.000000Z.tmp").write_bytes(b"half")
     (serving_dir / ".cdp_serving.duckdb.20260101T000000.000000Z.tmp.wal").write_bytes(b"half")
     os.symlink(PUBLICATIONS, serving_dir / ".current.20260101T000000.000000Z.tmp")
@@ -196,8 +220,12 @@ def test_checks_pass_on_a_fresh_copy_and_catch_drift_and_unmasked_values(warehou
     assert row_count_mismatches(warehouse, database) == [
         {"table": "marts.mart_counts", "serving_rows": 5, "warehouse_rows": 4}
     ]
-    with duckdb.connect(str(database)) as tamper:
-        tamper.execute("update marts.dim_people set surname = 'ИВАНОВ' where person_id = 1")
+    parquet = serving_dir / CURRENT / "marts" / "dim_people.parquet"
+    duckdb.sql(
+        f"copy (select * replace (if(person_id = 1, 'ИВАНОВ', surname) as surname) "
+        f"from '{parquet}') to '{parquet}.new' (format parquet)"
+    )
+    os.replace(f"{parquet}.new", parquet)  # the file the serving view reads
     assert unmasked_pii_columns(warehouse, database, RELATIONS, KEY) == [
         {"table": "marts.dim_people", "column": "surname", "kind": "name"}
     ]
