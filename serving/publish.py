@@ -61,6 +61,11 @@ default, but its default follows the library: pinning it keeps the serving file 
 the pipeline upgrades DuckDB (2.0 files cannot be opened by 1.x clients). The cost is the
 compression added in newer formats (zstd among them); Parquet is there for tools that want it."""
 
+PARQUET_OPTIONS = "format parquet, compression zstd, compression_level 1"
+"""zstd's fastest level: at bank-1m 10–15 % faster than DuckDB's default level 3 and no larger
+(``fct_transactions`` 76.7 / 70.6 → 69.3 / 62.2 s, 3,003 → 2,902 MiB; card transactions
+29.3 → 24.8 s). Encoding, not compression, is most of the cost (snappy: 23.8 s, 55 % larger)."""
+
 _SERVING_ALIAS = "serving_new"
 
 AUDIT_COLUMNS = {
@@ -248,7 +253,7 @@ def _serve_table(
     select = masked_select(catalog, schema, table, columns, pii)
     parquet = folder / schema / f"{table}.parquet"
     parquet.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"copy ({select}) to {sql_string(parquet)} (format parquet, compression zstd)")
+    con.execute(f"copy ({select}) to {sql_string(parquet)} ({PARQUET_OPTIONS})")
     written = f"read_parquet({sql_string(parquet)})"
     built_types = con.execute(f"describe {select}").fetchall()
     file_types = con.execute(f"describe select * from {written}").fetchall()
