@@ -8,7 +8,12 @@ import uuid
 import dagster as dg
 import pytest
 
-from orchestration.defs.daily_cycle import CYCLE_TAG, NEXT_STAGE, next_stage_request
+from orchestration.defs.daily_cycle import (
+    CYCLE_TAG,
+    NEXT_STAGE,
+    next_stage_request,
+    stages_after,
+)
 from orchestration.instance import INSTANCE_CONFIG, ConcurrentRunsAllowed, prepare_dagster_home
 
 MONDAY, SUNDAY = dt.date(2026, 11, 30), dt.date(2026, 12, 6)
@@ -43,6 +48,7 @@ def test_a_load_runs_the_whole_cycle_and_every_stage_names_the_load_that_started
         "score_clients_job",
         "publish_serving_job",
     ]
+    assert stages_after("ingest_raw_job") == jobs  # what the benchmark's daily stage runs
 
 
 @pytest.mark.parametrize(("day", "scope"), [(MONDAY, "recent"), (SUNDAY, "all")])
