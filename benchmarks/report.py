@@ -50,6 +50,11 @@ BASELINES = (
         ("warehouse_baseline", "tables_copy_s"),
         "dbt build vs DuckDB copying the tables it stores",
     ),
+    (
+        ("warehouse_publish", "seconds"),
+        ("publish_baseline", "parquet_copy_s"),
+        "publication vs DuckDB copying the published tables to Parquet",
+    ),
 )
 """The machine's own limit on the same data: ((stage, key) of our seconds, (stage, key) of the
 limit's seconds, what is compared)."""

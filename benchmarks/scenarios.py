@@ -23,6 +23,7 @@ class Scenario:
         "ml_score",
         "ml_quality",
         "warehouse_publish",
+        "publish_baseline",
         "segment_preview",
         "segment_export",
         "ingest_daily",

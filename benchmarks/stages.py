@@ -332,8 +332,45 @@ def _dbt_duckdb_settings() -> dict:
 
 
 def warehouse_publish(scenario: Scenario, home: Path) -> dict:
-    """``publish_serving_job``: the marts copied, masked, to the serving file and Parquet."""
+    """``publish_serving_job``: the marts written, masked, to Parquet, the serving file's views
+    over them, the checks and the dbt docs."""
     return _run_jobs(home, "publish_serving_job")
+
+
+def publish_baseline(scenario: Scenario, home: Path) -> dict:
+    """The machine's own limit for ``warehouse_publish``: DuckDB copying every table of the
+    published schemas, unmasked, to Parquet with the publication's own options and memory
+    limit, into a scratch folder — the writing alone (no masking, views, checks or docs)."""
+    import shutil
+
+    from cdp.settings import load_settings
+    from cdp.warehouse import connect
+    from serving.publish import PARQUET_OPTIONS, published_schema_tables
+
+    settings = load_settings(home=home, warehouse_path=home / "ingest.duckdb")
+    scratch = home / "publish_baseline"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    seconds, largest = 0.0, {}
+    try:
+        with connect(settings, read_only=True) as con:
+            con.execute("set preserve_insertion_order = false")
+            con.execute(f"set memory_limit = '{settings.serving_memory_limit}'")
+            for schema, name in published_schema_tables(con, settings.serving_schemas):
+                started = time.perf_counter()
+                con.execute(
+                    f'copy (select * from "{schema}"."{name}") '
+                    f"to '{scratch / f'{schema}.{name}.parquet'}' ({PARQUET_OPTIONS})"
+                )
+                took = time.perf_counter() - started
+                seconds += took
+                largest[name] = round(took, 1)
+        written = sum(f.stat().st_size for f in scratch.iterdir())
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    top = dict(sorted(largest.items(), key=lambda kv: -kv[1])[:5])
+    return {"parquet_copy_s": round(seconds, 1), "tables": len(largest),
+            "parquet_mb": round(written / 1e6), "slowest_copies_s": top}  # fmt: skip
 
 
 def ml_train(scenario: Scenario, home: Path) -> dict:
@@ -630,6 +667,7 @@ STAGES = {
     "warehouse_build": warehouse_build,
     "warehouse_baseline": warehouse_baseline,
     "warehouse_publish": warehouse_publish,
+    "publish_baseline": publish_baseline,
     "warehouse_daily": warehouse_daily,
     "ml_train": ml_train,
     "ml_score": ml_score,
