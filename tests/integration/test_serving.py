@@ -187,13 +187,15 @@ def test_dbt_docs_are_published_beside_the_copy(published):
     assert (docs / "static_index.html").stat().st_size > 100_000
 
 
-def test_every_served_column_has_the_warehouse_s_type(served):
-    """The copy's views read Parquet, which has no HUGEINT (the marts' summed counts): the view
-    casts such columns back, so readers see the types the dbt contracts and YAML describe."""
-    cast_back = 0
+def test_every_served_column_and_parquet_file_has_the_warehouse_s_types(served, published):
+    """Readers of the serving file and of the Parquet files see the types the dbt YAML
+    describes: the marts keep their summed counts BIGINT (a HUGEINT would reach Parquet as a
+    double; the serving views would cast it back, ``tests/unit/test_serving_publish.py``)."""
+    settings, _ = published
     for schema, table in sorted(_tables(served, "cdp_serving")):
         name = f'"{schema}"."{table}"'
-        served_types = served.execute(f"describe {name}").fetchall()
-        assert served_types == served.execute(f"describe wh.{name}").fetchall(), name
-        cast_back += sum(kind == "HUGEINT" for _, kind, *_ in served_types)
-    assert cast_back > 0  # the tiny bank's marts do hold such columns
+        built = served.execute(f"describe wh.{name}").fetchall()
+        assert served.execute(f"describe {name}").fetchall() == built, name
+        parquet = settings.serving_dir / CURRENT / schema / f"{table}.parquet"
+        in_file = duckdb.sql(f"describe select * from '{parquet}'").fetchall()
+        assert [c[:2] for c in in_file] == [c[:2] for c in built], name

@@ -46,7 +46,8 @@ months as (
 
 windowed as (
 
-    select
+    -- sqlfluff counts a cast of an aggregate as a simple target, out of order
+    select  -- noqa: ST06
         golden_client_id,
         month_end_date as as_of_date,
         salary_rub as salary_rub_month,
@@ -63,20 +64,23 @@ windowed as (
         row_number() over client_months as months_observed,
         coalesce(avg(salary_rub) over previous_3, 0) as salary_rub_previous_3_avg,
         sum(own_account_out_rub) over last_3 as own_account_out_rub_3m,
-        sum(own_account_out_count) over last_3 as own_account_out_count_3m,
-        sum(sbp_out_count) over last_3 as sbp_out_count_3m,
+        -- Counts as BIGINT: a sum of counts is a HUGEINT, which Parquet cannot hold.
+        cast(sum(own_account_out_count) over last_3 as bigint) as own_account_out_count_3m,
+        cast(sum(sbp_out_count) over last_3 as bigint) as sbp_out_count_3m,
         coalesce(avg(inflow_rub) over previous_3, 0) as inflow_rub_previous_3_avg,
         sum(outflow_rub) over last_3 as outflow_rub_3m,
         coalesce(avg(card_purchase_count) over previous_3, 0) as card_purchase_previous_3_avg,
         coalesce(avg(login_count) over previous_3, 0) as login_previous_3_avg,
-        sum(inbound_call_count) over last_3 as inbound_call_count_3m,
-        sum(complaint_count) over last_3 as complaint_count_3m,
-        sum(leaving_topic_contact_count) over last_3 as leaving_topic_contact_count_3m,
-        sum(certificate_request_count) over last_3 as certificate_request_count_3m,
+        cast(sum(inbound_call_count) over last_3 as bigint) as inbound_call_count_3m,
+        cast(sum(complaint_count) over last_3 as bigint) as complaint_count_3m,
+        cast(sum(leaving_topic_contact_count) over last_3 as bigint)
+            as leaving_topic_contact_count_3m,
+        cast(sum(certificate_request_count) over last_3 as bigint)
+            as certificate_request_count_3m,
         min(nps_min_score) over last_3 as nps_min_score_3m,
-        sum(me2me_event_count) over last_3 as me2me_event_count_3m,
-        sum(autopay_disable_count) over last_3 as autopay_disable_count_3m,
-        sum(requisites_event_count) over last_3 as requisites_event_count_3m,
+        cast(sum(me2me_event_count) over last_3 as bigint) as me2me_event_count_3m,
+        cast(sum(autopay_disable_count) over last_3 as bigint) as autopay_disable_count_3m,
+        cast(sum(requisites_event_count) over last_3 as bigint) as requisites_event_count_3m,
         coalesce(lag(balance_rub, 3) over client_months, 0) as balance_rub_3_months_before,
         max(last_login_date) over to_date as last_login_date,
         max(last_card_date) over to_date as last_card_date,

@@ -116,7 +116,8 @@ interactions as (
 
 recent_activity as (
     -- The 90 days ending on the business date, both included.
-    select
+    -- sqlfluff counts a cast of an aggregate as a simple target, out of order
+    select  -- noqa: ST06
         activity.golden_client_id,
         sum(activity.card_spend_rub) as card_spend_90d_rub,
         sum(activity.spend_groceries_rub) as spend_groceries_90d_rub,
@@ -124,7 +125,8 @@ recent_activity as (
         sum(activity.spend_transport_rub) as spend_transport_90d_rub,
         sum(activity.spend_travel_rub) as spend_travel_90d_rub,
         sum(activity.spend_retail_rub) as spend_retail_90d_rub,
-        sum(activity.contact_center_contacts_count) as contact_center_contacts_90d_count
+        cast(sum(activity.contact_center_contacts_count) as bigint)
+            as contact_center_contacts_90d_count
     from {{ ref('fct_client_activity_days') }} as activity
     cross join business_date
     where
