@@ -345,7 +345,7 @@ def publish_baseline(scenario: Scenario, home: Path) -> dict:
 
     from cdp.settings import load_settings
     from cdp.warehouse import connect
-    from serving.publish import PARQUET_OPTIONS, published_schema_tables
+    from serving.publish import PARQUET_OPTIONS, published_schema_tables, qualified_name, sql_string
 
     settings = load_settings(home=home, warehouse_path=home / "ingest.duckdb")
     scratch = home / "publish_baseline"
@@ -355,12 +355,13 @@ def publish_baseline(scenario: Scenario, home: Path) -> dict:
     try:
         with connect(settings, read_only=True) as con:
             con.execute("set preserve_insertion_order = false")
-            con.execute(f"set memory_limit = '{settings.serving_memory_limit}'")
+            con.execute(f"set memory_limit = {sql_string(settings.serving_memory_limit)}")
             for schema, name in published_schema_tables(con, settings.serving_schemas):
+                target = sql_string(scratch / f"{schema}.{name}.parquet")
                 started = time.perf_counter()
                 con.execute(
-                    f'copy (select * from "{schema}"."{name}") '
-                    f"to '{scratch / f'{schema}.{name}.parquet'}' ({PARQUET_OPTIONS})"
+                    f"copy (select * from {qualified_name(schema, name)}) "
+                    f"to {target} ({PARQUET_OPTIONS})"
                 )
                 took = time.perf_counter() - started
                 seconds += took

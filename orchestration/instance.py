@@ -14,7 +14,7 @@ INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
 
 
 class ConcurrentRunsAllowed(RuntimeError):
-    pass
+    """The instance settings would let a second run open the DuckDB file beside the first."""
 
 
 def prepare_dagster_home(home: Path) -> Path:

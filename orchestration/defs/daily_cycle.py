@@ -73,14 +73,14 @@ def next_stage_request(
 
 def build_defs(stages: dg.Definitions) -> dg.Definitions:
     """The chain's sensor over the stages' jobs (it needs their definitions to request them)."""
-    jobs = {job.name: job for job in stages.jobs or [] if job.name in {*NEXT_STAGE.values()}}
     upstream = [job for job in stages.jobs or [] if job.name in NEXT_STAGE]
+    downstream = [job for job in stages.jobs or [] if job.name in NEXT_STAGE.values()]
 
     @dg.run_status_sensor(
         name="daily_cycle_sensor",
         run_status=dg.DagsterRunStatus.SUCCESS,
         monitored_jobs=upstream,
-        request_jobs=list(jobs.values()),
+        request_jobs=downstream,
         minimum_interval_seconds=30,
         description="Starts each stage of the daily cycle when the one before it succeeds: "
         "load → resolve → build → score → publish (and publish after retraining).",
