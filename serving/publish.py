@@ -45,6 +45,18 @@ from pathlib import Path
 import duckdb
 
 from serving.masking import KEY_VARIABLE, MASK_RULES, mask_expression
+from serving.month_files import (
+    CROSSWALK,
+    CROSSWALK_KEY,
+    GOLDEN_ID,
+    MonthFile,
+    MonthFiles,
+    file_columns,
+    fingerprint,
+    month_contents,
+    month_filter,
+    previous_files,
+)
 
 SERVING_DATABASE = "cdp_serving.duckdb"
 """Not named like a schema inside it: a file ``marts.duckdb`` makes ``marts.x`` ambiguous."""
@@ -91,9 +103,11 @@ class PublishedTable:
     masked_columns: dict[str, str]
     """column → PII kind; the rule per kind is in ``serving.masking.MASK_RULES``."""
     parquet: str
-    """Path relative to the publication folder."""
+    """Path relative to the publication folder: a file, or the folder of a table's month files."""
     parquet_bytes: int
     parquet_sha256: str
+    """Of the file; of the month files' digests, in month order, for a folder."""
+    month_files: list[MonthFile] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,17 @@ class Publication:
     @property
     def masked_column_count(self) -> int:
         return sum(len(t.masked_columns) for t in self.tables)
+
+    @property
+    def reused_month_files(self) -> int:
+        return sum(f.reused for t in self.tables for f in t.month_files)
+
+    @property
+    def bytes_written(self) -> int:
+        """Parquet written by this publication; reused month files are links, not writes."""
+        return sum(t.parquet_bytes for t in self.tables) - sum(
+            f.bytes for t in self.tables for f in t.month_files if f.reused
+        )
 
     def manifest(self) -> dict:
         return {
@@ -236,48 +261,143 @@ def qualified_name(*parts: str) -> str:
     return ".".join(quote_identifier(part) for part in parts)
 
 
+@dataclass(frozen=True)
+class _Target:
+    """Where and how one publication writes: its folder, the masking key's digest (part of a
+    month file's fingerprint) and the previous publication's month files."""
+
+    folder: Path
+    key_digest: str
+    previous: Mapping[tuple[str, str], Mapping[str, tuple[Path, dict]]]
+
+
 def _serve_table(
     con: duckdb.DuckDBPyConnection,
     catalog: str,
     schema: str,
     table: str,
     pii: Mapping[str, str],
-    folder: Path,
+    layout: MonthFiles | None,
+    target: _Target,
 ) -> PublishedTable:
-    """The table written masked to its Parquet file, and a view over that file in the staged
-    serving database, typed as in the warehouse: Parquet has no HUGEINT (DuckDB writes a double,
-    exact for the counts and sums it holds, far below 2^53), so the view casts back the columns
-    the file types differently."""
+    """The table written masked to Parquet — one file, or one per month — and a view over it in
+    the staged serving database, typed as in the warehouse: Parquet has no HUGEINT (DuckDB
+    writes a double, exact for the counts and sums it holds, far below 2^53), so the view casts
+    back the columns the files type differently."""
     columns = table_columns(con, catalog, schema, table)
     masked = {c: pii[c.lower()] for c in columns if c.lower() in pii}
-    select = masked_select(catalog, schema, table, columns, pii)
-    parquet = folder / schema / f"{table}.parquet"
-    parquet.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"copy ({select}) to {sql_string(parquet)} ({PARQUET_OPTIONS})")
-    written = f"read_parquet({sql_string(parquet)})"
-    built_types = con.execute(f"describe {select}").fetchall()
-    file_types = con.execute(f"describe select * from {written}").fetchall()
+    built_types = con.execute(
+        f"describe {masked_select(catalog, schema, table, columns, pii)}"
+    ).fetchall()
+    if layout is None:
+        parquet = target.folder / schema / f"{table}.parquet"
+        parquet.parent.mkdir(parents=True, exist_ok=True)
+        select = masked_select(catalog, schema, table, columns, pii)
+        con.execute(f"copy ({select}) to {sql_string(parquet)} ({PARQUET_OPTIONS})")
+        source = f"read_parquet({sql_string(parquet)})"
+        [rows] = con.execute(f"select count(*) from {source}").fetchone()
+        month_files, size, digest = [], parquet.stat().st_size, _sha256(parquet)
+    else:
+        parquet = target.folder / schema / table
+        month_files = _write_month_files(con, catalog, schema, table, columns, pii, layout, target)
+        source = _month_files_source(target.folder, month_files, columns, layout)
+        rows = sum(f.rows for f in month_files)
+        size = sum(f.bytes for f in month_files)
+        digest = hashlib.sha256("".join(f.sha256 for f in month_files).encode()).hexdigest()
+    served_types = con.execute(f"describe select * from {source}").fetchall()
     projection = ", ".join(
         quote_identifier(name)
-        if kind == file_kind
+        if kind == served_kind
         else f"cast({quote_identifier(name)} as {kind}) as {quote_identifier(name)}"
-        for (name, kind, *_), (_, file_kind, *_) in zip(built_types, file_types, strict=True)
+        for (name, kind, *_), (_, served_kind, *_) in zip(built_types, served_types, strict=True)
     )
     con.execute(f"create schema if not exists {_SERVING_ALIAS}.{quote_identifier(schema)}")
     con.execute(
         f"create view {qualified_name(_SERVING_ALIAS, schema, table)} as "
-        f"select {projection} from {written}"
+        f"select {projection} from {source}"
     )
-    [rows] = con.execute(f"select count(*) from {written}").fetchone()
     return PublishedTable(
         schema=schema,
         table=table,
         rows=rows,
         columns=columns,
         masked_columns=masked,
-        parquet=str(parquet.relative_to(folder)),
-        parquet_bytes=parquet.stat().st_size,
-        parquet_sha256=_sha256(parquet),
+        parquet=str(parquet.relative_to(target.folder)),
+        parquet_bytes=size,
+        parquet_sha256=digest,
+        month_files=month_files,
+    )
+
+
+def _write_month_files(
+    con: duckdb.DuckDBPyConnection,
+    catalog: str,
+    schema: str,
+    table: str,
+    columns: list[str],
+    pii: Mapping[str, str],
+    layout: MonthFiles,
+    target: _Target,
+) -> list[MonthFile]:
+    """Each month of the table to its own file: hard-linked from the previous publication when
+    its fingerprint is unchanged, written masked otherwise (``serving/month_files.py``)."""
+    stored = file_columns(columns, layout)
+    select = masked_select(catalog, schema, table, stored, pii)
+    date_sql = quote_identifier(layout.date_column)
+    contents = month_contents(
+        con, qualified_name(catalog, schema, table), date_sql, [quote_identifier(c) for c in stored]
+    )
+    folder = target.folder / schema / table
+    folder.mkdir(parents=True, exist_ok=True)
+    previous = target.previous.get((schema, table), {})
+    files = []
+    for month, content in sorted(contents.items()):
+        digest = fingerprint(select, PARQUET_OPTIONS, target.key_digest, month, content)
+        path = folder / f"{month}.parquet"
+        old_path, old = previous.get(month, (None, {}))
+        reused = old.get("fingerprint") == digest and old_path.exists()
+        if reused:
+            os.link(old_path, path)
+        else:
+            con.execute(
+                f"copy ({select} where {month_filter(date_sql, month)}) "
+                f"to {sql_string(path)} ({PARQUET_OPTIONS})"
+            )
+        files.append(
+            MonthFile(
+                month=month,
+                file=str(path.relative_to(target.folder)),
+                rows=content[0],
+                fingerprint=digest,
+                bytes=path.stat().st_size,
+                sha256=old["sha256"] if reused else _sha256(path),
+                reused=reused,
+            )
+        )
+    return files
+
+
+def _month_files_source(
+    folder: Path, files: list[MonthFile], columns: list[str], layout: MonthFiles
+) -> str:
+    """The month files as one relation with the warehouse's columns, the golden id looked up in
+    the publication's crosswalk when the files leave it out."""
+    read = "read_parquet([" + ", ".join(sql_string(folder / f.file) for f in files) + "])"
+    if layout.golden_client_id_by is None:
+        return read
+    crosswalk = folder / CROSSWALK[0] / f"{CROSSWALK[1]}.parquet"
+    if not crosswalk.exists():
+        raise ValueError(
+            f"{'.'.join(CROSSWALK)} must be published to look up golden ids by record key"
+        )
+    projection = ", ".join(
+        f"crosswalk.{GOLDEN_ID}" if c == GOLDEN_ID else f"fact.{quote_identifier(c)}"
+        for c in columns
+    )
+    return (
+        f"(select {projection} from {read} as fact "
+        f"left join read_parquet({sql_string(crosswalk)}) as crosswalk "
+        f"on fact.{quote_identifier(layout.golden_client_id_by)} = crosswalk.{CROSSWALK_KEY})"
     )
 
 
@@ -346,6 +466,7 @@ def publish(
     relations: Mapping[tuple[str, str], Mapping[str, str]],
     mask_key: str,
     keep: int,
+    layouts: Mapping[tuple[str, str], MonthFiles] | None = None,
     source_built_at: dt.datetime | None = None,
     memory_limit: str | None = None,
 ) -> Publication:
@@ -353,7 +474,9 @@ def publish(
     audit row is written there) into ``serving_dir``, PII masked by kind.
 
     ``relations`` is ``serving.masking.declared_relations`` of dbt's manifest: (schema, table)
-    → {column: pii kind}. ``source_built_at`` is when the published tables were last built;
+    → {column: pii kind}. ``layouts`` (``serving.month_files.declared_month_files``) names the
+    tables written one file per month, unchanged months linked from the current publication.
+    ``source_built_at`` is when the published tables were last built;
     ``memory_limit`` caps DuckDB's memory while copying (it spills beyond it).
     One publication runs at a time: the publisher holds the warehouse's write lock, so removing
     a previous attempt's temporary files can never hit a publication in progress."""
@@ -384,13 +507,25 @@ def publish(
             f"(storage_version {sql_string(STORAGE_VERSION)})"
         )
         attached = True
+        layouts = layouts or {}
+        target = _Target(
+            folder=folder,
+            key_digest=hashlib.sha256(mask_key.encode()).hexdigest(),
+            previous=previous_files(current_publication_dir(serving_dir)),
+        )
         tables, skipped = [], []
-        for schema, table in published_schema_tables(con, schemas):
-            pii = relations.get((schema.lower(), table.lower()))
-            if pii is None:
+        # Month-file tables last: their views read the crosswalk published before them.
+        for schema, table in sorted(
+            published_schema_tables(con, schemas),
+            key=lambda name: (name[0].lower(), name[1].lower()) in layouts,
+        ):
+            key = (schema.lower(), table.lower())
+            if key not in relations:
                 skipped.append(f"{schema}.{table}")
                 continue
-            tables.append(_serve_table(con, catalog, schema, table, pii, folder))
+            layout = layouts.get(key)
+            tables.append(_serve_table(con, catalog, schema, table, relations[key], layout, target))
+        tables.sort(key=lambda t: (t.schema, t.table))
         con.execute(f"detach {_SERVING_ALIAS}")  # checkpoints: the file is complete, no WAL
         attached = False
         publication = Publication(

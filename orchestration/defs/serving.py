@@ -17,6 +17,7 @@ from cdp.settings import Settings
 from cdp.warehouse import connect
 from orchestration.defs.warehouse import dbt_environment, dbt_project, run_artifacts_dir
 from serving.masking import declared_relations
+from serving.month_files import declared_month_files
 from serving.publish import publish, publish_docs, serving_database_path
 from serving.verify import row_count_mismatches, unmasked_pii_columns, unpublished_tables
 
@@ -25,6 +26,10 @@ WAREHOUSE_COPY = dg.AssetKey(["serving", "warehouse_copy"])
 
 def _relations():
     return declared_relations(dbt_project().manifest_path)
+
+
+def _layouts():
+    return declared_month_files(dbt_project().manifest_path)
 
 
 def build_defs(settings: Settings, upstream: dg.Definitions) -> dg.Definitions:
@@ -39,9 +44,10 @@ def build_defs(settings: Settings, upstream: dg.Definitions) -> dg.Definitions:
               kinds={"duckdb", "parquet"})  # fmt: skip
     def warehouse_copy(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]):
         """The copy of the warehouse analysts and BI read: every table of the published schemas
-        (marts, ml) as Parquet in `serving/current/<schema>/<table>.parquet` and as a view over
-        it in `serving/cdp_serving.duckdb` (open it read-only), replaced whole after each build
-        so readers never wait for the pipeline nor see half a publication. Personal data is
+        (marts, ml) as Parquet in `serving/current/<schema>/<table>.parquet` (the big facts as
+        `<table>/<YYYY-MM>.parquet`, unchanged months linked from the publication before) and as
+        a view over it in `serving/cdp_serving.duckdb` (open it read-only), replaced whole after
+        each build so readers never wait for the pipeline nor see half a publication. Personal data is
         masked: keyed hashes for identifiers, initials and partial phones and e-mails, birth
         year only.
         Grain: one publication per build; its manifest lists tables, rows and masked columns."""
@@ -55,6 +61,7 @@ def build_defs(settings: Settings, upstream: dg.Definitions) -> dg.Definitions:
                 relations=_relations(),
                 mask_key=settings.serving_mask_key.get_secret_value(),
                 keep=settings.serving_keep_publications,
+                layouts=_layouts(),
                 source_built_at=max(built, default=None),
                 memory_limit=settings.serving_memory_limit,
             )
@@ -64,6 +71,8 @@ def build_defs(settings: Settings, upstream: dg.Definitions) -> dg.Definitions:
                 "tables": len(publication.tables),
                 "rows": publication.total_rows,
                 "masked_columns": publication.masked_column_count,
+                "parquet_bytes_written": publication.bytes_written,
+                "month_files_reused": publication.reused_month_files,
                 "skipped_tables": dg.MetadataValue.json(publication.skipped_tables),
                 "serving_database": dg.MetadataValue.path(str(publication.serving_database)),
                 "serving_database_bytes": publication.serving_database_bytes,

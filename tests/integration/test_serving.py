@@ -12,6 +12,7 @@ import pytest
 
 from orchestration.defs.warehouse import dbt_project
 from serving.masking import declared_relations
+from serving.month_files import GOLDEN_ID, declared_month_files
 from serving.publish import AUDIT_TABLE, CURRENT, MANIFEST, serving_database_path
 
 pytestmark = pytest.mark.integration
@@ -24,6 +25,12 @@ IDENTITY_MARTS = {
     "dim_corporate_hierarchy_nodes",
     "mart_identity_quality",
 }
+
+
+def _looked_up() -> set[tuple[str, str]]:
+    """Tables whose files leave the golden id out for the view to look up."""
+    layouts = declared_month_files(dbt_project().manifest_path)
+    return {table for table, layout in layouts.items() if layout.golden_client_id_by}
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +55,12 @@ def served(published):
     with duckdb.connect(str(serving_database_path(settings.serving_dir)), read_only=True) as con:
         con.execute(f"attach '{settings.warehouse_path}' as wh (read_only)")
         yield con
+
+
+def _parquet(publication, schema: str, table: str):
+    """The table's Parquet: its file, or every month file of a table served by month."""
+    folder = publication / schema / table
+    return f"{folder}/*.parquet" if folder.is_dir() else publication / schema / f"{table}.parquet"
 
 
 def _tables(con, catalog: str) -> set[tuple[str, str]]:
@@ -151,7 +164,7 @@ def test_parquet_of_the_current_publication_matches_the_database(published, serv
     settings, _ = published
     current = settings.serving_dir / CURRENT
     for schema, table in sorted(_tables(served, "cdp_serving")):
-        parquet = current / schema / f"{table}.parquet"
+        parquet = _parquet(current, schema, table)
         [rows] = duckdb.sql(f"select count(*) from '{parquet}'").fetchone()
         assert (rows,) == served.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
     [masked] = duckdb.sql(
@@ -190,12 +203,36 @@ def test_dbt_docs_are_published_beside_the_copy(published):
 def test_every_served_column_and_parquet_file_has_the_warehouse_s_types(served, published):
     """Readers of the serving file and of the Parquet files see the types the dbt YAML
     describes: the marts keep their summed counts BIGINT (a HUGEINT would reach Parquet as a
-    double; the serving views would cast it back, ``tests/unit/test_serving_publish.py``)."""
+    double; the serving views would cast it back, ``tests/unit/test_serving_publish.py``). The
+    files of a fact whose golden id is looked up hold every column but that one."""
     settings, _ = published
+    looked_up = _looked_up()
     for schema, table in sorted(_tables(served, "cdp_serving")):
         name = f'"{schema}"."{table}"'
         built = served.execute(f"describe wh.{name}").fetchall()
         assert served.execute(f"describe {name}").fetchall() == built, name
-        parquet = settings.serving_dir / CURRENT / schema / f"{table}.parquet"
+        parquet = _parquet(settings.serving_dir / CURRENT, schema, table)
         in_file = duckdb.sql(f"describe select * from '{parquet}'").fetchall()
-        assert [c[:2] for c in in_file] == [c[:2] for c in built], name
+        stored = [c[:2] for c in built if (schema, table) not in looked_up or c[0] != GOLDEN_ID]
+        assert [c[:2] for c in in_file] == stored, name
+
+
+def test_the_big_facts_are_served_by_month_with_the_warehouse_s_golden_ids(served, published):
+    """The four facts are written one file per month without golden_client_id, and their views
+    look it up in the crosswalk: every row's golden id is the warehouse's."""
+    settings, _ = published
+    keys = {"fct_transactions": "transaction_leg_id", "fct_card_transactions":
+            "card_transaction_id", "fct_balances_daily": "account_balance_id",
+            "fct_interactions": "interaction_id"}  # fmt: skip
+    looked_up = _looked_up()
+    assert {("marts", t) for t in keys} == looked_up
+    for schema, table in sorted(looked_up):
+        months = sorted(p.name for p in (settings.serving_dir / CURRENT / schema / table).iterdir())
+        assert len(months) >= 13 and months[-1] == "undated.parquet", table
+        fingerprint = (
+            f"select count(*), count({GOLDEN_ID}), sum(hash({keys[table]}, {GOLDEN_ID})) "
+            f'from {{}}"{schema}"."{table}"'
+        )
+        served_ids = served.execute(fingerprint.format("")).fetchone()
+        assert served_ids == served.execute(fingerprint.format("wh.")).fetchone(), table
+        assert served_ids[1] > 0, table

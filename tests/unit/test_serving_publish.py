@@ -11,6 +11,7 @@ import pytest
 
 from serving import publish as publishing
 from serving.masking import KEY_VARIABLE, UnknownPiiKind
+from serving.month_files import MonthFiles, declared_month_files
 from serving.publish import (
     AUDIT_TABLE,
     CURRENT,
@@ -260,3 +261,157 @@ def test_the_memory_limit_holds_while_publishing_and_is_reset_after(warehouse, t
         )
     assert limit() == before
     assert _publish(warehouse, tmp_path / "serving").tables
+
+
+FACT_RELATIONS = {
+    **RELATIONS,
+    ("marts", "dim_client_crosswalk"): {"record_key": "record_id"},
+    ("marts", "fct_events"): {"client_record_key": "record_id"},
+}
+LAYOUTS = {
+    ("marts", "fct_events"): MonthFiles("event_date", golden_client_id_by="client_record_key")
+}
+
+
+@pytest.fixture
+def fact_warehouse(warehouse):
+    """The small warehouse with a crosswalk and a fact of three months, one row without a
+    client, and a record key that embeds a phone (hashed alike in both tables)."""
+    warehouse.execute("""
+        create table marts.dim_client_crosswalk as
+            select * from (values ('abs:1', 'g1'), ('abs:2', 'g2'),
+                                  ('contact_center:+79161234567', 'g1'))
+                t(record_key, golden_client_id);
+        create table marts.fct_events as
+            select * from (values
+                (1, date '2026-01-05', 'g1', 'abs:1', 10.5::decimal(18, 2)),
+                (2, date '2026-01-20', 'g2', 'abs:2', 20.0),
+                (3, date '2026-02-01', null, null, 30.0),
+                (4, date '2026-03-31', 'g1', 'contact_center:+79161234567', 40.0))
+                t(event_id, event_date, golden_client_id, client_record_key, amount);
+    """)
+    return warehouse
+
+
+def _publish_facts(con, serving_dir, key=KEY):
+    return publish(
+        con,
+        serving_dir=serving_dir,
+        schemas=("marts",),
+        relations=FACT_RELATIONS,
+        mask_key=key,
+        keep=3,
+        layouts=LAYOUTS,
+    )
+
+
+def _served_events(serving_dir):
+    with duckdb.connect(str(serving_database_path(serving_dir)), read_only=True) as reader:
+        return reader.execute("select * from marts.fct_events order by event_id").fetchall()
+
+
+def _month_files(publication, table="fct_events"):
+    [published] = [t for t in publication.tables if t.table == table]
+    return {f.month: f for f in published.month_files}
+
+
+def test_a_month_file_table_is_served_one_file_per_month_with_the_golden_id_looked_up(
+    fact_warehouse, tmp_path
+):
+    serving_dir = tmp_path / "serving"
+    publication = _publish_facts(fact_warehouse, serving_dir)
+
+    files = _month_files(publication)
+    assert {m: f.rows for m, f in files.items()} == {
+        "2026-01": 2, "2026-02": 1, "2026-03": 1, "undated": 0
+    }  # fmt: skip
+    folder = serving_dir / CURRENT / "marts" / "fct_events"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "2026-01.parquet", "2026-02.parquet", "2026-03.parquet", "undated.parquet"
+    ]  # fmt: skip
+    in_files = duckdb.sql(f"describe select * from '{folder}/*.parquet'").fetchall()
+    assert [c[0] for c in in_files] == ["event_id", "event_date", "client_record_key", "amount"]
+    served = _served_events(serving_dir)
+    built = fact_warehouse.execute("select * from marts.fct_events order by event_id").fetchall()
+    assert [r[:3] + r[4:] for r in served] == [r[:3] + r[4:] for r in built]
+    assert served[3][3] != built[3][3] and len(served[3][3]) == 16  # the phone key is hashed
+    with duckdb.connect(str(serving_database_path(serving_dir)), read_only=True) as reader:
+        described = reader.execute("describe marts.fct_events").fetchall()
+    assert described == fact_warehouse.execute("describe marts.fct_events").fetchall()
+    database = serving_database_path(serving_dir)
+    assert row_count_mismatches(fact_warehouse, database) == []
+    assert unmasked_pii_columns(fact_warehouse, database, FACT_RELATIONS, KEY) == []
+    manifest = json.loads((serving_dir / CURRENT / MANIFEST).read_text(encoding="utf-8"))
+    [entry] = [t for t in manifest["tables"] if t["table"] == "fct_events"]
+    assert entry["parquet"] == "marts/fct_events" and entry["rows"] == 4
+
+
+def test_unchanged_months_are_linked_and_a_merge_reaches_every_month_through_the_crosswalk(
+    fact_warehouse, tmp_path
+):
+    serving_dir = tmp_path / "serving"
+    first = _publish_facts(fact_warehouse, serving_dir)
+    fact_warehouse.execute("""
+        update marts.dim_client_crosswalk set golden_client_id = 'g1' where record_key = 'abs:2';
+        update marts.fct_events set golden_client_id = 'g1' where client_record_key = 'abs:2';
+        update marts.fct_events set amount = 31 where event_id = 3;
+    """)
+    second = _publish_facts(fact_warehouse, serving_dir)
+
+    files = _month_files(second)
+    assert {m for m, f in files.items() if f.reused} == {"2026-01", "2026-03", "undated"}
+    assert second.reused_month_files == 3
+    assert files["2026-02"].fingerprint != _month_files(first)["2026-02"].fingerprint
+
+    def inode(publication, month):
+        return (publication.publication_dir / "marts" / "fct_events" / f"{month}.parquet").stat()
+
+    assert inode(second, "2026-01").st_ino == inode(first, "2026-01").st_ino
+    assert inode(second, "2026-02").st_ino != inode(first, "2026-02").st_ino
+    assert second.bytes_written == sum(t.parquet_bytes for t in second.tables) - sum(
+        f.bytes for f in files.values() if f.reused
+    )
+    assert [(r[0], r[2], r[4]) for r in _served_events(serving_dir)] == [
+        (1, "g1", 10.5), (2, "g1", 20.0), (3, None, 31.0), (4, "g1", 40.0)
+    ]  # fmt: skip
+    assert row_count_mismatches(fact_warehouse, serving_database_path(serving_dir)) == []
+
+
+def test_a_new_masking_key_rewrites_every_month(fact_warehouse, tmp_path):
+    """The files hold hashes under the key: a month written under the old one is not reused."""
+    serving_dir = tmp_path / "serving"
+    _publish_facts(fact_warehouse, serving_dir)
+    assert _publish_facts(fact_warehouse, serving_dir, key="new-key").reused_month_files == 0
+    assert _publish_facts(fact_warehouse, serving_dir, key="new-key").reused_month_files == 4
+
+
+def test_a_golden_id_lookup_without_the_published_crosswalk_is_refused(fact_warehouse, tmp_path):
+    relations = {k: v for k, v in FACT_RELATIONS.items() if k[1] != "dim_client_crosswalk"}
+    with pytest.raises(ValueError, match="dim_client_crosswalk must be published"):
+        publish(
+            fact_warehouse,
+            serving_dir=tmp_path / "serving",
+            schemas=("marts",),
+            relations=relations,
+            mask_key=KEY,
+            keep=3,
+            layouts=LAYOUTS,
+        )
+
+
+def test_month_layouts_are_read_from_the_models_meta(tmp_path):
+    def model(name, meta):
+        return {"resource_type": "model", "name": name, "alias": name, "schema": "marts",
+                "config": {"meta": meta}}  # fmt: skip
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"nodes": {
+        "model.p.fct_a": model("fct_a", {"serving": {"files_by_month_of": "d",
+                                                     "golden_client_id_by": "k"}}),
+        "model.p.fct_b": model("fct_b", {"serving": {"files_by_month_of": "d"}}),
+        "model.p.dim_c": model("dim_c", {"dagster": {"group": "marts"}}),
+    }}))  # fmt: skip
+    assert declared_month_files(manifest) == {
+        ("marts", "fct_a"): MonthFiles("d", golden_client_id_by="k"),
+        ("marts", "fct_b"): MonthFiles("d"),
+    }
