@@ -47,9 +47,9 @@ def build_defs(settings: Settings, upstream: dg.Definitions) -> dg.Definitions:
         (marts, ml) as Parquet in `serving/current/<schema>/<table>.parquet` (the big facts as
         `<table>/<YYYY-MM>.parquet`, unchanged months linked from the publication before) and as
         a view over it in `serving/cdp_serving.duckdb` (open it read-only), replaced whole after
-        each build so readers never wait for the pipeline nor see half a publication. Personal data is
-        masked: keyed hashes for identifiers, initials and partial phones and e-mails, birth
-        year only.
+        each build so readers never wait for the pipeline nor see half a publication. Personal
+        data is masked: keyed hashes for identifiers, initials and partial phones and e-mails,
+        birth year only.
         Grain: one publication per build; its manifest lists tables, rows and masked columns."""
         latest = context.instance.get_latest_materialization_events(published_keys)
         built = [dt.datetime.fromtimestamp(e.timestamp, dt.UTC) for e in latest.values() if e]
