@@ -444,7 +444,7 @@ def _run_jobs(home: Path, *jobs: str, run_configs: dict | None = None) -> dict:
     if not settings.warehouse_path.exists():
         raise RuntimeError("the warehouse stages need the ingest stage first")
     definitions = build_definitions(settings)
-    seconds = {}
+    seconds, steps = {}, {}
     for job in jobs:
         started = time.perf_counter()
         result = definitions.resolve_job_def(job).execute_in_process(
@@ -453,7 +453,11 @@ def _run_jobs(home: Path, *jobs: str, run_configs: dict | None = None) -> dict:
         seconds[job] = round(time.perf_counter() - started, 1)
         if not result.success:
             raise RuntimeError(f"{job} failed")
-    return {"job_seconds": seconds}
+        for event in result.all_events:
+            if event.event_type_value == "STEP_SUCCESS":
+                steps[event.step_key] = round(event.event_specific_data.duration_ms / 1000, 1)
+    slowest = dict(sorted(steps.items(), key=lambda kv: -kv[1])[:8])
+    return {"job_seconds": seconds, "slowest_steps_s": slowest}
 
 
 def _activation_settings(home: Path):

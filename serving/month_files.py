@@ -1,21 +1,15 @@
 """Big facts served as one Parquet file per month, and a month's file reused while its rows stay
 the same.
 
-A publication used to write every table whole; at bank-1m that is 8.3 GB of Parquet and about
-four minutes every day, though a day's loads change one month of each fact. A fact whose dbt
-YAML declares ``config: meta: serving: {files_by_month_of: <date column>}`` is written as
+A publication used to write every table whole; at bank-1m that is 8.3 GB of Parquet and more
+than three minutes every day, though a day's loads change one month of each fact. A fact whose
+dbt YAML declares ``config: meta: serving: {files_by_month_of: <date column>}`` is written as
 ``<schema>/<table>/<YYYY-MM>.parquet`` (and ``undated.parquet`` for rows without a date, which
 also carries the schema of an empty table). Each month's file has a fingerprint: a digest of
 the masked ``select`` that writes it (columns, masking rules), the Parquet options, the DuckDB
 version, the masking key's digest, and the month's rows — their count and the XOR of every
 row's hash, one scan of the table. A month whose fingerprint is the previous publication's
 is hard-linked from it instead of written again.
-
-Golden-id merges re-point rows in every month of the facts most days, so a golden id stored in
-the files would change every month's fingerprint. A fact that also declares
-``golden_client_id_by: <record key column>`` leaves ``golden_client_id`` out of its files; the
-serving view looks it up in the published crosswalk (``marts.dim_client_crosswalk``), exactly
-as the warehouse's post-hook ``refresh_golden_client_ids`` sets it.
 """
 
 from __future__ import annotations
@@ -28,10 +22,6 @@ from pathlib import Path
 
 import duckdb
 
-GOLDEN_ID = "golden_client_id"
-CROSSWALK = ("marts", "dim_client_crosswalk")
-"""Where a served fact looks its golden id up: record_key → golden_client_id, unique by key."""
-CROSSWALK_KEY = "record_key"
 UNDATED = "undated"
 
 
@@ -40,9 +30,6 @@ class MonthFiles:
     """How a table is laid out in a publication: one file per month of ``date_column``."""
 
     date_column: str
-    golden_client_id_by: str | None = None
-    """Record key column whose crosswalk entry gives the row's golden client; when set,
-    ``golden_client_id`` is not stored in the files."""
 
 
 @dataclass(frozen=True)
@@ -67,21 +54,8 @@ def declared_month_files(manifest_path: Path) -> dict[tuple[str, str], MonthFile
         if node["resource_type"] != "model" or not declared:
             continue
         table = node.get("alias") or node["name"]
-        layouts[(node["schema"].lower(), table.lower())] = MonthFiles(
-            date_column=declared["files_by_month_of"],
-            golden_client_id_by=declared.get("golden_client_id_by"),
-        )
+        layouts[(node["schema"].lower(), table.lower())] = MonthFiles(declared["files_by_month_of"])
     return layouts
-
-
-def file_columns(columns: list[str], layout: MonthFiles) -> list[str]:
-    """The columns stored in the files: all but the golden id when the view looks it up."""
-    if layout.golden_client_id_by is None:
-        return columns
-    missing = {GOLDEN_ID, layout.golden_client_id_by} - set(columns)
-    if missing:
-        raise ValueError(f"a golden id looked up by record key needs the columns {sorted(missing)}")
-    return [c for c in columns if c != GOLDEN_ID]
 
 
 def month_filter(date_sql: str, month: str) -> str:

@@ -46,12 +46,8 @@ import duckdb
 
 from serving.masking import KEY_VARIABLE, MASK_RULES, mask_expression
 from serving.month_files import (
-    CROSSWALK,
-    CROSSWALK_KEY,
-    GOLDEN_ID,
     MonthFile,
     MonthFiles,
-    file_columns,
     fingerprint,
     month_contents,
     month_filter,
@@ -300,7 +296,11 @@ def _serve_table(
     else:
         parquet = target.folder / schema / table
         month_files = _write_month_files(con, catalog, schema, table, columns, pii, layout, target)
-        source = _month_files_source(target.folder, month_files, columns, layout)
+        source = (
+            "read_parquet(["
+            + ", ".join(sql_string(target.folder / f.file) for f in month_files)
+            + "])"
+        )
         rows = sum(f.rows for f in month_files)
         size = sum(f.bytes for f in month_files)
         digest = hashlib.sha256("".join(f.sha256 for f in month_files).encode()).hexdigest()
@@ -341,11 +341,13 @@ def _write_month_files(
 ) -> list[MonthFile]:
     """Each month of the table to its own file: hard-linked from the previous publication when
     its fingerprint is unchanged, written masked otherwise (``serving/month_files.py``)."""
-    stored = file_columns(columns, layout)
-    select = masked_select(catalog, schema, table, stored, pii)
+    select = masked_select(catalog, schema, table, columns, pii)
     date_sql = quote_identifier(layout.date_column)
     contents = month_contents(
-        con, qualified_name(catalog, schema, table), date_sql, [quote_identifier(c) for c in stored]
+        con,
+        qualified_name(catalog, schema, table),
+        date_sql,
+        [quote_identifier(c) for c in columns],
     )
     folder = target.folder / schema / table
     folder.mkdir(parents=True, exist_ok=True)
@@ -375,30 +377,6 @@ def _write_month_files(
             )
         )
     return files
-
-
-def _month_files_source(
-    folder: Path, files: list[MonthFile], columns: list[str], layout: MonthFiles
-) -> str:
-    """The month files as one relation with the warehouse's columns, the golden id looked up in
-    the publication's crosswalk when the files leave it out."""
-    read = "read_parquet([" + ", ".join(sql_string(folder / f.file) for f in files) + "])"
-    if layout.golden_client_id_by is None:
-        return read
-    crosswalk = folder / CROSSWALK[0] / f"{CROSSWALK[1]}.parquet"
-    if not crosswalk.exists():
-        raise ValueError(
-            f"{'.'.join(CROSSWALK)} must be published to look up golden ids by record key"
-        )
-    projection = ", ".join(
-        f"crosswalk.{GOLDEN_ID}" if c == GOLDEN_ID else f"fact.{quote_identifier(c)}"
-        for c in columns
-    )
-    return (
-        f"(select {projection} from {read} as fact "
-        f"left join read_parquet({sql_string(crosswalk)}) as crosswalk "
-        f"on fact.{quote_identifier(layout.golden_client_id_by)} = crosswalk.{CROSSWALK_KEY})"
-    )
 
 
 def _remove_leftovers(serving_dir: Path) -> None:
@@ -514,18 +492,13 @@ def publish(
             previous=previous_files(current_publication_dir(serving_dir)),
         )
         tables, skipped = [], []
-        # Month-file tables last: their views read the crosswalk published before them.
-        for schema, table in sorted(
-            published_schema_tables(con, schemas),
-            key=lambda name: (name[0].lower(), name[1].lower()) in layouts,
-        ):
+        for schema, table in published_schema_tables(con, schemas):
             key = (schema.lower(), table.lower())
             if key not in relations:
                 skipped.append(f"{schema}.{table}")
                 continue
             layout = layouts.get(key)
             tables.append(_serve_table(con, catalog, schema, table, relations[key], layout, target))
-        tables.sort(key=lambda t: (t.schema, t.table))
         con.execute(f"detach {_SERVING_ALIAS}")  # checkpoints: the file is complete, no WAL
         attached = False
         publication = Publication(

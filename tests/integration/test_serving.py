@@ -12,7 +12,7 @@ import pytest
 
 from orchestration.defs.warehouse import dbt_project
 from serving.masking import declared_relations
-from serving.month_files import GOLDEN_ID, declared_month_files
+from serving.month_files import declared_month_files
 from serving.publish import AUDIT_TABLE, CURRENT, MANIFEST, serving_database_path
 
 pytestmark = pytest.mark.integration
@@ -25,12 +25,6 @@ IDENTITY_MARTS = {
     "dim_corporate_hierarchy_nodes",
     "mart_identity_quality",
 }
-
-
-def _looked_up() -> set[tuple[str, str]]:
-    """Tables whose files leave the golden id out for the view to look up."""
-    layouts = declared_month_files(dbt_project().manifest_path)
-    return {table for table, layout in layouts.items() if layout.golden_client_id_by}
 
 
 @pytest.fixture(scope="module")
@@ -203,36 +197,51 @@ def test_dbt_docs_are_published_beside_the_copy(published):
 def test_every_served_column_and_parquet_file_has_the_warehouse_s_types(served, published):
     """Readers of the serving file and of the Parquet files see the types the dbt YAML
     describes: the marts keep their summed counts BIGINT (a HUGEINT would reach Parquet as a
-    double; the serving views would cast it back, ``tests/unit/test_serving_publish.py``). The
-    files of a fact whose golden id is looked up hold every column but that one."""
+    double; the serving views would cast it back, ``tests/unit/test_serving_publish.py``)."""
     settings, _ = published
-    looked_up = _looked_up()
     for schema, table in sorted(_tables(served, "cdp_serving")):
         name = f'"{schema}"."{table}"'
         built = served.execute(f"describe wh.{name}").fetchall()
         assert served.execute(f"describe {name}").fetchall() == built, name
         parquet = _parquet(settings.serving_dir / CURRENT, schema, table)
         in_file = duckdb.sql(f"describe select * from '{parquet}'").fetchall()
-        stored = [c[:2] for c in built if (schema, table) not in looked_up or c[0] != GOLDEN_ID]
-        assert [c[:2] for c in in_file] == stored, name
+        assert [c[:2] for c in in_file] == [c[:2] for c in built], name
 
 
-def test_the_big_facts_are_served_by_month_with_the_warehouse_s_golden_ids(served, published):
-    """The four facts are written one file per month without golden_client_id, and their views
-    look it up in the crosswalk: every row's golden id is the warehouse's."""
+def test_the_big_facts_are_served_a_file_per_month(served, published):
+    """The four facts their dbt YAML declares are written one file per month of their date."""
     settings, _ = published
-    keys = {"fct_transactions": "transaction_leg_id", "fct_card_transactions":
-            "card_transaction_id", "fct_balances_daily": "account_balance_id",
-            "fct_interactions": "interaction_id"}  # fmt: skip
-    looked_up = _looked_up()
-    assert {("marts", t) for t in keys} == looked_up
-    for schema, table in sorted(looked_up):
-        months = sorted(p.name for p in (settings.serving_dir / CURRENT / schema / table).iterdir())
-        assert len(months) >= 13 and months[-1] == "undated.parquet", table
-        fingerprint = (
-            f"select count(*), count({GOLDEN_ID}), sum(hash({keys[table]}, {GOLDEN_ID})) "
-            f'from {{}}"{schema}"."{table}"'
-        )
-        served_ids = served.execute(fingerprint.format("")).fetchone()
-        assert served_ids == served.execute(fingerprint.format("wh.")).fetchone(), table
-        assert served_ids[1] > 0, table
+    layouts = declared_month_files(dbt_project().manifest_path)
+    facts = ("fct_transactions", "fct_card_transactions", "fct_balances_daily", "fct_interactions")
+    assert set(layouts) == {("marts", t) for t in facts}
+    manifest = json.loads((settings.serving_dir / CURRENT / MANIFEST).read_text(encoding="utf-8"))
+    for entry in (t for t in manifest["tables"] if t["table"] in facts):
+        months = [f["month"] for f in entry["month_files"]]
+        assert len(months) >= 13 and months[-1] == "undated", entry["table"]
+        assert sum(f["rows"] for f in entry["month_files"]) == entry["rows"], entry["table"]
+        folder = settings.serving_dir / CURRENT / "marts" / entry["table"]
+        assert sorted(p.stem for p in folder.iterdir()) == months, entry["table"]
+
+
+def test_a_publication_of_an_unchanged_warehouse_writes_no_month_again(published):
+    """Publishes again (last in this module: ``current`` moves on), linking every month."""
+    from orchestration.definitions import build_definitions
+
+    settings, _ = published
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("publish_serving_job")
+        .execute_in_process(raise_on_error=False)
+    )
+    assert result.success
+    [event] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["serving", "warehouse_copy"])
+    ]
+    metadata = event.materialization.metadata
+    manifest = json.loads((settings.serving_dir / CURRENT / MANIFEST).read_text(encoding="utf-8"))
+    month_files = [f for t in manifest["tables"] for f in t["month_files"]]
+    assert len(month_files) >= 4 * 13
+    assert all(f["reused"] for f in month_files)
+    assert metadata["month_files_reused"].value == len(month_files)
