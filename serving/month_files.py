@@ -1,8 +1,8 @@
-"""Big facts served as one Parquet file per month, and a month's file reused while its rows stay
+"""Big tables served as one Parquet file per month, and a month's file reused while its rows stay
 the same.
 
 A publication used to write every table whole; at bank-1m that is 8.3 GB of Parquet and more
-than three minutes every day, though a day's loads change one month of each fact. A fact whose
+than three minutes every day, though a day's loads change one month of each fact. A model whose
 dbt YAML declares ``config: meta: serving: {files_by_month_of: <date column>}`` is written as
 ``<schema>/<table>/<YYYY-MM>.parquet`` (and ``undated.parquet`` for rows without a date, which
 also carries the schema of an empty table). Each month's file has a fingerprint: a digest of
@@ -81,7 +81,9 @@ def month_contents(
     return {UNDATED: (0, 0)} | {month: (count, digest) for month, count, digest in rows}
 
 
-def fingerprint(select_sql: str, writer: str, key_digest: str, month: str, content) -> str:
+def fingerprint(
+    select_sql: str, writer: str, key_digest: str, month: str, content: tuple[int, int]
+) -> str:
     """What a month's file is a function of; equal fingerprints, equal files' rows."""
     text = json.dumps([select_sql, writer, duckdb.__version__, key_digest, month, list(content)])
     return hashlib.sha256(text.encode()).hexdigest()

@@ -282,20 +282,20 @@ def _serve_table(
     back the columns the files type differently."""
     columns = table_columns(con, catalog, schema, table)
     masked = {c: pii[c.lower()] for c in columns if c.lower() in pii}
-    built_types = con.execute(
-        f"describe {masked_select(catalog, schema, table, columns, pii)}"
-    ).fetchall()
+    select = masked_select(catalog, schema, table, columns, pii)
+    built_types = con.execute(f"describe {select}").fetchall()
     if layout is None:
         parquet = target.folder / schema / f"{table}.parquet"
         parquet.parent.mkdir(parents=True, exist_ok=True)
-        select = masked_select(catalog, schema, table, columns, pii)
         con.execute(f"copy ({select}) to {sql_string(parquet)} ({PARQUET_OPTIONS})")
         source = f"read_parquet({sql_string(parquet)})"
         [rows] = con.execute(f"select count(*) from {source}").fetchone()
         month_files, size, digest = [], parquet.stat().st_size, _sha256(parquet)
     else:
         parquet = target.folder / schema / table
-        month_files = _write_month_files(con, catalog, schema, table, columns, pii, layout, target)
+        month_files = _write_month_files(
+            con, catalog, schema, table, columns, select, layout, target
+        )
         source = (
             "read_parquet(["
             + ", ".join(sql_string(target.folder / f.file) for f in month_files)
@@ -335,13 +335,13 @@ def _write_month_files(
     schema: str,
     table: str,
     columns: list[str],
-    pii: Mapping[str, str],
+    select: str,
     layout: MonthFiles,
     target: _Target,
 ) -> list[MonthFile]:
     """Each month of the table to its own file: hard-linked from the previous publication when
-    its fingerprint is unchanged, written masked otherwise (``serving/month_files.py``)."""
-    select = masked_select(catalog, schema, table, columns, pii)
+    its fingerprint is unchanged, written by the masked ``select`` otherwise
+    (``serving/month_files.py``)."""
     date_sql = quote_identifier(layout.date_column)
     contents = month_contents(
         con,

@@ -208,19 +208,31 @@ def test_every_served_column_and_parquet_file_has_the_warehouse_s_types(served, 
         assert [c[:2] for c in in_file] == [c[:2] for c in built], name
 
 
-def test_the_big_facts_are_served_a_file_per_month(served, published):
-    """The four facts their dbt YAML declares are written one file per month of their date."""
+def test_the_big_tables_are_served_a_file_per_month_of_their_date(served, published):
+    """The tables whose dbt YAML declares a month layout — the four big facts, the client tables
+    and the ML features — are written one file per month of their date, with the rows of that
+    month."""
     settings, _ = published
     layouts = declared_month_files(dbt_project().manifest_path)
     facts = ("fct_transactions", "fct_card_transactions", "fct_balances_daily", "fct_interactions")
-    assert set(layouts) == {("marts", t) for t in facts}
+    assert {("marts", t) for t in facts} <= set(layouts)
+    assert {("ml", "ml_features__churn"), ("marts", "fct_client_states")} <= set(layouts)
     manifest = json.loads((settings.serving_dir / CURRENT / MANIFEST).read_text(encoding="utf-8"))
-    for entry in (t for t in manifest["tables"] if t["table"] in facts):
-        months = [f["month"] for f in entry["month_files"]]
-        assert len(months) >= 13 and months[-1] == "undated", entry["table"]
-        assert sum(f["rows"] for f in entry["month_files"]) == entry["rows"], entry["table"]
-        folder = settings.serving_dir / CURRENT / "marts" / entry["table"]
-        assert sorted(p.stem for p in folder.iterdir()) == months, entry["table"]
+    served_by_month = {(t["schema"], t["table"]): t for t in manifest["tables"] if t["month_files"]}
+    assert set(served_by_month) == set(layouts)
+    for (schema, table), entry in sorted(served_by_month.items()):
+        months = served.execute(
+            f"select strftime({layouts[schema, table].date_column}, '%Y-%m') as month, count(*) "
+            f'from wh."{schema}"."{table}" group by 1 order by 1'
+        ).fetchall()
+        assert [(f["month"], f["rows"]) for f in entry["month_files"]] == [
+            *months,
+            ("undated", 0),
+        ], table
+        folder = settings.serving_dir / CURRENT / schema / table
+        assert sorted(p.stem for p in folder.iterdir()) == [
+            f["month"] for f in entry["month_files"]
+        ]
 
 
 def test_a_publication_of_an_unchanged_warehouse_writes_no_month_again(published):
@@ -242,6 +254,6 @@ def test_a_publication_of_an_unchanged_warehouse_writes_no_month_again(published
     metadata = event.materialization.metadata
     manifest = json.loads((settings.serving_dir / CURRENT / MANIFEST).read_text(encoding="utf-8"))
     month_files = [f for t in manifest["tables"] for f in t["month_files"]]
-    assert len(month_files) >= 4 * 13
+    assert len(month_files) >= 5 * 13
     assert all(f["reused"] for f in month_files)
     assert metadata["month_files_reused"].value == len(month_files)
