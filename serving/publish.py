@@ -7,7 +7,7 @@ Layout of the serving folder (``settings.serving_dir``)::
     publications/<id>/manifest.json what a publication holds: tables, rows, checksums, masking
     publications/<id>/<schema>/<table>.parquet
     current -> publications/<id>    symlink to the current publication, switched atomically
-    docs/                           dbt docs of the warehouse (written by ``publish_docs``)
+    docs/                           dbt docs of the warehouse (``serving.docs``)
 
 Readers find a publication only through the serving file and ``current``, both replaced whole
 and last, so a reader sees either the previous publication or the next one, whole, and a failed
@@ -529,22 +529,3 @@ def publish(
     _write_audit(con, publication)
     prune_publications(serving_dir, keep)
     return publication
-
-
-DOCS_FILES = ("index.html", "static_index.html", "manifest.json", "catalog.json")
-"""What ``dbt docs generate --static`` leaves that a reader needs: ``static_index.html`` opens
-from disk with everything inside; ``index.html`` needs the two JSON files beside it and a web
-server (``dbt docs serve`` or any static server)."""
-
-
-def publish_docs(artifacts_dir: Path, docs_dir: Path) -> list[Path]:
-    """Copy the dbt docs from a ``dbt docs generate`` target folder into ``docs_dir``, each file
-    written under a temporary name and renamed into place."""
-    docs_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in DOCS_FILES:
-        staged = docs_dir / f".{name}.tmp"
-        shutil.copyfile(artifacts_dir / name, staged)
-        os.replace(staged, docs_dir / name)
-        written.append(docs_dir / name)
-    return written

@@ -16,9 +16,10 @@ from dagster_dbt import DbtCliResource
 from cdp.settings import Settings
 from cdp.warehouse import connect
 from orchestration.defs.warehouse import dbt_environment, dbt_project, run_artifacts_dir
+from serving.docs import DOCS_FILES, docs_fingerprint, publish_docs, published_fingerprint
 from serving.masking import declared_relations
 from serving.month_files import declared_month_files
-from serving.publish import publish, publish_docs, serving_database_path
+from serving.publish import publish, serving_database_path
 from serving.verify import row_count_mismatches, unmasked_pii_columns, unpublished_tables
 
 WAREHOUSE_COPY = dg.AssetKey(["serving", "warehouse_copy"])
@@ -127,16 +128,22 @@ def build_defs(settings: Settings, upstream: dg.Definitions) -> dg.Definitions:
     ):
         """dbt's documentation of the warehouse — every model and source, its grain, columns,
         PII tags, tests and lineage — in `serving/docs/`: open `static_index.html` in a browser
-        (no server needed). Regenerated after each build."""
-        target = run_artifacts_dir(settings, context)
-        with dbt_environment(settings):
-            dbt.cli(["docs", "generate", "--static"], target_path=target).wait()
+        (no server needed). Regenerated after a build that changed the dbt project or the
+        warehouse's tables and columns (`serving/docs.py`), kept otherwise."""
         docs_dir = settings.serving_dir / "docs"
-        files = publish_docs(target, docs_dir)
+        with connect(settings, read_only=True) as con:
+            fingerprint = docs_fingerprint(dbt_project().manifest_path, con)
+        regenerated = published_fingerprint(docs_dir) != fingerprint
+        if regenerated:
+            target = run_artifacts_dir(settings, context)
+            with dbt_environment(settings):
+                dbt.cli(["docs", "generate", "--static"], target_path=target).wait()
+            publish_docs(target, docs_dir, fingerprint)
         return dg.MaterializeResult(
             metadata={
                 "static_index": dg.MetadataValue.path(str(docs_dir / "static_index.html")),
-                "bytes": sum(f.stat().st_size for f in files),
+                "bytes": sum((docs_dir / name).stat().st_size for name in DOCS_FILES),
+                "regenerated": regenerated,
             }
         )
 

@@ -186,7 +186,13 @@ def test_the_publication_is_audited_in_the_warehouse(published, served):
 
 
 def test_dbt_docs_are_published_beside_the_copy(published):
-    settings, _ = published
+    settings, result = published
+    [docs] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["serving", "dbt_docs"])
+    ]
+    assert docs.materialization.metadata["regenerated"].value is True
     docs = settings.serving_dir / "docs"
     catalog = json.loads((docs / "catalog.json").read_text(encoding="utf-8"))
     assert "source.bank_cdp.golden_record.dim_clients" in catalog["sources"]
@@ -236,7 +242,8 @@ def test_the_big_tables_are_served_a_file_per_month_of_their_date(served, publis
 
 
 def test_a_publication_of_an_unchanged_warehouse_writes_no_month_again(published):
-    """Publishes again (last in this module: ``current`` moves on), linking every month."""
+    """Publishes again (last in this module: ``current`` moves on), linking every month and
+    keeping the dbt docs, which describe the same project and tables."""
     from orchestration.definitions import build_definitions
 
     settings, _ = published
@@ -257,3 +264,9 @@ def test_a_publication_of_an_unchanged_warehouse_writes_no_month_again(published
     assert len(month_files) >= 5 * 13
     assert all(f["reused"] for f in month_files)
     assert metadata["month_files_reused"].value == len(month_files)
+    regenerated = {
+        e.asset_key: e.materialization.metadata["regenerated"].value
+        for e in result.get_asset_materialization_events()
+        if "regenerated" in e.materialization.metadata
+    }
+    assert regenerated == {dg.AssetKey(["serving", "dbt_docs"]): False}

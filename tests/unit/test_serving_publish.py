@@ -9,7 +9,7 @@ import struct
 import duckdb
 import pytest
 
-from serving import publish as publishing
+from serving.docs import DOCS_FILES, docs_fingerprint, publish_docs, published_fingerprint
 from serving.masking import KEY_VARIABLE, UnknownPiiKind
 from serving.month_files import MonthFiles, declared_month_files
 from serving.publish import (
@@ -19,7 +19,6 @@ from serving.publish import (
     PUBLICATIONS,
     current_publication_dir,
     publish,
-    publish_docs,
     serving_database_path,
 )
 from serving.verify import row_count_mismatches, unmasked_pii_columns, unpublished_tables
@@ -234,14 +233,39 @@ def test_checks_pass_on_a_fresh_copy_and_catch_drift_and_unmasked_values(warehou
     assert [o["column"] for o in wrong_key] == ["surname", "inn"]
 
 
-def test_docs_are_copied_whole_into_place(tmp_path):
+def test_docs_are_copied_whole_into_place_with_their_fingerprint(tmp_path):
     artifacts = tmp_path / "target"
     artifacts.mkdir()
-    for name in publishing.DOCS_FILES:
+    for name in DOCS_FILES:
         (artifacts / name).write_text(name, encoding="utf-8")
-    written = publish_docs(artifacts, tmp_path / "docs")
-    assert [p.read_text(encoding="utf-8") for p in written] == list(publishing.DOCS_FILES)
-    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == sorted(publishing.DOCS_FILES)
+    docs = tmp_path / "docs"
+    assert published_fingerprint(docs) is None
+    written = publish_docs(artifacts, docs, "abc")
+    assert [p.read_text(encoding="utf-8") for p in written] == list(DOCS_FILES)
+    assert sorted(p.name for p in docs.iterdir()) == sorted([*DOCS_FILES, ".fingerprint"])
+    assert published_fingerprint(docs) == "abc"
+    (docs / "catalog.json").unlink()  # docs missing a file are regenerated
+    assert published_fingerprint(docs) is None
+
+
+def test_the_docs_fingerprint_follows_the_project_and_its_columns_not_the_rows(warehouse, tmp_path):
+    manifest = tmp_path / "manifest.json"
+
+    def fingerprint(description="A", generated_at="2026-12-05"):
+        node = {"resource_type": "model", "schema": "marts", "name": "mart_counts",
+                "alias": "mart_counts", "description": description}  # fmt: skip
+        metadata = {"generated_at": generated_at}
+        manifest.write_text(json.dumps({"metadata": metadata, "nodes": {"model.a": node}}))
+        return docs_fingerprint(manifest, warehouse)
+
+    first = fingerprint()
+    assert fingerprint(generated_at="2026-12-06") == first
+    warehouse.execute("insert into marts.mart_counts values (9, 9, 9)")
+    warehouse.execute("create table marts.not_documented (x int)")
+    assert fingerprint() == first
+    assert fingerprint(description="B") != first
+    warehouse.execute("alter table marts.mart_counts add column note varchar")
+    assert fingerprint() != first
 
 
 def test_the_memory_limit_holds_while_publishing_and_is_reset_after(warehouse, tmp_path):
