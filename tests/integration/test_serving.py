@@ -215,14 +215,14 @@ def test_every_served_column_and_parquet_file_has_the_warehouse_s_types(served, 
 
 
 def test_the_big_tables_are_served_a_file_per_month_of_their_date(served, published):
-    """The tables whose dbt YAML declares a month layout — the four big facts, the client tables
-    and the ML features — are written one file per month of their date, with the rows of that
+    """The tables whose dbt YAML declares a month layout — the four big facts and the client
+    activity days — are written one file per month of their date, with the rows of that
     month."""
     settings, _ = published
     layouts = declared_month_files(dbt_project().manifest_path)
     facts = ("fct_transactions", "fct_card_transactions", "fct_balances_daily", "fct_interactions")
     assert {("marts", t) for t in facts} <= set(layouts)
-    assert {("ml", "ml_features__churn"), ("marts", "fct_client_states")} <= set(layouts)
+    assert ("marts", "fct_client_activity_days") in layouts
     manifest = json.loads((settings.serving_dir / CURRENT / MANIFEST).read_text(encoding="utf-8"))
     served_by_month = {(t["schema"], t["table"]): t for t in manifest["tables"] if t["month_files"]}
     assert set(served_by_month) == set(layouts)
@@ -239,6 +239,10 @@ def test_the_big_tables_are_served_a_file_per_month_of_their_date(served, publis
         assert sorted(p.stem for p in folder.iterdir()) == [
             f["month"] for f in entry["month_files"]
         ]
+        for month_file in entry["month_files"]:
+            parquet = settings.serving_dir / CURRENT / month_file["file"]
+            [rows] = duckdb.sql(f"select count(*) from '{parquet}'").fetchone()
+            assert rows == month_file["rows"], (table, month_file["month"])
 
 
 def test_a_publication_of_an_unchanged_warehouse_writes_no_month_again(published):
