@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from serving.masking import declared_relations
+
 DOCS_FILES = ("index.html", "static_index.html", "manifest.json", "catalog.json")
 """What ``dbt docs generate --static`` leaves that a reader needs: ``static_index.html`` opens
 from disk with everything inside; ``index.html`` needs the two JSON files beside it and a web
@@ -33,14 +35,7 @@ def docs_fingerprint(manifest_path: Path, con: duckdb.DuckDBPyConnection) -> str
     catalog's content; other tables, such as the publications' audit, do not count)."""
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     manifest.pop("metadata", None)
-    documented = {
-        (
-            node["schema"].lower(),
-            (node.get("alias") or node.get("identifier") or node["name"]).lower(),
-        )
-        for node in [*manifest.get("nodes", {}).values(), *manifest.get("sources", {}).values()]
-        if node.get("resource_type") in ("model", "seed", "snapshot", "source")
-    }
+    documented = declared_relations(manifest_path)
     columns = [
         row
         for row in con.execute(

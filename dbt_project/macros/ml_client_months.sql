@@ -1,13 +1,14 @@
 {#
-  The body of int_ml_client_months_aggregated: one row per retail golden client × calendar
-  month of the history whose end the data has reached — of every client, or of those of
-  `scope` (a relation with a column golden_client_id), whose inputs are then read alone: the
-  incremental churn features compute the months again only for the clients of their refresh
-  scope (models/ml/ml_features__churn.sql).
+  The rows of ml_features__client_months: one row per retail golden client × calendar month of
+  the history whose end the data has reached — of every client, or of those of `scope` (a
+  relation with a column golden_client_id), whose inputs are then read alone; of every month,
+  or of those starting on or after `from_date` (a SQL date), whose inputs are then read from
+  that date alone. An increment computes the months of its refresh scope and the month just
+  completed so (models/ml/ml_features__client_months.sql).
 #}
 -- noqa: disable=LT02
 -- (the indent rule cannot follow the Jinja blocks; the models calling it lint what it renders)
-{% macro ml_client_months(scope=none) -%}
+{% macro ml_client_months(scope=none, from_date=none) -%}
 with
 
 history as (
@@ -32,6 +33,7 @@ months as (
     where
         dates.date_day between history.first_date and history.last_date
         and dates.month_end_date <= history.last_date
+        {{- on_or_after('dates.month_start_date', from_date) }}
 
 ),
 
@@ -72,7 +74,10 @@ transactions as (
             where transaction_type not in ('interest', 'fee')
         ) as last_transaction_date
     from {{ ref('fct_transactions') }}
-    where golden_client_id is not null {{- in_client_scope('golden_client_id', scope) }}
+    where
+        golden_client_id is not null
+        {{- in_client_scope('golden_client_id', scope) }}
+        {{- on_or_after('posting_date', from_date) }}
     group by all
 
 ),
@@ -89,6 +94,7 @@ cards as (
     where
         golden_client_id is not null and match_status not in ('declined', 'reversed')
         {{- in_client_scope('golden_client_id', scope) }}
+        {{- on_or_after('transaction_date', from_date) }}
     group by all
 
 ),
@@ -121,7 +127,10 @@ interactions as (
             where interaction_type in ('call_inbound', 'chat', 'dbo_login', 'complaint')
         ) as last_contact_date
     from {{ ref('fct_interactions') }}
-    where golden_client_id is not null {{- in_client_scope('golden_client_id', scope) }}
+    where
+        golden_client_id is not null
+        {{- in_client_scope('golden_client_id', scope) }}
+        {{- on_or_after('occurred_date', from_date) }}
     group by all
 
 ),
@@ -139,9 +148,14 @@ app_events as (
     from {{ ref('stg_dbo__events') }} as events
     inner join {{ source('golden_record', 'dim_client_crosswalk') }} as crosswalk
         on crosswalk.record_key = 'dbo:' || events.login_id
-    {%- if scope %}
-    where true {{- in_client_scope('crosswalk.golden_client_id', scope) }}
-    {%- endif %}
+    where
+        true
+        {{- in_client_scope('crosswalk.golden_client_id', scope) }}
+        {%- if from_date %}
+        -- the UTC bound a day early lets DuckDB skip older events; the Moscow date decides
+        and events.event_at >= {{ from_date }} - interval 1 day
+        {{- on_or_after(to_moscow_date('events.event_at'), from_date) }}
+        {%- endif %}
     group by all
 
 ),
@@ -211,7 +225,7 @@ folded as (
 select
     golden_client_id,
     month_start_date,
-    month_end_date,
+    month_end_date as as_of_date,
     nps_min_score,
     last_login_date,
     last_card_date,
@@ -239,6 +253,13 @@ from folded
 {% macro in_client_scope(column, scope) -%}
 {%- if scope %}
         and {{ column }} in (select golden_client_id from {{ scope }})
+{%- endif -%}
+{%- endmacro %}
+
+{# `and <column> >= <from_date>` when a first date narrows the months read, nothing otherwise. #}
+{% macro on_or_after(column, from_date) -%}
+{%- if from_date %}
+        and {{ column }} >= {{ from_date }}
 {%- endif -%}
 {%- endmacro %}
 

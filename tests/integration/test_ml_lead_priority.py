@@ -176,7 +176,7 @@ def test_no_lead_feature_uses_data_after_its_as_of_date(warehouse_bank, tmp_path
             "delete from raw.contact_center__calls "
             f"where timezone('UTC', timezone('Europe/Moscow', started_at)) >= {end}",
         ),
-        ("int_ml_client_months_aggregated", "ml_features__churn", "ml_features__lead_priority"),
+        ("ml_features__client_months", "ml_features__churn", "ml_features__lead_priority"),
     )
     rows, only_full, only_cut = compare_up_to(
         copy, settings.warehouse_path, "ml.ml_features__lead_priority", CUTOFF

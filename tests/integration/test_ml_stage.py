@@ -111,7 +111,7 @@ def test_no_feature_uses_data_after_its_as_of_date(warehouse_bank, tmp_path):
             *CORE_CUTS,
             f"delete from raw.dbo__events where {MOSCOW_DATE.format('event_at')} > $cutoff",
         ),
-        ("int_ml_client_months_aggregated", *FEATURE_TABLES),
+        ("ml_features__client_months", *FEATURE_TABLES),
     )
     for table in FEATURE_TABLES:
         rows, only_full, only_cut = compare_up_to(

@@ -341,6 +341,7 @@ def _warehouse_copy(settings, tmp_path):
 CLIENT_TABLES = (
     "marts.fct_client_activity_days",
     "marts.fct_client_states",
+    "ml.ml_features__client_months",
     "ml.ml_features__churn",
     "ml.ml_features__cross_sell",
     "ml.ml_features__lead_priority",

@@ -255,7 +255,9 @@ def test_the_docs_fingerprint_follows_the_project_and_its_columns_not_the_rows(w
         node = {"resource_type": "model", "schema": "marts", "name": "mart_counts",
                 "alias": "mart_counts", "description": description}  # fmt: skip
         metadata = {"generated_at": generated_at}
-        manifest.write_text(json.dumps({"metadata": metadata, "nodes": {"model.a": node}}))
+        manifest.write_text(
+            json.dumps({"metadata": metadata, "nodes": {"model.a": node}, "sources": {}})
+        )
         return docs_fingerprint(manifest, warehouse)
 
     first = fingerprint()

@@ -1,10 +1,10 @@
 -- One row per retail golden client holding a product × month-end as-of date. Windows over the
--- client-month aggregates (int_ml_client_months_aggregated) and the contracts as they stood on
--- the as-of date: nothing dated after it is read. Incremental: a day that completes no month
--- computes the months again only for the clients of the refresh scope whose first date to
--- refresh is a stored as-of date or earlier (a late file, a merge: most clients' is the
--- business date), and a day that completes one adds it for every client
--- (macros/client_refresh_scope.sql, docs/ml.md). The scope and the per-client months read:
+-- stored client months (ml_features__client_months) and the contracts as they stood on the
+-- as-of date: nothing dated after it is read. Incremental: a day that completes no month
+-- windows again only the clients of the refresh scope whose first date to refresh is a stored
+-- as-of date or earlier (a late file, a merge: most clients' is the business date), and a day
+-- that completes one adds it for every client (macros/client_refresh_scope.sql, docs/ml.md).
+-- The scope reads:
 -- depends_on: {{ ref('fct_transactions') }}
 -- depends_on: {{ ref('fct_card_transactions') }}
 -- depends_on: {{ ref('fct_interactions') }}
@@ -14,7 +14,6 @@
 -- depends_on: {{ ref('stg_dbo__events') }}
 -- depends_on: {{ ref('dim_accounts') }}
 -- depends_on: {{ ref('dim_dates') }}
--- depends_on: {{ ref('int_account_months_aggregated') }}
 {{
     config(
         materialized='incremental',
@@ -33,13 +32,12 @@ with
 
 months as (
 
+    select * from {{ ref('ml_features__client_months') }}
     {% if is_incremental() and stored_through >= latest_complete_month_end() %}
-        {{ ml_client_months(
-            '(select golden_client_id from client_refresh_scope where refresh_from_date <= '
-            ~ stored_through_sql ~ ')'
-        ) }}
-    {% else %}
-        select * from {{ ref('int_ml_client_months_aggregated') }}
+        where golden_client_id in (
+            select scope.golden_client_id from client_refresh_scope as scope
+            where scope.refresh_from_date <= {{ stored_through_sql }}
+        )
     {% endif %}
 
 ),
@@ -49,7 +47,7 @@ windowed as (
     -- sqlfluff counts a cast of an aggregate as a simple target, out of order
     select  -- noqa: ST06
         golden_client_id,
-        month_end_date as as_of_date,
+        as_of_date,
         salary_rub as salary_rub_month,
         own_account_out_count as own_account_out_count_month,
         inflow_rub as inflow_rub_month,
