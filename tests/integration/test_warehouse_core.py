@@ -507,6 +507,98 @@ def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
             assert kept > rewritten > 0, table
 
 
+REDELIVERED_CONTRACTS = {
+    "status_only": "days_past_due = coalesce(days_past_due, 0) + 5",
+    "closed": "closed_date = date '2026-08-15', status = (select any_value(status) "
+    "from raw.abs__contracts where closed_date is not null)",
+    "amount": "amount_rub = amount_rub + 1000",
+}
+"""How three old contracts of three clients are delivered again: a days-past-due update, a
+closure in August, a changed amount."""
+
+
+def _redeliver_contracts(con) -> dict[str, str]:
+    """One new load of raw.abs__contracts holding REDELIVERED_CONTRACTS, finished after every
+    watermark; returns each change's golden client."""
+    contracts = con.execute(
+        """
+        -- an open retail contract older than the features' history, of a client holding
+        -- another one (who keeps feature rows after its closure): one per client
+        select contracts.contract_id, contracts.golden_client_id
+        from marts.fct_contracts as contracts
+        where
+            contracts.client_segment = 'retail' and contracts.closed_date is null
+            and contracts.start_date < (select min(as_of_date) from ml.ml_features__churn)
+        qualify
+            count(*) over (partition by contracts.golden_client_id) >= 2
+            and row_number() over (
+                partition by contracts.golden_client_id order by contracts.contract_id
+            ) = 1
+        order by contracts.contract_id
+        limit 3
+        """
+    ).fetchall()
+    assert len(contracts) == len(REDELIVERED_CONTRACTS)
+    con.execute(
+        "insert into audit.file_loads select * replace ('redelivered' as load_id, "
+        "now()::timestamp + interval 1 hour as finished_at) from audit.file_loads "
+        "where table_name = 'abs__contracts' order by finished_at desc limit 1"
+    )
+    clients = {}
+    for (name, change), (contract_id, client) in zip(
+        REDELIVERED_CONTRACTS.items(), contracts, strict=True
+    ):
+        con.execute(
+            "insert into raw.abs__contracts select * replace ('redelivered' as _load_id, "
+            "date '2026-11-01' as _business_date) from raw.abs__contracts where contract_id = ? "
+            "order by _business_date desc, _line_number desc limit 1",
+            [contract_id],
+        )
+        con.execute(
+            f"update raw.abs__contracts set {change} "
+            "where _load_id = 'redelivered' and contract_id = ?",
+            [contract_id],
+        )
+        clients[name] = client
+    return clients
+
+
+def test_a_redelivered_contract_counts_from_what_changed_since_its_previous_delivery(
+    warehouse_bank, tmp_path
+):
+    """The churn features of the three clients of REDELIVERED_CONTRACTS after an increment: the
+    days-past-due update rewrites none of its client's rows, the closure its rows from the
+    closure's month end on, the changed amount every row (it counts from the start)."""
+    settings, _ = warehouse_bank
+    copy = _warehouse_copy(settings, tmp_path)
+    with duckdb.connect(str(copy)) as con:
+        clients = _redeliver_contracts(con)
+        [watermark] = first_row(con, "select max(_loads_through) from ml.ml_features__churn")
+    run = _dbt_on_copy(
+        copy, tmp_path, "run", "--select", "fct_contracts", "ml_features__client_months",
+        "ml_features__churn",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        rewritten = {
+            name: first_row(
+                con,
+                "select min(as_of_date) filter (where _loads_through > $watermark), "
+                "count(*) filter (where _loads_through > $watermark), min(as_of_date), "
+                "count(*) filter (where _loads_through <= $watermark and "
+                "as_of_date >= date '2026-08-31') "
+                "from ml.ml_features__churn where golden_client_id = $client",
+                {"watermark": watermark, "client": client},
+            )
+            for name, client in clients.items()
+        }
+    assert rewritten["status_only"][1] == 0
+    first_rewritten, _, first, stale = rewritten["closed"]
+    assert first_rewritten == dt.date(2026, 8, 31) > first and stale == 0
+    first_rewritten, _, first, _ = rewritten["amount"]
+    assert first_rewritten == first
+
+
 def _add_a_kopeck_to_opening_balances(con, records: str, params=None) -> int:
     """Break both chain rules at the balance records ``records`` selects (their ids): the
     opening balance no longer the previous closing one, the closing one no longer the opening

@@ -13,8 +13,6 @@
 -- depends_on: {{ ref('fct_card_transactions') }}
 -- depends_on: {{ ref('fct_interactions') }}
 -- depends_on: {{ ref('fct_balances_daily') }}
--- depends_on: {{ ref('stg_abs__accounts') }}
--- depends_on: {{ ref('stg_abs__contracts') }}
 -- depends_on: {{ ref('stg_dbo__events') }}
 -- depends_on: {{ ref('dim_accounts') }}
 -- depends_on: {{ ref('dim_dates') }}
@@ -25,7 +23,7 @@
         materialized='incremental',
         incremental_strategy='append',
         pre_hook=[
-            "{{ create_client_refresh_scope(ml_feature_reads()) }}",
+            "{{ create_client_refresh_scope(ml_client_month_reads()) }}",
             "{{ delete_client_rows_to_refresh('as_of_date') }}",
         ],
         post_hook="{{ drop_client_refresh_scope() }}",

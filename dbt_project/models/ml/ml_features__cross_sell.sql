@@ -9,8 +9,6 @@
 -- depends_on: {{ ref('fct_card_transactions') }}
 -- depends_on: {{ ref('fct_interactions') }}
 -- depends_on: {{ ref('fct_balances_daily') }}
--- depends_on: {{ ref('stg_abs__accounts') }}
--- depends_on: {{ ref('stg_abs__contracts') }}
 -- depends_on: {{ ref('stg_dbo__events') }}
 -- depends_on: {{ ref('dim_accounts') }}
 {{

@@ -9,7 +9,6 @@
 -- depends_on: {{ ref('fct_card_transactions') }}
 -- depends_on: {{ ref('fct_interactions') }}
 -- depends_on: {{ ref('fct_balances_daily') }}
--- depends_on: {{ ref('stg_abs__accounts') }}
 {{
     config(
         materialized=core_fact_materialization(),
