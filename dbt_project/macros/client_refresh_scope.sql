@@ -377,19 +377,21 @@ select 1
 {#
   The rows an incremental table keyed by client and as-of date builds: every client's as-of
   dates after the latest one it holds (`stored_through`, a date literal), and the refresh
-  scope's rows (from `days_before` the scope's date, as delete_client_rows_to_refresh).
+  scope's rows (from `days_before` the scope's date, as delete_client_rows_to_refresh). The
+  condition reads the scope by the alias `scope`, which left_join_client_refresh_scope joins to
+  the rows: a correlated EXISTS made DuckDB materialize every stored row of the cross-sell
+  features' input for a delim join (18 of the model's 26 s at bank-1m).
 #}
-{% macro completed_since_or_in_refresh_scope(
-    client_column, date_column, stored_through, days_before=0
-) -%}
+{% macro left_join_client_refresh_scope(client_column) -%}
+{%- if is_incremental() -%}
+left join client_refresh_scope as scope
+    on {{ client_column }} = scope.golden_client_id
+{%- endif -%}
+{%- endmacro %}
+
+{% macro completed_since_or_in_refresh_scope(date_column, stored_through, days_before=0) -%}
 (
     {{ date_column }} > {{ stored_through }}
-    or exists (
-        select 1
-        from client_refresh_scope as scope
-        where
-            scope.golden_client_id = {{ client_column }}
-            and {{ date_column }} >= scope.refresh_from_date - {{ days_before }}
-    )
+    or {{ date_column }} >= scope.refresh_from_date - {{ days_before }}
 )
 {%- endmacro %}

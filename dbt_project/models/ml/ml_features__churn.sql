@@ -95,11 +95,10 @@ windowed as (
 -- them (every month of a scope client is windowed, but only its rebuilt ones need contracts).
 to_build as (
 
-    select * from windowed
+    select windowed.* from windowed
     {% if is_incremental() %}
-        where {{ completed_since_or_in_refresh_scope(
-            'windowed.golden_client_id', 'windowed.as_of_date', stored_through_sql
-        ) }}
+        {{ left_join_client_refresh_scope('windowed.golden_client_id') }}
+        where {{ completed_since_or_in_refresh_scope('windowed.as_of_date', stored_through_sql) }}
     {% endif %}
 
 ),

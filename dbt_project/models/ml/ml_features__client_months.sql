@@ -59,10 +59,9 @@
         none if latest_complete_month_end() > stored_through else touching_latest_month,
         latest_stored_month_sql
     ) }}) as months
+    {{ left_join_client_refresh_scope('months.golden_client_id') }}
     where
-        {{ completed_since_or_in_refresh_scope(
-            'months.golden_client_id', 'months.as_of_date', stored_through_sql
-        ) }}
+        {{ completed_since_or_in_refresh_scope('months.as_of_date', stored_through_sql) }}
         and months.golden_client_id not in {{ reaching_before_latest_month }}
 {% else %}
     select

@@ -32,12 +32,34 @@ with
 
 churn_features as (
 
-    select churn.*
+    -- The columns used below only: the CTE is read twice, so DuckDB materializes what it
+    -- selects (all 45 columns of the churn features: 12 of the model's 19 s at bank-1m).
+    select
+        churn.golden_client_id,
+        churn.as_of_date,
+        churn.months_observed,
+        churn.tenure_days,
+        churn.products_held_count,
+        churn.contracts_opened_90d_count,
+        churn.contracts_closed_90d_count,
+        churn.salary_rub_month,
+        churn.salary_rub_previous_3_avg,
+        churn.inflow_rub_month,
+        churn.inflow_rub_previous_3_avg,
+        churn.outflow_rub_month,
+        churn.card_purchase_count_month,
+        churn.card_purchase_previous_3_avg,
+        churn.login_count_month,
+        churn.login_previous_3_avg,
+        churn.days_since_last_login,
+        churn.balance_rub_month_end,
+        churn.balance_rub_3_months_before,
+        churn.days_since_last_activity
     from {{ ref('ml_features__churn') }} as churn
     {% if is_incremental() %}
+        {{ left_join_client_refresh_scope('churn.golden_client_id') }}
         where {{ completed_since_or_in_refresh_scope(
-            'churn.golden_client_id', 'churn.as_of_date',
-            "date '" ~ latest_stored_as_of_date() ~ "'"
+            'churn.as_of_date', "date '" ~ latest_stored_as_of_date() ~ "'"
         ) }}
     {% endif %}
 
