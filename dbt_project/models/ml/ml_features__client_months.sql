@@ -4,7 +4,8 @@
 -- event's own date, so a month holds nothing after its end. Incremental
 -- (macros/client_refresh_scope.sql): the clients of the refresh scope whose first date to
 -- refresh lies before the latest stored month get their months from that date again, computed
--- from their own inputs alone (a merge, a late record of an old month: few clients); every
+-- from their own inputs alone (a merge, a late record of an old month, a new retail client,
+-- who gets every month as in a full build: few clients); every
 -- other client's months are read from the start of the latest stored month on — that month
 -- again for the clients a day touches, and a month the data has just completed for every
 -- client. A day that completes no month and touches no stored month reads almost nothing.
