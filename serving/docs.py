@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from serving.masking import declared_relations
+from serving.masking import relations_of
 
 DOCS_FILES = ("index.html", "static_index.html", "manifest.json", "catalog.json")
 """What ``dbt docs generate --static`` leaves that a reader needs: ``static_index.html`` opens
@@ -35,7 +35,7 @@ def docs_fingerprint(manifest_path: Path, con: duckdb.DuckDBPyConnection) -> str
     catalog's content; other tables, such as the publications' audit, do not count)."""
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     manifest.pop("metadata", None)
-    documented = declared_relations(manifest_path)
+    documented = relations_of(manifest)
     columns = [
         row
         for row in con.execute(

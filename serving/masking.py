@@ -120,7 +120,11 @@ def declared_relations(manifest_path: Path) -> dict[tuple[str, str], dict[str, s
     A relation is keyed by its ``(schema, table)`` as DuckDB names it; column names are lower
     case, as DuckDB compares them. A relation with no personal data maps to an empty dict:
     being declared at all is what allows a table to be published."""
-    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    return relations_of(json.loads(Path(manifest_path).read_text(encoding="utf-8")))
+
+
+def relations_of(manifest: Mapping) -> dict[tuple[str, str], dict[str, str]]:
+    """``declared_relations`` of a manifest already parsed."""
     nodes = [n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")]
     relations: dict[tuple[str, str], dict[str, str]] = {}
     for node in [*nodes, *manifest["sources"].values()]:
