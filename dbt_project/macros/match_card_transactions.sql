@@ -94,34 +94,66 @@ from matched
   The daily build's matching (fct_card_transactions, incremental): only the card × RRN keys that
   a new authorization, reversal or clearing load touches are matched again, each with its whole
   history. Which rows of these are written is still decided by `core_rows_to_refresh`.
+
+  Their whole history is read from the loads that hold it, not from the whole raw tables: a
+  key's request and clearing from earlier loads are on its stored row (`_authorization_load_id`,
+  `_clearing_load_id`: every request and every clearing makes a row), its reversals are looked
+  up in the raw reversals (a reversal delivered before its request makes no row). Those load ids
+  and the new ones go into the query as a literal list, pushed down to the raw scans. At bank-1m
+  a day's 150 k keys semi-joined to the whole staging views took 23 s; the lookup (1.6 s) and
+  the match over the five loads that hold them 6.6 s, the card fact's daily build 29.6 → 13.2 s.
 #}
 {% macro match_new_card_transactions(authorizations, clearings) %}
-{%- set new_authorization_loads = (
+{%- set new_loads = (
     new_load_ids('_authorization_load_id', ['cards__authorizations'])
     + new_load_ids('_reversal_load_id', ['cards__authorizations'])
+    + new_load_ids('_clearing_load_id', ['cards__clearings'])
 ) | unique | list -%}
-with
-
+{%- set touched_keys -%}
 touched_keys as (
 
     select
         card_id,
         rrn
     from {{ authorizations }}
-    where {{ load_id_in('_load_id', new_authorization_loads) }}
+    where {{ load_id_in('_load_id', new_loads) }}
     union
     select
         card_id,
         rrn
     from {{ clearings }}
-    where {{ load_id_in('_load_id', new_load_ids('_clearing_load_id', ['cards__clearings'])) }}
+    where {{ load_id_in('_load_id', new_loads) }}
 
 )
+{%- endset -%}
+{%- set history_loads_query -%}
+with
+
+{{ touched_keys }}
+
+select unnest([_authorization_load_id, _clearing_load_id]) as load_id
+from {{ this }}
+semi join touched_keys using (card_id, rrn)
+union
+select _load_id as load_id
+from {{ authorizations }}
+semi join touched_keys using (card_id, rrn)
+where mti = '0400'
+{%- endset -%}
+{%- set history_loads = (
+    run_query(history_loads_query).columns[0].values() | reject('none') | list if execute else []
+) -%}
+{%- set loads = (new_loads + history_loads) | unique | sort -%}
+with
+
+{{ touched_keys }}
 
 select * from (
     {{ match_card_transactions(
-        '(select * from ' ~ authorizations ~ ' semi join touched_keys using (card_id, rrn))',
-        '(select * from ' ~ clearings ~ ' semi join touched_keys using (card_id, rrn))'
+        '(select * from ' ~ authorizations ~ ' semi join touched_keys using (card_id, rrn) where '
+        ~ load_id_in('_load_id', loads) ~ ')',
+        '(select * from ' ~ clearings ~ ' semi join touched_keys using (card_id, rrn) where '
+        ~ load_id_in('_load_id', loads) ~ ')'
     ) }}
 )
 {% endmacro %}
