@@ -11,6 +11,9 @@
   on the matched rows cannot reach through the full join, so the view matched the whole history
   every day (at bank-1m its spill filled the disk).
 #}
+-- noqa: disable=LT02
+-- (the indent rule cannot follow the Jinja blocks; the models calling them lint what they render)
+
 {% macro match_card_transactions(authorizations, clearings) %}
 with
 
@@ -110,43 +113,26 @@ from matched
     + new_load_ids('_clearing_load_id', ['cards__clearings'])
 ) | unique | list -%}
 {%- set touched_keys -%}
+select
+    card_id,
+    rrn
+from {{ authorizations }}
+where {{ load_id_in('_load_id', new_loads) }}
+union
+select
+    card_id,
+    rrn
+from {{ clearings }}
+where {{ load_id_in('_load_id', new_loads) }}
+{%- endset -%}
+{%- set loads = (new_loads + loads_holding_card_keys(touched_keys, authorizations)) | unique | sort -%}
+with
+
 touched_keys as (
 
-    select
-        card_id,
-        rrn
-    from {{ authorizations }}
-    where {{ load_id_in('_load_id', new_loads) }}
-    union
-    select
-        card_id,
-        rrn
-    from {{ clearings }}
-    where {{ load_id_in('_load_id', new_loads) }}
+    {{ touched_keys }}
 
 )
-{%- endset -%}
-{%- set history_loads_query -%}
-with
-
-{{ touched_keys }}
-
-select unnest([_authorization_load_id, _clearing_load_id]) as load_id
-from {{ this }}
-semi join touched_keys using (card_id, rrn)
-union
-select _load_id as load_id
-from {{ authorizations }}
-semi join touched_keys using (card_id, rrn)
-where mti = '0400'
-{%- endset -%}
-{%- set history_loads = (
-    run_query(history_loads_query).columns[0].values() | reject('none') | list if execute else []
-) -%}
-{%- set loads = (new_loads + history_loads) | unique | sort -%}
-with
-
-{{ touched_keys }}
 
 select * from (
     {{ match_card_transactions(
@@ -157,3 +143,27 @@ select * from (
     ) }}
 )
 {% endmacro %}
+
+{# The loads holding the history of the card × RRN keys the query `touched_keys` selects (as
+   match_new_card_transactions explains). #}
+{% macro loads_holding_card_keys(touched_keys, authorizations) -%}
+{%- set query -%}
+with
+
+touched_keys as (
+
+    {{ touched_keys }}
+
+)
+
+select reversals._load_id as load_id
+from {{ authorizations }} as reversals
+semi join touched_keys using (card_id, rrn)
+where reversals.mti = '0400'
+union
+select unnest([stored._authorization_load_id, stored._clearing_load_id]) as load_id
+from {{ this }} as stored
+semi join touched_keys using (card_id, rrn)
+{%- endset -%}
+{{ return(run_query(query).columns[0].values() | reject('none') | list if execute else []) }}
+{%- endmacro %}
