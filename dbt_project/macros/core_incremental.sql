@@ -77,7 +77,11 @@ false
   Post-hook: rows whose source record now maps to another golden client (a merge or split in
   the identity stage) get the crosswalk's golden id, so `golden_client_id` never goes stale.
   An update of that one column, not a rebuild of the rows: the other columns do not depend on
-  the golden record.
+  the golden record. Only records whose client a resolution ever changed can be stale: every
+  resolution appends those to identity.crosswalk_changes (a merge, a split, a record new to
+  the golden record or moved by a full run), so the fact's keys are first narrowed to them —
+  the distinct keys and ids of the whole fact cost 6.1 s on fct_transactions at bank-1m, these
+  1.6 s.
 #}
 {% macro refresh_golden_client_ids() -%}
 {%- if is_incremental() -%}
@@ -92,7 +96,10 @@ from (
             client_record_key,
             golden_client_id
         from {{ this }}
-        where client_record_key is not null
+        where client_record_key in (
+            select changes.record_key
+            from {{ source('identity', 'crosswalk_changes') }} as changes
+        )
     ) as loaded
     left join {{ source('golden_record', 'dim_client_crosswalk') }} as crosswalk
         on loaded.client_record_key = crosswalk.record_key

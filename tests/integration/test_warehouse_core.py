@@ -397,8 +397,8 @@ STALE_RECORDS = {
     "where golden_client_id is not null",
 }
 """Golden ids planted on the postings of two records before the earlier build: one merged into
-the record's client since (a golden-id event), one whose record moved to it without an event
-(a crosswalk change)."""
+the record's client since (a golden-id event, and the crosswalk change every resolution records),
+one whose record moved to it without an event (a crosswalk change only)."""
 
 
 def _make_previous_build(con, cut: dt.date) -> None:
@@ -463,11 +463,12 @@ def _set_client_watermarks(con, cut: dt.date) -> dt.datetime:
         "select 'GC_STALE', 'merged_into', golden_client_id, 'test', 1, now()::timestamp "
         f"from marts.dim_client_crosswalk where record_key = ({STALE_RECORDS['GC_STALE']})"
     )
-    con.execute(
-        "insert into identity.crosswalk_changes "
-        "select record_key, 'GC_MOVED', golden_client_id, now()::timestamp "
-        f"from marts.dim_client_crosswalk where record_key = ({STALE_RECORDS['GC_MOVED']})"
-    )
+    for previous, record in STALE_RECORDS.items():  # as every resolution records its changes
+        con.execute(
+            "insert into identity.crosswalk_changes "
+            f"select record_key, '{previous}', golden_client_id, now()::timestamp "
+            f"from marts.dim_client_crosswalk where record_key = ({record})"
+        )
     return watermark
 
 
