@@ -246,8 +246,9 @@ def test_the_big_tables_are_served_a_file_per_month_of_their_date(served, publis
 
 
 def test_a_publication_of_an_unchanged_warehouse_writes_no_month_again(published):
-    """Publishes again (last in this module: ``current`` moves on), linking every month and
-    keeping the dbt docs, which describe the same project and tables."""
+    """Publishes again (last in this module: ``current`` moves on), linking every month, which
+    the masking check, passed on the publication before, need not compare again, and keeping
+    the dbt docs, which describe the same project and tables."""
     from orchestration.definitions import build_definitions
 
     settings, _ = published
@@ -268,6 +269,14 @@ def test_a_publication_of_an_unchanged_warehouse_writes_no_month_again(published
     assert len(month_files) >= 5 * 13
     assert all(f["reused"] for f in month_files)
     assert metadata["month_files_reused"].value == len(month_files)
+    [masking] = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.check_name == "every_pii_column_is_served_masked"
+    ]
+    assert masking.passed  # and compared none of the linked months again
+    assert masking.metadata["months_not_compared_again"].value == len(month_files)
     regenerated = {
         e.asset_key: e.materialization.metadata["regenerated"].value
         for e in result.get_asset_materialization_events()

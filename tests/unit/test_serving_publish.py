@@ -21,7 +21,13 @@ from serving.publish import (
     publish,
     serving_database_path,
 )
-from serving.verify import row_count_mismatches, unmasked_pii_columns, unpublished_tables
+from serving.verify import (
+    record_masking_verified,
+    row_count_mismatches,
+    unmasked_pii_columns,
+    unpublished_tables,
+    verified_months,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -394,6 +400,49 @@ def test_a_new_masking_key_rewrites_every_month(fact_warehouse, tmp_path):
     _publish_facts(fact_warehouse, serving_dir)
     assert _publish_facts(fact_warehouse, serving_dir, key="new-key").reused_month_files == 0
     assert _publish_facts(fact_warehouse, serving_dir, key="new-key").reused_month_files == 4
+
+
+def _set_record_key(path, event_id, value):
+    """Rewrite one served month file with an event's record key changed (a new file at the same
+    path, as a broken publication would leave it)."""
+    duckdb.sql(
+        f"copy (select * replace (if(event_id = {event_id}, '{value}', client_record_key) "
+        f"as client_record_key) from '{path}') to '{path}.new' (format parquet)"
+    )
+    os.replace(f"{path}.new", path)
+
+
+def test_the_masking_check_compares_again_only_the_months_written_since_a_passed_check(
+    fact_warehouse, tmp_path
+):
+    serving_dir = tmp_path / "serving"
+    database = serving_database_path(serving_dir)
+    first = _publish_facts(fact_warehouse, serving_dir)
+    assert verified_months(first.publication_dir) == {}
+    fact_warehouse.execute("update marts.fct_events set amount = 31 where event_id = 3")
+    unrecorded = _publish_facts(fact_warehouse, serving_dir)
+    assert verified_months(unrecorded.publication_dir) == {}  # no check passed on the first
+    record_masking_verified(unrecorded.publication_dir)
+    fact_warehouse.execute("update marts.fct_events set amount = 41 where event_id = 4")
+    second = _publish_facts(fact_warehouse, serving_dir)
+
+    verified = verified_months(second.publication_dir)
+    assert verified == {("marts", "fct_events"): {"2026-01", "2026-02", "undated"}}
+
+    def offenders(verified):
+        return unmasked_pii_columns(
+            fact_warehouse, database, FACT_RELATIONS, KEY, LAYOUTS, verified
+        )
+
+    assert offenders(verified) == []
+    folder = second.publication_dir / "marts" / "fct_events"
+    unmasked = [{"table": "marts.fct_events", "column": "client_record_key", "kind": "record_id"}]
+    _set_record_key(folder / "2026-01.parquet", 1, "abs:9")  # a verified month: not compared
+    assert offenders(verified) == []
+    assert offenders({}) == unmasked
+    _set_record_key(folder / "2026-01.parquet", 1, "abs:1")
+    _set_record_key(folder / "2026-03.parquet", 4, "contact_center:+79161234567")  # written
+    assert offenders(verified) == unmasked
 
 
 def test_month_layouts_are_read_from_the_models_meta(tmp_path):
