@@ -83,14 +83,7 @@ account_balances as (
         open_accounts.balance_side,
         coalesce(latest.closing_balance_rub, 0) as balance_rub
     from open_accounts
-    left join (
-        select
-            account_number,
-            {{ arg_max('closing_balance_rub', 'balance_date') }} as closing_balance_rub
-        from {{ ref('fct_balances_daily') }}
-        where balance_date <= (select as_of_date from business_date)
-        group by account_number
-    ) as latest
+    left join {{ account_balances_on('(select as_of_date from business_date)') }} as latest
         on open_accounts.account_number = latest.account_number
 ),
 {%- else %}

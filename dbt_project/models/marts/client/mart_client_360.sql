@@ -50,18 +50,15 @@ account_balances as (
     select
         client_accounts.golden_client_id,
         client_accounts.product_type,
-        arg_max(balances.closing_balance_rub, balances.balance_date) as balance_rub
+        balances.closing_balance_rub as balance_rub
     from {{ ref('dim_accounts') }} as client_accounts
     cross join business_date
-    inner join {{ ref('fct_balances_daily') }} as balances
-        on
-            client_accounts.account_number = balances.account_number
-            and business_date.as_of_date >= balances.balance_date
+    inner join {{ account_balances_on('(select as_of_date from business_date)') }} as balances
+        on client_accounts.account_number = balances.account_number
     where
         client_accounts.golden_client_id is not null
         and client_accounts.opened_date <= business_date.as_of_date
         and (client_accounts.closed_date is null or client_accounts.closed_date > business_date.as_of_date)
-    group by client_accounts.golden_client_id, client_accounts.account_number, client_accounts.product_type
 ),
 
 balances as (

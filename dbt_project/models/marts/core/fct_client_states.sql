@@ -9,6 +9,8 @@
 -- depends_on: {{ ref('fct_card_transactions') }}
 -- depends_on: {{ ref('fct_interactions') }}
 -- depends_on: {{ ref('fct_balances_daily') }}
+-- and the increment's business date reads the accounts' latest balances:
+-- depends_on: {{ ref('int_account_last_balances_kept') }}
 {{
     config(
         materialized=core_fact_materialization(),

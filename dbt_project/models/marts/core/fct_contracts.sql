@@ -36,10 +36,9 @@ latest_balances as (
 
     select
         account_number,
-        max_by(closing_balance_rub, balance_date) as balance_rub,
-        max(balance_date) as balance_date
-    from {{ ref('fct_balances_daily') }}
-    group by account_number
+        closing_balance_rub as balance_rub,
+        balance_date
+    from {{ ref('int_account_last_balances_kept') }}
 
 )
 
