@@ -215,14 +215,16 @@ def test_every_served_column_and_parquet_file_has_the_warehouse_s_types(served, 
 
 
 def test_the_big_tables_are_served_a_file_per_month_of_their_date(served, published):
-    """The tables whose dbt YAML declares a month layout — the four big facts and the client
-    activity days — are written one file per month of their date, with the rows of that
-    month."""
+    """The tables whose dbt YAML declares a month layout — the four big facts, the client
+    activity days and the ML features — are written one file per month of their date, with the
+    rows of that month."""
     settings, _ = published
     layouts = declared_month_files(dbt_project().manifest_path)
     facts = ("fct_transactions", "fct_card_transactions", "fct_balances_daily", "fct_interactions")
     assert {("marts", t) for t in facts} <= set(layouts)
     assert ("marts", "fct_client_activity_days") in layouts
+    features = ("client_months", "churn", "cross_sell", "lead_priority")
+    assert {("ml", f"ml_features__{f}") for f in features} <= set(layouts)
     manifest = json.loads((settings.serving_dir / CURRENT / MANIFEST).read_text(encoding="utf-8"))
     served_by_month = {(t["schema"], t["table"]): t for t in manifest["tables"] if t["month_files"]}
     assert set(served_by_month) == set(layouts)
