@@ -345,7 +345,7 @@ CLIENT_TABLES = (
     "ml.ml_features__churn",
     "ml.ml_features__cross_sell",
     "ml.ml_features__lead_priority",
-    "intermediate.int_account_last_balances_kept",
+    "intermediate.int_account_last_balances_tracked",
 )
 """The tables an incremental build rewrites per client (macros/client_refresh_scope.sql), or
 per account from the loads after its watermark (the accounts' latest balances)."""

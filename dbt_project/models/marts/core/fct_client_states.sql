@@ -10,7 +10,7 @@
 -- depends_on: {{ ref('fct_interactions') }}
 -- depends_on: {{ ref('fct_balances_daily') }}
 -- and the increment's business date reads the accounts' latest balances:
--- depends_on: {{ ref('int_account_last_balances_kept') }}
+-- depends_on: {{ ref('int_account_last_balances_tracked') }}
 {{
     config(
         materialized=core_fact_materialization(),

@@ -38,7 +38,7 @@ latest_balances as (
         account_number,
         closing_balance_rub as balance_rub,
         balance_date
-    from {{ ref('int_account_last_balances_kept') }}
+    from {{ ref('int_account_last_balances_tracked') }}
 
 )
 
