@@ -1,9 +1,9 @@
 {#
-  Each account's latest balance record on or before `as_of_date` (a SQL expression): account_number,
-  balance_date, closing_balance_rub. The stored latest record (int_account_last_balances_tracked)
-  where it is not later than the date; for the accounts whose latest record is later — a
-  balance file delivered before the day's postings, which set the business date — the records
-  of those accounts alone are searched.
+  Each account's latest balance record on or before `as_of_date` (a SQL expression):
+  account_number, balance_date, closing_balance_rub. The stored latest record
+  (int_account_last_balances_tracked) where it is not later than the date; for the accounts
+  whose latest record is later — a balance file delivered before the day's postings, which set
+  the business date — the records of those accounts alone are searched.
 #}
 {% macro account_balances_on(as_of_date) -%}
 (

@@ -125,7 +125,8 @@ select
 from {{ clearings }}
 where {{ load_id_in('_load_id', new_loads) }}
 {%- endset -%}
-{%- set loads = (new_loads + loads_holding_card_keys(touched_keys, authorizations)) | unique | sort -%}
+{%- set history_loads = loads_holding_card_keys(touched_keys, authorizations) -%}
+{%- set loads = (new_loads + history_loads) | unique | sort -%}
 with
 
 touched_keys as (
