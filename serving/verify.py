@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from serving.masking import KEY_VARIABLE, mask_expression
-from serving.month_files import MonthFiles, month_filter
+from serving.month_files import MonthFiles, month_filter, previous_files
 from serving.publish import (
     MANIFEST,
     published_schema_tables,
@@ -90,22 +90,24 @@ def verified_months(publication_dir: Path) -> dict[tuple[str, str], set[str]]:
     if record is None or not record.exists():
         return {}
     verified = {tuple(f) for f in json.loads(record.read_text(encoding="utf-8"))["month_files"]}
-    manifest = json.loads((publication_dir / MANIFEST).read_text(encoding="utf-8"))
     months = {
-        (t["schema"].lower(), t["table"].lower()): {
-            f["month"]
-            for f in t["month_files"]
+        (schema.lower(), table.lower()): {
+            month
+            for month, (_, f) in files.items()
             if f["reused"] and (f["file"], f["sha256"]) in verified
         }
-        for t in manifest["tables"]
+        for (schema, table), files in previous_files(publication_dir).items()
     }
     return {table: linked for table, linked in months.items() if linked}
 
 
 def record_masking_verified(publication_dir: Path) -> None:
     """Mark every month file of ``publication_dir`` as checked (call when the check passed)."""
-    manifest = json.loads((publication_dir / MANIFEST).read_text(encoding="utf-8"))
-    files = sorted([f["file"], f["sha256"]] for t in manifest["tables"] for f in t["month_files"])
+    files = sorted(
+        [f["file"], f["sha256"]]
+        for months in previous_files(publication_dir).values()
+        for _, f in months.values()
+    )
     (publication_dir / MASKING_VERIFIED).write_text(
         json.dumps({"month_files": files}, indent=1), encoding="utf-8"
     )
