@@ -13,7 +13,7 @@
 
 {# The watermark columns of a row: what had been loaded and resolved when it was built. #}
 {% macro client_refresh_watermarks() -%}
-    (select max(finished_at) from {{ source('audit', 'file_loads') }}) as _loads_through,
+    {{ loads_through() }} as _loads_through,
     (select max(run_at) from {{ source('identity', 'resolution_runs') }}) as _identity_through
 {%- endmacro %}
 

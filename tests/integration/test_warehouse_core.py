@@ -346,9 +346,11 @@ CLIENT_TABLES = (
     "ml.ml_features__cross_sell",
     "ml.ml_features__lead_priority",
     "intermediate.int_account_last_balances_tracked",
+    "intermediate.int_account_months_aggregated",
 )
 """The tables an incremental build rewrites per client (macros/client_refresh_scope.sql), or
-per account from the loads after its watermark (the accounts' latest balances)."""
+per account from the loads after its watermark (the accounts' latest balances and month-end
+balances)."""
 
 LATER_DELIVERIES = ("dbo__applications", "dbo__events", "dbo__sessions", "contact_center__calls")
 """Raw tables the client tables read through views, not the facts: held back from the earlier

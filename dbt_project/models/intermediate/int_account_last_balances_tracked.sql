@@ -22,15 +22,7 @@ new_records as (
         closing_balance_rub
     from {{ ref('fct_balances_daily') }}
     {% if is_incremental() %}
-        -- the loads finished after the watermark (at bank-1m a day's 0.56 M of 68 M records
-        -- in 0.03 s: DuckDB filters the scan by the subquery's few ids) — a subquery, not the
-        -- client tables' loads_after_watermark(), which only pre-hooks call: its column check
-        -- asks the adapter, which the SQL lint cannot render in a model's body
-        where _load_id in (
-            select file_loads.load_id
-            from {{ source('audit', 'file_loads') }} as file_loads
-            where file_loads.finished_at > (select max(kept._loads_through) from {{ this }} as kept)
-        )
+        where _load_id in {{ loads_after_kept_watermark() }}
     {% endif %}
 ),
 
@@ -57,9 +49,6 @@ select
     account_number,
     max(balance_date) as balance_date,
     {{ arg_max('closing_balance_rub', 'balance_date') }} as closing_balance_rub,
-    (
-        select max(file_loads.finished_at)
-        from {{ source('audit', 'file_loads') }} as file_loads
-    ) as _loads_through
+    {{ loads_through() }} as _loads_through
 from records
 group by account_number

@@ -23,7 +23,7 @@ accounts as (
         golden_client_id,
         product_code,
         balance_side
-    from {{ ref('int_accounts_enriched') }}
+    from {{ ref('dim_accounts') }}
 
 )
 

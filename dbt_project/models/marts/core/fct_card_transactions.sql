@@ -42,7 +42,7 @@ accounts as (
         account_number,
         client_record_key,
         golden_client_id
-    from {{ ref('int_accounts_enriched') }}
+    from {{ ref('dim_accounts') }}
 
 ),
 
