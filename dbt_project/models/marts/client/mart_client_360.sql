@@ -1,15 +1,14 @@
 -- One row per golden client: what they hold, earn, spend and do, and their current segments,
 -- as of the warehouse's business date (fct_client_states; rules in
 -- int_client_segments_assigned and docs/warehouse.md, "Client 360 and segments").
+{%- set as_of_date = warehouse_business_date_literal() %}
 with
 
 current_states as (
+    -- the current rows (is_current), by their date: the segments' windows, partitioned by
+    -- date, are then computed for that date alone
     select * from {{ ref('int_client_segments_assigned') }}
-    where is_current
-),
-
-business_date as (
-    select max(as_of_date) as as_of_date from current_states
+    where as_of_date = {{ as_of_date }}
 ),
 
 crosswalk as (
@@ -52,13 +51,12 @@ account_balances as (
         client_accounts.product_type,
         balances.closing_balance_rub as balance_rub
     from {{ ref('dim_accounts') }} as client_accounts
-    cross join business_date
-    inner join {{ account_balances_on('(select as_of_date from business_date)') }} as balances
+    inner join {{ account_balances_on(as_of_date) }} as balances
         on client_accounts.account_number = balances.account_number
     where
         client_accounts.golden_client_id is not null
-        and client_accounts.opened_date <= business_date.as_of_date
-        and (client_accounts.closed_date is null or client_accounts.closed_date > business_date.as_of_date)
+        and client_accounts.opened_date <= {{ as_of_date }}
+        and (client_accounts.closed_date is null or client_accounts.closed_date > {{ as_of_date }})
 ),
 
 balances as (
@@ -104,10 +102,9 @@ interactions as (
             where interactions.interaction_type = 'survey_csat'
         ) as last_csat_date
     from {{ ref('fct_interactions') }} as interactions
-    cross join business_date
     where
         interactions.golden_client_id is not null
-        and interactions.occurred_date <= business_date.as_of_date
+        and interactions.occurred_date <= {{ as_of_date }}
     group by interactions.golden_client_id
 ),
 
@@ -125,10 +122,9 @@ recent_activity as (
         cast(sum(activity.contact_center_contacts_count) as bigint)
             as contact_center_contacts_90d_count
     from {{ ref('fct_client_activity_days') }} as activity
-    cross join business_date
     where
         activity.activity_date
-        between business_date.as_of_date - 89 and business_date.as_of_date
+        between {{ as_of_date }} - 89 and {{ as_of_date }}
     group by activity.golden_client_id
 ),
 
@@ -146,11 +142,10 @@ consents as (
         bool_or(consents.consent_type = 'РЕКЛАМА' and consents.channel = 'PUSH')
             as has_marketing_push_consent
     from {{ ref('stg_abs__consents') }} as consents
-    cross join business_date
     inner join crosswalk on 'abs:' || consents.abs_client_id = crosswalk.record_key
     where
-        consents.captured_date <= business_date.as_of_date
-        and (consents.withdrawn_date is null or consents.withdrawn_date > business_date.as_of_date)
+        consents.captured_date <= {{ as_of_date }}
+        and (consents.withdrawn_date is null or consents.withdrawn_date > {{ as_of_date }})
     group by crosswalk.golden_client_id
 )
 
