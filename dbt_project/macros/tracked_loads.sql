@@ -1,6 +1,7 @@
 {#
-  The load watermark of the tables kept up to date from new loads (docs/warehouse.md,
-  "Balances"): `_loads_through`, the newest raw load when a row was built.
+  The load watermark of the tables kept up to date from new loads (the accounts' latest and
+  month-end balances, docs/warehouse.md "Models and grain"): `_loads_through`, the newest raw
+  load when a row was built.
 #}
 -- noqa: disable=LT02
 -- (the indent rule reads a macro's one-line body as misplaced; the models lint what it renders)

@@ -2,7 +2,7 @@
 -- month's last record. The balance of an account on a month end (or on the business date, the
 -- last day of data) is then the latest of these rows on or before its month. Carrying balances
 -- forward over these rows instead of every daily record keeps the window and the ASOF join of
--- the consumers within memory at bank-1m (68 M daily records, 15 M account-months).
+-- the consumers within memory at bank-1m (68 M daily records, 19 M account-months).
 -- Incremental: a build aggregates again the account-months that the balance records of the
 -- loads finished after its watermark fall in, from all their records. As a view, every reader
 -- aggregated all 68 M records, even the client states' refresh of a few clients (8 s of it).
