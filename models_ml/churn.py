@@ -332,6 +332,20 @@ def boost(
     ).fit(x, y, sample_weight=weights)
 
 
+class CompiledLogOdds(FrozenEstimator):
+    """The fitted booster, frozen, whose log-odds come from the compiled walk of its trees
+    (``PathExplainer``) — the values scoring reads the calibrator with — instead of
+    scikit-learn's predictor: calibrating the seven cross-sell families spent 24 s of 109 s in
+    it at bank-1m."""
+
+    def __init__(self, estimator: HistGradientBoostingClassifier, threads: int = 1):
+        super().__init__(estimator)
+        self.threads = threads
+
+    def decision_function(self, x: np.ndarray) -> np.ndarray:
+        return PathExplainer(self.estimator, []).raw_score(np.asarray(x, np.float64), self.threads)
+
+
 def calibrate(
     booster: HistGradientBoostingClassifier,
     train_part: pl.DataFrame,
@@ -346,7 +360,7 @@ def calibrate(
     """Calibrate the fitted ``booster`` (frozen) on ``calibration_part``; keep the medians and a
     reference sample of ``train_part`` for reasons and drift."""
     calibrated = CalibratedClassifierCV(
-        FrozenEstimator(booster), method=config.calibration_method
+        CompiledLogOdds(booster, config.tree_threads), method=config.calibration_method
     ).fit(matrix(calibration_part, features), calibration_part[label].to_numpy())
     rng = np.random.default_rng(config.seed)
     rows = train_part.height

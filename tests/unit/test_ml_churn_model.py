@@ -119,6 +119,12 @@ def test_predictions_are_what_the_calibrated_classifier_gives():
     np.testing.assert_allclose(
         model.predict(x, threads=2), model.calibrated.predict_proba(x)[:, 1], atol=1e-12
     )
+    # and the compiled log-odds it is calibrated on are scikit-learn's own
+    np.testing.assert_allclose(
+        model.calibrated.calibrated_classifiers_[0].estimator.decision_function(x),
+        model.booster.decision_function(x),
+        atol=1e-9,
+    )
 
 
 def test_reasons_name_the_feature_group_that_drives_the_score():
