@@ -28,9 +28,7 @@
   value does not (mart_client_360's current segments: 4.3 → 0.9 s at bank-1m).
 #}
 {% macro warehouse_business_date_literal() -%}
-{%- set query -%}
-select max(_business_date) from {{ ref('fct_transactions') }}
-{%- endset -%}
+{%- set query = 'select ' ~ warehouse_business_date() -%}
 {{ return("date '" ~ (first_value_as_iso_date(query) if execute else '0001-01-01') ~ "'") }}
 {%- endmacro %}
 
