@@ -20,7 +20,7 @@ import polars as pl
 from cdp.warehouse import query_frame, query_frame_by_period, temporary_table
 from models_ml.churn import CalibratedModel, ReasonGroup, TrainingResult, drift, matrix, train
 from models_ml.config import LeadPriorityConfig
-from models_ml.feature_tables import WATERMARKS
+from models_ml.feature_tables import BUILD_STAMPS
 from models_ml.metrics import deciles
 from models_ml.pipeline import (
     ScoreOutcome,
@@ -119,13 +119,13 @@ def labelled_features(
     ``for_training`` reads only what training uses: rows with a complete label window, and
     not the ids and times that only describe a lead (bank-1m: 16 M rows, five string and
     time columns that ``model_frame`` drops anyway)."""
-    unused = [*WATERMARKS, *(c for c in DESCRIPTIVE if c not in INDICATOR_SOURCES)]
+    unused = [*BUILD_STAMPS, *(c for c in DESCRIPTIVE if c not in INDICATOR_SOURCES)]
     with temporary_table(con, "lead_labels", LABELS_SQL, {"horizon": config.horizon_days}):
         return query_frame_by_period(
             con,
             f"""
             select
-                features.* exclude ({", ".join(unused if for_training else WATERMARKS)}),
+                features.* exclude ({", ".join(unused if for_training else BUILD_STAMPS)}),
                 labels.is_converted,
                 labels.is_complete
             from {FEATURES_TABLE} as features

@@ -46,8 +46,10 @@ import duckdb
 
 from serving.masking import KEY_VARIABLE, MASK_RULES, mask_expression
 from serving.month_files import (
+    WRITTEN_BY,
     MonthFile,
     MonthFiles,
+    UnmarkedTable,
     fingerprint,
     month_contents,
     month_filter,
@@ -342,12 +344,18 @@ def _write_month_files(
     """Each month of the table to its own file: hard-linked from the previous publication when
     its fingerprint is unchanged, written by the masked ``select`` otherwise
     (``serving/month_files.py``)."""
+    if WRITTEN_BY not in columns:
+        raise UnmarkedTable(
+            f"{schema}.{table} is served a file per month but has no {WRITTEN_BY} column, which "
+            f"tells the months rewritten since the last publication: it was built before the "
+            f"column existed; rebuild it with `dbt build --full-refresh --select {table}`"
+        )
     date_sql = quote_identifier(layout.date_column)
     contents = month_contents(
         con,
         qualified_name(catalog, schema, table),
         date_sql,
-        [quote_identifier(c) for c in columns],
+        [quote_identifier(c) for c in layout.row_key],
     )
     folder = target.folder / schema / table
     folder.mkdir(parents=True, exist_ok=True)

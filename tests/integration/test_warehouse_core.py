@@ -368,23 +368,27 @@ where
 """
 """The loads the earlier build has not taken in."""
 
-WATERMARKS = ("_loads_through", "_identity_through")
-"""Their watermark columns, which tell when a row was built: not compared with a full build."""
+BUILD_STAMPS = ("_loads_through", "_identity_through", "_written_by")
+"""Their watermark columns and the run that wrote a row, which tell when and by whom a row was
+built: not compared with a full build."""
+
+
+def _columns_but_build_stamps(con, schema: str, table: str) -> list[str]:
+    return [
+        column
+        for (column,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+        if column not in BUILD_STAMPS
+    ]
 
 
 def _client_fingerprints(con) -> dict[str, tuple]:
     fingerprints = {}
     for table in CLIENT_TABLES:
-        schema, name = table.split(".")
-        columns = [
-            column
-            for (column,) in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = ? and table_name = ? order by ordinal_position",
-                [schema, name],
-            ).fetchall()
-            if column not in WATERMARKS
-        ]
+        columns = _columns_but_build_stamps(con, *table.split("."))
         fingerprints[table] = first_row(
             con, f"select count(*), sum(hash({', '.join(columns)})) from {table}"
         )
@@ -476,10 +480,52 @@ def _set_client_watermarks(con, cut: dt.date) -> dt.datetime:
     return watermark
 
 
+def _served_by_month():
+    from orchestration.defs.warehouse import dbt_project
+    from serving.month_files import declared_month_files
+
+    return declared_month_files(dbt_project().manifest_path)
+
+
+def _keep_rows_as_written(con) -> None:
+    """Each table served by month, as key, writer and a hash of the rest, in schema before_run."""
+    con.execute("create schema before_run")
+    for (schema, table), layout in _served_by_month().items():
+        values = _columns_but_build_stamps(con, schema, table)
+        con.execute(
+            f"create table before_run.{table} as select {', '.join(layout.row_key)}, "
+            f"_written_by, hash({', '.join(values)}) as row_values from {schema}.{table}"
+        )
+
+
+def _rows_changed_by_an_old_writer(con) -> dict[str, int]:
+    """Per table served by month, the rows new or changed since ``_keep_rows_as_written`` whose
+    writer was there before: a write that did not set ``_written_by``, whose month the serving
+    copy would not write again (serving/month_files.py)."""
+    found = {}
+    for (schema, table), layout in _served_by_month().items():
+        values = _columns_but_build_stamps(con, schema, table)
+        [found[table]] = first_row(
+            con,
+            f"""
+            select count(*)
+            from (
+                select {", ".join(layout.row_key)}, _written_by, hash({", ".join(values)})
+                from {schema}.{table}
+                except
+                select * from before_run.{table}
+            ) as changed
+            where _written_by in (select _written_by from before_run.{table})
+            """,
+        )
+    return found
+
+
 def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
     """On a copy of the warehouse: the facts and the client tables as of an earlier build, then
     dbt incrementally — the core tables equal the full build, and the client tables were
-    rewritten only where the new loads and the merge touch them."""
+    rewritten only where the new loads and the merge touch them; every row it changed in a table
+    served by month says it wrote it."""
     settings, _ = warehouse_bank
     copy = _warehouse_copy(settings, tmp_path)
     with duckdb.connect(str(copy)) as con:
@@ -494,6 +540,7 @@ def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
     with duckdb.connect(str(copy)) as con:
         watermark = _set_client_watermarks(con, INCREMENTAL_CUT)
         before = _client_fingerprints(con)
+        _keep_rows_as_written(con)
     assert all(before[table] != full_clients[table] for table in CLIENT_TABLES)
     run = _dbt_on_copy(
         copy, tmp_path, "run", "--select", "path:models/marts/core", *map(_model, CLIENT_TABLES)
@@ -502,6 +549,7 @@ def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
     with duckdb.connect(str(copy), read_only=True) as con:
         assert _fingerprints(con) == full
         assert _client_fingerprints(con) == full_clients
+        assert set(_rows_changed_by_an_old_writer(con).values()) == {0}
         for table in CLIENT_TABLES:
             [kept, rewritten] = first_row(
                 con,

@@ -11,7 +11,7 @@ import pytest
 
 from serving.docs import DOCS_FILES, docs_fingerprint, publish_docs, published_fingerprint
 from serving.masking import KEY_VARIABLE, UnknownPiiKind
-from serving.month_files import MonthFiles, declared_month_files
+from serving.month_files import MonthFiles, UnmarkedTable, declared_month_files
 from serving.publish import (
     AUDIT_TABLE,
     CURRENT,
@@ -296,20 +296,21 @@ def test_the_memory_limit_holds_while_publishing_and_is_reset_after(warehouse, t
 
 
 FACT_RELATIONS = {**RELATIONS, ("marts", "fct_events"): {"client_record_key": "record_id"}}
-LAYOUTS = {("marts", "fct_events"): MonthFiles("event_date")}
+LAYOUTS = {("marts", "fct_events"): MonthFiles("event_date", ("event_id",))}
 
 
 @pytest.fixture
 def fact_warehouse(warehouse):
-    """The small warehouse with a fact of three months and one row without a client."""
+    """The small warehouse with a fact of three months and one row without a client, every row
+    written by the run ``r1``."""
     warehouse.execute("""
         create table marts.fct_events as
             select * from (values
-                (1, date '2026-01-05', 'g1', 'abs:1', 10.5::decimal(18, 2)),
-                (2, date '2026-01-20', 'g2', 'abs:2', 20.0),
-                (3, date '2026-02-01', null, null, 30.0),
-                (4, date '2026-03-31', 'g1', 'contact_center:+79161234567', 40.0))
-                t(event_id, event_date, golden_client_id, client_record_key, amount);
+                (1, date '2026-01-05', 'g1', 'abs:1', 10.5::decimal(18, 2), 'r1'),
+                (2, date '2026-01-20', 'g2', 'abs:2', 20.0, 'r1'),
+                (3, date '2026-02-01', null, null, 30.0, 'r1'),
+                (4, date '2026-03-31', 'g1', 'contact_center:+79161234567', 40.0, 'r1'))
+                t(event_id, event_date, golden_client_id, client_record_key, amount, _written_by);
     """)
     return warehouse
 
@@ -370,8 +371,9 @@ def test_unchanged_months_are_linked_and_changed_ones_written_again(fact_warehou
     serving_dir = tmp_path / "serving"
     first = _publish_facts(fact_warehouse, serving_dir)
     fact_warehouse.execute("""
-        update marts.fct_events set golden_client_id = 'g1' where event_id = 2;  -- a merge
-        update marts.fct_events set amount = 31 where event_id = 3;
+        update marts.fct_events set golden_client_id = 'g1', _written_by = 'r2'
+            where event_id = 2;  -- a merge
+        update marts.fct_events set amount = 31, _written_by = 'r2' where event_id = 3;
     """)
     second = _publish_facts(fact_warehouse, serving_dir)
 
@@ -392,6 +394,26 @@ def test_unchanged_months_are_linked_and_changed_ones_written_again(fact_warehou
         (1, "g1", 10.5), (2, "g1", 20.0), (3, None, 31.0), (4, "g1", 40.0)
     ]  # fmt: skip
     assert row_count_mismatches(fact_warehouse, serving_database_path(serving_dir)) == []
+
+
+def test_a_month_a_run_rewrote_is_written_again_though_its_values_are_the_same(
+    fact_warehouse, tmp_path
+):
+    """Months are told apart by their rows' keys and writers, not their values: a rebuilt row
+    (an increment deletes and inserts a client's rows) makes its month new."""
+    serving_dir = tmp_path / "serving"
+    _publish_facts(fact_warehouse, serving_dir)
+    fact_warehouse.execute("update marts.fct_events set _written_by = 'r2' where event_id = 4")
+    files = _month_files(_publish_facts(fact_warehouse, serving_dir))
+    assert {m for m, f in files.items() if not f.reused} == {"2026-03"}
+
+
+def test_a_table_served_by_month_must_say_which_run_wrote_its_rows(fact_warehouse, tmp_path):
+    fact_warehouse.execute("alter table marts.fct_events drop column _written_by")
+    with pytest.raises(
+        UnmarkedTable, match=r"marts\.fct_events .* --full-refresh --select fct_events"
+    ):
+        _publish_facts(fact_warehouse, tmp_path / "serving")
 
 
 def test_a_new_masking_key_rewrites_every_month(fact_warehouse, tmp_path):
@@ -419,11 +441,15 @@ def test_the_masking_check_compares_again_only_the_months_written_since_a_passed
     database = serving_database_path(serving_dir)
     first = _publish_facts(fact_warehouse, serving_dir)
     assert verified_months(first.publication_dir) == {}
-    fact_warehouse.execute("update marts.fct_events set amount = 31 where event_id = 3")
+    fact_warehouse.execute(
+        "update marts.fct_events set amount = 31, _written_by = 'r2' where event_id = 3"
+    )
     unrecorded = _publish_facts(fact_warehouse, serving_dir)
     assert verified_months(unrecorded.publication_dir) == {}  # no check passed on the first
     record_masking_verified(unrecorded.publication_dir)
-    fact_warehouse.execute("update marts.fct_events set amount = 41 where event_id = 4")
+    fact_warehouse.execute(
+        "update marts.fct_events set amount = 41, _written_by = 'r3' where event_id = 4"
+    )
     second = _publish_facts(fact_warehouse, serving_dir)
 
     verified = verified_months(second.publication_dir)
@@ -452,7 +478,8 @@ def test_month_layouts_are_read_from_the_models_meta(tmp_path):
 
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps({"nodes": {
-        "model.p.fct_a": model("fct_a", {"serving": {"files_by_month_of": "d"}}),
+        "model.p.fct_a": model("fct_a", {"serving": {"files_by_month_of": "d",
+                                                     "rows_keyed_by": ["k"]}}),
         "model.p.dim_c": model("dim_c", {"dagster": {"group": "marts"}}),
     }}))  # fmt: skip
-    assert declared_month_files(manifest) == {("marts", "fct_a"): MonthFiles("d")}
+    assert declared_month_files(manifest) == {("marts", "fct_a"): MonthFiles("d", ("k",))}

@@ -185,7 +185,8 @@ select
     windowed.as_of_date - windowed.last_login_date as days_since_last_login,
     windowed.as_of_date - windowed.last_card_date as days_since_last_card_use,
     windowed.as_of_date - windowed.last_activity_date as days_since_last_activity,
-    {{ client_refresh_watermarks() }}
+    {{ client_refresh_watermarks() }},
+    {{ written_by_this_run() }} as _written_by
 from to_build as windowed
 inner join contracts_as_of
     on

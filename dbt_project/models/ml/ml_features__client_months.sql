@@ -49,13 +49,15 @@
 {% if is_incremental() %}
     select
         months.*,
-        {{ client_refresh_watermarks() }}
+        {{ client_refresh_watermarks() }},
+        {{ written_by_this_run() }} as _written_by
     from ({{ ml_client_months(reaching_before_latest_month) }}) as months
     {{ join_client_refresh_scope('months.golden_client_id', 'months.as_of_date') }}
     union all
     select
         months.*,
-        {{ client_refresh_watermarks() }}
+        {{ client_refresh_watermarks() }},
+        {{ written_by_this_run() }} as _written_by
     from ({{ ml_client_months(
         none if latest_complete_month_end() > stored_through else touching_latest_month,
         latest_stored_month_sql
@@ -67,6 +69,7 @@
 {% else %}
     select
         months.*,
-        {{ client_refresh_watermarks() }}
+        {{ client_refresh_watermarks() }},
+        {{ written_by_this_run() }} as _written_by
     from ({{ ml_client_months() }}) as months
 {% endif %}

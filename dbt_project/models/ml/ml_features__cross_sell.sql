@@ -125,7 +125,8 @@ select
     churn_features.balance_rub_month_end,
     churn_features.balance_rub_3_months_before,
     churn_features.days_since_last_activity,
-    {{ client_refresh_watermarks() }}
+    {{ client_refresh_watermarks() }},
+    {{ written_by_this_run() }} as _written_by
 from churn_features
 inner join holdings
     on

@@ -319,7 +319,8 @@ select
     client_profile.balance_rub_month_end,
     client_profile.login_count_month,
     client_profile.days_since_last_activity,
-    {{ client_refresh_watermarks() }}
+    {{ client_refresh_watermarks() }},
+    {{ written_by_this_run() }} as _written_by
 from open_leads
 inner join history
     on

@@ -41,7 +41,8 @@ select
     balances._business_date,
     balances._load_id,
     balances.account_number || ':' || cast(balances.balance_date as {{ dbt.type_string() }})
-        as account_balance_id
+        as account_balance_id,
+    {{ written_by_this_run() }} as _written_by
 from balances
 left join accounts on balances.account_number = accounts.account_number
 {% if is_incremental() %}

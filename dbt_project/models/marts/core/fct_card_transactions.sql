@@ -151,7 +151,8 @@ select
     _business_date,
     _authorization_load_id,
     _clearing_load_id,
-    _reversal_load_id
+    _reversal_load_id,
+    {{ written_by_this_run() }} as _written_by
 from transactions
 {% if is_incremental() %}
     where

@@ -144,7 +144,8 @@ select
     cast(sum(stacked.logins_count) as bigint) as logins_count,
     cast(sum(stacked.contact_center_contacts_count) as bigint) as contact_center_contacts_count,
     cast(sum(stacked.complaints_count) as bigint) as complaints_count,
-    {{ client_refresh_watermarks() }}
+    {{ client_refresh_watermarks() }},
+    {{ written_by_this_run() }} as _written_by
 from stacked
 {{ join_client_refresh_scope('stacked.golden_client_id', 'stacked.activity_date') }}
 group by stacked.golden_client_id, stacked.activity_date

@@ -51,7 +51,10 @@ attached as (
 
 )
 
-select * from attached
+select
+    *,
+    {{ written_by_this_run() }} as _written_by
+from attached
 {% if is_incremental() %}
     where {{ core_rows_to_refresh({'_load_id': [
             'contact_center__calls',

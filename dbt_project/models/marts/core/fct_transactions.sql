@@ -39,7 +39,8 @@ select
     counterparty_name,
     purpose,
     _business_date,
-    _load_id
+    _load_id,
+    {{ written_by_this_run() }} as _written_by
 from classified
 {% if is_incremental() %}
     where {{ core_rows_to_refresh({'_load_id': ['abs__transactions']}) }}
