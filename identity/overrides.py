@@ -35,7 +35,13 @@ class Overrides:
         return digest.hexdigest()[:16]
 
     def hits(self, record_keys: pl.Series) -> pl.DataFrame:
-        """Per override row: whether both records exist in this run."""
+        """Per override row: whether both records exist in this run. The run's keys are first
+        narrowed to those the overrides name: a set of every key, built for each of the four
+        columns, took 2.7 s at bank-1m (3.6 M records)."""
+        named = pl.concat(
+            [getattr(self, kind)[column] for kind in FILES for column in OVERRIDE_COLUMNS[:2]]
+        )
+        present = record_keys.filter(record_keys.is_in(named.implode())).implode()
         frames = []
         for kind in FILES:
             frame = getattr(self, kind)
@@ -43,8 +49,8 @@ class Overrides:
                 frame.with_columns(
                     pl.lit(kind).alias("kind"),
                     (
-                        pl.col("record_key_l").is_in(record_keys.implode())
-                        & pl.col("record_key_r").is_in(record_keys.implode())
+                        pl.col("record_key_l").is_in(present)
+                        & pl.col("record_key_r").is_in(present)
                     ).alias("is_applied"),
                 )
             )

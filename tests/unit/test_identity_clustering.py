@@ -141,3 +141,16 @@ def test_override_file_errors_name_file_line_and_field(tmp_path):
 def test_missing_override_files_mean_no_overrides(tmp_path):
     overrides = load_overrides(tmp_path)
     assert overrides.must_link.is_empty() and overrides.never_link.is_empty()
+
+
+def test_an_override_is_applied_only_when_both_its_records_exist(tmp_path):
+    (tmp_path / "must_link.csv").write_text(
+        "record_key_l,record_key_r\nabs:1,dbo:L1\nabs:2,dbo:gone\n"
+    )
+    (tmp_path / "never_link.csv").write_text("record_key_l,record_key_r\ndbo:L1,abs:2\n")
+    hits = load_overrides(tmp_path).hits(pl.Series(["abs:1", "abs:2", "dbo:L1", "cards:H1"]))
+    assert hits.select("kind", "record_key_r", "is_applied").rows() == [
+        ("must_link", "dbo:L1", True),
+        ("must_link", "dbo:gone", False),
+        ("never_link", "abs:2", True),
+    ]
