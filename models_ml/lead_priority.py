@@ -17,10 +17,9 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from cdp.warehouse import query_frame, query_frame_by_period, temporary_table
+from cdp.warehouse import BUILD_STAMPS, query_frame, query_frame_by_period, temporary_table
 from models_ml.churn import CalibratedModel, ReasonGroup, TrainingResult, drift, matrix, train
 from models_ml.config import LeadPriorityConfig
-from models_ml.feature_tables import BUILD_STAMPS
 from models_ml.metrics import deciles
 from models_ml.pipeline import (
     ScoreOutcome,

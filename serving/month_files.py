@@ -30,8 +30,9 @@ from pathlib import Path
 
 import duckdb
 
+from cdp.warehouse import WRITTEN_BY
+
 UNDATED = "undated"
-WRITTEN_BY = "_written_by"
 
 
 class UnmarkedTable(ValueError):

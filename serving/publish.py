@@ -44,9 +44,9 @@ from pathlib import Path
 
 import duckdb
 
+from cdp.warehouse import WRITTEN_BY
 from serving.masking import KEY_VARIABLE, MASK_RULES, mask_expression
 from serving.month_files import (
-    WRITTEN_BY,
     MonthFile,
     MonthFiles,
     UnmarkedTable,

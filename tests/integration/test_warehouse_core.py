@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from cdp.ru_calendar import holidays
+from cdp.warehouse import BUILD_STAMPS
 from tests.warehouse_queries import first_row
 
 pytestmark = pytest.mark.integration
@@ -367,10 +368,6 @@ where
     or (table_name = '{LATE_FILE[0]}' and delivery_date >= $cut - {LATE_FILE[1]})
 """
 """The loads the earlier build has not taken in."""
-
-BUILD_STAMPS = ("_loads_through", "_identity_through", "_written_by")
-"""Their watermark columns and the run that wrote a row, which tell when and by whom a row was
-built: not compared with a full build."""
 
 
 def _columns_but_build_stamps(con, schema: str, table: str) -> list[str]:

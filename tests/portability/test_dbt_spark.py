@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cdp.warehouse import WRITTEN_BY
+
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -153,8 +155,8 @@ def test_every_model_holds_the_same_rows_on_spark_as_on_duckdb(spark_build):
     differing = {}
     for schema, model in models:
         # every column but the run that wrote the row: each build is a run of its own
-        on_spark = spark.table(f"{schema}.{model}").drop("_written_by")
-        on_duckdb = spark.table(f"duckdb_{schema}__{model}").drop("_written_by")
+        on_spark = spark.table(f"{schema}.{model}").drop(WRITTEN_BY)
+        on_duckdb = spark.table(f"duckdb_{schema}__{model}").drop(WRITTEN_BY)
         counts = (
             on_spark.count(),
             on_duckdb.count(),
