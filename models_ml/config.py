@@ -121,6 +121,15 @@ class CrossSellConfig(ModelConfig):
         default=("credit_card", "cash_loan", "mortgage", "car_loan"),
         description="Families not offered to a client with a retail contract past due.",
     )
+    fit_on_applications: bool = Field(
+        default=True,
+        description="Fit the shared booster on openings and on applications started within "
+        "the horizon (about twice the examples of the same wish), then calibrate and judge on "
+        "openings. Measured against the simulator's truth, openings alone → with applications, "
+        "validation ROC AUC: default bank credit card 0.630 → 0.664, brokerage 0.682 → 0.720, "
+        "insurance 0.599 → 0.634, deposit and cash loan within ±0.01; bank-100k the same or "
+        "higher for every family (cash loan 0.545 → 0.569).",
+    )
     min_positives: int = Field(
         default=100,
         ge=1,

@@ -121,19 +121,32 @@ DRIFT_FEATURES = (
 )
 """The main features watched for drift: one per reason family."""
 
-OPENINGS_SQL = f"""
-with openings as (
-    select distinct contracts.golden_client_id, families.product, contracts.start_date
+EVENTS_IN_HORIZON_SQL = f"""
+with events as ({{events}})
+select distinct rows.golden_client_id, rows.as_of_date, events.product
+from {FEATURES_TABLE} as rows
+join events
+    on rows.golden_client_id = events.golden_client_id
+    and events.event_date > rows.as_of_date
+    and events.event_date <= rows.as_of_date + $horizon
+"""
+"""(client, as-of, family) of every feature row whose client had an event of the family within
+the horizon after the as-of date; ``events`` selects (golden_client_id, product, event_date)."""
+
+OPENINGS = """
+    select contracts.golden_client_id, families.product, contracts.start_date as event_date
     from marts.fct_contracts as contracts
     join product_families as families using (product_type)
     where contracts.client_segment = 'retail' and contracts.golden_client_id is not null
-)
-select distinct rows.golden_client_id, rows.as_of_date, openings.product
-from {FEATURES_TABLE} as rows
-join openings
-    on rows.golden_client_id = openings.golden_client_id
-    and openings.start_date > rows.as_of_date
-    and openings.start_date <= rows.as_of_date + $horizon
+"""
+
+APPLICATIONS = """
+    select applications.golden_client_id, families.product,
+        cast(applications.started_at as date) as event_date
+    from intermediate.int_kpi_applications_stepped as applications
+    join product_families as families
+        on families.product_type = lower(applications.product_code)
+    where applications.golden_client_id is not null and applications.started_at is not null
 """
 
 
@@ -145,10 +158,25 @@ def product_families(config: CrossSellConfig) -> pl.DataFrame:
 
 def openings(con: duckdb.DuckDBPyConnection, config: CrossSellConfig) -> pl.DataFrame:
     """(golden_client_id, as_of_date, product) for every feature row and product family the
-    client opened within the horizon after the as-of date."""
+    client opened within the horizon after the as-of date: the label."""
+    return _events_in_horizon(con, OPENINGS, config)
+
+
+def applications(con: duckdb.DuckDBPyConnection, config: CrossSellConfig) -> pl.DataFrame:
+    """(golden_client_id, as_of_date, product) for every feature row and product family the
+    client started an application for (ДБО, any channel) within the horizon after the as-of
+    date, whatever became of it."""
+    return _events_in_horizon(con, APPLICATIONS, config)
+
+
+def _events_in_horizon(
+    con: duckdb.DuckDBPyConnection, events: str, config: CrossSellConfig
+) -> pl.DataFrame:
     con.register("product_families", product_families(config).to_arrow())
     try:
-        return query_frame(con, OPENINGS_SQL, {"horizon": config.horizon_days})
+        return query_frame(
+            con, EVENTS_IN_HORIZON_SQL.format(events=events), {"horizon": config.horizon_days}
+        )
     finally:
         con.unregister("product_families")
 
@@ -350,18 +378,37 @@ def fit_shared_booster(
     return boost(matrix(fitted, columns), y[rows], weights, config)
 
 
+def wanted(opened: pl.DataFrame, applied: pl.DataFrame | None) -> pl.DataFrame:
+    """What the shared booster is fitted on: each (client, as-of, family) with an opening or,
+    when ``applied`` is given, a started application within the horizon. Every decision to buy
+    starts an application, and only about half of them become contracts (forms left unfilled,
+    declines, unsigned offers): the applications show the same wish about twice as often, so
+    the rare families' trees see twice the examples. Calibration and judgement stay on
+    openings, the label."""
+    if applied is None:
+        return opened
+    return pl.concat([opened, applied.select(opened.columns).cast(opened.schema)]).unique(
+        maintain_order=True
+    )
+
+
 def train(
-    features: pl.DataFrame, opened: pl.DataFrame, end: dt.date, config: CrossSellConfig
+    features: pl.DataFrame,
+    opened: pl.DataFrame,
+    end: dt.date,
+    config: CrossSellConfig,
+    applied: pl.DataFrame | None = None,
 ) -> CrossSellTraining:
     """One gradient-boosting model over the at-risk rows of every product family (the offer
     columns say which), so the families share what drives buying at all (income, app use,
-    age, holdings); calibrated and judged per family, one family's rows at a time."""
+    age, holdings), fitted on openings and, when given, started applications (``wanted``);
+    calibrated and judged per family on openings, one family's rows at a time."""
     complete = rows_where(
         features, pl.col("as_of_date") + pl.duration(days=config.horizon_days) <= end
     )
     split = time_split(complete["as_of_date"].to_list(), config)
     columns = feature_columns(features) + [f"offer_{p}" for p in config.product_types]
-    booster = fit_shared_booster(complete, opened, split, columns, config)
+    booster = fit_shared_booster(complete, wanted(opened, applied), split, columns, config)
     results = {
         product: judge_product(
             booster,

@@ -17,6 +17,7 @@ from models_ml.config import CrossSellConfig
 from models_ml.cross_sell import (
     FEATURES_TABLE,
     CrossSellTraining,
+    applications,
     data_end,
     eligibility,
     openings,
@@ -57,6 +58,7 @@ def training(con: duckdb.DuckDBPyConnection, config: CrossSellConfig) -> CrossSe
         openings(con, config),
         data_end(con),
         config,
+        applied=applications(con, config) if config.fit_on_applications else None,
     )
 
 
@@ -74,6 +76,9 @@ def model_card(
         f"- Fitted on as-of dates {split.train_dates[0]} … {split.train_dates[-1]}, calibrated "
         f"({config.calibration_method}) on {', '.join(map(str, split.calibration_dates))}, "
         f"validated on {split.validation_dates[0]} … {split.validation_dates[-1]}.",
+        "- Fitted on the openings"
+        + (" and the applications started" if config.fit_on_applications else "")
+        + f" within {config.horizon_days} days; calibrated and judged on the openings.",
         f"- Minimum-data gate: ≥ {config.min_positives} openings per product in the training "
         f"and calibration rows; required products ({', '.join(config.required_products)}) "
         f"{'all passed' if trained.gate_passed else 'did NOT all pass'}.",

@@ -14,7 +14,7 @@ import dagster as dg
 from cdp.settings import Settings
 from cdp.warehouse import connect
 from models_ml.config import CrossSellConfig
-from orchestration.defs.ml import CORE_FACTS, scoring_results
+from orchestration.defs.ml import APPLICATIONS, CORE_FACTS, scoring_results
 
 FEATURES = dg.AssetKey(["ml", "ml_features__cross_sell"])
 MODEL = dg.AssetKey(["models", "cross_sell"])
@@ -36,7 +36,7 @@ def severity(anything_left: bool) -> dg.AssetCheckSeverity:
 
 @dg.asset(
     key=MODEL,
-    deps=[FEATURES, *CORE_FACTS],
+    deps=[FEATURES, *CORE_FACTS, APPLICATIONS],
     group_name="ml",
     kinds={"scikitlearn"},
     check_specs=[

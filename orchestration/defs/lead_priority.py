@@ -12,15 +12,12 @@ import dagster as dg
 from cdp.settings import Settings
 from cdp.warehouse import connect
 from models_ml.config import LeadPriorityConfig
-from orchestration.defs.ml import scoring_results, training_results
+from orchestration.defs.ml import APPLICATIONS, scoring_results, training_results
 
 FEATURES = dg.AssetKey(["ml", "ml_features__lead_priority"])
 MODEL = dg.AssetKey(["models", "lead_priority"])
 SCORES = dg.AssetKey(["ml", "ml_scores__lead_priority"])
-FUNNEL = [
-    dg.AssetKey(["intermediate", name])
-    for name in ("int_kpi_applications_stepped", "int_kpi_leads_converted")
-]
+FUNNEL = [APPLICATIONS, dg.AssetKey(["intermediate", "int_kpi_leads_converted"])]
 
 
 def lead_priority_config(settings: Settings) -> LeadPriorityConfig:

@@ -31,6 +31,9 @@ CORE_FACTS = [
     dg.AssetKey(["marts", name])
     for name in ("fct_transactions", "fct_card_transactions", "fct_interactions", "fct_contracts")
 ]
+APPLICATIONS = dg.AssetKey(["intermediate", "int_kpi_applications_stepped"])
+"""Every ДБО application with its steps: lead priority's labels, and what the cross-sell model
+is fitted on beside the openings."""
 
 
 def churn_config(settings: Settings) -> ChurnConfig:

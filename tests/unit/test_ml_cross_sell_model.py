@@ -96,6 +96,43 @@ def test_the_shared_model_is_the_one_fitted_on_every_familys_stacked_rows(cap):
     assert np.array_equal(fitted.predict_proba(x), expected.predict_proba(x))
 
 
+def test_the_model_learns_from_started_applications_but_is_judged_on_openings():
+    """With applications, the shared booster is the one fitted on the at-risk rows labelled
+    "opened or applied" (each key once, though most openings started an application too);
+    the gate, calibration and judgement count openings alone."""
+    frame, opened = synthetic(600)
+    rng = np.random.default_rng(5)
+    abandoned = frame.sample(fraction=0.05, seed=5).select(
+        *KEYS, product=pl.Series(rng.choice(["credit_card", "deposit"], int(frame.height * 0.05)))
+    )
+    applied = pl.concat([opened.sample(fraction=0.9, seed=6), abandoned])
+    end = MONTH_ENDS[-1] + dt.timedelta(days=FAST.horizon_days)
+    trained = train(frame, opened, end, FAST, applied=applied)
+    openings_only = train(frame, opened, end, FAST)
+
+    split = time_split(frame["as_of_date"].to_list(), FAST)
+    columns = trained.model.features
+    labelled = pl.concat(
+        at_risk(frame, opened, p, FAST).join(
+            applied.filter(pl.col("product") == p).select(*KEYS, applied=pl.lit(True)).unique(),
+            on=list(KEYS),
+            how="left",
+            maintain_order="left",
+        )
+        for p in FAST.product_types
+    ).with_columns(wanted=pl.col("is_opened") | pl.col("applied").fill_null(False))
+    expected = fit_booster(split_parts(labelled, split)["train"], "wanted", columns, FAST)
+    x = matrix(labelled, columns)
+    for product, result in trained.results.items():
+        assert np.array_equal(result.model.booster.predict_proba(x), expected.predict_proba(x)), (
+            product
+        )
+        alone = openings_only.results[product]
+        assert result.training_positives == alone.training_positives, product
+        assert result.validation["positives"] == alone.validation["positives"], product
+        assert result.validation["roc_auc"] != alone.validation["roc_auc"], product
+
+
 def test_the_baseline_is_the_training_rate_of_the_clients_cell():
     frame = pl.DataFrame(
         {"age_years": [20, 20, 20, 70, None], "products_held_count": [1, 1, 1, 5, 1],
