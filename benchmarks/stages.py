@@ -399,7 +399,13 @@ def ml_quality(scenario: Scenario, home: Path) -> dict:
     auc = {
         "churn": {
             who: round(churn[who]["roc_auc"], 3)
-            for who in ("model", "baseline", "truth", "truth_without_dissatisfaction")
+            for who in (
+                "model",
+                "baseline",
+                "truth",
+                "truth_without_dissatisfaction",
+                "truth_seen_by_features",
+            )
         }
     }
     auc["churn"]["top_decile_lift"] = round(churn["model"]["top_decile_lift"], 2)
@@ -408,7 +414,10 @@ def ml_quality(scenario: Scenario, home: Path) -> dict:
     auc["churn"]["positives"] = churn["model"]["positives"]
     for product, figures in cross_sell.items():
         if "model" in figures:
-            auc[product] = {w: round(figures[w]["roc_auc"], 3) for w in ("model", "truth")}
+            auc[product] = {
+                w: round(figures[w]["roc_auc"], 3)
+                for w in ("model", "truth", "truth_seen_by_features")
+            }
             auc[product]["positives"] = figures["model"]["positives"]
     return {"roc_auc": auc}
 

@@ -15,6 +15,7 @@ from models_ml.config import ChurnConfig
 from models_ml.metrics import classification_report
 from models_ml.pipeline import training_frame
 from simulator.evaluation import churn_labels, score_without_dissatisfaction
+from tests.evaluation.truth_seen import truth_seen_by_features
 
 
 def golden_person(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> pl.DataFrame:
@@ -43,17 +44,27 @@ def churn_figures(con: duckdb.DuckDBPyConnection, truth_dir: Path, config: Churn
     truth = churn_labels(truth_dir).with_columns(
         (pl.col("as_of_date") - dt.timedelta(days=1)).alias("as_of_date")  # month start → end
     )
+    persons = golden_person(con, truth_dir)
     joined = (
         rows.with_columns(
             model=pl.Series(result.model.predict(matrix(rows, result.model.features))),
             baseline=pl.Series(baseline_score(rows, config)),
         )
-        .join(golden_person(con, truth_dir), on="golden_client_id")
+        .join(persons, on="golden_client_id")
         .join(truth.select("person_id", "as_of_date", "churn_prob_90d", "churned_90d",
                            "monthly_decision_prob", "dissatisfaction", "is_leaving",
                            "is_silent_leaver"),
               on=["person_id", "as_of_date"])
     )  # fmt: skip
+    trained_on = (
+        frame.filter(pl.col("as_of_date").is_in(result.model.split.train_dates))
+        .join(persons, on="golden_client_id")
+        .join(
+            truth.select("person_id", "as_of_date", "churn_prob_90d"),
+            on=["person_id", "as_of_date"],
+        )
+    )
+    seen = truth_seen_by_features(trained_on, joined, "churn_prob_90d", result.model.features)
     y = joined["churned_90d"].to_numpy()
     return {
         "warehouse_labels": {"model": result.validation, "baseline": result.baseline},
@@ -64,6 +75,7 @@ def churn_figures(con: duckdb.DuckDBPyConnection, truth_dir: Path, config: Churn
             "truth_without_dissatisfaction": classification_report(
                 y, score_without_dissatisfaction(joined), calibrated=False
             ),
+            "truth_seen_by_features": classification_report(y, seen, calibrated=False),
         },
         "label_agreement": float(np.mean(joined["is_churned"].to_numpy() == y)),
         "label_auc_of_truth_probability": float(

@@ -32,6 +32,7 @@ from models_ml.cross_sell_pipeline import training
 from models_ml.metrics import classification_report
 from simulator.products import PRODUCTS
 from tests.evaluation.churn_truth import golden_person
+from tests.evaluation.truth_seen import truth_seen_by_features
 
 SIGN_FACTOR = 0.93 * 0.9
 """0.93 × E[exp(−h/60)]: ≈ 0.97 in the office (median 2 h), ≈ 0.85 in the app (median 6 h,
@@ -78,6 +79,18 @@ def cross_sell_figures(
     truth = true_opening(truth_dir, config)
     persons = golden_person(con, truth_dir)
     split = trained.model.split
+
+    def with_truth(frame: pl.DataFrame, product: str) -> pl.DataFrame:
+        return (
+            frame.join(persons, on="golden_client_id")
+            .join(
+                truth.select("person_id", "as_of_date", f"true_{product}"),
+                on=["person_id", "as_of_date"],
+                how="left",
+            )
+            .with_columns(pl.col(f"true_{product}").fill_null(0.0))
+        )
+
     figures = {"validation_dates": [str(d) for d in split.validation_dates], "products": {}}
     for product, result in trained.results.items():
         if result.model is None:
@@ -87,18 +100,15 @@ def cross_sell_figures(
         parts = split_parts(rows, split)
         rates = baseline_rates(parts["train"], "is_opened", config)
         judged = parts["validation"]
-        judged = judged.with_columns(
-            model=pl.Series(result.model.predict(matrix(judged, result.model.features))),
-            baseline=pl.Series(baseline_score(judged, rates, config)),
+        joined = with_truth(
+            judged.with_columns(
+                model=pl.Series(result.model.predict(matrix(judged, result.model.features))),
+                baseline=pl.Series(baseline_score(judged, rates, config)),
+            ),
+            product,
         )
-        joined = (
-            judged.join(persons, on="golden_client_id")
-            .join(
-                truth.select("person_id", "as_of_date", f"true_{product}"),
-                on=["person_id", "as_of_date"],
-                how="left",
-            )
-            .with_columns(pl.col(f"true_{product}").fill_null(0.0))
+        seen = truth_seen_by_features(
+            with_truth(parts["train"], product), joined, f"true_{product}", result.model.features
         )
         y = joined["is_opened"].to_numpy()
         figures["products"][product] = {
@@ -108,5 +118,6 @@ def cross_sell_figures(
             "truth": classification_report(
                 y, joined[f"true_{product}"].to_numpy(), calibrated=True
             ),
+            "truth_seen_by_features": classification_report(y, seen, calibrated=False),
         }
     return figures

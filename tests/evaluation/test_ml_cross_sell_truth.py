@@ -34,7 +34,8 @@ def figures(warehouse_bank):
         f"{p:12s} openings {f['training_positives']:4d}"
         + (
             f"  val+ {f['model']['positives']:4d}  AUC model {f['model']['roc_auc']:.3f} "
-            f"baseline {f['baseline']['roc_auc']:.3f} truth {f['truth']['roc_auc']:.3f}"
+            f"baseline {f['baseline']['roc_auc']:.3f} truth {f['truth']['roc_auc']:.3f} "
+            f"truth seen by the features {f['truth_seen_by_features']['roc_auc']:.3f}"
             if "model" in f
             else "  refused by the gate"
         )
