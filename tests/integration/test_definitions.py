@@ -10,6 +10,7 @@ import pytest
 from ingestion.contracts import CONTRACTS
 from orchestration.definitions import build_definitions
 from orchestration.defs.daily_cycle import NEXT_STAGE
+from orchestration.defs.warehouse import prepare_manifest
 from orchestration.runner import PIPELINE
 
 pytestmark = pytest.mark.integration
@@ -119,3 +120,22 @@ def test_the_daily_cycle_sensor_requests_the_next_stage_with_a_valid_run_config(
         request = sensor(context)
     assert request.job_name == "build_warehouse_job"
     assert dg.validate_run_config(defs.resolve_job_def(request.job_name), request.run_config)
+
+
+def test_a_dbt_command_starts_dbt_once_and_no_adapter_in_the_dagster_process(
+    tiny_settings, monkeypatch
+):
+    """The dbt resource skips dagster-dbt's `dbt --version` run and its in-process adapter
+    (8.5 s before every dbt command): `dbt parse` through it starts neither."""
+    import dagster_dbt.core.resource
+    import dbt.adapters.factory
+
+    versions, adapters = [], []
+    monkeypatch.setattr(
+        dagster_dbt.core.resource, "check_output", lambda *a, **k: versions.append(a)
+    )
+    monkeypatch.setattr(
+        dbt.adapters.factory, "register_adapter", lambda *a, **k: adapters.append(a)
+    )
+    assert prepare_manifest(tiny_settings).exists()
+    assert versions == [] and adapters == []
