@@ -257,9 +257,10 @@ def test_docs_are_copied_whole_into_place_with_their_fingerprint(tmp_path):
 def test_the_docs_fingerprint_follows_the_project_and_its_columns_not_the_rows(warehouse, tmp_path):
     manifest = tmp_path / "manifest.json"
 
-    def fingerprint(description="A", generated_at="2026-12-05"):
+    def fingerprint(description="A", generated_at="2026-12-05", column="created_at"):
         node = {"resource_type": "model", "schema": "marts", "name": "mart_counts",
-                "alias": "mart_counts", "description": description}  # fmt: skip
+                "alias": "mart_counts", "description": description,
+                "columns": {column: {"name": column}}, "created_at": generated_at}  # fmt: skip
         metadata = {"generated_at": generated_at}
         manifest.write_text(
             json.dumps({"metadata": metadata, "nodes": {"model.a": node}, "sources": {}})
@@ -267,7 +268,8 @@ def test_the_docs_fingerprint_follows_the_project_and_its_columns_not_the_rows(w
         return docs_fingerprint(manifest, warehouse)
 
     first = fingerprint()
-    assert fingerprint(generated_at="2026-12-06") == first
+    assert fingerprint(generated_at="2026-12-06") == first  # a parse from scratch, same project
+    assert fingerprint(column="updated_at") != first  # a column called created_at still counts
     warehouse.execute("insert into marts.mart_counts values (9, 9, 9)")
     warehouse.execute("create table marts.not_documented (x int)")
     assert fingerprint() == first
