@@ -31,9 +31,9 @@ FINGERPRINT_FILE = ".fingerprint"
 
 def docs_fingerprint(manifest_path: Path, con: duckdb.DuckDBPyConnection) -> str:
     """Digest of the parsed dbt project (its manifest without the run's metadata and the parse
-    times of its nodes) and of the
-    columns, with their types, of the relations it documents in the warehouse ``con`` (the
-    catalog's content; other tables, such as the publications' audit, do not count)."""
+    times of its nodes) and of the columns, with their types, of the relations it documents in
+    the warehouse ``con`` (the catalog's content; other tables, such as the publications' audit,
+    do not count)."""
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     manifest.pop("metadata", None)
     for resources in manifest.values():
