@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import dagster as dg
@@ -10,7 +11,13 @@ import pytest
 from ingestion.contracts import CONTRACTS
 from orchestration.definitions import build_definitions
 from orchestration.defs.daily_cycle import NEXT_STAGE
-from orchestration.defs.warehouse import prepare_manifest
+from orchestration.defs.warehouse import (
+    dbt_environment,
+    dbt_project,
+    dbt_resource,
+    parse_state_kept,
+    prepare_manifest,
+)
 from orchestration.runner import PIPELINE
 
 pytestmark = pytest.mark.integration
@@ -139,3 +146,20 @@ def test_a_dbt_command_starts_dbt_once_and_no_adapter_in_the_dagster_process(
     )
     assert prepare_manifest(tiny_settings).exists()
     assert versions == [] and adapters == []
+
+
+def test_the_second_dbt_command_with_the_same_vars_parses_only_what_changed(
+    tiny_settings, tmp_path
+):
+    """dagster-dbt seeds each command with setup's parse (no vars), which dbt throws away for
+    a build given vars (8 s); the parse state kept per vars lets the next build reuse it."""
+    args = ["parse", "--vars", json.dumps({"data_tests_scope": "recent", "test": tmp_path.name})]
+    logs = []
+    for command in ("first", "second"):
+        target = tmp_path / command
+        with dbt_environment(tiny_settings), parse_state_kept(tiny_settings, args, target):
+            dbt_resource(dbt_project()).cli(args, target_path=target).wait()
+        logs.append((target / "dbt.log").read_text())
+    assert "Partial parsing enabled" not in logs[0]
+    assert "Unable to do partial parsing" not in logs[1]
+    assert "Partial parsing enabled" in logs[1]

@@ -8,6 +8,7 @@ import dagster as dg
 import pytest
 
 from ingestion.contracts import CONTRACTS
+from orchestration.defs.warehouse import WarehouseBuildConfig, kept_parse_state
 
 pytestmark = pytest.mark.integration
 
@@ -38,6 +39,11 @@ def test_every_staging_model_materializes_and_no_blocking_check_fails(warehouse_
     checked = {c.asset_key for c in checks}
     assert staging <= checked
     assert {dg.AssetKey(["raw", c.table]) for c in CONTRACTS} <= checked  # source tests
+
+
+def test_the_build_keeps_its_parse_for_the_next_build(warehouse_bank):
+    settings, _ = warehouse_bank
+    assert kept_parse_state(settings, WarehouseBuildConfig().dbt_args()).stat().st_size > 0
 
 
 @pytest.mark.parametrize("contract", CONTRACTS, ids=lambda c: c.table)

@@ -9,9 +9,16 @@ import dagster as dg
 import pytest
 import yaml
 
+from cdp.settings import load_settings
 from ingestion.contracts import CONTRACTS
 from ingestion.contracts.dbt_staging import model_sql, render, stale_files
-from orchestration.defs.warehouse import WarehouseTranslator, dbt_environment, translator
+from orchestration.defs.warehouse import (
+    PARSE_STATE_FILE,
+    WarehouseTranslator,
+    dbt_environment,
+    parse_state_kept,
+    translator,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -105,3 +112,21 @@ def test_dbt_sees_the_settings_warehouse_path_only_while_it_runs(tiny_settings, 
         assert os.environ["CDP_WAREHOUSE_PATH"] == str(tiny_settings.warehouse_path)
         assert Path(os.environ["CDP_WAREHOUSE_PATH"]).is_absolute()
     assert os.environ["CDP_WAREHOUSE_PATH"] == "/elsewhere.duckdb"
+
+
+def test_a_dbt_command_starts_from_the_last_parse_given_the_same_vars(tmp_path):
+    settings = load_settings(home=tmp_path / "home")
+    daily = ["build", "--vars", '{"data_tests_scope": "recent"}']
+    weekly = ["build", "--vars", '{"data_tests_scope": "all"}']
+    with parse_state_kept(settings, daily, tmp_path / "monday"):
+        (tmp_path / "monday").mkdir()
+        (tmp_path / "monday" / PARSE_STATE_FILE).write_bytes(b"monday's parse")
+    with parse_state_kept(settings, weekly, tmp_path / "sunday"):
+        assert not (tmp_path / "sunday" / PARSE_STATE_FILE).exists()
+    with parse_state_kept(settings, daily, tmp_path / "tuesday"):
+        assert (tmp_path / "tuesday" / PARSE_STATE_FILE).read_bytes() == b"monday's parse"
+        (tmp_path / "tuesday" / PARSE_STATE_FILE).write_bytes(b"tuesday's parse")
+    with parse_state_kept(settings, ["docs", "generate"], tmp_path / "docs"):
+        assert not (tmp_path / "docs" / PARSE_STATE_FILE).exists()
+    with parse_state_kept(settings, daily, tmp_path / "wednesday"):
+        assert (tmp_path / "wednesday" / PARSE_STATE_FILE).read_bytes() == b"tuesday's parse"
