@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -764,3 +765,63 @@ def test_the_daily_build_tests_the_recent_rows_and_the_weekly_build_every_row(
 
     weekly = _dbt_on_copy(copy, tmp_path, "test", "--select", *tests)
     assert "Got 2 results" in weekly.stdout and "Got 4 results" in weekly.stdout, weekly.stdout
+
+
+CHANGED_ROWS_TABLES = {
+    "marts.dim_accounts": "account_number",
+    "marts.fct_contracts": "contract_id",
+    "intermediate.int_kpi_applications_stepped": "application_id",
+    "intermediate.int_kpi_calls_classified": "call_id",
+    "intermediate.int_kpi_leads_converted": "offer_id",
+}
+"""The tables written by the `changed_rows` strategy (macros/changed_rows.sql), by key."""
+
+
+def _tamper(con, table: str, key: str) -> None:
+    """One row of ``table`` lost, one with a changed text value, one key no build computes."""
+    [text_column] = first_row(
+        con,
+        "select min(column_name) from information_schema.columns where table_schema = ? "
+        "and table_name = ? and data_type = 'VARCHAR' and column_name not in (?, ?)",
+        [*table.split("."), key, "_written_by"],
+    )
+    [lost, changed] = [
+        k for (k,) in con.execute(f"select {key} from {table} order by {key} limit 2").fetchall()
+    ]
+    con.execute(f"delete from {table} where {key} = ?", [lost])
+    con.execute(
+        f"update {table} set {text_column} = coalesce({text_column}, '') || '~' where {key} = ?",
+        [changed],
+    )
+    con.execute(
+        f"insert into {table} select * replace ('never-computed' as {key}) from {table} "
+        f"where {key} = ?",
+        [changed],
+    )
+
+
+def _table_fingerprint(con, table: str) -> tuple:
+    columns = _columns_but_build_stamps(con, *table.split("."))
+    return first_row(con, f"select count(*), sum(hash({', '.join(columns)})) from {table}")
+
+
+def test_tables_that_write_only_changed_rows_equal_a_full_build(warehouse_bank, tmp_path):
+    """Each `changed_rows` table, with a row lost, a row changed and a row no build computes,
+    built again incrementally: it equals the full build — the lost row back, the changed one
+    mended, the stray one deleted."""
+    settings, _ = warehouse_bank
+    copy = _warehouse_copy(settings, tmp_path)
+    with duckdb.connect(str(copy)) as con:
+        full = {table: _table_fingerprint(con, table) for table in CHANGED_ROWS_TABLES}
+        for table, key in CHANGED_ROWS_TABLES.items():
+            _tamper(con, table, key)
+            assert _table_fingerprint(con, table) != full[table]
+    run = _dbt_on_copy(
+        copy, tmp_path, "run", "--select", "config.incremental_strategy:changed_rows"
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    built = {r["unique_id"].split(".")[-1] for r in results}
+    assert built == {_model(table) for table in CHANGED_ROWS_TABLES}
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert {table: _table_fingerprint(con, table) for table in CHANGED_ROWS_TABLES} == full

@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized=core_fact_materialization(),
+        incremental_strategy='changed_rows',
+        unique_key='account_number',
+    )
+}}
+
 select
     account_number,
     golden_client_id,

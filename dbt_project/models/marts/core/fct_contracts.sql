@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized=core_fact_materialization(),
+        incremental_strategy='changed_rows',
+        unique_key='contract_id',
+    )
+}}
+
 with
 
 contracts as (
