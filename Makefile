@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/data/dagster
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	@$(UV) sync --frozen $(SYNC_EXTRAS) --quiet
+	@$(UV) sync --frozen $(SYNC_EXTRAS) --quiet --compile-bytecode
 	@$(MAKE) --silent --no-print-directory $(DBT_MANIFEST)
 
 # dagster-dbt builds the warehouse assets from dbt's manifest, so Dagster definitions cannot load
