@@ -106,8 +106,8 @@ def parse_state_kept(settings: Settings, args: Sequence[str], target_path: Path)
     """Start a dbt command in ``target_path`` from the last parse made with the same ``--vars``
     in this data home, and keep the command's own parse for the next one.
 
-    dbt parses the whole project again (8 s on this machine) when its vars or profile differ
-    from the parse state it finds in the target folder; dagster-dbt seeds each command's fresh
+    dbt parses the whole project again (4 s more per command on this machine) when its vars or
+    profile differ from the parse state it finds in the target folder; dagster-dbt seeds each command's fresh
     folder with the state of ``make setup``'s ``dbt parse``, which has no vars and the default
     warehouse, so every build parsed from scratch. dbt still checks the state it is given
     (files, vars, profile, version) and parses again whatever changed."""
