@@ -9,6 +9,7 @@
     config(
         materialized=core_fact_materialization(),
         incremental_strategy='changed_rows',
+        on_schema_change='fail',
         unique_key='call_id',
     )
 }}
