@@ -51,11 +51,19 @@ def test_a_load_runs_the_whole_cycle_and_every_stage_names_the_load_that_started
     assert stages_after("ingest_raw_job") == jobs  # what the benchmark's daily stage runs
 
 
-@pytest.mark.parametrize(("day", "scope"), [(MONDAY, "recent"), (SUNDAY, "all")])
-def test_the_build_tests_the_recent_rows_on_weekdays_and_every_row_on_sunday(instance, day, scope):
+@pytest.mark.parametrize(
+    ("day", "config"),
+    [
+        (MONDAY, {"data_tests_scope": "recent", "unit_tests": False}),
+        (SUNDAY, {"data_tests_scope": "all", "unit_tests": True}),
+    ],
+)
+def test_the_build_tests_the_recent_rows_on_weekdays_and_everything_on_sunday(
+    instance, day, config
+):
     request = next_stage_request(instance, add_run(instance, "resolve_clients_job"), day)
     assert request.job_name == "build_warehouse_job"
-    assert request.run_config["ops"]["dbt_warehouse"]["config"] == {"data_tests_scope": scope}
+    assert request.run_config["ops"]["dbt_warehouse"]["config"] == config
 
 
 def test_retraining_publishes_its_scores(instance):

@@ -13,7 +13,9 @@ from cdp.settings import load_settings
 from ingestion.contracts import CONTRACTS
 from ingestion.contracts.dbt_staging import model_sql, render, stale_files
 from orchestration.defs.warehouse import (
+    DAILY_BUILD,
     PARSE_STATE_FILE,
+    WarehouseBuildConfig,
     WarehouseTranslator,
     dbt_environment,
     parse_state_kept,
@@ -130,3 +132,8 @@ def test_a_dbt_command_starts_from_the_last_parse_given_the_same_vars(tmp_path):
         assert not (tmp_path / "docs" / PARSE_STATE_FILE).exists()
     with parse_state_kept(settings, daily, tmp_path / "wednesday"):
         assert (tmp_path / "wednesday" / PARSE_STATE_FILE).read_bytes() == b"tuesday's parse"
+
+
+def test_the_daily_build_leaves_unit_tests_to_ci_and_the_weekly_build():
+    assert "unit_test" not in WarehouseBuildConfig().dbt_args()
+    assert DAILY_BUILD.dbt_args()[-2:] == ["--exclude-resource-type", "unit_test"]
