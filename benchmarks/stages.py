@@ -466,7 +466,35 @@ def _run_jobs(home: Path, *jobs: str, run_configs: dict | None = None) -> dict:
             if event.event_type_value == "STEP_SUCCESS":
                 steps[event.step_key] = round(event.event_specific_data.duration_ms / 1000, 1)
     slowest = dict(sorted(steps.items(), key=lambda kv: -kv[1])[:8])
-    return {"job_seconds": seconds, "slowest_steps_s": slowest}
+    measured = {"job_seconds": seconds, "slowest_steps_s": slowest}
+    if "build_warehouse_job" in jobs:
+        measured["dbt_build"] = dbt_build_breakdown(home / "dbt")
+    return measured
+
+
+def dbt_build_breakdown(dbt_dir: Path) -> dict:
+    """What the newest ``dbt build`` under ``dbt_dir`` spent its time on, from its run results:
+    its nodes' elapsed time, the seconds of models, data tests and unit tests, and the slowest
+    models — the split each performance finding starts from."""
+    from activation.safety import latest_build
+
+    found = latest_build(dbt_dir)
+    if found is None:
+        return {}
+    _, results = found
+    seconds: dict[str, float] = {}
+    models = {}
+    for result in results["results"]:
+        kind, *_, name = result["unique_id"].split(".")
+        seconds[kind] = seconds.get(kind, 0.0) + result["execution_time"]
+        if kind == "model":
+            models[name] = result["execution_time"]
+    slowest = sorted(models.items(), key=lambda kv: -kv[1])[:10]
+    return {
+        "elapsed_s": round(results["elapsed_time"], 1),
+        "seconds_by_node_type": {kind: round(s, 1) for kind, s in sorted(seconds.items())},
+        "slowest_models_s": {name: round(s, 1) for name, s in slowest},
+    }
 
 
 def _activation_settings(home: Path):

@@ -1,0 +1,55 @@
+"""The benchmark splits a dbt build's time by node type from its run results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.stages import dbt_build_breakdown
+
+pytestmark = pytest.mark.unit
+
+
+def _run_results(folder, which: str, generated_at: str, times: dict[str, float]) -> None:
+    folder.mkdir(parents=True)
+    results = [
+        {"unique_id": node, "execution_time": t, "status": "pass"} for node, t in times.items()
+    ]
+    (folder / "run_results.json").write_text(
+        json.dumps(
+            {
+                "args": {"which": which},
+                "metadata": {"generated_at": generated_at},
+                "elapsed_time": sum(times.values()) + 1,
+                "results": results,
+            }
+        )
+    )
+
+
+def test_the_newest_build_is_split_into_models_tests_and_unit_tests(tmp_path):
+    _run_results(tmp_path / "old", "build", "2026-12-01T00:00:00Z", {"model.p.a": 9.0})
+    _run_results(tmp_path / "docs", "generate", "2026-12-03T00:00:00Z", {"model.p.a": 5.0})
+    _run_results(
+        tmp_path / "new",
+        "build",
+        "2026-12-02T00:00:00Z",
+        {
+            "model.p.fct_a": 2.0,
+            "model.p.dim_b": 3.0,
+            "test.p.unique_a.1f": 0.5,
+            "test.p.not_null_b.2e": 0.25,
+            "unit_test.p.fct_a.rules": 0.4,
+        },
+    )
+    (tmp_path / "parse_state").mkdir()
+    assert dbt_build_breakdown(tmp_path) == {
+        "elapsed_s": 7.2,
+        "seconds_by_node_type": {"model": 5.0, "test": 0.8, "unit_test": 0.4},
+        "slowest_models_s": {"dim_b": 3.0, "fct_a": 2.0},
+    }
+
+
+def test_no_build_on_record_gives_nothing(tmp_path):
+    assert dbt_build_breakdown(tmp_path) == {}
