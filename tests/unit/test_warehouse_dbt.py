@@ -1,4 +1,5 @@
-"""The dbt side of the warehouse: generated staging files, folder config, the translator."""
+"""The dbt side of the warehouse: generated staging files, folder config, the translator, the
+build config and the parse state kept between dbt commands."""
 
 from __future__ import annotations
 
