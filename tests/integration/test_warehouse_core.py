@@ -383,14 +383,14 @@ def _columns_but_build_stamps(con, schema: str, table: str) -> list[str]:
     ]
 
 
+def _table_fingerprint(con, table: str) -> tuple:
+    """Rows and a hash of every column but the build stamps of ``schema.table``."""
+    columns = _columns_but_build_stamps(con, *table.split("."))
+    return first_row(con, f"select count(*), sum(hash({', '.join(columns)})) from {table}")
+
+
 def _client_fingerprints(con) -> dict[str, tuple]:
-    fingerprints = {}
-    for table in CLIENT_TABLES:
-        columns = _columns_but_build_stamps(con, *table.split("."))
-        fingerprints[table] = first_row(
-            con, f"select count(*), sum(hash({', '.join(columns)})) from {table}"
-        )
-    return fingerprints
+    return {table: _table_fingerprint(con, table) for table in CLIENT_TABLES}
 
 
 def _model(table: str) -> str:
@@ -798,11 +798,6 @@ def _tamper(con, table: str, key: str) -> None:
         f"where {key} = ?",
         [changed],
     )
-
-
-def _table_fingerprint(con, table: str) -> tuple:
-    columns = _columns_but_build_stamps(con, *table.split("."))
-    return first_row(con, f"select count(*), sum(hash({', '.join(columns)})) from {table}")
 
 
 def test_tables_that_write_only_changed_rows_equal_a_full_build(warehouse_bank, tmp_path):
