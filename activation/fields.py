@@ -87,6 +87,8 @@ def discover(con: duckdb.DuckDBPyConnection, manifest_path: Path) -> FieldCatalo
         relation = (schema.lower(), table.lower())
         if relation not in declared or column.lower() in declared[relation] or column == KEY:
             continue
+        if column.startswith("_"):  # a build stamp (when and from what a row was written)
+            continue
         model = table.removeprefix(SCORES_PREFIX)
         name = column if relation == CLIENT_360 else f"{model}.{column}"
         kind = kind_of(data_type)

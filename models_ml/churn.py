@@ -22,6 +22,7 @@ from sklearn.frozen import FrozenEstimator
 from models_ml.config import ChurnConfig, ModelConfig
 from models_ml.explain import PathExplainer
 from models_ml.metrics import classification_report, deciles, population_stability_index
+from models_ml.score_reuse import NOTHING_STORED, SCORED_FROM, explained
 
 KEYS = ("golden_client_id", "as_of_date")
 NOT_FEATURES = {*KEYS, "last_activity_date"}
@@ -446,14 +447,24 @@ def train(
 
 
 def score(
-    frame: pl.DataFrame, model: CalibratedModel, version: str, config: ChurnConfig
-) -> pl.DataFrame:
-    """Scores of the rows of one as-of date: calibrated probability, decile (1 = the 10 %
-    most likely to leave) and the row's top reasons."""
-    prob, reasons = model.explain(
-        matrix(frame, model.features), config.reasons_per_row, config.tree_threads
+    frame: pl.DataFrame,
+    model: CalibratedModel,
+    version: str,
+    config: ChurnConfig,
+    stored: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, int]:
+    """Scores of the rows of one as-of date (``latest_rows``): calibrated probability, decile
+    (1 = the 10 % most likely to leave) and the row's top reasons — taken from ``stored``
+    (``score_reuse.stored_explanations``) where the row has not changed since — and how many
+    rows went through the trees."""
+    prob, reasons, explained_rows = explained(
+        frame,
+        NOTHING_STORED if stored is None else stored,
+        lambda rows: model.explain(
+            matrix(rows, model.features), config.reasons_per_row, config.tree_threads
+        ),
     )
-    return pl.DataFrame(
+    scores = pl.DataFrame(
         {
             "golden_client_id": frame["golden_client_id"],
             "as_of_date": frame["as_of_date"],
@@ -461,8 +472,10 @@ def score(
             "score": prob,
             "decile": deciles(prob),
             "reasons": reasons,
+            SCORED_FROM: frame[SCORED_FROM],
         }
     )
+    return scores, explained_rows
 
 
 DRIFT_FEATURES = (

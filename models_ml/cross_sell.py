@@ -15,6 +15,7 @@ boosting with frozen-model calibration, and path-contribution reasons over busin
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -39,6 +40,7 @@ from models_ml.churn import (
 )
 from models_ml.config import CrossSellConfig
 from models_ml.metrics import classification_report, deciles
+from models_ml.score_reuse import NOTHING_STORED, SCORED_FROM, explained
 
 FEATURES_TABLE = "ml.ml_features__cross_sell"
 
@@ -470,14 +472,17 @@ def score(
     model: CrossSellModel,
     version: str,
     config: CrossSellConfig,
-) -> tuple[pl.DataFrame, dict[str, float]]:
-    """Offers for the rows of one as-of date: per publishable product, the clients who do not
-    hold it and may be offered it, with the calibrated probability, the decile within the
-    product, the row's reasons and the expected value; ``offer_rank`` 1 = the client's next
-    best offer. Also the drift (PSI) of the watched features and of each product's score."""
+    stored: Callable[[str], pl.DataFrame] = lambda product: NOTHING_STORED,
+) -> tuple[pl.DataFrame, dict[str, float], int]:
+    """Offers for the rows of one as-of date (``latest_rows``): per publishable product, the
+    clients who do not hold it and may be offered it, with the calibrated probability, the
+    decile within the product, the row's reasons — taken from ``stored(product)`` where the
+    row has not changed since (``score_reuse``) — and the expected value; ``offer_rank`` 1 =
+    the client's next best offer. Also the drift (PSI) of the watched features and of each
+    product's score, and how many rows went through the trees."""
     # in the features' order: deciles break ties by position (``pipeline.latest_rows``)
     frame = frame.join(allowed, on="golden_client_id", maintain_order="left")
-    parts, psi = [], {}
+    parts, psi, explained_rows = [], {}, 0
     for product in model.publishable:
         product_model = model.products[product]
         rows = frame.filter(
@@ -489,9 +494,14 @@ def score(
         if rows.is_empty():
             continue
         rows = rows.with_columns(offer_columns(product, config))
-        prob, reasons = product_model.explain(
-            matrix(rows, product_model.features), config.reasons_per_row, config.tree_threads
+        prob, reasons, explained_here = explained(
+            rows,
+            stored(product),
+            lambda part, product_model=product_model: product_model.explain(
+                matrix(part, product_model.features), config.reasons_per_row, config.tree_threads
+            ),
         )
+        explained_rows += explained_here
         for name, value in drift(product_model, rows, prob, DRIFT_FEATURES).items():
             key = f"score:{product}" if name == "score" else name
             psi[key] = max(psi.get(key, 0.0), value)
@@ -507,6 +517,7 @@ def score(
                     "reasons": reasons,
                     # rounded to kopecks here, so the stored value and the rank agree
                     "expected_value_rub": np.round(prob * config.product_value_rub[product], 2),
+                    SCORED_FROM: rows[SCORED_FROM],
                 }
             )
         )
@@ -515,4 +526,4 @@ def score(
         scores = scores.sort(
             ["golden_client_id", "expected_value_rub", "product"], descending=[False, True, False]
         ).with_columns(offer_rank=pl.int_range(1, pl.len() + 1).over("golden_client_id"))
-    return scores, psi
+    return scores, psi, explained_rows

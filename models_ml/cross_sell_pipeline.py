@@ -26,6 +26,7 @@ from models_ml.cross_sell import (
 )
 from models_ml.feature_tables import FEATURE_ROW
 from models_ml.pipeline import (
+    ScoreOutcome,
     data_fingerprint,
     latest_rows,
     promoted_model,
@@ -33,6 +34,7 @@ from models_ml.pipeline import (
     save_version,
     version_metadata,
 )
+from models_ml.score_reuse import SCORED_FROM, stored_explanations
 
 SCORES_TABLE = "ml.ml_scores__cross_sell"
 METRICS = ("roc_auc", "pr_auc", "top_decile_lift", "top_decile_capture")
@@ -163,24 +165,28 @@ def train_cross_sell(
 
 
 @dataclass(frozen=True)
-class ScoreOutcome:
-    version: str
-    as_of_date: dt.date
-    rows: int
+class CrossSellScoreOutcome(ScoreOutcome):
     clients: int
     products: list[str]
-    psi: dict[str, float]
 
 
 def score_cross_sell(
     con: duckdb.DuckDBPyConnection, root: Path, config: CrossSellConfig
-) -> ScoreOutcome:
+) -> CrossSellScoreOutcome:
     """Offers for every eligible client of the latest as-of date from the promoted version into
-    ``ml.ml_scores__cross_sell`` (replaced whole), with drift against training."""
+    ``ml.ml_scores__cross_sell`` (replaced whole; rows unchanged since the last scoring keep
+    their score: ``score_reuse``), with drift against training."""
     version, model = promoted_model(root, config.name)
     latest = latest_rows(con, FEATURES_TABLE, "golden_client_id")
     as_of = latest["as_of_date"].max()
-    scores, psi = score(latest, eligibility(con, as_of, config), model, version, config)
+    scores, psi, explained_rows = score(
+        latest,
+        eligibility(con, as_of, config),
+        model,
+        version,
+        config,
+        lambda product: stored_explanations(con, SCORES_TABLE, version, product),
+    )
     replace_scores(
         con,
         SCORES_TABLE,
@@ -188,13 +194,15 @@ def score_cross_sell(
         "golden_client_id, as_of_date, model_version, product, score, "
         "cast(decile as tinyint) as decile, reasons, "
         "cast(expected_value_rub as decimal(18, 2)) as expected_value_rub, "
-        "cast(offer_rank as tinyint) as offer_rank",
+        f"cast(offer_rank as tinyint) as offer_rank, {SCORED_FROM}",
+        key=("golden_client_id", "product"),
     )
-    return ScoreOutcome(
+    return CrossSellScoreOutcome(
         version=version,
         as_of_date=as_of,
         rows=scores.height,
         clients=scores["golden_client_id"].n_unique(),
         products=sorted(pl.Series(scores["product"]).unique().to_list()),
         psi=psi,
+        explained=explained_rows,
     )

@@ -349,10 +349,12 @@ def score_lead_priority(
         "cast(decile as tinyint) as decile, cast(expected_value_rub as decimal(18, 2)) as "
         "expected_value_rub, cast(priority_rank as integer) as priority_rank, reasons, "
         "callback_due_at",
+        key=("lead_id",),
     )
     return ScoreOutcome(
         version=version,
         as_of_date=latest["as_of_date"].max(),
         rows=scores.height,
         psi=drift(model, model_frame(latest, config), scores["score"].to_numpy(), DRIFT_FEATURES),
+        explained=scores.height,  # a lead's row is new every day: nothing to keep
     )

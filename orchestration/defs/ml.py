@@ -105,6 +105,7 @@ def scoring_results(
             "model_version": outcome.version,
             "as_of_date": str(outcome.as_of_date),
             "rows": outcome.rows,
+            "rows_explained": outcome.explained,
             **(metadata or {}),
         }
     )

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from models_ml import registry
+from tests.conftest import read_only
 from tests.integration.ml_point_in_time import (
     CORE_CUTS,
     MOSCOW_DATE,
@@ -68,6 +69,32 @@ def test_the_model_is_registered_promoted_and_scores_every_client(churn_run):
     assert deciles == 10 and 0 <= low <= high <= 1
     assert versions == 1 and scored_version == version
     assert empty == 0
+
+
+def test_scoring_again_keeps_every_score_whose_feature_row_is_unchanged(churn_run):
+    """A second scoring with the same promoted versions over the same feature rows sends no row
+    through the trees and writes the same tables (docs/ml.md, "Scores")."""
+    from orchestration.definitions import build_definitions
+
+    settings, _ = churn_run
+    tables = ("ml.ml_scores__churn", "ml.ml_scores__cross_sell")
+    with read_only(settings.warehouse_path) as con:
+        before = {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("score_clients_job")
+        .execute_in_process(raise_on_error=False)
+    )
+    assert result.success
+    explained = {
+        e.asset_key.path[-1]: e.materialization.metadata["rows_explained"].value
+        for e in result.get_asset_materialization_events()
+    }
+    assert explained["ml_scores__churn"] == explained["ml_scores__cross_sell"] == 0
+    assert explained["ml_scores__lead_priority"] > 0  # a lead's row is new every day
+    with read_only(settings.warehouse_path) as con:
+        after = {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
+    assert all(before[t] == after[t] and before[t] for t in tables)
 
 
 def test_a_refused_model_is_registered_but_scores_stay_on_the_promoted_version(churn_run):

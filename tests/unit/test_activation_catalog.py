@@ -196,12 +196,13 @@ def test_discovery_whitelists_declared_non_pii_columns_and_any_score_table(tmp_p
     with _mini_warehouse() as con:
         con.execute("alter table marts.mart_client_360 add column secret_phone varchar")
         con.execute("create table ml.ml_scores__cross_sell (golden_client_id varchar, "
-                    "product varchar, propensity double)")  # fmt: skip
+                    "product varchar, propensity double, _scored_from varchar)")  # fmt: skip
         con.execute("create table ml.ml_scores__undeclared (golden_client_id varchar, x int)")
         catalog = discover(con, manifest)
     assert "secret_phone" not in catalog.fields
     assert "golden_client_id" not in catalog.fields
     assert catalog.fields["cross_sell.propensity"].kind == "number"
+    assert "cross_sell._scored_from" not in catalog.fields  # a build stamp, no client attribute
     assert catalog.fields["churn.as_of_date"].kind == "date"
     assert not any(name.startswith("undeclared.") for name in catalog.fields)
     assert catalog.fields["value_tier"].kind == "text"

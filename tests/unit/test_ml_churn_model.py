@@ -247,7 +247,8 @@ def test_the_latest_rows_come_in_key_order_whatever_the_storage_order():
     con = duckdb.connect()
     con.execute(
         "create table f as select (i * 7919 % 1000)::varchar as k, "
-        "date '2026-10-31' - (i % 2)::int as as_of_date from range(1000) t(i)"
+        "date '2026-10-31' - (i % 2)::int as as_of_date, 'build-1' as _written_by "
+        "from range(1000) t(i)"
     )
     latest = latest_rows(con, "f", "k")
     assert latest.height == 500

@@ -19,6 +19,7 @@ from models_ml.cross_sell import (
     score,
     train,
 )
+from models_ml.score_reuse import SCORED_FROM
 
 MONTH_ENDS = [dt.date(2026, m, 28) for m in range(1, 9)]
 HOLDINGS = ("current_account", "savings", "demand_deposit", "term_deposit", "credit_card",
@@ -165,7 +166,9 @@ def test_offers_exclude_held_and_ineligible_and_rank_one_best_offer():
     frame, opened = synthetic()
     end = MONTH_ENDS[-1] + dt.timedelta(days=FAST.horizon_days)
     model = train(frame, opened, end, FAST).model
-    latest = frame.filter(pl.col("as_of_date") == MONTH_ENDS[-1])
+    latest = frame.filter(pl.col("as_of_date") == MONTH_ENDS[-1]).with_columns(
+        pl.lit("build-1").alias(SCORED_FROM)
+    )
     ids = latest["golden_client_id"]
     allowed = pl.DataFrame(
         {
@@ -175,7 +178,7 @@ def test_offers_exclude_held_and_ineligible_and_rank_one_best_offer():
             "is_fz115_suspended": [i % 10 == 3 for i in range(len(ids))],
         }
     )
-    offers, psi = score(latest, allowed, model, "v1", FAST)
+    offers, psi, explained = score(latest, allowed, model, "v1", FAST)
     joined = offers.join(latest, on="golden_client_id").join(allowed, on="golden_client_id")
     assert not joined.filter(
         (pl.col("product") == "credit_card") & pl.col("holds_credit_card")
@@ -199,3 +202,36 @@ def test_offers_exclude_held_and_ineligible_and_rank_one_best_offer():
     assert set(offers["decile"].unique()) == set(range(1, 11))
     assert offers["reasons"].n_unique() > 5
     assert {"score:credit_card", "score:deposit"} <= set(psi)
+    assert explained == offers.height  # nothing stored: every row went through the trees
+
+
+def test_offers_scored_again_keep_the_unchanged_rows_and_equal_a_full_scoring():
+    """A second scoring takes the stored score and reasons of every row whose feature stamp is
+    unchanged and sends only the others through the trees; the offers equal a full scoring."""
+    frame, opened = synthetic()
+    end = MONTH_ENDS[-1] + dt.timedelta(days=FAST.horizon_days)
+    model = train(frame, opened, end, FAST).model
+    latest = frame.filter(pl.col("as_of_date") == MONTH_ENDS[-1]).with_columns(
+        pl.lit("build-1").alias(SCORED_FROM)
+    )
+    allowed = latest.select(
+        "golden_client_id",
+        is_adult=pl.lit(True),
+        has_overdue_debt=pl.lit(False),
+        is_fz115_suspended=pl.lit(False),
+    )
+    first, _, _ = score(latest, allowed, model, "v1", FAST)
+    rewritten = latest["golden_client_id"][:7].to_list()
+    latest = latest.with_columns(
+        pl.when(pl.col("golden_client_id").is_in(rewritten))
+        .then(pl.lit("build-2"))
+        .otherwise(pl.col(SCORED_FROM))
+        .alias(SCORED_FROM)
+    )
+    full, _, _ = score(latest, allowed, model, "v1", FAST)
+    again, _, explained = score(
+        latest, allowed, model, "v1", FAST,
+        lambda product: first.filter(pl.col("product") == product),
+    )  # fmt: skip
+    assert again.equals(full)
+    assert explained == full.filter(pl.col("golden_client_id").is_in(rewritten)).height > 0
