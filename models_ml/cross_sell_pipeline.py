@@ -195,7 +195,6 @@ def score_cross_sell(
         "cast(decile as tinyint) as decile, reasons, "
         "cast(expected_value_rub as decimal(18, 2)) as expected_value_rub, "
         f"cast(offer_rank as tinyint) as offer_rank, {SCORED_FROM}",
-        key=("golden_client_id", "product"),
     )
     return CrossSellScoreOutcome(
         version=version,

@@ -349,7 +349,6 @@ def score_lead_priority(
         "cast(decile as tinyint) as decile, cast(expected_value_rub as decimal(18, 2)) as "
         "expected_value_rub, cast(priority_rank as integer) as priority_rank, reasons, "
         "callback_due_at",
-        key=("lead_id",),
     )
     return ScoreOutcome(
         version=version,

@@ -8,7 +8,6 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from models_ml.pipeline import replace_scores
 from models_ml.score_reuse import SCORED_FROM, explained, stored_explanations
 
 AS_OF = dt.date(2026, 9, 30)
@@ -79,25 +78,3 @@ def test_stored_explanations_are_those_of_the_model_version_and_product_asked_fo
     assert stored_explanations(con, "ml.s", "v2").height == 1
     con.execute(f"alter table ml.s drop column {SCORED_FROM}")  # scored by older code
     assert stored_explanations(con, "ml.s", "v1").is_empty()
-
-
-def _written(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, float]]:
-    return {k: (rowid, s) for k, s, rowid in con.execute("select k, s, rowid from ml.t").fetchall()}
-
-
-def test_a_scores_table_is_written_again_only_where_a_row_changed():
-    """Unchanged rows keep their place (their row id); changed, new and vanished keys are
-    written or deleted; a change of columns rebuilds the table."""
-    con = duckdb.connect()
-    first = pl.DataFrame({"k": ["a", "b", "c", "d"], "s": [0.1, 0.2, 0.3, 0.4]})
-    replace_scores(con, "ml.t", first, "k, s", key=("k",))
-    before = _written(con)
-    second = pl.DataFrame({"k": ["a", "b", "c", "e"], "s": [0.1, 0.25, 0.3, 0.5]})
-    replace_scores(con, "ml.t", second, "k, s", key=("k",))
-    after = _written(con)
-    assert {k: s for k, (_, s) in after.items()} == dict(second.iter_rows())
-    assert after["a"] == before["a"] and after["c"] == before["c"]  # left in place
-    assert after["b"][0] not in {rowid for rowid, _ in before.values()}  # written again
-    replace_scores(con, "ml.t", second, "k, s, 1 as v", key=("k",))
-    assert con.execute("select count(*), min(v) from ml.t").fetchone() == (4, 1)
-    assert con.execute("select table_name from duckdb_tables()").fetchall() == [("t",)]
