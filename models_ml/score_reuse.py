@@ -6,7 +6,7 @@ and each row keeps the ``_written_by`` stamp of the build that last wrote it. A 
 reasons depend on nothing but that row and the model version, so a scoring run takes the stored
 score and reasons of every row whose client, as-of date, stamp and model version are unchanged,
 and walks the trees only for the rest. The result equals a scoring of every row: the row order,
-and so the deciles, are the same (docs/ml.md, "Scores")."""
+and so the deciles, are the same (docs/ml.md, "Unchanged rows keep their score")."""
 
 from __future__ import annotations
 
