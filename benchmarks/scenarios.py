@@ -21,6 +21,7 @@ class Scenario:
         "warehouse_baseline",
         "ml_train",
         "ml_score",
+        "ml_rescore",
         "ml_quality",
         "warehouse_publish",
         "publish_baseline",

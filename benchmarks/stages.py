@@ -424,7 +424,23 @@ def ml_quality(scenario: Scenario, home: Path) -> dict:
 
 def ml_score(scenario: Scenario, home: Path) -> dict:
     """``score_clients_job``: every client, offer and open lead scored with the promoted
-    versions."""
+    versions, every row through the trees — the stored scores are dropped first, or the rows
+    unchanged since ``ml_train`` scored them would keep their scores (``ml_rescore``)."""
+    import duckdb
+
+    from models_ml.cross_sell_pipeline import SCORES_TABLE as CROSS_SELL_SCORES
+    from models_ml.pipeline import SCORES_TABLE as CHURN_SCORES
+
+    with duckdb.connect(str(home / "ingest.duckdb")) as con:
+        for table in (CHURN_SCORES, CROSS_SELL_SCORES):
+            con.execute(f"drop table if exists {table}")
+    return _run_jobs(home, "score_clients_job")
+
+
+def ml_rescore(scenario: Scenario, home: Path) -> dict:
+    """``score_clients_job`` again with no feature row changed since the last scoring — a day
+    between two month ends, on which every churn and cross-sell row keeps its stored score and
+    only the open leads go through the trees (docs/ml.md, "Unchanged rows keep their score")."""
     return _run_jobs(home, "score_clients_job")
 
 
@@ -713,6 +729,7 @@ STAGES = {
     "warehouse_daily": warehouse_daily,
     "ml_train": ml_train,
     "ml_score": ml_score,
+    "ml_rescore": ml_rescore,
     "ml_quality": ml_quality,
     "identity_increment": identity_increment,
     "segment_preview": segment_preview,
