@@ -175,10 +175,15 @@ monthly as (
         max(activity_date) filter (where operations_count > 0) as last_operation_date
     from {{ activity }} as activity
     {%- if business_date_only %}
-    -- the months of the business date's income (salary below)
+    -- The months of the business date's income (salary below), from a date constant: DuckDB
+    -- skips the older days' row groups by their zone maps, where a bound computed by a
+    -- subquery made it read the whole table (bank-300k: 6.9 M days read instead of 26.8 M; the
+    -- query's 3.0–3.4 s unchanged beyond the machine's noise at that size).
     where
-        activity_date
-        >= date_trunc('month', (select as_of_date from business_date) + 1) - interval 3 month
+        activity_date >= cast(
+            date_trunc('month', {{ warehouse_business_date_literal() }} + 1) - interval 3 month
+            as date
+        )
     {%- endif %}
     group by golden_client_id, date_trunc('month', activity_date)
 ),
