@@ -15,12 +15,7 @@ from dagster_dbt import DbtCliResource
 
 from cdp.settings import Settings
 from cdp.warehouse import connect
-from orchestration.defs.warehouse import (
-    dbt_environment,
-    dbt_project,
-    parse_state_kept,
-    run_artifacts_dir,
-)
+from orchestration.defs.warehouse import dbt_command, dbt_project, run_artifacts_dir
 from serving.docs import DOCS_FILES, docs_fingerprint, publish_docs, published_fingerprint
 from serving.masking import declared_relations
 from serving.month_files import declared_month_files
@@ -159,7 +154,7 @@ def build_defs(settings: Settings, upstream: dg.Definitions) -> dg.Definitions:
         regenerated = published_fingerprint(docs_dir) != fingerprint
         if regenerated:
             args, target = ["docs", "generate", "--static"], run_artifacts_dir(settings, context)
-            with dbt_environment(settings), parse_state_kept(settings, args, target):
+            with dbt_command(settings, args, target):
                 dbt.cli(args, target_path=target).wait()
             publish_docs(target, docs_dir, fingerprint)
         return dg.MaterializeResult(

@@ -125,6 +125,14 @@ def parse_state_kept(settings: Settings, args: Sequence[str], target_path: Path)
             written.replace(kept)
 
 
+@contextlib.contextmanager
+def dbt_command(settings: Settings, args: Sequence[str], target_path: Path) -> Iterator[None]:
+    """What a dbt command of the pipeline (a build, the docs) runs inside: the warehouse path
+    in its environment and the parse state kept for its vars."""
+    with dbt_environment(settings), parse_state_kept(settings, args, target_path):
+        yield
+
+
 def manifest_is_current(project: DbtProject) -> bool:
     """True when ``dbt parse`` ran after the last change in the dbt project; folders count too,
     as deleting a model changes only its folder."""
@@ -219,7 +227,7 @@ def build_defs(settings: Settings) -> dg.Definitions:
     ):
         """``dbt build`` of the selected models and their tests, streamed as they finish."""
         args, target = ["build", *config.dbt_args()], run_artifacts_dir(settings, context)
-        with dbt_environment(settings), parse_state_kept(settings, args, target):
+        with dbt_command(settings, args, target):
             yield from dbt.cli(args, context=context, target_path=target).stream()
 
     build_job = dg.define_asset_job(

@@ -12,10 +12,9 @@ from ingestion.contracts import CONTRACTS
 from orchestration.definitions import build_definitions
 from orchestration.defs.daily_cycle import NEXT_STAGE
 from orchestration.defs.warehouse import (
-    dbt_environment,
+    dbt_command,
     dbt_project,
     dbt_resource,
-    parse_state_kept,
     prepare_manifest,
 )
 from orchestration.runner import PIPELINE
@@ -157,7 +156,7 @@ def test_the_second_dbt_command_with_the_same_vars_parses_only_what_changed(
     logs = []
     for command in ("first", "second"):
         target = tmp_path / command
-        with dbt_environment(tiny_settings), parse_state_kept(tiny_settings, args, target):
+        with dbt_command(tiny_settings, args, target):
             dbt_resource(dbt_project()).cli(args, target_path=target).wait()
         logs.append((target / "dbt.log").read_text())
     assert "Partial parsing enabled" not in logs[0]
