@@ -451,7 +451,7 @@ def score(
     model: CalibratedModel,
     version: str,
     config: ChurnConfig,
-    stored: pl.DataFrame | None = None,
+    stored: pl.DataFrame = NOTHING_STORED,
 ) -> tuple[pl.DataFrame, int]:
     """Scores of the rows of one as-of date (``latest_rows``): calibrated probability, decile
     (1 = the 10 % most likely to leave) and the row's top reasons — taken from ``stored``
@@ -459,7 +459,7 @@ def score(
     rows went through the trees."""
     prob, reasons, explained_rows = explained(
         frame,
-        NOTHING_STORED if stored is None else stored,
+        stored,
         lambda rows: model.explain(
             matrix(rows, model.features), config.reasons_per_row, config.tree_threads
         ),

@@ -17,7 +17,7 @@ from models_ml.churn import CalibratedModel, TrainingResult, drift, score, train
 from models_ml.config import ChurnConfig, ModelConfig
 from models_ml.feature_tables import FEATURE_ROW
 from models_ml.labels import labelled_features
-from models_ml.score_reuse import SCORED_FROM, stamped_row, stored_explanations
+from models_ml.score_reuse import SCORED_FROM, STAMPED, stored_explanations
 
 FEATURES_TABLE = "ml.ml_features__churn"
 SCORES_TABLE = "ml.ml_scores__churn"
@@ -194,7 +194,7 @@ def latest_rows(con: duckdb.DuckDBPyConnection, table: str, key: str) -> pl.Data
     rows in a different order from run to run (bank-1m cross-sell: two clients of equal score
     swapped deciles 9 and 10)."""
     return con.execute(
-        f"select {stamped_row(FEATURE_ROW)} from {table} "
+        f"select {FEATURE_ROW}, {STAMPED} from {table} "
         f"where as_of_date = (select max(as_of_date) from {table}) "
         f"order by {key}"
     ).pl()

@@ -22,6 +22,9 @@ SCORED_FROM = "_scored_from"
 """Column of a scores table: the ``_written_by`` stamp of the feature row each score was
 computed from (``latest_rows`` reads it under this name)."""
 
+STAMPED = f"{WRITTEN_BY} as {SCORED_FROM}"
+"""The feature row's build stamp, selected under the scores' name for it."""
+
 REUSE_KEYS = ("golden_client_id", "as_of_date", SCORED_FROM)
 
 NOTHING_STORED = pl.DataFrame(
@@ -32,11 +35,6 @@ NOTHING_STORED = pl.DataFrame(
 
 Explain = Callable[[pl.DataFrame], tuple[np.ndarray, pl.Series]]
 """Calibrated probabilities and reasons of the rows of a frame, in its order."""
-
-
-def stamped_row(feature_row: str) -> str:
-    """A ``select`` list of a feature table's row with its build stamp as ``SCORED_FROM``."""
-    return f"{feature_row}, {WRITTEN_BY} as {SCORED_FROM}"
 
 
 def stored_explanations(
