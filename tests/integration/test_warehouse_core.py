@@ -349,10 +349,11 @@ CLIENT_TABLES = (
     "ml.ml_features__lead_priority",
     "intermediate.int_account_last_balances_tracked",
     "intermediate.int_account_months_aggregated",
+    "marts.mart_channel_usage_daily",
 )
-"""The tables an incremental build rewrites per client (macros/client_refresh_scope.sql), or
-per account from the loads after its watermark (the accounts' latest balances and month-end
-balances)."""
+"""The tables an incremental build rewrites per client (macros/client_refresh_scope.sql), per
+account from the loads after its watermark (the accounts' latest balances and month-end
+balances), or per date (the channel usage: macros/channel_usage_dates.sql)."""
 
 LATER_DELIVERIES = ("dbo__applications", "dbo__events", "dbo__sessions", "contact_center__calls")
 """Raw tables the client tables read through views, not the facts: held back from the earlier
@@ -556,6 +557,119 @@ def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
                 [watermark, watermark],
             )
             assert kept > rewritten > 0, table
+
+
+def _moscow_date(utc_column: str) -> str:
+    return f"cast(timezone('Europe/Moscow', timezone('UTC', {utc_column})) as date)"
+
+
+LATE_CONTACTS = {
+    "dbo__sessions": (
+        "session_id",
+        f"select session_id, {_moscow_date('started_at')} from staging.stg_dbo__sessions",
+    ),
+    "dbo__events": (
+        "event_id",
+        f"select events.event_id, {_moscow_date('sessions.started_at')} "
+        "from staging.stg_dbo__events as events "
+        "inner join staging.stg_dbo__sessions as sessions using (session_id)",
+    ),
+    "contact_center__calls": (
+        "call_id",
+        f"select call_id, {_moscow_date('started_at')} from staging.stg_contact_center__calls",
+    ),
+    "contact_center__chats": (
+        "chat_id",
+        f"select chat_id, {_moscow_date('started_at')} from staging.stg_contact_center__chats",
+    ),
+}
+"""Per raw table, its key and its rows' keys with the Moscow day they count on in the channel
+usage (an event on its session's day)."""
+
+
+def _deliver_one_contact_late(con, table: str, taken: list) -> dt.date:
+    """One row of ``table``, of a day not in ``taken``, moved into the raw load 'late';
+    returns its day."""
+    key, keyed_days = LATE_CONTACTS[table]
+    [row_key, day] = first_row(
+        con,
+        f"select * from ({keyed_days}) as keyed (row_key, day) "
+        "where not list_contains($taken, day) order by day, row_key limit 1",
+        {"taken": taken},
+    )
+    con.execute(f"update raw.{table} set _load_id = 'late' where {key} = ?", [row_key])
+    return day
+
+
+def test_the_channel_usage_rebuilds_the_days_new_loads_and_moved_records_touch(
+    warehouse_bank, tmp_path
+):
+    """After the build, a session, an event of an older session, a call and a chat arrive in a
+    new load, each of another day, and a ДБО login changes golden client (a crosswalk change):
+    the increment computes those days and every day of the login's sessions again — a count
+    planted on them is gone — and keeps the other days as stored, a count planted on one of
+    them too."""
+    settings, _ = warehouse_bank
+    copy = _warehouse_copy(settings, tmp_path)
+    planted = 100000
+    with duckdb.connect(str(copy)) as con:
+        [login, days] = first_row(
+            con,
+            f"""
+            select login_id, list(distinct {_moscow_date("started_at")})
+            from staging.stg_dbo__sessions
+            where 'dbo:' || login_id in (select record_key from marts.dim_client_crosswalk)
+            group by login_id
+            having count(distinct cast(started_at as date)) between 3 and 20
+            order by login_id
+            limit 1
+            """,
+        )
+        con.execute(
+            "insert into identity.crosswalk_changes "
+            "select record_key, golden_client_id, golden_client_id, now()::timestamp "
+            "from marts.dim_client_crosswalk where record_key = 'dbo:' || ?",
+            [login],
+        )
+        for table in LATE_CONTACTS:
+            days.append(_deliver_one_contact_late(con, table, days))
+        con.execute(
+            "insert into audit.file_loads select * replace ('late' as load_id, "
+            "now()::timestamp + interval 1 hour as finished_at) from audit.file_loads "
+            "order by finished_at desc limit 1"
+        )
+        [untouched_day] = first_row(
+            con,
+            "select max(activity_date) from marts.mart_channel_usage_daily "
+            "where not list_contains($days, activity_date)",
+            {"days": days},
+        )
+        columns = ", ".join(_columns_but_build_stamps(con, "marts", "mart_channel_usage_daily"))
+        fingerprint = f"select count(*), sum(hash({columns})) from restored"
+        con.execute("create temp view restored as select * from marts.mart_channel_usage_daily")
+        expected = first_row(con, fingerprint)
+        con.execute(
+            f"update marts.mart_channel_usage_daily set unique_clients_count = "
+            f"unique_clients_count + {planted} "
+            "where list_contains($days, activity_date) or activity_date = $untouched",
+            {"days": days, "untouched": untouched_day},
+        )
+    run = _dbt_on_copy(copy, tmp_path, "run", "--select", "mart_channel_usage_daily")
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        [planted_days] = first_row(
+            con,
+            "select list(distinct activity_date) from marts.mart_channel_usage_daily "
+            f"where unique_clients_count >= {planted}",
+        )
+        assert planted_days == [untouched_day]
+        con.execute(
+            "create temp view restored as select * replace (case when activity_date = "
+            f"date '{untouched_day}' then unique_clients_count - {planted} "
+            "else unique_clients_count end as unique_clients_count) "
+            "from marts.mart_channel_usage_daily"
+        )
+        assert first_row(con, fingerprint) == expected
 
 
 REDELIVERED_CONTRACTS = {

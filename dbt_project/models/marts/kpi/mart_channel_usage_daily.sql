@@ -1,5 +1,17 @@
 -- Channel use per Moscow calendar day: ДБО sessions by channel and platform, and contact-centre
--- contacts by channel.
+-- contacts by channel. Incremental by date: a build rewrites the days that new loads and
+-- golden-id changes touch (macros/channel_usage_dates.sql), the others are kept.
+-- depends_on: {{ ref('stg_contact_center__calls') }}
+{{
+    config(
+        materialized=core_fact_materialization(),
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_channel_usage_dates_to_refresh() }}",
+    )
+}}
+{%- set dates = channel_usage_dates_to_refresh() if is_incremental() else none %}
+
 with
 
 crosswalk as (
@@ -22,6 +34,13 @@ sessions as (
         crosswalk.golden_client_id
     from {{ ref('stg_dbo__sessions') }} as sessions
     left join crosswalk on crosswalk.record_key = 'dbo:' || sessions.login_id
+    {% if dates is not none %}
+        where
+            -- a session's Moscow date is the UTC one or the day after: a bound the scan can skip by
+            sessions.started_at
+            >= timestamp '{{ dates[0] if dates else '9999-12-31' }}' - interval 1 day
+            and {{ date_in(to_moscow_date('sessions.started_at'), dates) }}
+    {% endif %}
 ),
 
 events as (
@@ -29,6 +48,9 @@ events as (
         session_id,
         count(*) as events_count
     from {{ ref('stg_dbo__events') }}
+    {% if dates is not none %}
+        where session_id in (select sessions.session_id from sessions)
+    {% endif %}
     group by session_id
 ),
 
@@ -60,6 +82,9 @@ calls as (
         count(*) as interactions_count,
         count(distinct golden_client_id) as unique_clients_count
     from {{ ref('int_kpi_calls_classified') }}
+    {% if dates is not none %}
+        where {{ date_in('call_date', dates) }}
+    {% endif %}
     group by all
 ),
 
@@ -75,6 +100,9 @@ chats as (
     from {{ ref('stg_contact_center__chats') }} as chats
     left join crosswalk as by_abs on by_abs.record_key = 'abs:' || chats.abs_client_id
     left join crosswalk as by_login on by_login.record_key = 'dbo:' || chats.login_id
+    {% if dates is not none %}
+        where {{ date_in(to_moscow_date('chats.started_at'), dates) }}
+    {% endif %}
     group by all
 ),
 
@@ -95,7 +123,8 @@ select
     unique_logins_count,
     unique_clients_count,
     unique_devices_count,
-    events_count
+    events_count,
+    {{ client_refresh_watermarks() }}
 from dbo
 union all
 select
@@ -109,5 +138,6 @@ select
     null as unique_logins_count,
     unique_clients_count,
     null as unique_devices_count,
-    null as events_count
+    null as events_count,
+    {{ client_refresh_watermarks() }}
 from contacts
