@@ -71,19 +71,6 @@ where started_at is not null
 {{ return(run_query(query).columns[0].values() | map('string') | sort if execute else []) }}
 {%- endmacro %}
 
-{# `column in (date '…', …)` as a literal list (pushed down to the scans), `false` for none. #}
-{% macro date_in(column, dates) -%}
-{%- if dates -%}
-{%- set quoted = [] -%}
-{%- for day in dates -%}
-{%- do quoted.append("date '" ~ day ~ "'") -%}
-{%- endfor -%}
-{{ column }} in ({{ quoted | join(', ') }})
-{%- else -%}
-false
-{%- endif -%}
-{%- endmacro %}
-
 {#
   Pre-hook: the stored rows of the dates to rebuild deleted, every channel's, so a channel that
   no longer occurs on such a day leaves no row behind (the model inserts the rest again).
@@ -91,7 +78,7 @@ false
 {% macro delete_channel_usage_dates_to_refresh() -%}
 {%- if is_incremental() -%}
 delete from {{ this }}
-where {{ date_in('activity_date', channel_usage_dates_to_refresh()) }}
+where {{ literal_in('activity_date', channel_usage_dates_to_refresh(), 'date') }}
 {%- else -%}
 select 1
 {%- endif -%}

@@ -62,10 +62,19 @@ select distinct {{ column }} from {{ this }} where {{ column }} is not null
 
 {# `column in ('id', ...)` as a literal list (pushed down to raw scans), `false` for none. #}
 {% macro load_id_in(column, load_ids) -%}
-{%- if load_ids -%}
+{{ literal_in(column, load_ids) }}
+{%- endmacro %}
+
+{#
+  `column in (<type> 'value', ...)`, each value a string literal typed by `literal_type` (e.g.
+  'date'; none: a string), `false` for no values.
+#}
+{% macro literal_in(column, values, literal_type='') -%}
+{%- if values -%}
 {%- set quoted = [] -%}
-{%- for load_id in load_ids -%}
-{%- do quoted.append("'" ~ (load_id | replace("'", "''")) ~ "'") -%}
+{%- set prefix = literal_type ~ ' ' if literal_type else '' -%}
+{%- for value in values -%}
+{%- do quoted.append(prefix ~ "'" ~ (value | string | replace("'", "''")) ~ "'") -%}
 {%- endfor -%}
 {{ column }} in ({{ quoted | join(', ') }})
 {%- else -%}

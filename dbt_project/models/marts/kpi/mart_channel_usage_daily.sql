@@ -39,7 +39,7 @@ sessions as (
             -- a session's Moscow date is the UTC one or the day after: a bound the scan can skip by
             sessions.started_at
             >= timestamp '{{ dates[0] if dates else '9999-12-31' }}' - interval 1 day
-            and {{ date_in(to_moscow_date('sessions.started_at'), dates) }}
+            and {{ literal_in(to_moscow_date('sessions.started_at'), dates, 'date') }}
     {% endif %}
 ),
 
@@ -83,7 +83,7 @@ calls as (
         count(distinct golden_client_id) as unique_clients_count
     from {{ ref('int_kpi_calls_classified') }}
     {% if dates is not none %}
-        where {{ date_in('call_date', dates) }}
+        where {{ literal_in('call_date', dates, 'date') }}
     {% endif %}
     group by all
 ),
@@ -101,7 +101,7 @@ chats as (
     left join crosswalk as by_abs on by_abs.record_key = 'abs:' || chats.abs_client_id
     left join crosswalk as by_login on by_login.record_key = 'dbo:' || chats.login_id
     {% if dates is not none %}
-        where {{ date_in(to_moscow_date('chats.started_at'), dates) }}
+        where {{ literal_in(to_moscow_date('chats.started_at'), dates, 'date') }}
     {% endif %}
     group by all
 ),
