@@ -350,10 +350,12 @@ CLIENT_TABLES = (
     "intermediate.int_account_last_balances_tracked",
     "intermediate.int_account_months_aggregated",
     "marts.mart_channel_usage_daily",
+    "marts.mart_kpi_daily",
 )
 """The tables an incremental build rewrites per client (macros/client_refresh_scope.sql), per
 account from the loads after its watermark (the accounts' latest balances and month-end
-balances), or per date (the channel usage: macros/channel_usage_dates.sql)."""
+balances), or per day (the channel usage, macros/channel_usage_dates.sql; the daily KPIs from
+their first changed day on, macros/kpi_daily_days.sql)."""
 
 LATER_DELIVERIES = ("dbo__applications", "dbo__events", "dbo__sessions", "contact_center__calls")
 """Raw tables the client tables read through views, not the facts: held back from the earlier
@@ -556,7 +558,12 @@ def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
                 f"count(*) filter (where _loads_through > ?) from {table}",
                 [watermark, watermark],
             )
-            assert kept > rewritten > 0, table
+            if table == "marts.mart_kpi_daily":
+                # the planted merge moves a client's activity stretches anywhere in its history,
+                # so every day is computed again (the increment by day: the test below)
+                assert kept == 0 < rewritten
+            else:
+                assert kept > rewritten > 0, table
 
 
 def _moscow_date(utc_column: str) -> str:
@@ -668,6 +675,60 @@ def test_the_channel_usage_rebuilds_the_days_new_loads_and_moved_records_touch(
             f"date '{untouched_day}' then unique_clients_count - {planted} "
             "else unique_clients_count end as unique_clients_count) "
             "from marts.mart_channel_usage_daily"
+        )
+        assert first_row(con, fingerprint) == expected
+
+
+def test_the_daily_kpis_are_computed_from_the_first_day_a_new_load_touches(
+    warehouse_bank, tmp_path
+):
+    """A posting of a day in the middle of the history arrives in a new load: the increment
+    computes the daily KPIs from that day on, continuing the stored active base and the 30
+    stored days before — a count planted on those days is gone — and keeps the days before, a
+    count planted 45 days earlier too. Without the stored base or the 30 days the days computed
+    differ from the full build."""
+    settings, _ = warehouse_bank
+    copy = _warehouse_copy(settings, tmp_path)
+    planted = 100000
+    with duckdb.connect(str(copy)) as con:
+        [day] = first_row(
+            con,
+            "select min(date_day) + 100 from marts.mart_kpi_daily",
+        )
+        con.execute(
+            "update marts.fct_transactions set _load_id = 'late' where transaction_leg_id = ("
+            "select min(transaction_leg_id) from marts.fct_transactions "
+            "where posting_date = ? and golden_client_id is not null and channel <> "
+            "'Автоматически')",
+            [day],
+        )
+        con.execute(
+            "insert into audit.file_loads select * replace ('late' as load_id, "
+            "now()::timestamp + interval 1 hour as finished_at) from audit.file_loads "
+            "order by finished_at desc limit 1"
+        )
+        untouched_day = day - dt.timedelta(days=45)
+        columns = ", ".join(_columns_but_build_stamps(con, "marts", "mart_kpi_daily"))
+        fingerprint = f"select count(*), sum(hash({columns})) from restored"
+        con.execute("create temp view restored as select * from marts.mart_kpi_daily")
+        expected = first_row(con, fingerprint)
+        con.execute(
+            "update marts.mart_kpi_daily set complaints_count = complaints_count + "
+            f"{planted} where date_day >= ? or date_day = ?",
+            [day, untouched_day],
+        )
+    run = _dbt_on_copy(copy, tmp_path, "run", "--select", "mart_kpi_daily")
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        [planted_days] = first_row(
+            con,
+            f"select list(date_day) from marts.mart_kpi_daily where complaints_count >= {planted}",
+        )
+        assert planted_days == [untouched_day]
+        con.execute(
+            "create temp view restored as select * replace (case when date_day = "
+            f"date '{untouched_day}' then complaints_count - {planted} "
+            "else complaints_count end as complaints_count) from marts.mart_kpi_daily"
         )
         assert first_row(con, fingerprint) == expected
 

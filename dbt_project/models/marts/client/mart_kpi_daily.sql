@@ -1,15 +1,44 @@
 -- Client KPIs per day over the history, for BI. A client is active on a day when they made an
 -- operation within the 90 days ending that day (the lifecycle rule's window). Each operation
 -- day keeps its client active for 90 days; overlapping windows merge into stretches, so the
--- daily counts come from stretch starts and ends, not from a client × day table.
+-- daily counts come from stretch starts and ends, not from a client × day table. Incremental:
+-- a build computes the days from the first one that may have changed and continues the stored
+-- active base (macros/kpi_daily_days.sql); the days before are kept.
+-- depends_on: {{ ref('fct_card_transactions') }}
+{{
+    config(
+        materialized=core_fact_materialization(),
+        incremental_strategy='delete+insert',
+        unique_key='date_day',
+        on_schema_change='fail',
+    )
+}}
+{%- set business_date %}(select max(as_of_date) from {{ ref('mart_client_360') }}){% endset %}
+{#- The first day whose 90-day window lies inside the data: before it the active base is still
+    filling up, so the mart starts there. #}
+{%- set first_full_date %}(select min(posting_date) + 89 from {{ ref('fct_transactions') }}){% endset %}
+{%- set new_clients_by_day %}
+select
+    client_since_date as date_day,
+    count(*) as new_clients_count
+from {{ ref('mart_client_360') }}
+group by client_since_date
+{%- endset %}
+{%- set from_day = kpi_daily_recompute_from(first_full_date, business_date, new_clients_by_day)
+    if is_incremental() else none %}
+{#- Every day from the first one that may differ: a day of 1900 when all are computed. #}
+{%- set from_day_sql = "date '" ~ (from_day or '1900-01-01') ~ "'" %}
+{%- set stored_active_base = (
+    '(select stored.active_clients_count from ' ~ this ~ ' as stored where stored.date_day = '
+    ~ from_day_sql ~ ' - 1)'
+) if from_day else '0' %}
+
 with
 
 bounds as (
     select
-        (select max(as_of_date) from {{ ref('mart_client_360') }}) as business_date,
-        -- The first day whose 90-day window lies inside the data: before it the active base
-        -- is still filling up, so the mart starts there.
-        (select min(posting_date) + 89 from {{ ref('fct_transactions') }}) as first_full_date
+        {{ business_date }} as business_date,
+        {{ first_full_date }} as first_full_date
 ),
 
 operation_days as (
@@ -34,7 +63,11 @@ operation_days as (
     -- The client days read where they are needed, not as a CTE read twice, which DuckDB would
     -- materialize with every column.
     from {{ ref('fct_client_activity_days') }}
-    where operations_count > 0
+    where
+        operations_count > 0
+        -- every stretch start and end on or after the first day computed: an operation day's
+        -- end counts 90 days later, its start needs the day before it within 90 days
+        and activity_date >= {{ from_day_sql }} - 91
     window by_client as (partition by golden_client_id order by activity_date)
 ),
 
@@ -63,7 +96,8 @@ calendar as (
     from {{ ref('dim_dates') }} as dates
     cross join bounds
     where
-        dates.date_day between bounds.first_full_date - 89 and bounds.business_date
+        dates.date_day
+        between greatest({{ from_day_sql }}, bounds.first_full_date - 89) and bounds.business_date
 ),
 
 active_daily as (
@@ -75,18 +109,26 @@ active_daily as (
         cast(sum(
             coalesce(sum(active_changes.became_active_count), 0)
             - coalesce(sum(active_changes.churned_count), 0)
-        ) over (order by calendar.date_day) as bigint) as active_clients_count
+        ) over (order by calendar.date_day) as bigint)
+        -- continued from the stored active base of the day before the first day computed
+        + {{ stored_active_base }} as active_clients_count
     from calendar
     left join active_changes on calendar.date_day = active_changes.change_date
     group by calendar.date_day
+    {% if from_day %}
+        -- the stored 30 days before, which the retention's windows read
+        union all
+        select
+            date_day,
+            churned_count,
+            active_clients_count
+        from {{ this }}
+        where date_day between {{ from_day_sql }} - 30 and {{ from_day_sql }} - 1
+    {% endif %}
 ),
 
 new_clients as (
-    select
-        client_since_date as date_day,
-        count(*) as new_clients_count
-    from {{ ref('mart_client_360') }}
-    group by client_since_date
+    {{ new_clients_by_day }}
 ),
 
 money as (
@@ -97,6 +139,7 @@ money as (
         sum(interest_paid_rub) as interest_expense_rub,
         cast(sum(complaints_count) as bigint) as complaints_count
     from {{ ref('fct_client_activity_days') }}
+    where activity_date >= {{ from_day_sql }}
     group by activity_date
 ),
 
@@ -114,7 +157,9 @@ surveys as (
             and score >= {{ var('kpi_csat_satisfied_min_score') }}
         ) as csat_satisfied_count
     from {{ ref('fct_interactions') }}
-    where interaction_type in ('survey_nps', 'survey_csat')
+    where
+        interaction_type in ('survey_nps', 'survey_csat')
+        and occurred_date >= {{ from_day_sql }}
     group by occurred_date
 ),
 
@@ -168,10 +213,13 @@ select
     cast(
         1000.0 * coalesce(money.complaints_count, 0) / nullif(windows.active_clients_count, 0)
         as decimal(10, 4)
-    ) as complaints_per_1000_active_clients
+    ) as complaints_per_1000_active_clients,
+    {{ client_refresh_watermarks() }}
 from windows
 left join new_clients on windows.date_day = new_clients.date_day
 left join money on windows.date_day = money.date_day
 left join surveys on windows.date_day = surveys.date_day
 cross join bounds
-where windows.date_day >= bounds.first_full_date
+where
+    windows.date_day >= bounds.first_full_date
+    and windows.date_day >= {{ from_day_sql }}
