@@ -386,10 +386,45 @@ def _columns_but_build_stamps(con, schema: str, table: str) -> list[str]:
     ]
 
 
-def _table_fingerprint(con, table: str) -> tuple:
-    """Rows and a hash of every column but the build stamps of ``schema.table``."""
+def _table_fingerprint(con, table: str, rows: str | None = None) -> tuple:
+    """Rows and a hash of every column but the build stamps of ``schema.table`` — or of the
+    ``rows`` a select returns in that table's columns."""
     columns = _columns_but_build_stamps(con, *table.split("."))
-    return first_row(con, f"select count(*), sum(hash({', '.join(columns)})) from {table}")
+    source = f"({rows}) as fingerprinted" if rows else table
+    return first_row(con, f"select count(*), sum(hash({', '.join(columns)})) from {source}")
+
+
+PLANTED = 100000
+"""Added to a count on the days a test expects an increment to compute again (and on one it
+expects kept): far above any count of the tiny bank."""
+
+
+def _planted_days(con, table: str, column: str, day_column: str) -> list:
+    return first_row(
+        con,
+        f"select list(distinct {day_column} order by {day_column}) from {table} "
+        f"where {column} >= {PLANTED}",
+    )[0]
+
+
+def _with_plant_undone(table: str, column: str, day_column: str, day: dt.date) -> str:
+    """The rows of ``table`` with the count planted on ``day`` taken off again."""
+    return (
+        f"select * replace (case when {day_column} = date '{day}' then {column} - {PLANTED} "
+        f"else {column} end as {column}) from {table}"
+    )
+
+
+def _record_late_load(con, load_id: str, table_name: str | None = None) -> None:
+    """A load ``load_id`` in the load audit, finished an hour from now — after every table's
+    watermark —, as a copy of the latest load (of ``table_name``)."""
+    con.execute(
+        "insert into audit.file_loads select * replace ($load_id as load_id, "
+        "now()::timestamp + interval 1 hour as finished_at) from audit.file_loads "
+        "where $table_name is null or table_name = $table_name "
+        "order by finished_at desc limit 1",
+        {"load_id": load_id, "table_name": table_name},
+    )
 
 
 def _client_fingerprints(con) -> dict[str, tuple]:
@@ -618,7 +653,7 @@ def test_the_channel_usage_rebuilds_the_days_new_loads_and_moved_records_touch(
     them too."""
     settings, _ = warehouse_bank
     copy = _warehouse_copy(settings, tmp_path)
-    planted = 100000
+    table = "marts.mart_channel_usage_daily"
     with duckdb.connect(str(copy)) as con:
         [login, days] = first_row(
             con,
@@ -638,45 +673,26 @@ def test_the_channel_usage_rebuilds_the_days_new_loads_and_moved_records_touch(
             "from marts.dim_client_crosswalk where record_key = 'dbo:' || ?",
             [login],
         )
-        for table in LATE_CONTACTS:
-            days.append(_deliver_one_contact_late(con, table, days))
-        con.execute(
-            "insert into audit.file_loads select * replace ('late' as load_id, "
-            "now()::timestamp + interval 1 hour as finished_at) from audit.file_loads "
-            "order by finished_at desc limit 1"
-        )
+        for raw_table in LATE_CONTACTS:
+            days.append(_deliver_one_contact_late(con, raw_table, days))
+        _record_late_load(con, "late")
         [untouched_day] = first_row(
             con,
-            "select max(activity_date) from marts.mart_channel_usage_daily "
-            "where not list_contains($days, activity_date)",
+            f"select max(activity_date) from {table} where not list_contains($days, activity_date)",
             {"days": days},
         )
-        columns = ", ".join(_columns_but_build_stamps(con, "marts", "mart_channel_usage_daily"))
-        fingerprint = f"select count(*), sum(hash({columns})) from restored"
-        con.execute("create temp view restored as select * from marts.mart_channel_usage_daily")
-        expected = first_row(con, fingerprint)
+        expected = _table_fingerprint(con, table)
         con.execute(
-            f"update marts.mart_channel_usage_daily set unique_clients_count = "
-            f"unique_clients_count + {planted} "
+            f"update {table} set unique_clients_count = unique_clients_count + {PLANTED} "
             "where list_contains($days, activity_date) or activity_date = $untouched",
             {"days": days, "untouched": untouched_day},
         )
-    run = _dbt_on_copy(copy, tmp_path, "run", "--select", "mart_channel_usage_daily")
+    run = _dbt_on_copy(copy, tmp_path, "run", "--select", _model(table))
     assert run.returncode == 0, run.stdout[-3000:]
     with duckdb.connect(str(copy), read_only=True) as con:
-        [planted_days] = first_row(
-            con,
-            "select list(distinct activity_date) from marts.mart_channel_usage_daily "
-            f"where unique_clients_count >= {planted}",
-        )
-        assert planted_days == [untouched_day]
-        con.execute(
-            "create temp view restored as select * replace (case when activity_date = "
-            f"date '{untouched_day}' then unique_clients_count - {planted} "
-            "else unique_clients_count end as unique_clients_count) "
-            "from marts.mart_channel_usage_daily"
-        )
-        assert first_row(con, fingerprint) == expected
+        assert _planted_days(con, table, "unique_clients_count", "activity_date") == [untouched_day]
+        restored = _with_plant_undone(table, "unique_clients_count", "activity_date", untouched_day)
+        assert _table_fingerprint(con, table, restored) == expected
 
 
 def test_the_daily_kpis_are_computed_from_the_first_day_a_new_load_touches(
@@ -689,7 +705,7 @@ def test_the_daily_kpis_are_computed_from_the_first_day_a_new_load_touches(
     differ from the full build."""
     settings, _ = warehouse_bank
     copy = _warehouse_copy(settings, tmp_path)
-    planted = 100000
+    table = "marts.mart_kpi_daily"
     with duckdb.connect(str(copy)) as con:
         [day] = first_row(
             con,
@@ -702,35 +718,20 @@ def test_the_daily_kpis_are_computed_from_the_first_day_a_new_load_touches(
             "'Автоматически')",
             [day],
         )
-        con.execute(
-            "insert into audit.file_loads select * replace ('late' as load_id, "
-            "now()::timestamp + interval 1 hour as finished_at) from audit.file_loads "
-            "order by finished_at desc limit 1"
-        )
+        _record_late_load(con, "late")
         untouched_day = day - dt.timedelta(days=45)
-        columns = ", ".join(_columns_but_build_stamps(con, "marts", "mart_kpi_daily"))
-        fingerprint = f"select count(*), sum(hash({columns})) from restored"
-        con.execute("create temp view restored as select * from marts.mart_kpi_daily")
-        expected = first_row(con, fingerprint)
+        expected = _table_fingerprint(con, table)
         con.execute(
-            "update marts.mart_kpi_daily set complaints_count = complaints_count + "
-            f"{planted} where date_day >= ? or date_day = ?",
+            f"update {table} set complaints_count = complaints_count + {PLANTED} "
+            "where date_day >= ? or date_day = ?",
             [day, untouched_day],
         )
-    run = _dbt_on_copy(copy, tmp_path, "run", "--select", "mart_kpi_daily")
+    run = _dbt_on_copy(copy, tmp_path, "run", "--select", _model(table))
     assert run.returncode == 0, run.stdout[-3000:]
     with duckdb.connect(str(copy), read_only=True) as con:
-        [planted_days] = first_row(
-            con,
-            f"select list(date_day) from marts.mart_kpi_daily where complaints_count >= {planted}",
-        )
-        assert planted_days == [untouched_day]
-        con.execute(
-            "create temp view restored as select * replace (case when date_day = "
-            f"date '{untouched_day}' then complaints_count - {planted} "
-            "else complaints_count end as complaints_count) from marts.mart_kpi_daily"
-        )
-        assert first_row(con, fingerprint) == expected
+        assert _planted_days(con, table, "complaints_count", "date_day") == [untouched_day]
+        restored = _with_plant_undone(table, "complaints_count", "date_day", untouched_day)
+        assert _table_fingerprint(con, table, restored) == expected
 
 
 REDELIVERED_CONTRACTS = {
@@ -765,11 +766,7 @@ def _redeliver_contracts(con) -> dict[str, str]:
         """
     ).fetchall()
     assert len(contracts) == len(REDELIVERED_CONTRACTS)
-    con.execute(
-        "insert into audit.file_loads select * replace ('redelivered' as load_id, "
-        "now()::timestamp + interval 1 hour as finished_at) from audit.file_loads "
-        "where table_name = 'abs__contracts' order by finished_at desc limit 1"
-    )
+    _record_late_load(con, "redelivered", "abs__contracts")
     clients = {}
     for (name, change), (contract_id, client) in zip(
         REDELIVERED_CONTRACTS.items(), contracts, strict=True
