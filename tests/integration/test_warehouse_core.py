@@ -415,6 +415,19 @@ def _with_plant_undone(table: str, column: str, day_column: str, day: dt.date) -
     )
 
 
+def _assert_increment_computes_all_but(
+    copy, tmp_path, table: str, column: str, day_column: str, kept_day: dt.date, full: tuple
+) -> None:
+    """dbt run of ``table`` on ``copy``: every count planted on it is gone but ``kept_day``'s,
+    and with that one undone the table equals ``full`` (its fingerprint before the plants)."""
+    run = _dbt_on_copy(copy, tmp_path, "run", "--select", _model(table))
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert _planted_days(con, table, column, day_column) == [kept_day]
+        restored = _with_plant_undone(table, column, day_column, kept_day)
+        assert _table_fingerprint(con, table, restored) == full
+
+
 def _record_late_load(con, load_id: str, table_name: str | None = None) -> None:
     """A load ``load_id`` in the load audit, finished an hour from now — after every table's
     watermark —, as a copy of the latest load (of ``table_name``)."""
@@ -687,12 +700,9 @@ def test_the_channel_usage_rebuilds_the_days_new_loads_and_moved_records_touch(
             "where list_contains($days, activity_date) or activity_date = $untouched",
             {"days": days, "untouched": untouched_day},
         )
-    run = _dbt_on_copy(copy, tmp_path, "run", "--select", _model(table))
-    assert run.returncode == 0, run.stdout[-3000:]
-    with duckdb.connect(str(copy), read_only=True) as con:
-        assert _planted_days(con, table, "unique_clients_count", "activity_date") == [untouched_day]
-        restored = _with_plant_undone(table, "unique_clients_count", "activity_date", untouched_day)
-        assert _table_fingerprint(con, table, restored) == expected
+    _assert_increment_computes_all_but(
+        copy, tmp_path, table, "unique_clients_count", "activity_date", untouched_day, expected
+    )
 
 
 def test_the_daily_kpis_are_computed_from_the_first_day_a_new_load_touches(
@@ -726,12 +736,9 @@ def test_the_daily_kpis_are_computed_from_the_first_day_a_new_load_touches(
             "where date_day >= ? or date_day = ?",
             [day, untouched_day],
         )
-    run = _dbt_on_copy(copy, tmp_path, "run", "--select", _model(table))
-    assert run.returncode == 0, run.stdout[-3000:]
-    with duckdb.connect(str(copy), read_only=True) as con:
-        assert _planted_days(con, table, "complaints_count", "date_day") == [untouched_day]
-        restored = _with_plant_undone(table, "complaints_count", "date_day", untouched_day)
-        assert _table_fingerprint(con, table, restored) == expected
+    _assert_increment_computes_all_but(
+        copy, tmp_path, table, "complaints_count", "date_day", untouched_day, expected
+    )
 
 
 REDELIVERED_CONTRACTS = {
