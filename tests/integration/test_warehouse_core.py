@@ -351,11 +351,13 @@ CLIENT_TABLES = (
     "intermediate.int_account_months_aggregated",
     "marts.mart_channel_usage_daily",
     "marts.mart_kpi_daily",
+    "marts.mart_segment_memberships",
 )
 """The tables an incremental build rewrites per client (macros/client_refresh_scope.sql), per
 account from the loads after its watermark (the accounts' latest balances and month-end
 balances), or per day (the channel usage, macros/channel_usage_dates.sql; the daily KPIs from
-their first changed day on, macros/kpi_daily_days.sql)."""
+their first changed day on, macros/kpi_daily_days.sql; the segment memberships from their first
+changed client state on, macros/segment_memberships_dates.sql)."""
 
 LATER_DELIVERIES = ("dbo__applications", "dbo__events", "dbo__sessions", "contact_center__calls")
 """Raw tables the client tables read through views, not the facts: held back from the earlier
@@ -606,10 +608,11 @@ def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
                 f"count(*) filter (where _loads_through > ?) from {table}",
                 [watermark, watermark],
             )
-            if table == "marts.mart_kpi_daily":
-                # the planted merge moves a client's activity stretches anywhere in its history,
-                # so every day is computed again (the increment by day: the test below)
-                assert kept == 0 < rewritten
+            if table in ("marts.mart_kpi_daily", "marts.mart_segment_memberships"):
+                # the planted merge moves a client's activity stretches and states anywhere in
+                # its history, so every day is computed again (the increments by day: the tests
+                # below)
+                assert kept == 0 < rewritten, table
             else:
                 assert kept > rewritten > 0, table
 
@@ -739,6 +742,65 @@ def test_the_daily_kpis_are_computed_from_the_first_day_a_new_load_touches(
     _assert_increment_computes_all_but(
         copy, tmp_path, table, "complaints_count", "date_day", untouched_day, expected
     )
+
+
+def test_the_segment_memberships_are_evaluated_again_from_the_first_changed_state(
+    warehouse_bank, tmp_path
+):
+    """Client states of a month end in the middle of the history are written again by a later
+    build: the increment evaluates every client again from that date, continuing the memberships
+    open at it — a segment planted on one that starts there is gone — and keeps those that ended
+    before, a segment planted there too; with that one undone it equals a full build."""
+    settings, _ = warehouse_bank
+    copy = _warehouse_copy(settings, tmp_path)
+    table = "marts.mart_segment_memberships"
+    key = "golden_client_id, segment_type, valid_from_date"
+    of_key = "golden_client_id = ? and segment_type = ? and valid_from_date = ?"
+    with duckdb.connect(str(copy)) as con:
+        [day] = first_row(
+            con,
+            "select as_of_date from (select distinct as_of_date from marts.fct_client_states) "
+            "order by as_of_date limit 1 offset 4",
+        )
+        con.execute(
+            "update marts.fct_client_states set funds_balance_rub = 1e8, "
+            "_loads_through = now()::timestamp + interval 1 hour "
+            "where as_of_date = ? and hash(golden_client_id) % 10 = 0",
+            [day],
+        )
+        planted = {}
+        for name, condition in {
+            "kept": "valid_to_date < $day - 1",
+            "evaluated again": "valid_from_date >= $day",
+        }.items():
+            planted[name] = first_row(
+                con,
+                f"select {key}, segment from {table} where {condition} order by all limit 1",
+                {"day": day},
+            )
+            con.execute(f"update {table} set segment = 'planted' where {of_key}", planted[name][:3])
+    run = _dbt_on_copy(copy, tmp_path, "run", "--select", _model(table))
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(copy)) as con:
+        assert con.execute(f"select {key} from {table} where segment = 'planted'").fetchall() == [
+            planted["kept"][:3]
+        ]
+        [kept, evaluated] = first_row(
+            con,
+            f"select count(*) filter (where _loads_through < stamp.newest), "
+            f"count(*) filter (where _loads_through = stamp.newest) from {table}, "
+            f"(select max(_loads_through) as newest from {table}) as stamp",
+        )
+        assert kept > 0 and evaluated > 0
+        con.execute(
+            f"update {table} set segment = ? where {of_key}",
+            [planted["kept"][3], *planted["kept"][:3]],
+        )
+        increment = _table_fingerprint(con, table)
+    run = _dbt_on_copy(copy, tmp_path, "run", "--full-refresh", "--select", _model(table))
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert _table_fingerprint(con, table) == increment
 
 
 REDELIVERED_CONTRACTS = {

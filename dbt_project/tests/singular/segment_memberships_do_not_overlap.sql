@@ -1,5 +1,6 @@
 -- Pairs of memberships of one client and segment type whose validity intervals overlap (an
--- open interval runs to infinity), and memberships that end before they start.
+-- open interval runs to infinity), and memberships that end before they start or whose last
+-- evaluation lies outside them (it is empty exactly while current).
 with
 
 memberships as (
@@ -8,6 +9,8 @@ memberships as (
         segment_type,
         segment,
         valid_from_date,
+        last_evaluated_date,
+        is_current,
         coalesce(valid_to_date, date '9999-12-31') as valid_to_date,
         row_number() over () as membership_number
     from {{ ref('mart_segment_memberships') }}
@@ -33,4 +36,7 @@ select
     valid_from_date,
     null as other_valid_from_date
 from memberships
-where valid_to_date < valid_from_date
+where
+    valid_to_date < valid_from_date
+    or (last_evaluated_date is null) <> is_current
+    or last_evaluated_date not between valid_from_date and valid_to_date
