@@ -1,6 +1,8 @@
 -- Pairs of memberships of one client and segment type whose validity intervals overlap (an
 -- open interval runs to infinity), and memberships that end before they start or whose last
 -- evaluation lies outside them (it is empty exactly while current).
+-- A daily build checks the memberships open or ended recently (macros/data_tests_scope.sql):
+-- those its increments write.
 with
 
 memberships as (
@@ -14,6 +16,7 @@ memberships as (
         coalesce(valid_to_date, date '9999-12-31') as valid_to_date,
         row_number() over () as membership_number
     from {{ ref('mart_segment_memberships') }}
+    where {{ in_data_tests_scope("coalesce(valid_to_date, date '9999-12-31')") }}
 )
 
 select
