@@ -63,10 +63,12 @@ changes as (
         group by golden_client_id
     ) as evaluated
     full join (
+        -- every segment type starts a stretch at a client's first evaluation: one type tells
         select
             golden_client_id,
             min(valid_from_date) as first_date
         from {{ this }}
+        where segment_type = 'client_type'
         group by golden_client_id
     ) as stored
         on evaluated.golden_client_id = stored.golden_client_id
