@@ -193,6 +193,6 @@ select
 from memberships
 cross join build_stamps
 {%- if from_day %}
--- a stretch stored as current that still is is stored as it is
+-- a membership stored as current that still is stays as stored
 where not (memberships.was_current and memberships.next_stretch_date is null)
 {%- endif %}
