@@ -17,10 +17,9 @@ WRITTEN_BY = "_written_by"
 """The dbt run that last wrote a row of a table served by month (dbt_project/macros/
 written_by.sql); the publication tells changed months by it (serving/month_files.py)."""
 
-BUILD_STAMPS = ("_loads_through", "_identity_through", "_evaluated_through", WRITTEN_BY)
+BUILD_STAMPS = ("_loads_through", "_identity_through", WRITTEN_BY)
 """Columns that say when and by whom a row was built, not what it says: the incremental client
-tables' watermarks (dbt_project/macros/client_refresh_scope.sql; the segment memberships' latest
-as-of date, macros/segment_memberships_dates.sql) and the writer."""
+tables' watermarks (dbt_project/macros/client_refresh_scope.sql) and the writer."""
 
 
 def connect(

@@ -384,7 +384,7 @@ def _columns_but_build_stamps(con, schema: str, table: str) -> list[str]:
             "where table_schema = ? and table_name = ? order by ordinal_position",
             [schema, table],
         ).fetchall()
-        if column not in BUILD_STAMPS
+        if column not in (*BUILD_STAMPS, "_evaluated_through")  # the memberships' build date
     ]
 
 
