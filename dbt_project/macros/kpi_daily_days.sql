@@ -49,6 +49,5 @@ select
     end
 from changes
 {%- endset -%}
-{%- set day = run_query(query).columns[0].values()[0] if execute else none -%}
-{{ return(day | string if day else none) }}
+{{ return(first_value_as_iso_date(query, none) if execute else none) }}
 {%- endmacro %}

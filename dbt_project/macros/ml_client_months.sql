@@ -333,7 +333,8 @@ where dates.month_end_date between history.first_date and history.last_date
 {{ return(first_value_as_iso_date(query) if execute else '0001-01-01') }}
 {%- endmacro %}
 
-{% macro first_value_as_iso_date(query) -%}
+{# The first column of a query's first row as an ISO string; `default` when it is null. #}
+{% macro first_value_as_iso_date(query, default='0001-01-01') -%}
 {%- set value = run_query(query).columns[0].values()[0] -%}
-{{ return(value | string if value else '0001-01-01') }}
+{{ return(value | string if value else default) }}
 {%- endmacro %}

@@ -75,15 +75,17 @@ changes as (
     where evaluated.first_date is distinct from stored.first_date
 )
 
-select min(changed_date)
+select
+    case
+        when
+            (select min(_segment_rules) from {{ this }}) = {{ segment_rules_fingerprint() }}
+            and (select max(_segment_rules) from {{ this }}) = {{ segment_rules_fingerprint() }}
+            and min(changed_date) > (select min(valid_from_date) from {{ this }})
+            then min(changed_date)
+    end
 from changes
-where
-    (select min(_segment_rules) from {{ this }}) = {{ segment_rules_fingerprint() }}
-    and (select max(_segment_rules) from {{ this }}) = {{ segment_rules_fingerprint() }}
-having min(changed_date) > (select min(valid_from_date) from {{ this }})
 {%- endset -%}
-{%- set rows = run_query(query).rows if execute else [] -%}
-{{ return(rows[0][0] | string if rows and rows[0][0] else none) }}
+{{ return(first_value_as_iso_date(query, none) if execute else none) }}
 {%- endmacro %}
 
 {#
