@@ -376,6 +376,12 @@ where
 """The loads the earlier build has not taken in."""
 
 
+NOT_COMPARED = (*BUILD_STAMPS, "_evaluated_through")
+"""Columns an incremental build may leave other than a full build: the build stamps, and the
+segment memberships' latest as-of date at the build that wrote the row (a stamp of that table
+alone, so not in ``BUILD_STAMPS``, which the lead features exclude by name)."""
+
+
 def _columns_but_build_stamps(con, schema: str, table: str) -> list[str]:
     return [
         column
@@ -384,7 +390,7 @@ def _columns_but_build_stamps(con, schema: str, table: str) -> list[str]:
             "where table_schema = ? and table_name = ? order by ordinal_position",
             [schema, table],
         ).fetchall()
-        if column not in (*BUILD_STAMPS, "_evaluated_through")  # the memberships' build date
+        if column not in NOT_COMPARED
     ]
 
 
