@@ -165,10 +165,11 @@ passive_balances as (
     -- The balance at each month end of every passive (client money) account: the latest
     -- record on or before that day (АБС writes a record only on a day with movement).
     {%- if from_date or scope %}
-    -- A few months or a few clients: each account's latest record up to each month end, by
-    -- one aggregation over the records (at bank-1m 4 s for the month just completed, against
-    -- 20 s for the monthly last records of the whole history and their ASOF join below, which
-    -- DuckDB computes for every account before it applies a client filter).
+    -- A few months or a few clients: each account's latest monthly last record up to each
+    -- month, by one aggregation over those records (at bank-1m 4 s for the month just
+    -- completed, against 20 s for their ASOF join below, which DuckDB computes for every
+    -- account before it applies a client filter; the daily records instead of the monthly
+    -- ones: 0.8 against 0.35 s at bank-300k, the same balances).
     select
         accounts.golden_client_id,
         latest.month_start_date,
@@ -178,10 +179,10 @@ passive_balances as (
         select
             balances.account_number,
             months.month_start_date,
-            {{ arg_max('balances.closing_balance_rub', 'balances.balance_date') }}
+            {{ arg_max('balances.closing_balance_rub', 'balances.month_start_date') }}
                 as closing_balance_rub
-        from {{ ref('fct_balances_daily') }} as balances
-        inner join months on balances.balance_date <= months.month_end_date
+        from {{ ref('int_account_months_aggregated') }} as balances
+        inner join months on balances.month_start_date <= months.month_start_date
         where balances.account_number in (
             select account_number from {{ ref('dim_accounts') }}
             where
