@@ -28,15 +28,59 @@
 
 with
 
+stored_months as (
+
+    select
+        months.*,
+        -- A month the windows read: from three months before the first month this build
+        -- writes for the client (a client's months run without a gap, so three rows back
+        -- are three months back); the months before add only to the counts and dates
+        -- carried to the first month (`earlier`). An increment then windows about four
+        -- months of a client instead of the whole history (bank-300k: 2.6 -> 1.0 s for the
+        -- month-end clients).
+        {% if is_incremental() -%}
+            months.month_start_date >= cast(
+                least(
+                    date_trunc('month', scope.refresh_from_date),
+                    {{ stored_through_sql }} + 1
+                ) - interval 3 month as date
+            )
+        {%- else -%}
+            true
+        {%- endif %} as is_windowed
+    from {{ ref('ml_features__client_months') }} as months
+    {{ left_join_client_refresh_scope('months.golden_client_id') }}
+    {% if is_incremental() and stored_through >= latest_complete_month_end() %}
+        where scope.refresh_from_date <= {{ stored_through_sql }}
+    {% endif %}
+
+),
+
+earlier as (
+
+    select
+        golden_client_id,
+        count(*) as months_count,
+        max(last_login_date) as last_login_date,
+        max(last_card_date) as last_card_date,
+        max(last_activity_date) as last_activity_date
+    from stored_months
+    where not is_windowed
+    group by golden_client_id
+
+),
+
 months as (
 
-    select * from {{ ref('ml_features__client_months') }}
-    {% if is_incremental() and stored_through >= latest_complete_month_end() %}
-        where golden_client_id in (
-            select scope.golden_client_id from client_refresh_scope as scope
-            where scope.refresh_from_date <= {{ stored_through_sql }}
-        )
-    {% endif %}
+    select
+        stored_months.*,
+        earlier.last_login_date as earlier_last_login_date,
+        earlier.last_card_date as earlier_last_card_date,
+        earlier.last_activity_date as earlier_last_activity_date,
+        coalesce(earlier.months_count, 0) as earlier_months_count
+    from stored_months
+    left join earlier on stored_months.golden_client_id = earlier.golden_client_id
+    where stored_months.is_windowed
 
 ),
 
@@ -57,7 +101,7 @@ windowed as (
         me2me_event_count as me2me_event_count_month,
         requisites_event_count as requisites_event_count_month,
         balance_rub as balance_rub_month_end,
-        row_number() over client_months as months_observed,
+        earlier_months_count + row_number() over client_months as months_observed,
         coalesce(avg(salary_rub) over previous_3, 0) as salary_rub_previous_3_avg,
         sum(own_account_out_rub) over last_3 as own_account_out_rub_3m,
         -- Counts as BIGINT: a sum of counts is a HUGEINT, which Parquet cannot hold.
@@ -78,9 +122,10 @@ windowed as (
         cast(sum(autopay_disable_count) over last_3 as bigint) as autopay_disable_count_3m,
         cast(sum(requisites_event_count) over last_3 as bigint) as requisites_event_count_3m,
         coalesce(lag(balance_rub, 3) over client_months, 0) as balance_rub_3_months_before,
-        max(last_login_date) over to_date as last_login_date,
-        max(last_card_date) over to_date as last_card_date,
-        max(last_activity_date) over to_date as last_activity_date
+        greatest(earlier_last_login_date, max(last_login_date) over to_date) as last_login_date,
+        greatest(earlier_last_card_date, max(last_card_date) over to_date) as last_card_date,
+        greatest(earlier_last_activity_date, max(last_activity_date) over to_date)
+            as last_activity_date
     from months
     window
         client_months as (partition by golden_client_id order by month_start_date),
