@@ -19,8 +19,7 @@ select max(business_date) - {{ var('data_tests_recent_days') | int }}
 from {{ source('audit', 'file_loads') }}
 where status = 'loaded'
 {%- endset -%}
-{%- set start = run_query(query).columns[0].values()[0] -%}
-{{ return(start.isoformat() if start else none) }}
+{{ return(first_value_as_iso_date(query, default=none)) }}
 {%- endmacro %}
 
 {#
