@@ -45,9 +45,10 @@ def truth_report(scenario: Scenario, home: Path) -> dict:
     }
 
 
-def ingest(scenario: Scenario, home: Path) -> dict:
+def ingest(scenario: Scenario, home: Path, *, hold_back_last_date: bool = False) -> dict:
     """The whole landing zone into a fresh DuckDB file, the way the Dagster raw assets load it:
-    ``load_partitions`` per contract (in load order) over every business date found."""
+    ``load_partitions`` per contract (in load order) over every business date found — but the
+    last one with ``hold_back_last_date``."""
     from ingestion.contracts import CONTRACTS
     from ingestion.landing import find_files
     from ingestion.load import load_partitions
@@ -59,9 +60,10 @@ def ingest(scenario: Scenario, home: Path) -> dict:
     by_system: dict[str, dict] = {}
     by_table: dict[str, dict] = {}
     megabytes = 0.0
+    held_back = _last_business_date(landing) if hold_back_last_date else None
     started, cpu_started = time.perf_counter(), _cpu_seconds()
     for contract in CONTRACTS:
-        files = find_files(landing, contract)
+        files = [f for f in find_files(landing, contract) if f.business_date != held_back]
         table_started = time.perf_counter()
         loads = load_partitions(con, contract, sorted({f.business_date for f in files}), landing)
         seconds = time.perf_counter() - table_started
@@ -104,15 +106,30 @@ def _ingest_connection(home: Path, database: Path | None = None):
     return connect(settings, memory_limit=settings.ingest_memory_limit)
 
 
-def ingest_daily(scenario: Scenario, home: Path) -> dict:
-    """Reload the last business date of every table into the warehouse the ``ingest`` stage
-    built: what the daily schedule does once the history is in."""
+def ingest_before_last(scenario: Scenario, home: Path) -> dict:
+    """``ingest`` without the last business date: the warehouse as it stood the evening before,
+    so that ``ingest_new_day`` and ``warehouse_new_day`` then take in a day it has never seen —
+    the month end 10-31, which completes October for every client (the replayed day of
+    ``ingest_daily`` changes only the clients active on it)."""
+    return ingest(scenario, home, hold_back_last_date=True)
+
+
+def _last_business_date(landing: Path) -> dt.date:
     from ingestion.contracts import CONTRACTS
     from ingestion.landing import find_files
+
+    return max(f.business_date for c in CONTRACTS for f in find_files(landing, c))
+
+
+def ingest_daily(scenario: Scenario, home: Path) -> dict:
+    """Load the last business date of every table into the warehouse the ``ingest`` stage
+    built — again (what the daily schedule does once the history is in), or for the first time
+    after ``ingest_before_last``."""
+    from ingestion.contracts import CONTRACTS
     from ingestion.load import load_partitions
 
     landing = home / "landing"
-    last = max(f.business_date for c in CONTRACTS for f in find_files(landing, c))
+    last = _last_business_date(landing)
     rows = 0
     with _ingest_connection(home) as con:
         started = time.perf_counter()
@@ -716,6 +733,11 @@ STAGES = {
     "truth_report": truth_report,
     "ingest": ingest,
     "ingest_daily": ingest_daily,
+    "ingest_before_last": ingest_before_last,
+    # The same bodies after ``ingest_before_last``, under their own names so that the new day's
+    # figures are kept beside the replayed day's.
+    "ingest_new_day": ingest_daily,
+    "warehouse_new_day": warehouse_daily,
     "ingest_baseline": ingest_baseline,
     "identity_load": identity_load,
     "identity": identity,
