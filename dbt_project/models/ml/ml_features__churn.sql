@@ -137,7 +137,8 @@ windowed as (
 
 -- The client months this build writes: all of them in a full build; in an increment the new
 -- month end and the months of the refresh scope, filtered before the contracts are joined to
--- them (every month of a scope client is windowed, but only its rebuilt ones need contracts).
+-- them (a scope client's three months before the first rebuilt one are windowed too, but only
+-- its rebuilt ones need contracts).
 to_build as (
 
     select windowed.* from windowed
