@@ -19,7 +19,7 @@ select max(business_date) - {{ var('data_tests_recent_days') | int }}
 from {{ source('audit', 'file_loads') }}
 where status = 'loaded'
 {%- endset -%}
-{{ return(first_value_as_iso_date(query, default=none)) }}
+{{ return(first_value_as_iso_date(query, none)) }}
 {%- endmacro %}
 
 {#

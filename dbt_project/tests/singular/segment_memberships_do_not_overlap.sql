@@ -16,7 +16,7 @@ memberships as (
         coalesce(valid_to_date, date '9999-12-31') as valid_to_date,
         row_number() over () as membership_number
     from {{ ref('mart_segment_memberships') }}
-    where {{ in_data_tests_scope("coalesce(valid_to_date, date '9999-12-31')") }}
+    where {{ in_data_tests_scope(var('data_tests_recent_rows')['mart_segment_memberships']) }}
 )
 
 select
