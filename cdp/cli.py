@@ -19,7 +19,7 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         ("landing zone", settings.landing_dir),
         ("warehouse", settings.warehouse_path),
         ("serving copy", settings.serving_dir),
-        ("reports", settings.reports_dir),
+        ("models", settings.models_dir),
         ("exports", settings.exports_dir),
         ("dagster runs", settings.dagster_home),
     ):

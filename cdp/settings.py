@@ -34,7 +34,6 @@ class Settings(BaseSettings):
     warehouse_path: Path | None = Field(
         default=None, description="DuckDB file the pipeline writes (one writer at a time)."
     )
-    reports_dir: Path | None = Field(default=None, description="Reports and scorecards.")
     exports_dir: Path | None = Field(default=None, description="Files handed to other systems.")
     serving_dir: Path | None = Field(
         default=None,
@@ -191,7 +190,6 @@ class Settings(BaseSettings):
             "landing_dir": home / "landing",
             "truth_dir": home / "truth",
             "warehouse_path": home / "warehouse" / "cdp.duckdb",
-            "reports_dir": home / "reports",
             "exports_dir": home / "exports",
             "serving_dir": home / "serving",
             "dagster_home": home / "dagster",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -16,6 +17,22 @@ from serving.month_files import declared_month_files
 from serving.publish import AUDIT_TABLE, CURRENT, MANIFEST, serving_database_path
 
 pytestmark = pytest.mark.integration
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOC_QUERIES = [
+    (f"{page.removesuffix('.md')}-{n}", catalog, query)
+    for page, catalog in (
+        ("analyst-guide.md", "cdp_serving"),
+        ("warehouse.md", "cdp_serving"),
+        ("ingestion.md", "wh"),
+    )
+    for n, query in enumerate(
+        re.findall(r"```sql\n(.*?)```", (DOCS / page).read_text(encoding="utf-8"), flags=re.S)
+    )
+]
+"""The SQL examples of the docs, each with the database it is written for: the serving copy
+analysts read, or the warehouse (attached as ``wh``) whose audit and quarantine data engineers
+read."""
 
 IDENTITY_MARTS = {
     "dim_clients",
@@ -285,3 +302,18 @@ def test_a_publication_of_an_unchanged_warehouse_writes_no_month_again(published
         if "regenerated" in e.materialization.metadata
     }
     assert regenerated == {dg.AssetKey(["serving", "dbt_docs"]): False}
+
+
+@pytest.mark.parametrize(
+    ("catalog", "query"), [q[1:] for q in DOC_QUERIES], ids=[q[0] for q in DOC_QUERIES]
+)
+def test_every_sql_example_of_the_docs_answers_on_the_tiny_bank(served, catalog, query):
+    """The docs' examples run as written, so the tables and columns they name stay real. The
+    scores exist only once a test module of this session has trained the models."""
+    served.execute(f"use {catalog}")
+    named = set(re.findall(r"\b(marts|ml|audit|raw|quarantine)\.(\w+)", query))
+    missing = named - _tables(served, catalog)
+    if missing:
+        assert all(table.startswith("ml_scores__") for _, table in missing), missing
+        pytest.skip(f"no scores trained in this session: {sorted(missing)}")
+    assert served.execute(query).fetchall(), "the example answers nothing on the tiny bank"
