@@ -96,7 +96,7 @@ balance_points as (
     -- ran out of memory at bank-1m.
     select
         account_number,
-        {{ account_bucket('account_number') }} as account_bucket,
+        account_bucket,
         month_start_date as point_date,
         false as is_as_of,
         closing_balance_rub,
