@@ -63,15 +63,22 @@ where finished_at > {{ client_watermark('_loads_through') }}
 {%- endmacro %}
 
 {#
-  (golden_client_id, refresh_from_date), one row per client whose rows may differ from a full
-  build, with the first date that may differ: the facts' rows of new loads (a clearing
+  (golden_client_id, refresh_from_date, is_gone), one row per client whose rows may differ from
+  a full build, with the first date that may differ: the facts' rows of new loads (a clearing
   rewrites its authorization's row, and a clearing without one is a row of its own, so the
   card fact counts all three of its loads, each by a filter of its own: DuckDB pushes an `in`
   list into the scan, not an `or` of three, which read all 8 M card rows at bank-300k for each
-  of six tables' scopes, 0.2 s each), and both ids of every merge or split and of every
-  record that changed client (identity.crosswalk_changes: a record new to the golden record
-  whose rows were already loaded) since the watermark, whose whole history moves (the facts
-  re-point their rows themselves: core_incremental.sql). `reads` names what else the table is
+  of six tables' scopes, 0.2 s each), and both clients of every record that changed client
+  since the watermark (a merge or split moves records; a record new to the golden record may
+  have rows loaded before), from the first date of the record's rows
+  (int_crosswalk_changes_dated; the facts re-point their rows themselves: core_incremental.sql).
+  A client no longer in the golden record (merged away, retired) `is_gone`: its stored rows are
+  deleted whole and nothing is computed for it. Its own rows decide a client's first date, not
+  the start of its history: one client refreshed from the start made every client table read
+  its inputs whole (bank-300k, the client states' query 2.4 → 5.8 s), and every day brings
+  new records. What the golden record says of a client (type, start, birth date) is compared
+  with the stored rows by the `reads` that need it (tenure, client_attributes, retail_clients).
+  `reads` names what else the table is
   built from, each a macro `refresh_from_<name>(loads)` below: the client states read
   balances, account records and the golden record's tenure; the churn and cross-sell features
   balances, account and contract records, app events and who is a retail client, the
@@ -81,8 +88,9 @@ where finished_at > {{ client_watermark('_loads_through') }}
 {% macro clients_to_refresh(reads=[]) -%}
 {%- set loads = loads_after_watermark() -%}
 select
-    golden_client_id,
-    min(refresh_from_date) as refresh_from_date
+    touched.golden_client_id,
+    min(touched.refresh_from_date) as refresh_from_date,
+    clients.golden_client_id is null as is_gone
 from (
     {{ refresh_from_fact_loads(loads, 'fct_transactions', 'posting_date') }}
     union all
@@ -100,27 +108,25 @@ from (
     from {{ ref('fct_card_transactions') }}
     where {{ load_id_in(load_column, loads) }}
     {%- endfor %}
-    {%- for table, id_columns in [
-        ('golden_id_history', ['golden_client_id', 'related_golden_client_id']),
-        ('crosswalk_changes', ['golden_client_id', 'previous_golden_client_id']),
-    ] %}
-    {%- for id_column in id_columns %}
+    {%- for id_column in ['golden_client_id', 'previous_golden_client_id'] %}
     union all
     select
         {{ id_column }} as golden_client_id,
-        date '0001-01-01' as refresh_from_date
-    from {{ source('identity', table) }}
+        -- a record without rows moves none; a client it leaves for good is gone (below)
+        coalesce(first_row_date, date '9999-12-31') as refresh_from_date
+    from {{ ref('int_crosswalk_changes_dated') }}
     where
         run_at > {{ client_watermark('_identity_through') }}
-    {%- endfor %}
     {%- endfor %}
     {%- for name in reads %}
     union all
     {{ context['refresh_from_' ~ name](loads) }}
     {%- endfor %}
 ) as touched
-where golden_client_id is not null
-group by golden_client_id
+left join {{ source('golden_record', 'dim_clients') }} as clients
+    on touched.golden_client_id = clients.golden_client_id
+where touched.golden_client_id is not null
+group by touched.golden_client_id, clients.golden_client_id
 {%- endmacro %}
 
 {# The rows of new loads of a fact whose rows carry one load id, on the date they count on. #}
@@ -266,11 +272,18 @@ where
     or _identity_through > {{ client_watermark('_identity_through') }}
 {%- endmacro %}
 
-{# Every client whose type or start date differs from its stored current state, or who has none. #}
+{#
+  Every client whose type or start date differs from its stored current state, from the start;
+  a client without one (new to the golden record) from its start date, where its states begin.
+#}
 {% macro refresh_from_tenure(loads) -%}
 select
     tenure.golden_client_id,
-    date '0001-01-01' as refresh_from_date
+    case
+        when stored.golden_client_id is null
+            then coalesce(tenure.client_since_date, date '0001-01-01')
+        else date '0001-01-01'
+    end as refresh_from_date
 from ({{ client_tenure() }}) as tenure
 left join {{ this }} as stored
     on
@@ -335,8 +348,9 @@ where
 {#
   Pre-hooks of an incremental client table: the scope above into the temporary table
   `client_refresh_scope`, which the model's query joins; then the stored rows of that scope —
-  `date_column` on or after the client's refresh_from_date — deleted: the model appends them
-  again, so rows that should no longer exist (a client merged away) are gone too.
+  `date_column` on or after the client's refresh_from_date, every row of a client gone from
+  the golden record — deleted: the model appends them again, so rows that should no longer
+  exist are gone too.
 #}
 {% macro create_client_refresh_scope(reads=[]) -%}
 {%- if is_incremental() -%}
@@ -357,7 +371,7 @@ delete from {{ this }} as stored
 using client_refresh_scope as scope
 where
     stored.golden_client_id = scope.golden_client_id
-    and stored.{{ date_column }} >= scope.refresh_from_date - {{ days_before }}
+    and (scope.is_gone or stored.{{ date_column }} >= scope.refresh_from_date - {{ days_before }})
 {%- else -%}
 select 1
 {%- endif -%}

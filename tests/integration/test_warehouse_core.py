@@ -358,6 +358,9 @@ account from the loads after its watermark (the accounts' latest balances and mo
 balances), or per day (the channel usage, macros/channel_usage_dates.sql; the daily KPIs from
 their first changed day on, macros/kpi_daily_days.sql; the segment memberships from their first
 changed client state on, macros/segment_memberships_dates.sql)."""
+CLIENT_TABLES_BY_CLIENT = CLIENT_TABLES[:6]
+"""The client tables keyed by golden client and refreshed through its scope
+(macros/client_refresh_scope.sql)."""
 
 LATER_DELIVERIES = ("dbo__applications", "dbo__events", "dbo__sessions", "contact_center__calls")
 """Raw tables the client tables read through views, not the facts: held back from the earlier
@@ -508,8 +511,10 @@ def _set_client_watermarks(con, cut: dt.date) -> dt.datetime:
     """The client tables as that build left them: taken in every load delivered before ``cut``
     — the tiny bank was ingested table by table, so the later deliveries are moved to after
     the build, as a daily schedule delivers them — and since recorded: the merge that makes
-    GC_STALE's rows another client's, and the record of GC_MOVED's rows moving to another
-    client."""
+    GC_STALE's rows another client's, the record of GC_MOVED's rows moving to another
+    client, and GC_GONE, whose rows the client tables hold from the start of its history
+    (states and months come from the golden record, not only from its records' rows), merged
+    away with its one record, which has no rows: every row of GC_GONE must go."""
     con.execute(
         "update audit.file_loads set finished_at = finished_at + interval 1 day "
         f"where load_id in ({LATE_LOADS})",
@@ -534,6 +539,16 @@ def _set_client_watermarks(con, cut: dt.date) -> dt.datetime:
             f"select record_key, '{previous}', golden_client_id, now()::timestamp "
             f"from marts.dim_client_crosswalk where record_key = ({record})"
         )
+    for table in CLIENT_TABLES_BY_CLIENT:
+        con.execute(
+            f"insert into {table} select * replace ('GC_GONE' as golden_client_id) "
+            f"from {table} where golden_client_id = (select min(golden_client_id) from {table})"
+        )
+    con.execute(
+        "insert into identity.crosswalk_changes "
+        "select min(record_key), 'GC_GONE', min(golden_client_id), now()::timestamp "
+        "from marts.dim_client_crosswalk where record_key like 'contact_center:%'"
+    )
     return watermark
 
 
@@ -600,7 +615,13 @@ def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
         _keep_rows_as_written(con)
     assert all(before[table] != full_clients[table] for table in CLIENT_TABLES)
     run = _dbt_on_copy(
-        copy, tmp_path, "run", "--select", "path:models/marts/core", *map(_model, CLIENT_TABLES)
+        copy,
+        tmp_path,
+        "run",
+        "--select",
+        "path:models/marts/core",
+        "int_crosswalk_changes_dated",
+        *map(_model, CLIENT_TABLES),
     )
     assert run.returncode == 0, run.stdout[-3000:]
     with duckdb.connect(str(copy), read_only=True) as con:

@@ -12,6 +12,7 @@
 -- depends_on: {{ ref('stg_dbo__events') }}
 -- depends_on: {{ ref('dim_accounts') }}
 -- depends_on: {{ ref('dim_dates') }}
+-- depends_on: {{ ref('int_crosswalk_changes_dated') }}
 {{
     config(
         materialized='incremental',

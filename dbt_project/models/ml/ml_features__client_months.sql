@@ -19,6 +19,7 @@
 -- depends_on: {{ ref('dim_dates') }}
 -- depends_on: {{ ref('fct_contracts') }}
 -- depends_on: {{ ref('int_account_months_aggregated') }}
+-- depends_on: {{ ref('int_crosswalk_changes_dated') }}
 {{
     config(
         materialized='incremental',

@@ -11,6 +11,7 @@
 -- depends_on: {{ ref('fct_balances_daily') }}
 -- depends_on: {{ ref('stg_dbo__events') }}
 -- depends_on: {{ ref('dim_accounts') }}
+-- depends_on: {{ ref('int_crosswalk_changes_dated') }}
 {{
     config(
         materialized='incremental',

@@ -14,6 +14,7 @@
 -- depends_on: {{ ref('stg_dbo__applications') }}
 -- depends_on: {{ ref('stg_dbo__events') }}
 -- depends_on: {{ ref('stg_dbo__sessions') }}
+-- depends_on: {{ ref('int_crosswalk_changes_dated') }}
 {{
     config(
         materialized='incremental',

@@ -5,6 +5,7 @@
 -- a build computes the days from the first one that may have changed and continues the stored
 -- active base (macros/kpi_daily_days.sql); the days before are kept.
 -- depends_on: {{ ref('fct_card_transactions') }}
+-- depends_on: {{ ref('int_crosswalk_changes_dated') }}
 {{
     config(
         materialized=core_fact_materialization(),

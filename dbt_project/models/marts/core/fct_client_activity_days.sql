@@ -5,7 +5,8 @@
 -- times as much on a 20,000-person bank. Sums are cast back to decimal(18, 2) and bigint:
 -- DuckDB widens them to 128-bit types, whose later sums are several times slower. Incremental:
 -- a build rewrites only the clients and days its new loads and golden-id changes touch
--- (macros/client_refresh_scope.sql).
+-- (macros/client_refresh_scope.sql), whose pre-hook reads:
+-- depends_on: {{ ref('int_crosswalk_changes_dated') }}
 {{
     config(
         materialized=core_fact_materialization(),

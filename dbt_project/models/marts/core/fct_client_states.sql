@@ -11,6 +11,7 @@
 -- depends_on: {{ ref('fct_balances_daily') }}
 -- and the increment's business date reads the accounts' latest balances:
 -- depends_on: {{ ref('int_account_last_balances_tracked') }}
+-- depends_on: {{ ref('int_crosswalk_changes_dated') }}
 {{
     config(
         materialized=core_fact_materialization(),
