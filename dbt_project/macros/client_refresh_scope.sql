@@ -3,7 +3,7 @@
   golden client and a date (fct_client_activity_days, fct_client_states, the churn and
   cross-sell features) changes, between two builds, only for the clients the new data touches,
   and only from the earliest date it touches: a day's postings change that day, a late card
-  file the days it covers, a merge or split in the golden record a client's whole history.
+  file the days it covers, a record that changes client the history from its rows' first date.
   Each such table carries two watermarks — the newest raw load and the newest golden-record
   resolution (identity.resolution_runs) it has taken in — and an incremental
   build rebuilds the scope below: per client, the rows from `refresh_from_date` on.

@@ -31,9 +31,11 @@
   earliest as-of date of a client state written after this table's watermarks; the latest
   evaluation it was built through (a business date that is not a month end is replaced by the
   next one; a build that changed no stretch leaves an earlier one, which is safe); a
-  client whose first evaluation differs from its first stored stretch (a client merged away,
-  or whose tenure now starts later, leaves no newer state behind). None when the rules changed
-  or no stored stretch starts before that date.
+  client whose first evaluation differs from its first stored stretch (a client whose tenure
+  now starts later leaves no newer state behind). A client with no state left (merged away)
+  does not count: its stretches are deleted whole (below), where its first stretch had made
+  every client be evaluated again from there on every day with a merge. None when the rules
+  changed or no stored stretch starts before that date.
 #}
 {% macro segment_memberships_recompute_from() -%}
 {%- set query -%}
@@ -72,7 +74,9 @@ changes as (
         group by golden_client_id
     ) as stored
         on evaluated.golden_client_id = stored.golden_client_id
-    where evaluated.first_date is distinct from stored.first_date
+    where
+        evaluated.first_date is distinct from stored.first_date
+        and evaluated.golden_client_id is not null
 )
 
 select
@@ -90,15 +94,19 @@ from changes
 
 {#
   Pre-hook: the stretches that start on or after the first date to compute deleted (the model
-  inserts them again, and updates the stretches open at that date); every stretch when all
-  dates are computed.
+  inserts them again, and updates the stretches open at that date), and every stretch of a
+  client with no state left; every stretch when all dates are computed.
 #}
 {% macro delete_segment_memberships_to_recompute() -%}
 {%- if is_incremental() -%}
 {%- set from_day = segment_memberships_recompute_from() -%}
 delete from {{ this }}
 {%- if from_day %}
-where valid_from_date >= date '{{ from_day }}'
+where
+    valid_from_date >= date '{{ from_day }}'
+    or golden_client_id not in (
+        select distinct states.golden_client_id from {{ ref('fct_client_states') }} as states
+    )
 {%- endif %}
 {%- else -%}
 select 1
