@@ -274,14 +274,15 @@ where
 
 {#
   Every client whose type or start date differs from its stored current state, from the start;
-  a client without one (new to the golden record) from its start date, where its states begin.
+  a client without one (new to the golden record) from where its states begin: its start date,
+  or the business date when it has none (macros/client_states.sql).
 #}
 {% macro refresh_from_tenure(loads) -%}
 select
     tenure.golden_client_id,
     case
         when stored.golden_client_id is null
-            then coalesce(tenure.client_since_date, date '0001-01-01')
+            then coalesce(tenure.client_since_date, {{ warehouse_business_date() }})
         else date '0001-01-01'
     end as refresh_from_date
 from ({{ client_tenure() }}) as tenure
