@@ -47,6 +47,27 @@ changed_abs_clients as (
     where record_key like 'abs:%'
 ),
 
+changed_applications as (
+    -- An application belongs to its login and, once a step names one, to its АБС client, from
+    -- its first step on (as int_kpi_applications_stepped, read here from staging alone).
+    select
+        application_id,
+        max(login_id) as login_id,
+        max(abs_client_id) as abs_client_id,
+        min(step_at) as first_step_at
+    from {{ ref('stg_dbo__applications') }}
+    where application_id in (
+        select steps.application_id
+        from {{ ref('stg_dbo__applications') }} as steps
+        where
+            steps.login_id in (select changed_logins.login_id from changed_logins)
+            or steps.abs_client_id in (
+                select changed_abs_clients.abs_client_id from changed_abs_clients
+            )
+    )
+    group by application_id
+),
+
 record_dates as (
     {%- for fact, date_column in [
         ('fct_transactions', 'posting_date'),
@@ -77,11 +98,7 @@ record_dates as (
     from {{ ref(held) }}
     where client_record_key in (select changes.record_key from changes)
     {%- endfor %}
-    {%- for dbo_model, time_column in [
-        ('stg_dbo__events', 'event_at'),
-        ('stg_dbo__sessions', 'started_at'),
-        ('int_kpi_applications_stepped', 'started_at'),
-    ] %}
+    {%- for dbo_model, time_column in [('stg_dbo__events', 'event_at'), ('stg_dbo__sessions', 'started_at')] %}
     union all
     select
         'dbo:' || login_id as record_key,
@@ -89,12 +106,14 @@ record_dates as (
     from {{ ref(dbo_model) }}
     where login_id in (select changed_logins.login_id from changed_logins)
     {%- endfor %}
+    {%- for prefix, id_column in [('dbo', 'login_id'), ('abs', 'abs_client_id')] %}
     union all
     select
-        'abs:' || abs_client_id as record_key,
-        cast(started_at as date) as row_date
-    from {{ ref('int_kpi_applications_stepped') }}
-    where abs_client_id in (select changed_abs_clients.abs_client_id from changed_abs_clients)
+        '{{ prefix }}:' || {{ id_column }} as record_key,
+        cast(first_step_at as date) as row_date
+    from changed_applications
+    where {{ id_column }} is not null
+    {%- endfor %}
 ),
 
 first_dates as (
