@@ -99,12 +99,7 @@ from (
     union all
     select
         golden_client_id,
-        -- the earliest of the dates a card operation is counted on or was delivered on
-        least(
-            {{ to_moscow_date('transaction_at') }},
-            transaction_date,
-            coalesce(clearing_date, transaction_date)
-        ) as refresh_from_date
+        {{ card_operation_first_date() }} as refresh_from_date
     from {{ ref('fct_card_transactions') }}
     where {{ load_id_in(load_column, loads) }}
     {%- endfor %}
@@ -127,6 +122,15 @@ left join {{ source('golden_record', 'dim_clients') }} as clients
     on touched.golden_client_id = clients.golden_client_id
 where touched.golden_client_id is not null
 group by touched.golden_client_id, clients.golden_client_id
+{%- endmacro %}
+
+{# The earliest of the dates a card operation (fct_card_transactions) counts on or was delivered on. #}
+{% macro card_operation_first_date() -%}
+least(
+    {{ to_moscow_date('transaction_at') }},
+    transaction_date,
+    coalesce(clearing_date, transaction_date)
+)
 {%- endmacro %}
 
 {# The rows of new loads of a fact whose rows carry one load id, on the date they count on. #}

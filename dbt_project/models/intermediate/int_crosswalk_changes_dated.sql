@@ -83,11 +83,7 @@ record_dates as (
     {%- endfor %}
     select
         client_record_key as record_key,
-        least(
-            {{ to_moscow_date('transaction_at') }},
-            transaction_date,
-            coalesce(clearing_date, transaction_date)
-        ) as row_date
+        {{ card_operation_first_date() }} as row_date
     from {{ ref('fct_card_transactions') }}
     where client_record_key in (select changes.record_key from changes)
     {%- for held, start_column in [('dim_accounts', 'opened_date'), ('fct_contracts', 'start_date')] %}
