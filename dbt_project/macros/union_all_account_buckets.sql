@@ -3,7 +3,8 @@
   partitioned by account keeps its whole input in DuckDB's memory: over every balance record of
   bank-1m it ran out of the 4 GB limit, over a sixteenth of the accounts at a time it does not.
   The caller receives the bucket's condition on `account_column` (or on a `bucket_column` it
-  computed with account_bucket) and must filter its rows with it. The bucket is the account's last four digits (its serial number, evenly spread) modulo
+  computed with account_bucket, or read where it is stored: int_account_months_aggregated) and
+  must filter its rows with it. The bucket is the account's last four digits (its serial number, evenly spread) modulo
   var('account_window_buckets'), which every engine computes alike (Spark's hash() is signed).
 #}
 -- noqa: disable=LT02
