@@ -340,13 +340,18 @@ def _warehouse_copy(settings, tmp_path):
     return copy
 
 
-CLIENT_TABLES = (
+CLIENT_TABLES_BY_CLIENT = (
     "marts.fct_client_activity_days",
     "marts.fct_client_states",
     "ml.ml_features__client_months",
     "ml.ml_features__churn",
     "ml.ml_features__cross_sell",
     "ml.ml_features__lead_priority",
+)
+"""The client tables keyed by golden client and refreshed through its scope
+(macros/client_refresh_scope.sql)."""
+CLIENT_TABLES = (
+    *CLIENT_TABLES_BY_CLIENT,
     "intermediate.int_account_last_balances_tracked",
     "intermediate.int_account_months_aggregated",
     "marts.mart_channel_usage_daily",
@@ -358,9 +363,6 @@ account from the loads after its watermark (the accounts' latest balances and mo
 balances), or per day (the channel usage, macros/channel_usage_dates.sql; the daily KPIs from
 their first changed day on, macros/kpi_daily_days.sql; the segment memberships from their first
 changed client state on, macros/segment_memberships_dates.sql)."""
-CLIENT_TABLES_BY_CLIENT = CLIENT_TABLES[:6]
-"""The client tables keyed by golden client and refreshed through its scope
-(macros/client_refresh_scope.sql)."""
 
 LATER_DELIVERIES = ("dbo__applications", "dbo__events", "dbo__sessions", "contact_center__calls")
 """Raw tables the client tables read through views, not the facts: held back from the earlier

@@ -4,8 +4,8 @@
 -- (macros/client_refresh_scope.sql). Most changes are records new to the golden record whose
 -- rows are that day's, or that have none (an identified caller's phone, a new card holder):
 -- on a month end taken in for the first time at bank-300k the earliest of 690 such dates was
--- 2026-10-02, and a single client refreshed from its first date had made every client table
--- read its inputs whole (the client states' query 2.4 → 5.8 s). Incremental: a build dates the
+-- 2026-10-02, where refreshing them from the start of their history had made every client
+-- table read its inputs whole (the client states' query 2.4 → 5.8 s). Incremental: a build dates the
 -- changes recorded after the latest it holds.
 -- The record's rows: the facts' and the accounts' and contracts' by their record key, and the
 -- ДБО events, sessions and applications of a login or АБС client, which the client tables join
