@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import time
 from pathlib import Path
 
@@ -336,6 +337,33 @@ def warehouse_baseline(scenario: Scenario, home: Path) -> dict:
     top = dict(sorted(largest.items(), key=lambda kv: -kv[1])[:5])
     return {"tables_copy_s": round(seconds, 1), "tables": len(largest), "rows": rows,
             "slowest_copies_s": top}  # fmt: skip
+
+
+def warehouse_equivalence(scenario: Scenario, home: Path) -> dict:
+    """The warehouse the daily stages left (run after ``warehouse_new_day`` or
+    ``warehouse_daily``) against a full build of the same data on a copy: every table dbt
+    stores compared row for row (``benchmarks/equivalence.py``); ``differing`` names each table
+    that does not agree, with its rows found on one side only."""
+    from benchmarks.equivalence import compare, full_build_on_copy
+
+    built = _built_tables(home)
+    scratch = home / "equivalence"
+    copy, seconds = full_build_on_copy(
+        home / "ingest.duckdb",
+        scratch,
+        [f'"{schema}"."{name}"' for schema, name, kind in built if kind == "incremental"],
+    )
+    started = time.perf_counter()
+    differing = compare(home / "ingest.duckdb", copy, [f"{s}.{n}" for s, n, _ in built])
+    compared = time.perf_counter() - started
+    shutil.rmtree(scratch)
+    return {
+        "full_build_s": round(seconds, 1),
+        "compare_s": round(compared, 1),
+        "tables_compared": len(built),
+        "equal": not differing,
+        "differing": differing,
+    }
 
 
 def _dbt_duckdb_settings() -> dict:
@@ -749,6 +777,7 @@ STAGES = {
     "warehouse_publish": warehouse_publish,
     "publish_baseline": publish_baseline,
     "warehouse_daily": warehouse_daily,
+    "warehouse_equivalence": warehouse_equivalence,
     "ml_train": ml_train,
     "ml_score": ml_score,
     "ml_rescore": ml_rescore,

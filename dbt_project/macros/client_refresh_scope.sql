@@ -368,15 +368,38 @@ select 1
 
 {#
   `days_before`: a table whose dates are UTC days (the lead features' as-of moments) starts a
-  day earlier than the Moscow dates some reads give.
+  day earlier than the Moscow dates some reads give. The scope's earliest date is read when the
+  hook renders (after the scope's hook ran: hooks render one by one) and bounds the delete as a
+  literal, which lets DuckDB skip the row groups of older dates — a join with the scope alone
+  reads every stored row (fct_client_activity_days at bank-300k: 1.4–1.75 → 0.2–0.4 s). A gone
+  client's rows, of any date, go by a delete of their own.
 #}
 {% macro delete_client_rows_to_refresh(date_column, days_before=0) -%}
-{%- if is_incremental() -%}
+{%- if is_incremental() and execute -%}
+{%- set bounds = run_query(
+    "select count(*) filter (where is_gone), min(refresh_from_date) filter (where not is_gone)"
+    ~ " from client_refresh_scope"
+).rows[0] -%}
+{%- set statements = [] -%}
+{%- if bounds[0] > 0 -%}
+{%- do statements.append(
+    "delete from " ~ this ~ " where golden_client_id in"
+    ~ " (select golden_client_id from client_refresh_scope where is_gone)"
+) -%}
+{%- endif -%}
+{%- if bounds[1] is not none -%}
+{%- set statement -%}
 delete from {{ this }} as stored
 using client_refresh_scope as scope
 where
     stored.golden_client_id = scope.golden_client_id
-    and (scope.is_gone or stored.{{ date_column }} >= scope.refresh_from_date - {{ days_before }})
+    and not scope.is_gone
+    and stored.{{ date_column }} >= scope.refresh_from_date - {{ days_before }}
+    and stored.{{ date_column }} >= date '{{ bounds[1] }}' - {{ days_before }}
+{%- endset -%}
+{%- do statements.append(statement) -%}
+{%- endif -%}
+{{ statements | join(';\n') if statements else 'select 1' }}
 {%- else -%}
 select 1
 {%- endif -%}
