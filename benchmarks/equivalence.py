@@ -3,7 +3,9 @@
 The tiny bank's tests plant each case an increment must handle (docs/warehouse.md,
 "Incremental client tables"); a bench bank brings the ones nobody planted — a year of merges,
 late files, new clients and month ends. This builds the same warehouse whole, on a copy, and
-compares every table dbt stores with the incremental one, row for row.
+compares every table dbt stores with the incremental one, row for row — and the scores, which a
+daily scoring keeps for unchanged feature rows (models_ml/score_reuse.py), with a scoring of
+every row there.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from pathlib import Path
 import duckdb
 
 from cdp.warehouse import BUILD_STAMPS
+from models_ml.score_reuse import SCORED_FROM
 
-NOT_COMPARED = (*BUILD_STAMPS, "_evaluated_through")
-"""Columns an incremental build may leave other than a full build: the build stamps, and the
-segment memberships' latest as-of date at the build that wrote the row."""
+NOT_COMPARED = (*BUILD_STAMPS, "_evaluated_through", SCORED_FROM)
+"""Columns an incremental build may leave other than a full build: the build stamps, the
+segment memberships' latest as-of date at the build that wrote the row, and the build stamp of
+the feature row a score was computed from."""
 
 DOUBLE_DIGITS = 6
 """Decimal places a DOUBLE is compared at: a sum's last bits depend on the order DuckDB's threads

@@ -341,10 +341,14 @@ def warehouse_baseline(scenario: Scenario, home: Path) -> dict:
 
 def warehouse_equivalence(scenario: Scenario, home: Path) -> dict:
     """The warehouse the daily stages left (run after ``warehouse_new_day`` or
-    ``warehouse_daily``) against a full build of the same data on a copy: every table dbt
-    stores compared row for row (``benchmarks/equivalence.py``); ``differing`` names each table
-    that does not agree, with its rows found on one side only."""
+    ``warehouse_daily``) against a full build of the same data on a copy, scored there from
+    scratch with the same models: every table dbt stores and the three score tables compared
+    row for row (``benchmarks/equivalence.py``); ``differing`` names each table that does not
+    agree, with its rows found on one side only."""
     from benchmarks.equivalence import compare, full_build_on_copy
+    from models_ml.cross_sell_pipeline import SCORES_TABLE as CROSS_SELL_SCORES
+    from models_ml.lead_priority import SCORES_TABLE as LEAD_SCORES
+    from models_ml.pipeline import SCORES_TABLE as CHURN_SCORES
 
     built = _built_tables(home)
     scratch = home / "equivalence"
@@ -353,14 +357,18 @@ def warehouse_equivalence(scenario: Scenario, home: Path) -> dict:
         scratch,
         [f'"{schema}"."{name}"' for schema, name, kind in built if kind == "incremental"],
     )
+    _drop_stored_scores(copy)
+    scoring = _run_jobs(home, "score_clients_job", warehouse=copy)["job_seconds"]
+    tables = [f"{s}.{n}" for s, n, _ in built] + [CHURN_SCORES, CROSS_SELL_SCORES, LEAD_SCORES]
     started = time.perf_counter()
-    differing = compare(home / "ingest.duckdb", copy, [f"{s}.{n}" for s, n, _ in built])
+    differing = compare(home / "ingest.duckdb", copy, tables)
     compared = time.perf_counter() - started
     shutil.rmtree(scratch)
     return {
         "full_build_s": round(seconds, 1),
+        "scoring_s": scoring["score_clients_job"],
         "compare_s": round(compared, 1),
-        "tables_compared": len(built),
+        "tables_compared": len(tables),
         "equal": not differing,
         "differing": differing,
     }
@@ -471,15 +479,20 @@ def ml_score(scenario: Scenario, home: Path) -> dict:
     """``score_clients_job``: every client, offer and open lead scored with the promoted
     versions, every row through the trees — the stored scores are dropped first, or the rows
     unchanged since ``ml_train`` scored them would keep their scores (``ml_rescore``)."""
+    _drop_stored_scores(home / "ingest.duckdb")
+    return _run_jobs(home, "score_clients_job")
+
+
+def _drop_stored_scores(warehouse: Path) -> None:
+    """The stored churn and cross-sell scores dropped, so that a scoring computes every row."""
     import duckdb
 
     from models_ml.cross_sell_pipeline import SCORES_TABLE as CROSS_SELL_SCORES
     from models_ml.pipeline import SCORES_TABLE as CHURN_SCORES
 
-    with duckdb.connect(str(home / "ingest.duckdb")) as con:
+    with duckdb.connect(str(warehouse)) as con:
         for table in (CHURN_SCORES, CROSS_SELL_SCORES):
             con.execute(f"drop table if exists {table}")
-    return _run_jobs(home, "score_clients_job")
 
 
 def ml_rescore(scenario: Scenario, home: Path) -> dict:
@@ -504,13 +517,15 @@ def warehouse_daily(scenario: Scenario, home: Path) -> dict:
     )
 
 
-def _run_jobs(home: Path, *jobs: str, run_configs: dict | None = None) -> dict:
-    """Run the pipeline's own jobs in process on the bench warehouse (each with its run config
-    in ``run_configs``, if any); seconds per job."""
+def _run_jobs(
+    home: Path, *jobs: str, run_configs: dict | None = None, warehouse: Path | None = None
+) -> dict:
+    """Run the pipeline's own jobs in process on the bench warehouse, or on ``warehouse`` (each
+    with its run config in ``run_configs``, if any); seconds per job."""
     from cdp.settings import load_settings
     from orchestration.definitions import build_definitions
 
-    settings = load_settings(home=home, warehouse_path=home / "ingest.duckdb")
+    settings = load_settings(home=home, warehouse_path=warehouse or home / "ingest.duckdb")
     if not settings.warehouse_path.exists():
         raise RuntimeError("the warehouse stages need the ingest stage first")
     definitions = build_definitions(settings)
