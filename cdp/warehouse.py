@@ -22,6 +22,17 @@ BUILD_STAMPS = ("_loads_through", "_identity_through", WRITTEN_BY)
 tables' watermarks (dbt_project/macros/client_refresh_scope.sql) and the writer."""
 
 
+def row_hash(*expressions: str) -> str:
+    """SQL for a hash of one row's ``expressions`` (or of a struct), to XOR or sum over rows.
+
+    DuckDB combines the hashes of several values by an XOR, so over rows the same change in two
+    rows cancels — one run's stamp replacing another's on two rows of a month (the serving copy
+    kept a stale month file after a full build whenever the month held an even number of rows),
+    the same age moving by a year on two rows. Hashing that hash again mixes it, so each row
+    adds a value of its own."""
+    return f"hash(hash({', '.join(expressions)}))"
+
+
 def connect(
     settings: Settings, read_only: bool = False, memory_limit: str | None = None
 ) -> duckdb.DuckDBPyConnection:

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from cdp.warehouse import as_arrow
+from cdp.warehouse import as_arrow, row_hash
 from models_ml import registry
 from models_ml.churn import CalibratedModel, TrainingResult, drift, score, train
 from models_ml.config import ChurnConfig, ModelConfig
@@ -25,9 +25,10 @@ SCORES_TABLE = "ml.ml_scores__churn"
 
 def data_fingerprint(con: duckdb.DuckDBPyConnection, table: str = FEATURES_TABLE) -> str:
     """Order-independent hash of every feature row: equal tables, equal fingerprint, however
-    they were built (a full build or increments)."""
+    they were built (a full build or increments); ``row_hash``, so that the same change in two
+    rows does not cancel."""
     [rows, digest] = con.execute(
-        "select count(*), coalesce(bit_xor(hash(f)), 0) "
+        f"select count(*), coalesce(bit_xor({row_hash('f')}), 0) "
         f"from (select {FEATURE_ROW} from {table}) as f"
     ).fetchone()
     return f"{digest:016x}{rows:x}"

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from cdp.warehouse import WRITTEN_BY
+from cdp.warehouse import WRITTEN_BY, row_hash
 
 UNDATED = "undated"
 
@@ -91,10 +91,11 @@ def month_contents(
     """Month → (rows, XOR of the hash of every row's key and writer), ``undated`` always present.
 
     The key makes each row's hash its own: rows of one writer, XORed without it, would cancel
-    in pairs. With the count beside it, a removed row cannot go unseen."""
+    in pairs — and so would two rows' writers without ``row_hash``'s second hash. With the
+    count beside it, a removed row cannot go unseen."""
     rows = con.execute(
         f"select date_trunc('month', {date_sql}), count(*), "
-        f"bit_xor(hash({', '.join([*key_sqls, WRITTEN_BY])})) from {source} group by 1"
+        f"bit_xor({row_hash(*key_sqls, WRITTEN_BY)}) from {source} group by 1"
     ).fetchall()
     return {UNDATED: (0, 0)} | {
         (UNDATED if month is None else month.strftime("%Y-%m")): (count, digest)

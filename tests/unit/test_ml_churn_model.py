@@ -25,7 +25,7 @@ from models_ml.metrics import (
     population_stability_index,
     top_decile,
 )
-from models_ml.pipeline import latest_rows
+from models_ml.pipeline import data_fingerprint, latest_rows
 
 MONTH_ENDS = [dt.date(2026, m, 28) for m in range(1, 9)]
 FAST = ChurnConfig(min_positives=50, boosting=BoostingParams(max_iter=60, early_stopping=False))
@@ -273,3 +273,17 @@ def test_the_parts_of_a_split_are_the_same_whether_the_frame_is_in_period_order_
         expected = frame.filter(complete & pl.col("as_of_date").is_in(dates_of_part))
         assert part.sort("golden_client_id").equals(expected.sort("golden_client_id"))
         assert part.sort("golden_client_id").equals(by_client[name].sort("golden_client_id"))
+
+
+def test_the_data_fingerprint_sees_the_same_change_in_two_rows_but_not_the_build_stamps():
+    con = duckdb.connect()
+    con.execute("create schema ml")
+    con.execute(
+        "create table ml.features as select * from (values ('c1', 30, 'r1'), ('c2', 30, 'r1')) "
+        "as t (golden_client_id, age_years, _written_by)"
+    )
+    before = data_fingerprint(con, "ml.features")
+    con.execute("update ml.features set _written_by = 'r2'")
+    assert data_fingerprint(con, "ml.features") == before
+    con.execute("update ml.features set age_years = 31")  # both clients a year older
+    assert data_fingerprint(con, "ml.features") != before
