@@ -10,6 +10,7 @@ every row there.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from cdp.warehouse import BUILD_STAMPS
+from cdp.warehouse import BUILD_STAMPS, row_hash
 from models_ml.score_reuse import SCORED_FROM
 
 NOT_COMPARED = (*BUILD_STAMPS, "_evaluated_through", SCORED_FROM)
@@ -61,53 +62,92 @@ def full_build_on_copy(
     return copy, time.perf_counter() - started
 
 
-def compared_values(con: duckdb.DuckDBPyConnection, catalog: str, relation: str) -> list[str]:
-    """The expressions a row of ``catalog.relation`` is compared by: every column but the build
-    stamps, a DOUBLE rounded to ``DOUBLE_DIGITS`` places."""
-    schema, table = relation.split(".")
-    columns = con.execute(
-        "select column_name, data_type from duckdb_columns() "
-        "where database_name = ? and schema_name = ? and table_name = ? order by column_index",
-        [catalog, schema, table],
-    ).fetchall()
+def compared_values(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    """The expressions a row of ``source`` (a table, or a ``read_parquet``) is compared by: every
+    column but the build stamps, a DOUBLE rounded to ``DOUBLE_DIGITS`` places."""
+    columns = con.execute(f"describe select * from {source}").fetchall()
     return [
         f'round("{name}", {DOUBLE_DIGITS})' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
-        for name, kind in columns
+        for name, kind, *_ in columns
         if name not in NOT_COMPARED
     ]
 
 
-def compare(incremental: Path, full: Path, relations: list[str]) -> dict[str, dict]:
-    """Per ``schema.table`` that differs: its rows in each warehouse, the rows only the
-    incremental one holds and those only the full build holds (as multisets of the compared
-    values); tables that agree are left out."""
-    differing = {}
-    with duckdb.connect() as con:
+def differences(con: duckdb.DuckDBPyConnection, incremental: str, full: str) -> dict | None:
+    """The rows of two sources of one table — each side's count, the rows only the incremental
+    side holds and those only the full one holds (as multisets of the compared values) — or
+    None when they agree."""
+    values = ", ".join(compared_values(con, incremental))
+    sides = [
+        con.execute(f"select count(*), sum({row_hash(values)}) from {source}").fetchone()
+        for source in (incremental, full)
+    ]
+    if sides[0] == sides[1]:
+        return None
+    only = [
+        con.execute(
+            f"select count(*) from (select {values} from {a} except all select {values} from {b})"
+        ).fetchone()[0]
+        for a, b in ((incremental, full), (full, incremental))
+    ]
+    return {
+        "rows_incremental": sides[0][0],
+        "rows_full": sides[1][0],
+        "only_incremental": only[0],
+        "only_full": only[1],
+    }
+
+
+def _connection(spill: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB under ``memory_limit`` that spills to ``spill`` (an in-memory
+    database has nowhere to spill by default)."""
+    return duckdb.connect(
+        config={
+            "memory_limit": memory_limit,
+            "temp_directory": str(spill),
+            "preserve_insertion_order": False,
+        }
+    )
+
+
+def compare(
+    incremental: Path, full: Path, relations: list[str], spill: Path, memory_limit: str = "4GB"
+) -> dict[str, dict]:
+    """Per ``schema.table`` of two warehouses that differs, its ``differences``; tables that
+    agree are left out."""
+    with _connection(spill, memory_limit) as con:
         con.execute(f"attach '{incremental}' as incremental (read_only)")
         con.execute(f"attach '{full}' as full_build (read_only)")
-        for relation in relations:
-            values = ", ".join(compared_values(con, "incremental", relation))
-            sides = {
-                side: con.execute(
-                    f"select count(*), sum(hash({values})) from {side}.{relation}"
-                ).fetchone()
-                for side in ("incremental", "full_build")
-            }
-            if sides["incremental"] == sides["full_build"]:
-                continue
-            only = {
-                name: con.execute(
-                    f"select count(*) from (select {values} from {a}.{relation} "
-                    f"except all select {values} from {b}.{relation})"
-                ).fetchone()[0]
-                for name, a, b in (
-                    ("only_incremental", "incremental", "full_build"),
-                    ("only_full", "full_build", "incremental"),
-                )
-            }
-            differing[relation] = {
-                "rows_incremental": sides["incremental"][0],
-                "rows_full": sides["full_build"][0],
-                **only,
-            }
+        found = {r: differences(con, f"incremental.{r}", f"full_build.{r}") for r in relations}
+    return {relation: found for relation, found in found.items() if found}
+
+
+def served_sources(publication_dir: Path) -> dict[str, str]:
+    """``schema.table`` → a ``read_parquet`` of its files, for every table a publication
+    (serving/publish.py) serves: its manifest names one file, or one per month."""
+    manifest = json.loads((publication_dir / "manifest.json").read_text(encoding="utf-8"))
+    sources = {}
+    for table in manifest["tables"]:
+        files = [f["file"] for f in table.get("month_files") or []] or [table["parquet"]]
+        paths = ", ".join(f"'{publication_dir / file}'" for file in files)
+        sources[f"{table['schema']}.{table['table']}"] = f"read_parquet([{paths}])"
+    return sources
+
+
+def compare_publications(
+    daily: Path, fresh: Path, spill: Path, memory_limit: str = "4GB"
+) -> dict[str, dict]:
+    """Per served table that differs between the ``daily`` publication (months linked from the
+    publications before) and a ``fresh`` one of an equal warehouse (every file written), its
+    ``differences`` (incremental = daily) or the side that alone serves it."""
+    daily_sources, fresh_sources = served_sources(daily), served_sources(fresh)
+    differing: dict[str, dict] = {
+        table: {"served_only_by": "daily" if table in daily_sources else "fresh"}
+        for table in sorted(daily_sources.keys() ^ fresh_sources.keys())
+    }
+    with _connection(spill, memory_limit) as con:
+        for table in sorted(daily_sources.keys() & fresh_sources.keys()):
+            found = differences(con, daily_sources[table], fresh_sources[table])
+            if found:
+                differing[table] = found
     return differing

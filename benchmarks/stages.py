@@ -344,11 +344,14 @@ def warehouse_equivalence(scenario: Scenario, home: Path) -> dict:
     ``warehouse_daily``) against a full build of the same data on a copy, scored there from
     scratch with the same models: every table dbt stores and the three score tables compared
     row for row (``benchmarks/equivalence.py``); ``differing`` names each table that does not
-    agree, with its rows found on one side only."""
-    from benchmarks.equivalence import compare, full_build_on_copy
+    agree, with its rows found on one side only. Then the copy is published afresh and every
+    table it serves compared with the daily publication, whose unchanged months were linked
+    from the publications before (``served_differing``)."""
+    from benchmarks.equivalence import compare, compare_publications, full_build_on_copy
     from models_ml.cross_sell_pipeline import SCORES_TABLE as CROSS_SELL_SCORES
     from models_ml.lead_priority import SCORES_TABLE as LEAD_SCORES
     from models_ml.pipeline import SCORES_TABLE as CHURN_SCORES
+    from serving.publish import current_publication_dir
 
     built = _built_tables(home)
     scratch = home / "equivalence"
@@ -358,19 +361,32 @@ def warehouse_equivalence(scenario: Scenario, home: Path) -> dict:
         [f'"{schema}"."{name}"' for schema, name, kind in built if kind == "incremental"],
     )
     _drop_stored_scores(copy)
-    scoring = _run_jobs(home, "score_clients_job", warehouse=copy)["job_seconds"]
+    scoring = _run_jobs(home, "score_clients_job", warehouse_path=copy)["job_seconds"]
     tables = [f"{s}.{n}" for s, n, _ in built] + [CHURN_SCORES, CROSS_SELL_SCORES, LEAD_SCORES]
     started = time.perf_counter()
-    differing = compare(home / "ingest.duckdb", copy, tables)
+    differing = compare(home / "ingest.duckdb", copy, tables, scratch / "spill")
     compared = time.perf_counter() - started
+    publishing = _run_jobs(
+        home, "publish_serving_job", warehouse_path=copy, serving_dir=scratch / "serving"
+    )["job_seconds"]
+    started = time.perf_counter()
+    served_differing = compare_publications(
+        current_publication_dir(home / "serving"),
+        current_publication_dir(scratch / "serving"),
+        scratch / "spill",
+    )
+    served_compared = time.perf_counter() - started
     shutil.rmtree(scratch)
     return {
         "full_build_s": round(seconds, 1),
         "scoring_s": scoring["score_clients_job"],
         "compare_s": round(compared, 1),
+        "publication_s": publishing["publish_serving_job"],
+        "served_compare_s": round(served_compared, 1),
         "tables_compared": len(tables),
-        "equal": not differing,
+        "equal": not differing and not served_differing,
         "differing": differing,
+        "served_differing": served_differing,
     }
 
 
@@ -517,15 +533,16 @@ def warehouse_daily(scenario: Scenario, home: Path) -> dict:
     )
 
 
-def _run_jobs(
-    home: Path, *jobs: str, run_configs: dict | None = None, warehouse: Path | None = None
-) -> dict:
-    """Run the pipeline's own jobs in process on the bench warehouse, or on ``warehouse`` (each
-    with its run config in ``run_configs``, if any); seconds per job."""
+def _run_jobs(home: Path, *jobs: str, run_configs: dict | None = None, **settings_of) -> dict:
+    """Run the pipeline's own jobs in process on the bench warehouse (each with its run config
+    in ``run_configs``, if any; ``settings_of`` overrides settings, e.g. another warehouse);
+    seconds per job."""
     from cdp.settings import load_settings
     from orchestration.definitions import build_definitions
 
-    settings = load_settings(home=home, warehouse_path=warehouse or home / "ingest.duckdb")
+    settings = load_settings(
+        **{"home": home, "warehouse_path": home / "ingest.duckdb"} | settings_of
+    )
     if not settings.warehouse_path.exists():
         raise RuntimeError("the warehouse stages need the ingest stage first")
     definitions = build_definitions(settings)

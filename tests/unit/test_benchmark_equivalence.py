@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 
-from benchmarks.equivalence import compare
+from benchmarks.equivalence import compare, compare_publications
 
 pytestmark = pytest.mark.unit
 
@@ -34,7 +36,7 @@ def test_tables_equal_but_for_build_stamps_and_a_double_s_last_bits_agree(tmp_pa
         "update marts.client_days set _written_by = 'run-2', "
         "_loads_through = timestamp '2026-10-31', share = share + 1e-12 where client_id = 1",
     )
-    assert compare(incremental, full, ["marts.client_days"]) == {}
+    assert compare(incremental, full, ["marts.client_days"], tmp_path) == {}
 
 
 @pytest.mark.parametrize(
@@ -51,7 +53,7 @@ def test_tables_equal_but_for_build_stamps_and_a_double_s_last_bits_agree(tmp_pa
 def test_a_row_that_differs_is_counted_on_its_side(tmp_path, change, only_incremental, only_full):
     full = _warehouse(tmp_path / "full.duckdb")
     incremental = _warehouse(tmp_path / "incremental.duckdb", change)
-    differing = compare(incremental, full, ["marts.client_days"])
+    differing = compare(incremental, full, ["marts.client_days"], tmp_path)
     assert differing == {
         "marts.client_days": {
             "rows_incremental": 3 + only_incremental - only_full,
@@ -59,4 +61,46 @@ def test_a_row_that_differs_is_counted_on_its_side(tmp_path, change, only_increm
             "only_incremental": only_incremental,
             "only_full": only_full,
         }
+    }
+
+
+def _publication(folder, months: dict[str, str], extra_table: bool = False):
+    """A publication folder serving ``marts.client_days`` one file per month (each month's rows
+    a ``select`` of ROWS) and ``marts.dim_clients`` as one file."""
+    (folder / "marts" / "client_days").mkdir(parents=True)
+    tables = [{"schema": "marts", "table": "client_days", "parquet": "marts/client_days",
+               "month_files": []}]  # fmt: skip
+    with duckdb.connect() as con:
+        for month, where in months.items():
+            file = f"marts/client_days/{month}.parquet"
+            con.execute(f"copy (select * from ({ROWS}) where {where}) to '{folder / file}'")
+            tables[0]["month_files"].append({"month": month, "file": file})
+        names = ["dim_clients", "dim_accounts"] if extra_table else ["dim_clients"]
+        for name in names:
+            con.execute(f"copy (select 1 as client_id) to '{folder / 'marts' / name}.parquet'")
+            tables.append({"schema": "marts", "table": name, "parquet": f"marts/{name}.parquet"})
+    (folder / "manifest.json").write_text(json.dumps({"tables": tables}))
+    return folder
+
+
+def test_publications_serving_the_same_rows_in_other_files_agree(tmp_path):
+    daily = _publication(
+        tmp_path / "daily",
+        {"2026-10": "as_of_date < date '2026-10-31'", "2026-10b": "as_of_date = date '2026-10-31'"},
+    )
+    fresh = _publication(tmp_path / "fresh", {"2026-10": "true"})
+    assert compare_publications(daily, fresh, tmp_path) == {}
+
+
+def test_a_stale_month_file_and_a_table_served_once_are_named(tmp_path):
+    daily = _publication(tmp_path / "daily", {"2026-10": "client_id = 2"}, extra_table=True)
+    fresh = _publication(tmp_path / "fresh", {"2026-10": "true"})
+    assert compare_publications(daily, fresh, tmp_path) == {
+        "marts.client_days": {
+            "rows_incremental": 2,
+            "rows_full": 3,
+            "only_incremental": 0,
+            "only_full": 1,
+        },
+        "marts.dim_accounts": {"served_only_by": "daily"},
     }
