@@ -75,26 +75,40 @@ def compared_values(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
 
 def differences(con: duckdb.DuckDBPyConnection, incremental: str, full: str) -> dict | None:
     """The rows of two sources of one table — each side's count, the rows only the incremental
-    side holds and those only the full one holds (as multisets of the compared values) — or
-    None when they agree."""
-    values = ", ".join(compared_values(con, incremental))
+    side holds and those only the full one holds (as multisets of the compared values, told
+    apart by their ``row_hash``: an EXCEPT ALL of the rows themselves ran out of 4 GB on a
+    7 M-row fact) — or None when they agree."""
+    hashed = row_hash(", ".join(compared_values(con, incremental)))
     sides = [
-        con.execute(f"select count(*), sum({row_hash(values)}) from {source}").fetchone()
+        con.execute(f"select count(*), sum({hashed}) from {source}").fetchone()
         for source in (incremental, full)
     ]
     if sides[0] == sides[1]:
         return None
-    only = [
-        con.execute(
-            f"select count(*) from (select {values} from {a} except all select {values} from {b})"
-        ).fetchone()[0]
-        for a, b in ((incremental, full), (full, incremental))
-    ]
+    [only_incremental, only_full] = con.execute(
+        f"""
+        select
+            coalesce(sum(greatest(incremental_rows - full_rows, 0)), 0),
+            coalesce(sum(greatest(full_rows - incremental_rows, 0)), 0)
+        from (
+            select
+                row_value,
+                count(*) filter (where side = 'incremental') as incremental_rows,
+                count(*) filter (where side = 'full') as full_rows
+            from (
+                select {hashed} as row_value, 'incremental' as side from {incremental}
+                union all
+                select {hashed}, 'full' from {full}
+            )
+            group by row_value
+        )
+        """
+    ).fetchone()
     return {
         "rows_incremental": sides[0][0],
         "rows_full": sides[1][0],
-        "only_incremental": only[0],
-        "only_full": only[1],
+        "only_incremental": int(only_incremental),
+        "only_full": int(only_full),
     }
 
 
