@@ -24,8 +24,10 @@ from models_ml.score_reuse import SCORED_FROM
 
 NOT_COMPARED = (*BUILD_STAMPS, "_evaluated_through", SCORED_FROM)
 """Columns an incremental build may leave other than a full build: the build stamps, the
-segment memberships' latest as-of date at the build that wrote the row, and the build stamp of
-the feature row a score was computed from."""
+segment memberships' latest as-of date at the build that wrote the row (a stamp of that table
+alone, so not in ``BUILD_STAMPS``, which the lead features exclude by name), and the build
+stamp of the feature row a score was computed from. The tiny bank's incremental tests compare
+by the same list."""
 
 DOUBLE_DIGITS = 6
 """Decimal places a DOUBLE is compared at: a sum's last bits depend on the order DuckDB's threads

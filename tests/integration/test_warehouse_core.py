@@ -14,8 +14,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from benchmarks.equivalence import NOT_COMPARED
 from cdp.ru_calendar import holidays
-from cdp.warehouse import BUILD_STAMPS
+from cdp.warehouse import row_hash
 from tests.warehouse_queries import first_row
 
 pytestmark = pytest.mark.integration
@@ -381,12 +382,6 @@ where
 """The loads the earlier build has not taken in."""
 
 
-NOT_COMPARED = (*BUILD_STAMPS, "_evaluated_through")
-"""Columns an incremental build may leave other than a full build: the build stamps, and the
-segment memberships' latest as-of date at the build that wrote the row (a stamp of that table
-alone, so not in ``BUILD_STAMPS``, which the lead features exclude by name)."""
-
-
 def _columns_but_build_stamps(con, schema: str, table: str) -> list[str]:
     return [
         column
@@ -404,7 +399,7 @@ def _table_fingerprint(con, table: str, rows: str | None = None) -> tuple:
     ``rows`` a select returns in that table's columns."""
     columns = _columns_but_build_stamps(con, *table.split("."))
     source = f"({rows}) as fingerprinted" if rows else table
-    return first_row(con, f"select count(*), sum(hash({', '.join(columns)})) from {source}")
+    return first_row(con, f"select count(*), sum({row_hash(*columns)}) from {source}")
 
 
 PLANTED = 100000
