@@ -34,34 +34,38 @@ DOUBLE_DIGITS = 6
 add its rows in, which differs between any two builds."""
 
 
-def full_build_on_copy(
-    warehouse: Path, scratch: Path, incremental: list[str]
-) -> tuple[Path, float]:
-    """The warehouse copied into ``scratch`` (same file name: the staging views name their
-    catalog after it), its ``incremental`` tables dropped and every dbt model built from
-    scratch there; the copy and the build's seconds."""
+def warehouse_copy(warehouse: Path, folder: Path) -> Path:
+    """``warehouse`` copied into ``folder`` under the same file name: the staging views name
+    their catalog after it."""
+    copy = folder / warehouse.name
+    shutil.copy(warehouse, copy)
+    return copy
+
+
+def dbt_on_copy(copy: Path, artifacts: Path, *args: str) -> subprocess.CompletedProcess:
+    """One dbt command of the project on a copy of the warehouse, its target and logs in
+    ``artifacts``."""
     from orchestration.defs.warehouse import DBT_PROJECT_DIR, dbt_executable
 
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    copy = scratch / warehouse.name
-    shutil.copy(warehouse, copy)
-    with duckdb.connect(str(copy)) as con:
-        for relation in incremental:
-            con.execute(f"drop table if exists {relation}")
-    started = time.perf_counter()
-    run = subprocess.run(
-        [dbt_executable(), "run", "--full-refresh", "--profiles-dir", ".",
-         "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
+    return subprocess.run(
+        [dbt_executable(), *args, "--profiles-dir", ".",
+         "--target-path", str(artifacts / "target"), "--log-path", str(artifacts / "logs")],
         cwd=DBT_PROJECT_DIR,
         env={**os.environ, "CDP_WAREHOUSE_PATH": str(copy)},
         capture_output=True,
         text=True,
         check=False,
     )  # fmt: skip
+
+
+def full_build(copy: Path, artifacts: Path) -> float:
+    """Every dbt model built from scratch on ``copy`` (its incremental tables dropped first, or
+    they would only be topped up); the build's seconds."""
+    started = time.perf_counter()
+    run = dbt_on_copy(copy, artifacts, "run", "--full-refresh")
     if run.returncode != 0:
         raise RuntimeError(f"the full build of the copy failed:\n{run.stdout[-3000:]}")
-    return copy, time.perf_counter() - started
+    return time.perf_counter() - started
 
 
 def compared_values(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:

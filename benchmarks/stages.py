@@ -283,12 +283,13 @@ def warehouse_build(scenario: Scenario, home: Path) -> dict:
     return _run_jobs(home, "build_warehouse_job")
 
 
-def _drop_incremental_models(home: Path) -> None:
+def _drop_incremental_models(home: Path, warehouse: Path | None = None) -> None:
+    """The incremental models' tables dropped from the bench warehouse, or from ``warehouse``."""
     import duckdb
 
     relations = [f'"{schema}"."{name}"' for schema, name, kind in _built_tables(home)
                  if kind == "incremental"]  # fmt: skip
-    with duckdb.connect(str(home / "ingest.duckdb")) as con:
+    with duckdb.connect(str(warehouse or home / "ingest.duckdb")) as con:
         for relation in relations:
             con.execute(f"drop table if exists {relation}")
 
@@ -347,7 +348,7 @@ def warehouse_equivalence(scenario: Scenario, home: Path) -> dict:
     agree, with its rows found on one side only. Then the copy is published afresh and every
     table it serves compared with the daily publication, whose unchanged months were linked
     from the publications before (``served_differing``)."""
-    from benchmarks.equivalence import compare, compare_publications, full_build_on_copy
+    from benchmarks.equivalence import compare, compare_publications, full_build, warehouse_copy
     from models_ml.cross_sell_pipeline import SCORES_TABLE as CROSS_SELL_SCORES
     from models_ml.lead_priority import SCORES_TABLE as LEAD_SCORES
     from models_ml.pipeline import SCORES_TABLE as CHURN_SCORES
@@ -355,11 +356,11 @@ def warehouse_equivalence(scenario: Scenario, home: Path) -> dict:
 
     built = _built_tables(home)
     scratch = home / "equivalence"
-    copy, seconds = full_build_on_copy(
-        home / "ingest.duckdb",
-        scratch,
-        [f'"{schema}"."{name}"' for schema, name, kind in built if kind == "incremental"],
-    )
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    copy = warehouse_copy(home / "ingest.duckdb", scratch)
+    _drop_incremental_models(home, copy)
+    seconds = full_build(copy, scratch)
     _drop_stored_scores(copy)
     scoring = _run_jobs(home, "score_clients_job", warehouse_path=copy)["job_seconds"]
     tables = [f"{s}.{n}" for s, n, _ in built] + [CHURN_SCORES, CROSS_SELL_SCORES, LEAD_SCORES]

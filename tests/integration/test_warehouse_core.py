@@ -6,15 +6,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
-import shutil
-import subprocess
 
 import dagster as dg
 import duckdb
 import pytest
 
-from benchmarks.equivalence import NOT_COMPARED
+from benchmarks.equivalence import NOT_COMPARED, dbt_on_copy, warehouse_copy
 from cdp.ru_calendar import holidays
 from cdp.warehouse import row_hash
 from tests.warehouse_queries import first_row
@@ -311,36 +308,6 @@ def _fingerprints(con) -> dict[str, tuple]:
     }
 
 
-def _dbt_on_copy(copy, tmp_path, *args: str) -> subprocess.CompletedProcess:
-    """One dbt command of the project on a copy of the warehouse, artefacts in tmp_path."""
-    from orchestration.defs.warehouse import DBT_PROJECT_DIR, dbt_executable
-
-    return subprocess.run(
-        [
-            dbt_executable(),
-            *args,
-            "--profiles-dir",
-            ".",
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "CDP_WAREHOUSE_PATH": str(copy)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def _warehouse_copy(settings, tmp_path):
-    # same file name: the staging views name their catalog after it
-    copy = tmp_path / settings.warehouse_path.name
-    shutil.copy(settings.warehouse_path, copy)
-    return copy
-
-
 CLIENT_TABLES_BY_CLIENT = (
     "marts.fct_client_activity_days",
     "marts.fct_client_states",
@@ -428,7 +395,7 @@ def _assert_increment_computes_all_but(
 ) -> None:
     """dbt run of ``table`` on ``copy``: every count planted on it is gone but ``kept_day``'s,
     and with that one undone the table equals ``full`` (its fingerprint before the plants)."""
-    run = _dbt_on_copy(copy, tmp_path, "run", "--select", _model(table))
+    run = dbt_on_copy(copy, tmp_path, "run", "--select", _model(table))
     assert run.returncode == 0, run.stdout[-3000:]
     with duckdb.connect(str(copy), read_only=True) as con:
         assert _planted_days(con, table, column, day_column) == [kept_day]
@@ -596,13 +563,13 @@ def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
     rewritten only where the new loads and the merge touch them; every row it changed in a table
     served by month says it wrote it."""
     settings, _ = warehouse_bank
-    copy = _warehouse_copy(settings, tmp_path)
+    copy = warehouse_copy(settings.warehouse_path, tmp_path)
     with duckdb.connect(str(copy)) as con:
         full, full_clients = _fingerprints(con), _client_fingerprints(con)
         _make_previous_build(con, INCREMENTAL_CUT)
         assert _fingerprints(con) != full
     with _later_deliveries_held_back(copy, INCREMENTAL_CUT):
-        previous = _dbt_on_copy(
+        previous = dbt_on_copy(
             copy, tmp_path, "run", "--full-refresh", "--select", *map(_model, CLIENT_TABLES)
         )
     assert previous.returncode == 0, previous.stdout[-3000:]
@@ -611,7 +578,7 @@ def test_an_incremental_build_equals_the_full_build(warehouse_bank, tmp_path):
         before = _client_fingerprints(con)
         _keep_rows_as_written(con)
     assert all(before[table] != full_clients[table] for table in CLIENT_TABLES)
-    run = _dbt_on_copy(
+    run = dbt_on_copy(
         copy,
         tmp_path,
         "run",
@@ -692,7 +659,7 @@ def test_the_channel_usage_rebuilds_the_days_new_loads_and_moved_records_touch(
     planted on them is gone — and keeps the other days as stored, a count planted on one of
     them too."""
     settings, _ = warehouse_bank
-    copy = _warehouse_copy(settings, tmp_path)
+    copy = warehouse_copy(settings.warehouse_path, tmp_path)
     table = "marts.mart_channel_usage_daily"
     with duckdb.connect(str(copy)) as con:
         [login, days] = first_row(
@@ -741,7 +708,7 @@ def test_the_daily_kpis_are_computed_from_the_first_day_a_new_load_touches(
     count planted 45 days earlier too. Without the stored base or the 30 days the days computed
     differ from the full build."""
     settings, _ = warehouse_bank
-    copy = _warehouse_copy(settings, tmp_path)
+    copy = warehouse_copy(settings.warehouse_path, tmp_path)
     table = "marts.mart_kpi_daily"
     with duckdb.connect(str(copy)) as con:
         [day] = first_row(
@@ -778,7 +745,7 @@ def test_the_segment_memberships_are_evaluated_again_from_the_first_changed_stat
     stretches of a client with no state left (merged away) go whole, without every client being
     evaluated again from the first of them."""
     settings, _ = warehouse_bank
-    copy = _warehouse_copy(settings, tmp_path)
+    copy = warehouse_copy(settings.warehouse_path, tmp_path)
     table = "marts.mart_segment_memberships"
     key = "golden_client_id, segment_type, valid_from_date"
     of_key = "golden_client_id = ? and segment_type = ? and valid_from_date = ?"
@@ -809,7 +776,7 @@ def test_the_segment_memberships_are_evaluated_again_from_the_first_changed_stat
             f"insert into {table} select * replace ('GC_GONE' as golden_client_id) from {table} "
             f"where golden_client_id = (select min(golden_client_id) from {table})"
         )
-    run = _dbt_on_copy(copy, tmp_path, "run", "--select", _model(table))
+    run = dbt_on_copy(copy, tmp_path, "run", "--select", _model(table))
     assert run.returncode == 0, run.stdout[-3000:]
     with duckdb.connect(str(copy)) as con:
         assert con.execute(f"select {key} from {table} where segment = 'planted'").fetchall() == [
@@ -830,7 +797,7 @@ def test_the_segment_memberships_are_evaluated_again_from_the_first_changed_stat
             [planted["kept"][3], *planted["kept"][:3]],
         )
         increment = _table_fingerprint(con, table)
-    run = _dbt_on_copy(copy, tmp_path, "run", "--full-refresh", "--select", _model(table))
+    run = dbt_on_copy(copy, tmp_path, "run", "--full-refresh", "--select", _model(table))
     assert run.returncode == 0, run.stdout[-3000:]
     with duckdb.connect(str(copy), read_only=True) as con:
         assert _table_fingerprint(con, table) == increment
@@ -895,11 +862,11 @@ def test_a_redelivered_contract_counts_from_what_changed_since_its_previous_deli
     days-past-due update rewrites none of its client's rows, the closure its rows from the
     closure's month end on, the changed amount every row (it counts from the start)."""
     settings, _ = warehouse_bank
-    copy = _warehouse_copy(settings, tmp_path)
+    copy = warehouse_copy(settings.warehouse_path, tmp_path)
     with duckdb.connect(str(copy)) as con:
         clients = _redeliver_contracts(con)
         [watermark] = first_row(con, "select max(_loads_through) from ml.ml_features__churn")
-    run = _dbt_on_copy(
+    run = dbt_on_copy(
         copy, tmp_path, "run", "--select", "fct_contracts", "ml_features__client_months",
         "ml_features__churn",
     )  # fmt: skip
@@ -942,7 +909,7 @@ def test_the_balance_chain_test_finds_a_broken_record_in_every_account_bucket(
     kopeck added to the opening balance of one later record per bucket breaks both of its
     rules there, so it must report two rows per bucket — no bucket skipped."""
     settings, _ = warehouse_bank
-    copy = _warehouse_copy(settings, tmp_path)
+    copy = warehouse_copy(settings.warehouse_path, tmp_path)
     with duckdb.connect(str(copy)) as con:
         broken = _add_a_kopeck_to_opening_balances(
             con,
@@ -962,7 +929,7 @@ def test_the_balance_chain_test_finds_a_broken_record_in_every_account_bucket(
             """,
         )
     assert broken == 16
-    run = _dbt_on_copy(
+    run = dbt_on_copy(
         copy,
         tmp_path,
         "test",
@@ -982,7 +949,7 @@ def test_the_daily_build_tests_the_recent_rows_and_the_weekly_build_every_row(
     data_tests_scope.sql): the daily scope reports the recent break only — its chain check
     reaches back to the account's last record before the window — the full scope both."""
     settings, _ = warehouse_bank
-    copy = _warehouse_copy(settings, tmp_path)
+    copy = warehouse_copy(settings.warehouse_path, tmp_path)
     with duckdb.connect(str(copy)) as con:
         [start] = first_row(
             con,
@@ -1031,13 +998,13 @@ def test_the_daily_build_tests_the_recent_rows_and_the_weekly_build_every_row(
     assert (duplicated, broken) == (2, 2)
     tests = ("one_row_per_posting_and_entry_side", "balances_chain_from_day_to_day")
 
-    daily = _dbt_on_copy(
+    daily = dbt_on_copy(
         copy, tmp_path, "test", "--select", *tests, "--vars", "{data_tests_scope: recent}"
     )
     # the duplicate within the window; both rules of the recent broken record
     assert "Got 1 result," in daily.stdout and "Got 2 results" in daily.stdout, daily.stdout
 
-    weekly = _dbt_on_copy(copy, tmp_path, "test", "--select", *tests)
+    weekly = dbt_on_copy(copy, tmp_path, "test", "--select", *tests)
     assert "Got 2 results" in weekly.stdout and "Got 4 results" in weekly.stdout, weekly.stdout
 
 
@@ -1079,15 +1046,13 @@ def test_tables_that_write_only_changed_rows_equal_a_full_build(warehouse_bank, 
     built again incrementally: it equals the full build — the lost row back, the changed one
     mended, the stray one deleted."""
     settings, _ = warehouse_bank
-    copy = _warehouse_copy(settings, tmp_path)
+    copy = warehouse_copy(settings.warehouse_path, tmp_path)
     with duckdb.connect(str(copy)) as con:
         full = {table: _table_fingerprint(con, table) for table in CHANGED_ROWS_TABLES}
         for table, key in CHANGED_ROWS_TABLES.items():
             _tamper(con, table, key)
             assert _table_fingerprint(con, table) != full[table]
-    run = _dbt_on_copy(
-        copy, tmp_path, "run", "--select", "config.incremental_strategy:changed_rows"
-    )
+    run = dbt_on_copy(copy, tmp_path, "run", "--select", "config.incremental_strategy:changed_rows")
     assert run.returncode == 0, run.stdout[-3000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     built = {r["unique_id"].split(".")[-1] for r in results}
