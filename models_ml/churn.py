@@ -101,7 +101,8 @@ REASON_GROUPS = (
         "Остатки на счетах снизились",
     ),
     ReasonGroup(
-        ("inflow_rub_month", "inflow_rub_previous_3_avg", "outflow_rub_month"),
+        ("inflow_rub_month", "inflow_rub_previous_3_avg", "outflow_rub_month",
+         "pension_rub_3m_avg", "personal_transfer_typical_rub_3m"),
         "inflow_rub_month",
         "Выросли поступления на счета",
         "Снизились поступления на счета",

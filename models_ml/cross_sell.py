@@ -47,7 +47,7 @@ FEATURES_TABLE = "ml.ml_features__cross_sell"
 REASON_GROUPS = (
     ReasonGroup(
         ("salary_rub_month", "salary_rub_previous_3_avg", "inflow_rub_month",
-         "inflow_rub_previous_3_avg"),
+         "inflow_rub_previous_3_avg", "pension_rub_3m_avg", "personal_transfer_typical_rub_3m"),
         "salary_rub_month",
         "Высокие поступления и зарплата на счёт",
         "Небольшие поступления на счёт",

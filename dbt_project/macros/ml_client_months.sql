@@ -64,6 +64,17 @@ transactions as (
             where transaction_type = 'own_account_other_bank' and direction = 'out'
         ) as own_account_out_count,
         count(*) filter (where transaction_type = 'sbp_out') as sbp_out_count,
+        sum(amount_rub) filter (where transaction_type = 'pension_benefit') as pension_rub,
+        count(*) filter (
+            where transaction_type in ({{ personal_transfer_types() }})
+        ) as personal_transfer_count,
+        -- The geometric mean: what a person sends or receives by SBP or card to card scales
+        -- with their income, scattered by a factor, so the mean logarithm traces the income
+        -- of clients whose salary is not paid here (ln of a cent at least: DuckDB computes
+        -- it for every row before the filter).
+        exp(avg(ln(greatest(amount_rub, 0.01))) filter (
+            where transaction_type in ({{ personal_transfer_types() }})
+        )) as personal_transfer_typical_rub,
         sum(amount_rub) filter (
             where direction = 'in' and transaction_type not in ('interest', 'deposit_topup', 'deposit_withdrawal', 'loan_issue')
         ) as inflow_rub,
@@ -233,7 +244,9 @@ folded as (
     {{ fold_parts_by_key({
         'client_months': ['month_end_date'],
         'transactions': ['salary_rub', 'own_account_out_rub', 'own_account_out_count',
-            'sbp_out_count', 'inflow_rub', 'outflow_rub', 'last_transaction_date'],
+            'sbp_out_count', 'pension_rub', 'personal_transfer_count',
+            'personal_transfer_typical_rub', 'inflow_rub', 'outflow_rub',
+            'last_transaction_date'],
         'cards': ['card_purchase_count', 'last_card_date'],
         'interactions': ['login_count', 'last_login_date', 'inbound_call_count', 'complaint_count',
             'leaving_topic_contact_count', 'certificate_request_count', 'nps_min_score',
@@ -255,6 +268,9 @@ select
     coalesce(own_account_out_rub, 0) as own_account_out_rub,
     coalesce(own_account_out_count, 0) as own_account_out_count,
     coalesce(sbp_out_count, 0) as sbp_out_count,
+    coalesce(pension_rub, 0) as pension_rub,
+    coalesce(personal_transfer_count, 0) as personal_transfer_count,
+    personal_transfer_typical_rub,
     coalesce(inflow_rub, 0) as inflow_rub,
     coalesce(outflow_rub, 0) as outflow_rub,
     coalesce(card_purchase_count, 0) as card_purchase_count,
@@ -269,6 +285,11 @@ select
     coalesce(balance_rub, 0) as balance_rub,
     greatest(last_transaction_date, last_card_date, last_contact_date) as last_activity_date
 from folded
+{%- endmacro %}
+
+{# Transfers between people, whose amounts follow the sender's or receiver's income. #}
+{% macro personal_transfer_types() -%}
+'sbp_in', 'sbp_out', 'card_to_card'
 {%- endmacro %}
 
 {# `and <column> in <scope>` when a scope narrows the clients read, nothing otherwise. #}

@@ -108,6 +108,12 @@ windowed as (
         -- Counts as BIGINT: a sum of counts is a HUGEINT, which Parquet cannot hold.
         cast(sum(own_account_out_count) over last_3 as bigint) as own_account_out_count_3m,
         cast(sum(sbp_out_count) over last_3 as bigint) as sbp_out_count_3m,
+        avg(pension_rub) over last_3 as pension_rub_3m_avg,
+        -- the months' geometric means weighted by their transfers: one over all of them
+        exp(
+            sum(personal_transfer_count * ln(personal_transfer_typical_rub)) over last_3
+            / nullif(sum(personal_transfer_count) over last_3, 0)
+        ) as personal_transfer_typical_rub_3m,
         coalesce(avg(inflow_rub) over previous_3, 0) as inflow_rub_previous_3_avg,
         sum(outflow_rub) over last_3 as outflow_rub_3m,
         coalesce(avg(card_purchase_count) over previous_3, 0) as card_purchase_previous_3_avg,
@@ -205,6 +211,8 @@ select
     windowed.own_account_out_count_3m,
     windowed.own_account_out_count_month,
     windowed.sbp_out_count_3m,
+    windowed.pension_rub_3m_avg,
+    windowed.personal_transfer_typical_rub_3m,
     windowed.inflow_rub_month,
     windowed.inflow_rub_previous_3_avg,
     windowed.outflow_rub_month,
