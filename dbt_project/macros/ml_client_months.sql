@@ -71,10 +71,12 @@ transactions as (
         -- The geometric mean: what a person sends or receives by SBP or card to card scales
         -- with their income, scattered by a factor, so the mean logarithm traces the income
         -- of clients whose salary is not paid here (ln of a cent at least: DuckDB computes
-        -- it for every row before the filter).
-        exp(avg(ln(greatest(amount_rub, 0.01))) filter (
+        -- it for every row before the filter). In kopecks: the double's last bits follow the
+        -- order DuckDB's threads add the rows in, which an increment and a full build do not
+        -- share.
+        cast(exp(avg(ln(greatest(amount_rub, 0.01))) filter (
             where transaction_type in ({{ personal_transfer_types() }})
-        )) as personal_transfer_typical_rub,
+        )) as decimal(18, 2)) as personal_transfer_typical_rub,
         sum(amount_rub) filter (
             where direction = 'in' and transaction_type not in ('interest', 'deposit_topup', 'deposit_withdrawal', 'loan_issue')
         ) as inflow_rub,

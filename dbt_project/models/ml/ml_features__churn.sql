@@ -109,11 +109,12 @@ windowed as (
         cast(sum(own_account_out_count) over last_3 as bigint) as own_account_out_count_3m,
         cast(sum(sbp_out_count) over last_3 as bigint) as sbp_out_count_3m,
         avg(pension_rub) over last_3 as pension_rub_3m_avg,
-        -- the months' geometric means weighted by their transfers: one over all of them
-        exp(
+        -- the months' geometric means weighted by their transfers: one over all of them, in
+        -- kopecks as each month's (a double's last bits differ between builds)
+        cast(exp(
             sum(personal_transfer_count * ln(personal_transfer_typical_rub)) over last_3
             / nullif(sum(personal_transfer_count) over last_3, 0)
-        ) as personal_transfer_typical_rub_3m,
+        ) as decimal(18, 2)) as personal_transfer_typical_rub_3m,
         coalesce(avg(inflow_rub) over previous_3, 0) as inflow_rub_previous_3_avg,
         sum(outflow_rub) over last_3 as outflow_rub_3m,
         coalesce(avg(card_purchase_count) over previous_3, 0) as card_purchase_previous_3_avg,
