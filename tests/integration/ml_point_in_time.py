@@ -4,15 +4,12 @@ the features on it and compare with the full build (test_ml_stage, test_ml_lead_
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
 
+from benchmarks.equivalence import dbt_on_copy, warehouse_copy
 from models_ml.feature_tables import FEATURE_ROW
-from orchestration.defs.warehouse import DBT_PROJECT_DIR, WAREHOUSE_PATH_VARIABLE, dbt_executable
 
 MOSCOW_DATE = "cast(timezone('Europe/Moscow', timezone('UTC', {})) as date)"
 CORE_CUTS = (
@@ -36,17 +33,12 @@ def rebuilt_after_cut(
 ) -> Path:
     """A copy of the warehouse with the ``cuts`` applied (``$cutoff`` bound) and ``models``
     rebuilt on it by dbt, from scratch (the feature tables are incremental)."""
-    copy = tmp_path / warehouse_path.name  # same file name: views name its catalog
-    shutil.copyfile(warehouse_path, copy)
+    copy = warehouse_copy(warehouse_path, tmp_path)
     with duckdb.connect(str(copy)) as con:
         for statement in cuts:
             con.execute(statement, {"cutoff": cutoff})
-    env = os.environ | {WAREHOUSE_PATH_VARIABLE: str(copy)}
-    subprocess.run(
-        [dbt_executable(), "run", "--full-refresh", "--profiles-dir", ".", "--quiet",
-         "--target-path", str(tmp_path / "target"), "--select", *models],
-        cwd=DBT_PROJECT_DIR, env=env, check=True,
-    )  # fmt: skip
+    run = dbt_on_copy(copy, tmp_path, "run", "--full-refresh", "--select", *models)
+    assert run.returncode == 0, run.stdout[-3000:]
     return copy
 
 
