@@ -46,10 +46,10 @@ def truth_report(scenario: Scenario, home: Path) -> dict:
     }
 
 
-def ingest(scenario: Scenario, home: Path, *, hold_back_last_date: bool = False) -> dict:
+def ingest(scenario: Scenario, home: Path, *, hold_back_from: dt.date | None = None) -> dict:
     """The whole landing zone into a fresh DuckDB file, the way the Dagster raw assets load it:
-    ``load_partitions`` per contract (in load order) over every business date found — but the
-    last one with ``hold_back_last_date``."""
+    ``load_partitions`` per contract (in load order) over every business date found — but those
+    from ``hold_back_from`` on, if given."""
     from ingestion.contracts import CONTRACTS
     from ingestion.landing import find_files
     from ingestion.load import load_partitions
@@ -61,10 +61,13 @@ def ingest(scenario: Scenario, home: Path, *, hold_back_last_date: bool = False)
     by_system: dict[str, dict] = {}
     by_table: dict[str, dict] = {}
     megabytes = 0.0
-    held_back = _last_business_date(landing) if hold_back_last_date else None
     started, cpu_started = time.perf_counter(), _cpu_seconds()
     for contract in CONTRACTS:
-        files = [f for f in find_files(landing, contract) if f.business_date != held_back]
+        files = [
+            f
+            for f in find_files(landing, contract)
+            if hold_back_from is None or f.business_date < hold_back_from
+        ]
         table_started = time.perf_counter()
         loads = load_partitions(con, contract, sorted({f.business_date for f in files}), landing)
         seconds = time.perf_counter() - table_started
@@ -112,33 +115,67 @@ def ingest_before_last(scenario: Scenario, home: Path) -> dict:
     so that ``ingest_new_day`` and ``warehouse_new_day`` then take in a day it has never seen —
     the month end 10-31, which completes October for every client (the replayed day of
     ``ingest_daily`` changes only the clients active on it)."""
-    return ingest(scenario, home, hold_back_last_date=True)
+    return ingest(scenario, home, hold_back_from=_last_business_date(home / "landing"))
 
 
-def _last_business_date(landing: Path) -> dt.date:
+def ingest_before_ordinary_day(scenario: Scenario, home: Path) -> dict:
+    """``ingest`` without the ordinary day (``_ordinary_day``) and the days after it: the
+    warehouse as it stood the evening before, so that ``ingest_ordinary_day`` and
+    ``warehouse_ordinary_day`` then take in a day inside a month — what 20 of a month's 21
+    working days are, where the month end is the heaviest."""
+    return ingest(scenario, home, hold_back_from=_ordinary_day(home / "landing"))
+
+
+def _business_dates(landing: Path) -> set[dt.date]:
     from ingestion.contracts import CONTRACTS
     from ingestion.landing import find_files
 
-    return max(f.business_date for c in CONTRACTS for f in find_files(landing, c))
+    return {f.business_date for c in CONTRACTS for f in find_files(landing, c)}
+
+
+def _last_business_date(landing: Path) -> dt.date:
+    return max(_business_dates(landing))
+
+
+def _ordinary_day(landing: Path) -> dt.date:
+    """The Wednesday before the last business date (10-28 before the month end 10-31, a
+    Saturday): a working day inside the month, with neither a weekend's nor a month end's
+    extracts, among the daily deliveries after the initial snapshot."""
+    dates = _business_dates(landing)
+    last = max(dates)
+    day = last - dt.timedelta(days=(last.weekday() - 2) % 7 or 7)
+    if day not in dates:
+        raise RuntimeError(f"{landing}: no extract is dated {day}, the ordinary day to replay")
+    return day
 
 
 def ingest_daily(scenario: Scenario, home: Path) -> dict:
     """Load the last business date of every table into the warehouse the ``ingest`` stage
     built — again (what the daily schedule does once the history is in), or for the first time
     after ``ingest_before_last``."""
+    return _ingest_day(home, _last_business_date(home / "landing"))
+
+
+def ingest_ordinary_day(scenario: Scenario, home: Path) -> dict:
+    """Load the ordinary day (``_ordinary_day``) of every table, for the first time after
+    ``ingest_before_ordinary_day``."""
+    return _ingest_day(home, _ordinary_day(home / "landing"))
+
+
+def _ingest_day(home: Path, day: dt.date) -> dict:
+    """Every table's files of one business date loaded into the bench warehouse."""
     from ingestion.contracts import CONTRACTS
     from ingestion.load import load_partitions
 
     landing = home / "landing"
-    last = _last_business_date(landing)
     rows = 0
     with _ingest_connection(home) as con:
         started = time.perf_counter()
         for contract in CONTRACTS:
             rows += sum(load.total("rows_read") for load in load_partitions(
-                con, contract, [last], landing))  # fmt: skip
+                con, contract, [day], landing))  # fmt: skip
         seconds = time.perf_counter() - started
-    return {"business_date": str(last), "rows_read": rows, "load_s": round(seconds, 1)}
+    return {"business_date": str(day), "rows_read": rows, "load_s": round(seconds, 1)}
 
 
 def ingest_baseline(scenario: Scenario, home: Path) -> dict:
@@ -799,6 +836,10 @@ STAGES = {
     # figures are kept beside the replayed day's.
     "ingest_new_day": ingest_daily,
     "warehouse_new_day": warehouse_daily,
+    # A day inside the month taken in for the first time, likewise.
+    "ingest_before_ordinary_day": ingest_before_ordinary_day,
+    "ingest_ordinary_day": ingest_ordinary_day,
+    "warehouse_ordinary_day": warehouse_daily,
     "ingest_baseline": ingest_baseline,
     "identity_load": identity_load,
     "identity": identity,
