@@ -121,8 +121,8 @@ def ingest_before_last(scenario: Scenario, home: Path) -> dict:
 def ingest_before_ordinary_day(scenario: Scenario, home: Path) -> dict:
     """``ingest`` without the ordinary day (``_ordinary_day``) and the days after it: the
     warehouse as it stood the evening before, so that ``ingest_ordinary_day`` and
-    ``warehouse_ordinary_day`` then take in a day inside a month — what 20 of a month's 21
-    working days are, where the month end is the heaviest."""
+    ``warehouse_ordinary_day`` then take in a day inside a month — as every working day is but
+    the month's last, the heaviest."""
     return ingest(scenario, home, hold_back_from=_ordinary_day(home / "landing"))
 
 
