@@ -320,3 +320,48 @@ where is_current and as_of_date < {{ warehouse_business_date() }}
 select 1
 {%- endif -%}
 {%- endmacro %}
+
+{#
+  A state the increment writes again with the values it had keeps the stamps it had: the rows
+  of the refresh scope are kept before the delete (`keep_replaced_client_states`, pre-hook)
+  and, once the increment is in, a row equal to its kept one in every other column gets the
+  kept stamps back (`restamp_unchanged_client_states`, post-hook). A new record of a client
+  here since the first month rewrites the client's whole history, mostly with the same values;
+  stamped as new, those rows made the segment history evaluate every client at every month end
+  again (segment_memberships_recompute_from), on almost every day (docs/performance.md, "Three
+  daily rows").
+#}
+{% macro keep_replaced_client_states() -%}
+{%- if is_incremental() -%}
+create or replace temporary table client_states_replaced as
+select stored.*
+from {{ this }} as stored
+inner join client_refresh_scope as scope
+    on stored.golden_client_id = scope.golden_client_id
+where not scope.is_gone and stored.as_of_date >= scope.refresh_from_date
+{%- else -%}
+select 1
+{%- endif -%}
+{%- endmacro %}
+
+{% macro restamp_unchanged_client_states() -%}
+{%- if is_incremental() -%}
+{%- set stamps = ['_loads_through', '_identity_through'] -%}
+{%- set compared = adapter.get_columns_in_relation(this) | map(attribute='name')
+    | reject('in', stamps) | list -%}
+update {{ this }} as states
+set
+    _loads_through = replaced._loads_through,
+    _identity_through = replaced._identity_through
+from client_states_replaced as replaced
+where
+    states.golden_client_id = replaced.golden_client_id
+    and states.as_of_date = replaced.as_of_date
+    {%- for column in compared %}
+    and states.{{ column }} is not distinct from replaced.{{ column }}
+    {%- endfor %};
+drop table client_states_replaced
+{%- else -%}
+select 1
+{%- endif -%}
+{%- endmacro %}

@@ -803,6 +803,70 @@ def test_the_segment_memberships_are_evaluated_again_from_the_first_changed_stat
         assert _table_fingerprint(con, table) == increment
 
 
+def test_a_client_state_written_again_unchanged_keeps_its_stamps(warehouse_bank, tmp_path):
+    """Two clients here since the first month end each get a crosswalk change naming their own
+    golden id (what a new record joined to them looks like to the client states): the increment
+    writes their whole history again. The rows of the one whose values came out the same keep
+    their stamps, so the segment history is not evaluated again from the first month end; a row
+    of the other, planted with a wrong balance, changes and is stamped new. Without the restamp
+    every row of both is stamped new."""
+    settings, _ = warehouse_bank
+    copy = warehouse_copy(settings.warehouse_path, tmp_path)
+    table = "marts.fct_client_states"
+    with duckdb.connect(str(copy)) as con:
+        [first_month_end, business_date] = first_row(
+            con, f"select min(as_of_date), max(as_of_date) from {table}"
+        )
+        unchanged, planted = (
+            row[0]
+            for row in con.execute(
+                f"select golden_client_id from {table} where as_of_date = ? "
+                "and golden_client_id in (select golden_client_id from marts.dim_client_crosswalk "
+                "where record_key like 'abs:%') order by golden_client_id limit 2",
+                [first_month_end],
+            ).fetchall()
+        )
+        before = con.execute(
+            f"select golden_client_id, as_of_date, _loads_through, _identity_through from {table}"
+            " where golden_client_id in (?, ?) and as_of_date < ?",
+            [unchanged, planted, business_date],
+        ).fetchall()
+        con.execute(
+            f"update {table} set funds_balance_rub = 1e8 where golden_client_id = ? "
+            "and as_of_date = ?",
+            [planted, first_month_end],
+        )
+        con.execute(
+            "insert into identity.crosswalk_changes select record_key, golden_client_id, "
+            "golden_client_id, now()::timestamp + interval 1 hour "
+            "from marts.dim_client_crosswalk where golden_client_id in (?, ?) "
+            "and record_key like 'abs:%'",
+            [unchanged, planted],
+        )
+        _record_late_load(con, "restamp")  # so that a row written again is stamped anew
+    run = dbt_on_copy(
+        copy, tmp_path, "run", "--select", "int_crosswalk_changes_dated", _model(table)
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        after = {
+            (client, day): stamps
+            for client, day, *stamps in con.execute(
+                f"select golden_client_id, as_of_date, _loads_through, _identity_through "
+                f"from {table} where golden_client_id in (?, ?) and as_of_date < ?",
+                [unchanged, planted, business_date],
+            ).fetchall()
+        }
+        [funds] = first_row(
+            con,
+            f"select funds_balance_rub from {table} where golden_client_id = ? and as_of_date = ?",
+            [planted, first_month_end],
+        )
+    restamped = {(client, day) for client, day, *stamps in before if after[(client, day)] != stamps}
+    assert funds != 1e8
+    assert restamped == {(planted, first_month_end)}
+
+
 REDELIVERED_CONTRACTS = {
     "status_only": "days_past_due = coalesce(days_past_due, 0) + 5",
     "closed": "closed_date = date '2026-08-15', status = (select any_value(status) "

@@ -5,7 +5,8 @@
 -- rules themselves are macros/client_states.sql. Incremental: a build computes the new business
 -- date for every client and the month ends again only for the clients, and from the date, that
 -- new loads, golden-id merges or splits and changed tenures touch
--- (macros/client_refresh_scope.sql), which reads these in its pre-hook:
+-- (macros/client_refresh_scope.sql); a row written again with the same values keeps its stamps
+-- (macros/client_states.sql). The scope reads these in its pre-hook:
 -- depends_on: {{ ref('fct_card_transactions') }}
 -- depends_on: {{ ref('fct_interactions') }}
 -- depends_on: {{ ref('fct_balances_daily') }}
@@ -18,11 +19,13 @@
         incremental_strategy='append',
         pre_hook=[
             "{{ create_client_refresh_scope(['balances', 'account_records', 'tenure']) }}",
+            "{{ keep_replaced_client_states() }}",
             "{{ delete_client_rows_to_refresh('as_of_date') }}",
             "{{ delete_client_states_of_past_business_dates() }}",
         ],
         post_hook=[
             "{{ mark_current_client_states() }}",
+            "{{ restamp_unchanged_client_states() }}",
             "{{ drop_client_refresh_scope() }}",
         ],
     )
