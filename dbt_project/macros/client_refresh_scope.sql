@@ -392,9 +392,7 @@ select 1
 delete from {{ this }} as stored
 using client_refresh_scope as scope
 where
-    stored.golden_client_id = scope.golden_client_id
-    and not scope.is_gone
-    and stored.{{ date_column }} >= scope.refresh_from_date - {{ days_before }}
+    {{ stored_row_in_client_refresh_scope(date_column, days_before) }}
     and stored.{{ date_column }} >= date '{{ bounds[1] }}' - {{ days_before }}
 {%- endset -%}
 {%- do statements.append(statement) -%}
@@ -403,6 +401,13 @@ where
 {%- else -%}
 select 1
 {%- endif -%}
+{%- endmacro %}
+
+{# A stored row (`stored`) of a client of the scope (`scope`) that is not gone, on or after its date. #}
+{% macro stored_row_in_client_refresh_scope(date_column, days_before=0) -%}
+stored.golden_client_id = scope.golden_client_id
+    and not scope.is_gone
+    and stored.{{ date_column }} >= scope.refresh_from_date - {{ days_before }}
 {%- endmacro %}
 
 {#

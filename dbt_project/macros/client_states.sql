@@ -323,7 +323,8 @@ select 1
 
 {#
   A state the increment writes again with the values it had keeps the stamps it had: the rows
-  of the refresh scope are kept before the delete (`keep_replaced_client_states`, pre-hook)
+  the delete will remove (delete_client_rows_to_refresh, the same scope condition) are kept
+  before it (`keep_replaced_client_states`, pre-hook)
   and, once the increment is in, a row equal to its kept one in every other column gets the
   kept stamps back (`restamp_unchanged_client_states`, post-hook). A new record of a client
   here since the first month rewrites the client's whole history, mostly with the same values;
@@ -335,10 +336,8 @@ select 1
 {%- if is_incremental() -%}
 create or replace temporary table client_states_replaced as
 select stored.*
-from {{ this }} as stored
-inner join client_refresh_scope as scope
-    on stored.golden_client_id = scope.golden_client_id
-where not scope.is_gone and stored.as_of_date >= scope.refresh_from_date
+from {{ this }} as stored, client_refresh_scope as scope
+where {{ stored_row_in_client_refresh_scope('as_of_date') }}
 {%- else -%}
 select 1
 {%- endif -%}
