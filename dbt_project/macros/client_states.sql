@@ -52,7 +52,8 @@ tenure as (
 client_dates as (
     select
         tenure.golden_client_id,
-        tenure.client_type,
+        {{ client_type_on('tenure.client_type', 'tenure.sole_proprietor_since_date', 'as_of_dates.as_of_date') }}
+            as client_type,
         tenure.client_since_date,
         as_of_dates.as_of_date
     from tenure
@@ -278,20 +279,39 @@ cross join business_date
 {#
   Each client's type and since when they are a client: tenure starts with the first account
   opened, or the legal entity's registration with the bank when that is earlier; a client with
-  neither is measured on the business date only. Of every client, or of those of `scope`.
+  neither is measured on the business date only. A sole proprietor also carries since when it
+  is one (int_sole_proprietors_dated). Of every client, or of those of `scope`.
 #}
 {% macro client_tenure(scope=none) -%}
 select
     clients.golden_client_id,
     clients.client_type,
+    sole_proprietors.sole_proprietor_since_date,
     least(min(accounts.opened_date), clients.registration_date) as client_since_date
 from {{ source('golden_record', 'dim_clients') }} as clients
 left join {{ ref('dim_accounts') }} as accounts
     on clients.golden_client_id = accounts.golden_client_id
+left join {{ ref('int_sole_proprietors_dated') }} as sole_proprietors
+    on clients.golden_client_id = sole_proprietors.golden_client_id
 {%- if scope %}
 where clients.golden_client_id in (select golden_client_id from {{ scope }})
 {%- endif %}
-group by clients.golden_client_id, clients.client_type, clients.registration_date
+group by
+    clients.golden_client_id,
+    clients.client_type,
+    sole_proprietors.sole_proprietor_since_date,
+    clients.registration_date
+{%- endmacro %}
+
+{#
+  The client type at an as-of date: a person who is also a sole proprietor is an ИП from the
+  registration of the first ИП record on (`since`; null: always) and a ФЛ before it.
+#}
+{% macro client_type_on(client_type, since, as_of_date) -%}
+case
+    when {{ client_type }} = 'ИП' and {{ since }} > {{ as_of_date }} then 'ФЛ'
+    else {{ client_type }}
+end
 {%- endmacro %}
 
 {#

@@ -22,6 +22,21 @@ CORE_CUTS = (
     "update marts.fct_contracts set closed_date = null where closed_date > $cutoff",
 )
 """Every core fact dated after the cutoff deleted, contracts closed after it reopened."""
+SOLE_PROPRIETOR_CUTS = (
+    """update marts.dim_clients set client_type = 'ФЛ', is_sole_proprietor = false
+    where golden_client_id in (
+        select crosswalk.golden_client_id
+        from marts.dim_client_crosswalk as crosswalk
+        inner join raw.abs__clients as records
+            on crosswalk.source_record_id = records.abs_client_id
+        where crosswalk.source = 'abs' and records.client_type = 'ИП'
+        group by crosswalk.golden_client_id
+        having min(records.registration_date) > $cutoff
+    )""",
+    "delete from raw.abs__clients where client_type = 'ИП' and registration_date > $cutoff",
+)
+"""The persons whose every ИП record was registered with the bank after the cutoff made ФЛ
+again, as the golden record stood before them, and those records deleted."""
 
 
 def rebuilt_after_cut(

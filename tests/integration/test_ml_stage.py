@@ -14,6 +14,7 @@ from tests.conftest import read_only
 from tests.integration.ml_point_in_time import (
     CORE_CUTS,
     MOSCOW_DATE,
+    SOLE_PROPRIETOR_CUTS,
     compare_up_to,
     rebuilt_after_cut,
 )
@@ -128,7 +129,8 @@ def test_a_refused_model_is_registered_but_scores_stay_on_the_promoted_version(c
 def test_no_feature_uses_data_after_its_as_of_date(warehouse_bank, tmp_path):
     """Features rebuilt on a copy of the warehouse cut at CUTOFF equal the full build's rows
     for every as-of date up to CUTOFF, and the cut copy's latest as-of date is the last month
-    end it holds whole."""
+    end it holds whole. The cut also takes back the ИП registrations after CUTOFF: a person
+    who becomes a sole proprietor later is none in the earlier features."""
     settings, _ = warehouse_bank
     copy = rebuilt_after_cut(
         settings.warehouse_path,
@@ -137,9 +139,19 @@ def test_no_feature_uses_data_after_its_as_of_date(warehouse_bank, tmp_path):
         (
             *CORE_CUTS,
             f"delete from raw.dbo__events where {MOSCOW_DATE.format('event_at')} > $cutoff",
+            *SOLE_PROPRIETOR_CUTS,
         ),
         ("ml_features__client_months", *FEATURE_TABLES),
     )
+    with duckdb.connect(str(copy), read_only=True) as con:
+        con.execute(f"attach '{settings.warehouse_path}' as full_build (read_only)")
+        [registered_later] = con.execute(
+            "select count(*) from ml.ml_features__cross_sell as cut "
+            "inner join full_build.marts.dim_clients as clients using (golden_client_id) "
+            "where clients.client_type = 'ИП' and not cut.is_sole_proprietor "
+            "and cut.as_of_date = (select max(as_of_date) from ml.ml_features__cross_sell)"
+        ).fetchone()
+    assert registered_later > 0  # the cut takes back some ИП registration
     for table in FEATURE_TABLES:
         rows, only_full, only_cut = compare_up_to(
             copy, settings.warehouse_path, f"ml.{table}", CUTOFF

@@ -867,6 +867,167 @@ def test_a_client_state_written_again_unchanged_keeps_its_stamps(warehouse_bank,
     assert restamped == {(planted, first_month_end)}
 
 
+SOLE_PROPRIETORS_SINCE = """
+select crosswalk.golden_client_id, min(records.registration_date) as since
+from marts.dim_client_crosswalk as crosswalk
+inner join raw.abs__clients as records on crosswalk.source_record_id = records.abs_client_id
+where crosswalk.source = 'abs' and records.client_type = 'ИП'
+group by crosswalk.golden_client_id
+"""
+"""Each person's first ИП record's registration with the bank, read from raw."""
+
+
+def test_a_sole_proprietor_is_a_natural_person_in_the_states_before_registering(warehouse_bank):
+    """In the full build a person who registered as an ИП inside the history is ФЛ at every
+    as-of date before the registration and ИП from it on, in the states and in the segment
+    history (one ФЛ stretch, then one ИП); one registered before the history is ИП throughout."""
+    settings, _ = warehouse_bank
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        wrong, natural_first, registered_before = first_row(
+            con,
+            f"""
+            select
+                count(*) filter (where states.client_type <> case
+                    when states.as_of_date < since.since then 'ФЛ' else 'ИП' end),
+                count(distinct since.golden_client_id)
+                    filter (where states.as_of_date < since.since),
+                count(distinct since.golden_client_id) - count(distinct since.golden_client_id)
+                    filter (where states.as_of_date < since.since)
+            from ({SOLE_PROPRIETORS_SINCE}) as since
+            inner join marts.fct_client_states as states using (golden_client_id)
+            """,
+        )
+        memberships = con.execute(
+            f"""
+            select memberships.segment, count(*), count(distinct golden_client_id)
+            from ({SOLE_PROPRIETORS_SINCE}) as since
+            inner join marts.mart_segment_memberships as memberships using (golden_client_id)
+            where memberships.segment_type = 'client_type'
+            group by all order by all
+            """,
+        ).fetchall()
+    assert natural_first > 0 and registered_before > 0
+    assert wrong == 0
+    assert memberships == [
+        ("ИП", natural_first + registered_before, natural_first + registered_before),
+        ("ФЛ", natural_first, natural_first),
+    ]
+
+
+def test_registering_as_a_sole_proprietor_rewrites_no_past_state(warehouse_bank, tmp_path):
+    """A ФЛ here since the first month end registers as an ИП on the business date: a new АБС
+    record the identity stage joins to the person. The increment leaves every past state of the
+    person ФЛ with its stamps, the business date's state is ИП, and the person's segment history
+    closes ФЛ the day before and opens ИП. Without the dated client type every past state turns
+    ИП and is stamped new."""
+    settings, _ = warehouse_bank
+    copy = warehouse_copy(settings.warehouse_path, tmp_path)
+    states, memberships = "marts.fct_client_states", "marts.mart_segment_memberships"
+    past = (
+        f"select as_of_date, client_type, _loads_through, _identity_through from {states} "
+        "where golden_client_id = ? and as_of_date < ? order by as_of_date"
+    )
+    with duckdb.connect(str(copy)) as con:
+        [first_month_end, business_date] = first_row(
+            con, f"select min(as_of_date), max(as_of_date) from {states}"
+        )
+        [person, record] = first_row(
+            con,
+            "select golden_client_id, min(source_record_id) from marts.dim_client_crosswalk "
+            f"where source = 'abs' and role = 'individual' and golden_client_id in (select "
+            f"golden_client_id from {states} where as_of_date = ? and client_type = 'ФЛ') "
+            "group by golden_client_id order by golden_client_id limit 1",
+            [first_month_end],
+        )
+        before = con.execute(past, [person, business_date]).fetchall()
+        con.execute(
+            "insert into raw.abs__clients select * replace ('IP' || abs_client_id as "
+            "abs_client_id, 'ИП' as client_type, $day as registration_date, "
+            "'sole_proprietorship' as _load_id) from raw.abs__clients "
+            "where abs_client_id = $record limit 1",
+            {"day": business_date, "record": record},
+        )
+        con.execute(
+            "insert into marts.dim_client_crosswalk select * replace ('abs:IP' || "
+            "source_record_id as record_key, 'IP' || source_record_id as source_record_id, "
+            "'sole_proprietor' as role) from marts.dim_client_crosswalk "
+            "where source = 'abs' and source_record_id = ?",
+            [record],
+        )
+        con.execute(
+            "update marts.dim_clients set client_type = 'ИП', is_sole_proprietor = true "
+            "where golden_client_id = ?",
+            [person],
+        )
+        con.execute(
+            "insert into identity.crosswalk_changes values "
+            "($key, null, $person, now()::timestamp + interval 1 hour)",
+            {"key": f"abs:IP{record}", "person": person},
+        )
+        _record_late_load(con, "sole_proprietorship", "abs__clients")
+    run = dbt_on_copy(
+        copy,
+        tmp_path,
+        "run",
+        "--select",
+        "int_crosswalk_changes_dated",
+        _model(states),
+        _model(memberships),
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert con.execute(past, [person, business_date]).fetchall() == before
+        assert first_row(
+            con,
+            f"select client_type from {states} where golden_client_id = ? and as_of_date = ?",
+            [person, business_date],
+        ) == ("ИП",)
+        history = con.execute(
+            f"select segment, valid_from_date, valid_to_date from {memberships} "
+            "where golden_client_id = ? and segment_type = 'client_type' order by valid_from_date",
+            [person],
+        ).fetchall()
+    assert [segment for segment, *_ in history] == ["ФЛ", "ИП"]
+    assert history[0][2] == business_date - dt.timedelta(days=1)
+    assert history[1][1:] == (business_date, None)
+
+
+def test_a_feature_row_disagreeing_with_the_golden_record_is_rebuilt_from_its_month(
+    warehouse_bank, tmp_path
+):
+    """A cross-sell feature row whose client type no longer agrees with the golden record at
+    its as-of date — planted in the middle of a client's history — is computed again with the
+    client's later rows; the earlier ones keep their stamps, and the table equals the full build
+    again."""
+    settings, _ = warehouse_bank
+    copy = warehouse_copy(settings.warehouse_path, tmp_path)
+    table = "ml.ml_features__cross_sell"
+    stamps = f"select as_of_date, _loads_through from {table} where golden_client_id = ? order by 1"
+    with duckdb.connect(str(copy)) as con:
+        full = _table_fingerprint(con, table)
+        [client, day] = first_row(
+            con,
+            f"select golden_client_id, as_of_date from {table} qualify "
+            "row_number() over (partition by golden_client_id order by as_of_date) = 2 "
+            "and count(*) over (partition by golden_client_id) >= 4 "
+            "order by golden_client_id limit 1",
+        )
+        before = con.execute(stamps, [client]).fetchall()
+        con.execute(
+            f"update {table} set is_sole_proprietor = not is_sole_proprietor "
+            "where golden_client_id = ? and as_of_date = ?",
+            [client, day],
+        )
+        _record_late_load(con, "attributes")  # so that a row written again is stamped anew
+    run = dbt_on_copy(copy, tmp_path, "run", "--select", _model(table))
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert _table_fingerprint(con, table) == full
+        after = con.execute(stamps, [client]).fetchall()
+    assert [row for row in after if row[0] < day] == [row for row in before if row[0] < day]
+    assert all(new[1] > old[1] for new, old in zip(after, before, strict=True) if new[0] >= day)
+
+
 REDELIVERED_CONTRACTS = {
     "status_only": "days_past_due = coalesce(days_past_due, 0) + 5",
     "closed": "closed_date = date '2026-08-15', status = (select any_value(status) "

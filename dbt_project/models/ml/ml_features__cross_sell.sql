@@ -1,6 +1,6 @@
 -- One row per retail golden client holding a product × month-end as-of date, the rows of
 -- ml_features__churn. Reuses its windowed behaviour columns and adds what a purchase depends
--- on: the products held at the as-of date by product type, age and client type. Nothing dated
+-- on: the products held at the as-of date by product type, age and client type there. Nothing dated
 -- after the as-of date is read. Incremental as ml_features__churn: the months completed since
 -- the last build for every client, and the rows of its refresh scope — the churn features' own,
 -- and the clients whose type or age no longer agree with the golden record
@@ -71,10 +71,13 @@ churn_features as (
 clients as (
 
     select
-        golden_client_id,
-        client_type,
-        birth_date
-    from {{ source('golden_record', 'dim_clients') }}
+        clients.golden_client_id,
+        clients.client_type,
+        clients.birth_date,
+        sole_proprietors.sole_proprietor_since_date
+    from {{ source('golden_record', 'dim_clients') }} as clients
+    left join {{ ref('int_sole_proprietors_dated') }} as sole_proprietors
+        on clients.golden_client_id = sole_proprietors.golden_client_id
 
 ),
 
@@ -105,7 +108,9 @@ holdings as (
 select
     churn_features.golden_client_id,
     churn_features.as_of_date,
-    {{ is_sole_proprietor('clients.client_type') }} as is_sole_proprietor,
+    {{ is_sole_proprietor(client_type_on(
+        'clients.client_type', 'clients.sole_proprietor_since_date', 'churn_features.as_of_date'
+    )) }} as is_sole_proprietor,
     {{ age_years('churn_features.as_of_date', 'clients.birth_date') }} as age_years,
     churn_features.months_observed,
     churn_features.tenure_days,
