@@ -10,6 +10,7 @@ import duckdb
 
 from benchmarks.equivalence import dbt_on_copy, warehouse_copy
 from models_ml.feature_tables import FEATURE_ROW
+from tests.warehouse_queries import SOLE_PROPRIETORS_SINCE
 
 MOSCOW_DATE = "cast(timezone('Europe/Moscow', timezone('UTC', {})) as date)"
 CORE_CUTS = (
@@ -23,16 +24,9 @@ CORE_CUTS = (
 )
 """Every core fact dated after the cutoff deleted, contracts closed after it reopened."""
 SOLE_PROPRIETOR_CUTS = (
-    """update marts.dim_clients set client_type = 'ФЛ', is_sole_proprietor = false
-    where golden_client_id in (
-        select crosswalk.golden_client_id
-        from marts.dim_client_crosswalk as crosswalk
-        inner join raw.abs__clients as records
-            on crosswalk.source_record_id = records.abs_client_id
-        where crosswalk.source = 'abs' and records.client_type = 'ИП'
-        group by crosswalk.golden_client_id
-        having min(records.registration_date) > $cutoff
-    )""",
+    "update marts.dim_clients set client_type = 'ФЛ', is_sole_proprietor = false "
+    "where golden_client_id in "
+    f"(select golden_client_id from ({SOLE_PROPRIETORS_SINCE}) where since > $cutoff)",
     "delete from raw.abs__clients where client_type = 'ИП' and registration_date > $cutoff",
 )
 """The persons whose every ИП record was registered with the bank after the cutoff made ФЛ

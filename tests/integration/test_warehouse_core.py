@@ -14,7 +14,7 @@ import pytest
 from benchmarks.equivalence import NOT_COMPARED, dbt_on_copy, warehouse_copy
 from cdp.ru_calendar import holidays
 from cdp.warehouse import row_hash
-from tests.warehouse_queries import first_row
+from tests.warehouse_queries import SOLE_PROPRIETORS_SINCE, first_row
 
 pytestmark = pytest.mark.integration
 
@@ -865,16 +865,6 @@ def test_a_client_state_written_again_unchanged_keeps_its_stamps(warehouse_bank,
     restamped = {(client, day) for client, day, *stamps in before if after[(client, day)] != stamps}
     assert funds != 1e8
     assert restamped == {(planted, first_month_end)}
-
-
-SOLE_PROPRIETORS_SINCE = """
-select crosswalk.golden_client_id, min(records.registration_date) as since
-from marts.dim_client_crosswalk as crosswalk
-inner join raw.abs__clients as records on crosswalk.source_record_id = records.abs_client_id
-where crosswalk.source = 'abs' and records.client_type = 'ИП'
-group by crosswalk.golden_client_id
-"""
-"""Each person's first ИП record's registration with the bank, read from raw."""
 
 
 def test_a_sole_proprietor_is_a_natural_person_in_the_states_before_registering(warehouse_bank):
