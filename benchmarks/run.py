@@ -17,6 +17,7 @@ scenarios (``benchmarks/report.py``: docs/performance.md and its plot); data goe
 from __future__ import annotations
 
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -36,6 +37,7 @@ RESULTS = Path(__file__).parent / "results"
 
 def run_stage(stage: str, scenario: str, home: Path) -> dict:
     """Child-process entry: run one stage and report its figures as JSON on stdout."""
+    os.environ.update(SCENARIOS[scenario].environment)
     started = time.perf_counter()
     details = STAGES[stage](SCENARIOS[scenario], home)
     seconds = time.perf_counter() - started
@@ -166,8 +168,6 @@ def markdown(report: dict) -> str:
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 0
 
 

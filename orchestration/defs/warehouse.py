@@ -94,24 +94,30 @@ def dbt_environment(settings: Settings) -> Iterator[None]:
 PARSE_STATE_FILE = "partial_parse.msgpack"
 
 
-def kept_parse_state(settings: Settings, args: Sequence[str]) -> Path:
-    """Where the data home keeps the last parse of dbt commands given these ``--vars``."""
+def parse_states(settings: Settings) -> Path:
+    """Where the data home keeps the last parse of its dbt commands, one per set of ``--vars``."""
+    return settings.home / "dbt" / "parse_state"
+
+
+def kept_parse_state(store: Path, args: Sequence[str]) -> Path:
+    """The last parse of dbt commands given these ``--vars``, kept in ``store``."""
     vars_given = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--vars"), "")
     key = hashlib.sha256(vars_given.encode()).hexdigest()[:16]
-    return settings.home / "dbt" / "parse_state" / f"{key}.msgpack"
+    return store / f"{key}.msgpack"
 
 
 @contextlib.contextmanager
-def parse_state_kept(settings: Settings, args: Sequence[str], target_path: Path) -> Iterator[None]:
+def parse_state_kept(store: Path, args: Sequence[str], target_path: Path) -> Iterator[None]:
     """Start a dbt command in ``target_path`` from the last parse made with the same ``--vars``
-    in this data home, and keep the command's own parse for the next one.
+    and kept in ``store`` (the data home's: ``parse_states``), and keep the command's own parse
+    for the next one.
 
     dbt parses the whole project again (4 s more per command on this machine) when its vars or
     profile differ from the parse state it finds in the target folder; dagster-dbt seeds each
     command's fresh folder with the state of ``make setup``'s ``dbt parse``, which has no vars
     and the default warehouse, so every build parsed from scratch. dbt still checks the state
     it is given (files, vars, profile, version) and parses again whatever changed."""
-    kept, state = kept_parse_state(settings, args), target_path / PARSE_STATE_FILE
+    kept, state = kept_parse_state(store, args), target_path / PARSE_STATE_FILE
     if kept.exists():
         target_path.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(kept, state)
@@ -129,7 +135,7 @@ def parse_state_kept(settings: Settings, args: Sequence[str], target_path: Path)
 def dbt_command(settings: Settings, args: Sequence[str], target_path: Path) -> Iterator[None]:
     """What a dbt command of the pipeline (a build, the docs) runs inside: the warehouse path
     in its environment and the parse state kept for its vars."""
-    with dbt_environment(settings), parse_state_kept(settings, args, target_path):
+    with dbt_environment(settings), parse_state_kept(parse_states(settings), args, target_path):
         yield
 
 

@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 
 from ingestion.contracts import CONTRACTS
-from orchestration.defs.warehouse import WarehouseBuildConfig, kept_parse_state
+from orchestration.defs.warehouse import WarehouseBuildConfig, kept_parse_state, parse_states
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +43,8 @@ def test_every_staging_model_materializes_and_no_blocking_check_fails(warehouse_
 
 def test_the_build_keeps_its_parse_for_the_next_build(warehouse_bank):
     settings, _ = warehouse_bank
-    assert kept_parse_state(settings, WarehouseBuildConfig().dbt_args()).stat().st_size > 0
+    kept = kept_parse_state(parse_states(settings), WarehouseBuildConfig().dbt_args())
+    assert kept.stat().st_size > 0
 
 
 @pytest.mark.parametrize("contract", CONTRACTS, ids=lambda c: c.table)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
 import duckdb
 import pytest
 
+from benchmarks import equivalence
 from benchmarks.equivalence import compare, compare_publications
+from orchestration.defs.warehouse import PARSE_STATE_FILE
 
 pytestmark = pytest.mark.unit
 
@@ -104,3 +108,31 @@ def test_a_stale_month_file_and_a_table_served_once_are_named(tmp_path):
         },
         "marts.dim_accounts": {"served_only_by": "daily"},
     }
+
+
+def test_dbt_runs_on_every_copy_through_one_path_and_from_the_last_parse(tmp_path, monkeypatch):
+    """dbt parses the whole project again when its warehouse path changes: each copy is opened
+    through the same link, and a command starts from the parse the one before left."""
+    seen = []
+
+    def dbt(command, env, **_):
+        target = Path(command[command.index("--target-path") + 1])
+        state = target / PARSE_STATE_FILE
+        seen.append((env["CDP_WAREHOUSE_PATH"], Path(env["CDP_WAREHOUSE_PATH"]).resolve(),
+                     state.read_bytes() if state.exists() else None))  # fmt: skip
+        target.mkdir(parents=True, exist_ok=True)
+        state.write_bytes(f"parse {len(seen)}".encode())
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(equivalence.subprocess, "run", dbt)
+    (tmp_path / "links").mkdir()
+    monkeypatch.setattr(equivalence, "_copies_folder", lambda: tmp_path / "links")
+    copies = [tmp_path / side / "ingest.duckdb" for side in ("full", "incremental")]
+    for copy in copies:
+        copy.parent.mkdir()
+        copy.touch()
+        equivalence.dbt_on_copy(copy, copy.parent / "artifacts", "run", "--select", "dim_dates")
+    (first_path, first_file, first_state), (second_path, second_file, second_state) = seen
+    assert first_path == second_path
+    assert (first_file, second_file) == tuple(c.resolve() for c in copies)
+    assert (first_state, second_state) == (None, b"parse 1")

@@ -20,6 +20,7 @@ from orchestration.defs.warehouse import (
     WarehouseTranslator,
     dbt_environment,
     parse_state_kept,
+    parse_states,
     translator,
 )
 
@@ -118,20 +119,20 @@ def test_dbt_sees_the_settings_warehouse_path_only_while_it_runs(tiny_settings, 
 
 
 def test_a_dbt_command_starts_from_the_last_parse_given_the_same_vars(tmp_path):
-    settings = load_settings(home=tmp_path / "home")
+    store = parse_states(load_settings(home=tmp_path / "home"))
     daily = ["build", "--vars", '{"data_tests_scope": "recent"}']
     weekly = ["build", "--vars", '{"data_tests_scope": "all"}']
-    with parse_state_kept(settings, daily, tmp_path / "monday"):
+    with parse_state_kept(store, daily, tmp_path / "monday"):
         (tmp_path / "monday").mkdir()
         (tmp_path / "monday" / PARSE_STATE_FILE).write_bytes(b"monday's parse")
-    with parse_state_kept(settings, weekly, tmp_path / "sunday"):
+    with parse_state_kept(store, weekly, tmp_path / "sunday"):
         assert not (tmp_path / "sunday" / PARSE_STATE_FILE).exists()
-    with parse_state_kept(settings, daily, tmp_path / "tuesday"):
+    with parse_state_kept(store, daily, tmp_path / "tuesday"):
         assert (tmp_path / "tuesday" / PARSE_STATE_FILE).read_bytes() == b"monday's parse"
         (tmp_path / "tuesday" / PARSE_STATE_FILE).write_bytes(b"tuesday's parse")
-    with parse_state_kept(settings, ["docs", "generate"], tmp_path / "docs"):
+    with parse_state_kept(store, ["docs", "generate"], tmp_path / "docs"):
         assert not (tmp_path / "docs" / PARSE_STATE_FILE).exists()
-    with parse_state_kept(settings, daily, tmp_path / "wednesday"):
+    with parse_state_kept(store, daily, tmp_path / "wednesday"):
         assert (tmp_path / "wednesday" / PARSE_STATE_FILE).read_bytes() == b"tuesday's parse"
 
 
