@@ -112,7 +112,7 @@ def parse_state_kept(store: Path, args: Sequence[str], target_path: Path) -> Ite
     and kept in ``store`` (the data home's: ``parse_states``), and keep the command's own parse
     for the next one.
 
-    dbt parses the whole project again (4 s more per command on this machine) when its vars or
+    dbt parses the whole project again (4–9 s more per command on this machine) when its vars or
     profile differ from the parse state it finds in the target folder; dagster-dbt seeds each
     command's fresh folder with the state of ``make setup``'s ``dbt parse``, which has no vars
     and the default warehouse, so every build parsed from scratch. dbt still checks the state
