@@ -52,8 +52,9 @@ tenure as (
 client_dates as (
     select
         tenure.golden_client_id,
-        {{ client_type_on('tenure.client_type', 'tenure.sole_proprietor_since_date', 'as_of_dates.as_of_date') }}
-            as client_type,
+        {{ client_type_on(
+            'tenure.client_type', 'tenure.sole_proprietor_since_date', 'as_of_dates.as_of_date'
+        ) }} as client_type,
         tenure.client_since_date,
         as_of_dates.as_of_date
     from tenure

@@ -1,9 +1,9 @@
 -- Since when each person who is also a sole proprietor (dim_clients.client_type ИП) is one: the
 -- earliest registration with the bank of the person's ИП records in АБС. The client states and
--- the cross-sell features read the client type at their as-of date from it
--- (client_type_on, macros/client_states.sql), so a person who registers as an ИП is a ФЛ in the months before
--- and history is not rewritten. A client whose ИП records carry no registration date has no row
--- and counts as ИП at every date, as the golden record states it.
+-- the cross-sell features read the client type at their as-of date from it (client_type_on,
+-- macros/client_states.sql), so a person who registers as an ИП is a ФЛ in the months before
+-- and history is not rewritten. A client whose ИП records carry no registration date has no
+-- row and counts as ИП at every date, as the golden record states it.
 with
 
 sole_proprietor_records as (
