@@ -97,6 +97,9 @@ def can_increment(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> bool:
         return False
     if stored_model(con) is None:
         return False
+    stored = con.sql("select * from intermediate.int_client_records_unioned limit 0").columns
+    if not set(records.KEPT_COLUMNS) <= set(stored):
+        return False  # records kept by an earlier version of the stage: a full run rewrites them
     row = con.execute(
         "select overrides_fingerprint from identity.resolution_runs order by run_at desc limit 1"
     ).fetchone()

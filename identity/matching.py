@@ -37,7 +37,7 @@ MATCH_COLUMNS = (
     "snils_valid",
     "phones_private",
     "phones_e164",
-    "phone_block",
+    "phone_blocks",
     "email_key",
     "address_key",
 )
@@ -50,8 +50,13 @@ def hub_free(records: pl.DataFrame, config: MatchingConfig) -> pl.DataFrame:
 
 
 def without_hubs(records: pl.DataFrame, hubs: pl.Series) -> pl.DataFrame:
-    """phones_private (the record's phones minus the hubs) and phone_block (the first one),
-    added as columns aligned by position: joining back the wide frame would copy it."""
+    """phones_private (the record's phones minus the hubs) and phone_blocks (those of them a
+    pair is blocked on: its main phone — the first it now carries — and every phone it carried
+    before), added as columns aligned by position: joining back the wide frame would copy it.
+
+    A second current phone is compared but not blocked on: it is most often the family
+    landline, and blocking on it (measured at 100 k persons) brought relatives' pairs that cost
+    precision (0.99895 → 0.99858) for no recall."""
     kept = (
         records.select(pl.int_range(pl.len()).alias("_row"), "phones_e164")
         .explode("phones_e164")
@@ -64,7 +69,11 @@ def without_hubs(records: pl.DataFrame, hubs: pl.Series) -> pl.DataFrame:
         .join(kept, on="_row", how="left", maintain_order="left")["phones_private"]
         .fill_null(pl.lit([], dtype=pl.List(pl.String)))
     )
-    return records.with_columns(private, private.list.first().alias("phone_block"))
+    past = pl.col("phones_e164").list.set_difference("phones_current")
+    blocks = pl.concat_list(pl.col("phones_current").list.slice(0, 1), past)
+    return records.with_columns(private).with_columns(
+        blocks.list.set_intersection("phones_private").alias("phone_blocks")
+    )
 
 
 def phone_hubs(records: pl.DataFrame, config: MatchingConfig) -> pl.DataFrame:
@@ -195,7 +204,7 @@ BLOCKING_KEYS = (
     ("inn_valid",),
     ("snils_valid",),
     ("passport",),
-    ("phone_block",),
+    ("phone_blocks",),
     ("email_key",),
     ("birth_date_key", "first_name_fold"),
     ("birth_date_key", "surname_stem"),
@@ -205,9 +214,24 @@ BLOCKING_KEYS = (
 )
 """Union of rules; together they bound recall (measured against the truth in tests)."""
 
+ARRAY_KEYS = frozenset({"phone_blocks"})
+"""Keys holding several values: a pair is blocked when any value is shared. A record's past
+phones are among its phone blocks: a number changed in one system is still the one the others
+hold."""
+
 
 def blocking_rules() -> list:
-    return [block_on(*keys) for keys in BLOCKING_KEYS]
+    return [
+        block_on(*keys, arrays_to_explode=[k for k in keys if k in ARRAY_KEYS] or None)
+        for keys in BLOCKING_KEYS
+    ]
+
+
+def _predicting(model: TrainedModel) -> dict:
+    """The stored model with today's blocking rules: which pairs are compared is code, not a
+    trained parameter, so a model trained before a rule changed still scores the new pairs."""
+    rules = [rule.get_blocking_rule("duckdb").as_dict() for rule in blocking_rules()]
+    return {**model.model_json, "blocking_rules_to_generate_predictions": rules}
 
 
 @dataclass
@@ -291,7 +315,7 @@ def candidate_pairs(records: pl.DataFrame, config: MatchingConfig) -> pl.DataFra
 def predict(records: pl.DataFrame, model: TrainedModel, config: MatchingConfig) -> pl.DataFrame:
     """Scored candidate pairs above ``min_edge_probability``: record_key_l, record_key_r,
     match_weight, match_probability and ``is_sibling_pattern`` (see ``SIBLING_PATTERN``)."""
-    linker, con = _linker(records, model.model_json, config, log_level=logging.ERROR)
+    linker, con = _linker(records, _predicting(model), config, log_level=logging.ERROR)
     try:
         scored = linker.inference.predict(threshold_match_probability=config.min_edge_probability)
         return con.sql(
@@ -336,7 +360,8 @@ def predict_between(
                 """
             )
         partners = " union ".join(
-            "select k.record_key from all_known_records as k join incoming_records as i on "
+            f"select k.record_key from ({_keys_of('all_known_records', keys)}) as k "
+            f"join ({_keys_of('incoming_records', keys)}) as i on "
             + " and ".join(f"k.{c} = i.{c}" for c in keys)
             for keys in BLOCKING_KEYS
         )
@@ -352,7 +377,7 @@ def predict_between(
         db_api = DuckDBAPI(con)
         tables = [db_api.register(n) for n in ("incoming_records", "known_records")]
         linker = Linker(
-            tables, {**model.model_json, "link_type": "link_only"}, log_level=logging.ERROR
+            tables, {**_predicting(model), "link_type": "link_only"}, log_level=logging.ERROR
         )
         for column in tf_columns:
             linker.table_management.register_term_frequency_lookup(
@@ -379,6 +404,12 @@ def predict_between(
         ).pl()
     finally:
         con.close()
+
+
+def _keys_of(table: str, keys: tuple[str, ...]) -> str:
+    """A blocking rule's keys of every record, one row per value of an array key."""
+    columns = ", ".join(f"unnest({c}) as {c}" if c in ARRAY_KEYS else c for c in keys)
+    return f"select record_key, {columns} from {table}"
 
 
 def _term_frequency_columns(model: TrainedModel) -> list[str]:

@@ -63,13 +63,16 @@ KEPT_COLUMNS = (
     "address",
     "address_key",
     "phones_e164",
+    "phones_current",
     "emails",
     "email_canonical",
     "email_key",
 )
 """What a standardised record keeps: its keys, lineage, the cleaned values survivorship picks
 from and the matching keys. Raw spellings stay in raw (a million records × 40 columns is
-gigabytes)."""
+gigabytes). ``phones_e164`` is every phone any version of the record carried — a matching key;
+``phones_current`` the ones its latest version carries — the only ones survivorship and the
+contact points read, so a number the client gave up never becomes the one the bank calls."""
 
 PERSON_TABLES = (
     "abs__clients",
@@ -82,6 +85,10 @@ PERSON_TABLES = (
 
 LINEAGE_COLUMNS = ("role", "anchor_id", "seen_date", "lineage_record_id", "_business_date")
 
+_CARRIED = "array_to_string(list({phones}) over (partition by {key}), ', ') as phones_carried"
+"""The phones of every version of a source record: a number a client changed in one system is
+still what the others hold, so it stays a matching key (never a contact: see ``standardize``)."""
+
 _LATEST = "qualify row_number() over (partition by {key} order by _business_date desc, " \
     "_line_number desc) = 1"  # fmt: skip
 
@@ -90,8 +97,9 @@ select 'abs' as source, abs_client_id as source_record_id, client_type,
        case client_type when 'ИП' then 'sole_proprietor' else 'individual' end as role,
        abs_client_id as anchor_id, surname, first_name, patronymic, birth_date, sex,
        document_type_code as document_type, document_series, document_number, inn, snils,
-       concat_ws(', ', mobile_phone, other_phone) as phones, email as emails,
-       registration_address as address, ogrn as ogrnip,
+       concat_ws(', ', mobile_phone, other_phone) as phones,
+       {_CARRIED.format(phones="concat_ws(', ', mobile_phone, other_phone)", key="abs_client_id")},
+       email as emails, registration_address as address, ogrn as ogrnip,
        coalesce(profile_updated_date, registration_date) as seen_date,
        abs_client_id as lineage_record_id, _business_date
 from raw.abs__clients
@@ -102,7 +110,8 @@ where client_type in ('ФЛ', 'ИП') and {{scope}}
 CARD_HOLDERS = f"""
 select 'cards' as source, holder_id as source_record_id, 'ФЛ' as client_type,
        'card_holder' as role, abs_client_id as anchor_id, last_name_latin as surname,
-       first_name_latin as first_name, birth_date, mobile_phone as phones, email as emails,
+       first_name_latin as first_name, birth_date, mobile_phone as phones,
+       {_CARRIED.format(phones="mobile_phone", key="holder_id")}, email as emails,
        cast(created_at as date) as seen_date, holder_id as lineage_record_id, _business_date
 from raw.cards__holders
 where {{scope}}
@@ -118,7 +127,8 @@ select 'dbo' as source, p.login_id as source_record_id, 'ФЛ' as client_type,
        'dbo_login' as role, m.abs_client_id as anchor_id,
        nullif(regexp_extract(p.display_name, '^\\S+\\s+(.+)$', 1), '') as surname,
        regexp_extract(p.display_name, '^(\\S+)', 1) as first_name,
-       p.mobile_phone as phones, p.email as emails,
+       p.mobile_phone as phones, {_CARRIED.format(phones="p.mobile_phone", key="p.login_id")},
+       p.email as emails,
        cast(coalesce(p.updated_at, p.registered_at) as date) as seen_date,
        p.login_id as lineage_record_id, p._business_date
 from raw.dbo__profiles as p
@@ -193,13 +203,16 @@ def _callers(calls: pl.DataFrame) -> pl.DataFrame:
 
 def standardize(records: pl.DataFrame) -> pl.DataFrame:
     """Add the matching keys to records in the standard shape (missing columns become null)."""
-    for column in (*STANDARD_COLUMNS, *LINEAGE_COLUMNS, "ogrnip"):
+    for column in (*STANDARD_COLUMNS, *LINEAGE_COLUMNS, "ogrnip", "phones_carried"):
         if column not in records.columns:
             records = records.with_columns(pl.lit(None, dtype=pl.String).alias(column))
     records = records.with_columns(
         pl.col("birth_date").cast(pl.Date, strict=False),
         pl.col("seen_date").cast(pl.Date, strict=False),
-        *(pl.col(c).cast(pl.String) for c in ("phones", "emails", "inn", "snils")),
+        *(
+            pl.col(c).cast(pl.String)
+            for c in ("phones", "phones_carried", "emails", "inn", "snils")
+        ),
     )
     names = records.with_columns(
         (pl.col("source") + ":" + pl.col("source_record_id")).alias("record_key")
@@ -217,7 +230,10 @@ def standardize(records: pl.DataFrame) -> pl.DataFrame:
             nz.surname_stem(pl.col("surname_fold")).alias("surname_stem"),
             pl.col("first_name_is_initial").fill_null(False),
             nz.birth_date(pl.col("birth_date")).alias("birth_date_key"),
-            nz.phones_e164(pl.col("phones")).alias("phones_e164"),
+            nz.phones_e164(pl.col("phones")).alias("phones_current"),
+            nz.phones_e164(
+                pl.concat_str("phones", "phones_carried", separator=", ", ignore_nulls=True)
+            ).alias("phones_e164"),
             nz.email_canonical(pl.col("emails")).alias("email_canonical"),
             nz.address_key(pl.col("address")).alias("address_key"),
             (

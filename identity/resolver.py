@@ -94,7 +94,7 @@ def match_file(
             "the warehouse holds no identity model yet: run the pipeline (make run) first"
         )
     known = con.sql(
-        "select * exclude (phones_private, phone_block) "
+        "select * exclude (phones_private, phone_blocks) "
         "from intermediate.int_client_records_unioned where role <> 'identified_caller'"
     ).pl()
     hubs = matching.phone_hubs(known, config)["phone"]

@@ -74,7 +74,7 @@ with ranked as (
            case source when 'abs' then 0 when 'cards' then 1 when 'dbo' then 2 else 3 end
                as source_rank,
            coalesce(seen_date, date '1900-01-01') as seen,
-           list_filter(phones_e164, p -> regexp_full_match(p, $mobile))[1] as mobile_phone
+           list_filter(phones_current, p -> regexp_full_match(p, $mobile))[1] as mobile_phone
     from intermediate.int_client_records_unioned
     where hash(golden_client_id) % $parts = $part and {{scope}}
 ),
@@ -163,7 +163,7 @@ with records as (
     select * from intermediate.int_client_records_unioned where {scope}
 ),
 phones as (
-    select golden_client_id, source, seen_date, unnest(phones_e164) as value
+    select golden_client_id, source, seen_date, unnest(phones_current) as value
     from records
 ),
 emails as (

@@ -152,3 +152,79 @@ def test_every_record_that_changed_client_is_recorded(daily):
     )
     assert recorded["previous_golden_client_id"].null_count() > 0  # new records
     assert recorded.sort("record_key").equals(changed.sort("record_key"))
+
+
+@pytest.fixture(scope="module")
+def phone_changed(identity_bank, tmp_path_factory):
+    """A copy of the resolved warehouse whose next load changes the phone of a login the bank
+    has no mapping for, no e-mail and linked to its client by that phone alone."""
+    settings, _ = identity_bank
+    path = tmp_path_factory.mktemp("phone_changed") / "cdp.duckdb"
+    shutil.copy(settings.warehouse_path, path)
+    with duckdb.connect(str(path)) as con:
+        [(login, client, old_phone)] = con.sql(
+            """
+            select l.source_record_id, l.golden_client_id, l.phones_current[1]
+            from intermediate.int_client_records_unioned as l
+            join intermediate.int_client_records_unioned as a
+              on a.golden_client_id = l.golden_client_id and a.source = 'abs'
+             and list_has_any(a.phones_e164, l.phones_e164)
+            where l.source = 'dbo' and l.anchor_id is null and l.email_key is null
+            order by l.record_key limit 1
+            """
+        ).fetchall()
+        [new_phone] = con.sql(
+            "select '+7999' || lpad(cast(count(*) as varchar), 7, '0') "
+            "from intermediate.int_client_records_unioned"
+        ).fetchone()
+        con.execute(
+            """
+            insert into raw.dbo__profiles
+            select * replace (
+                ? as mobile_phone, _business_date + 1 as _business_date,
+                cast(_business_date + 1 as timestamp) + interval 9 hour as updated_at,
+                'phone-change' as _load_id, 1 as _line_number)
+            from raw.dbo__profiles where login_id = ?
+            order by _business_date desc, _line_number desc limit 1
+            """,
+            [new_phone, login],
+        )
+        summary = resolve(con, load_overrides(None))
+    return path, summary, login, client, old_phone, new_phone
+
+
+def test_a_login_that_changes_its_phone_stays_with_its_client(phone_changed):
+    path, summary, login, client, old_phone, new_phone = phone_changed
+    assert summary.mode == "increment"
+    with duckdb.connect(str(path), read_only=True) as con:
+        [now] = con.sql(
+            "select golden_client_id from marts.dim_client_crosswalk where record_key = ?",
+            params=[f"dbo:{login}"],
+        ).fetchone()
+        [mobile] = con.sql(
+            "select mobile_phone from marts.dim_clients where golden_client_id = ?", params=[client]
+        ).fetchone()
+        login_phones = con.sql(
+            "select value from marts.dim_client_contacts "
+            "where golden_client_id = ? and contains(sources, 'dbo')",
+            params=[client],
+        ).pl()["value"]
+        [splits] = con.sql(
+            f"select count(*) from identity.golden_id_history where {LATEST_RUN}"
+        ).fetchone()
+    assert now == client and splits == 0
+    assert mobile == new_phone  # the freshest number the client gave
+    assert new_phone in login_phones.to_list()
+    assert old_phone != new_phone
+
+
+def test_records_kept_by_an_earlier_stage_call_for_a_full_run(daily, tmp_path):
+    path, *_ = daily
+    copy = tmp_path / "earlier.duckdb"
+    shutil.copy(path, copy)
+    with duckdb.connect(str(copy)) as con:
+        assert can_increment(con, load_overrides(None))
+        con.execute("alter table intermediate.int_client_records_unioned drop phones_current")
+        assert not can_increment(con, load_overrides(None))
+        assert resolve(con, load_overrides(None)).mode == "full"
+        assert "phones_current" in con.sql("from intermediate.int_client_records_unioned").columns

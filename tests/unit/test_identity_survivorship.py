@@ -42,6 +42,8 @@ def client_records() -> pl.DataFrame:
             "birth_date": [dt.date(1990, 1, 2), dt.date(1900, 1, 1), dt.date(1990, 1, 2), None],
             "inn": ["500100732259", "500100732250", None, None],
             "phones": ["8 (916) 111-22-33", "+79162223344", "+79163334455", "89164445566"],
+            # every version's phones: the login had another number before
+            "phones_carried": [None, None, None, "+79165556677, 89164445566"],
             "emails": [None, "bad.mail.ru", "m.ivanova@mail.ru", "m.ivanova@mail.ru"],
             "seen_date": [
                 dt.date(2015, 1, 1),
@@ -95,3 +97,14 @@ def test_every_phone_and_email_is_kept_with_first_and_last_seen(warehouse):
     )
     assert email["sources"] == "cards,dbo"
     assert contacts.filter(pl.col("value") == "bad.mail.ru")["is_valid"].to_list() == [False]
+
+
+def test_a_number_the_client_gave_up_is_matched_on_but_never_a_contact(warehouse, client_records):
+    login = client_records.filter(pl.col("source") == "dbo").row(0, named=True)
+    assert login["phones_e164"] == ["+79164445566", "+79165556677"]
+    assert login["phones_current"] == ["+79164445566"]
+    row, _ = _golden(warehouse)
+    assert row["mobile_phone"] == "+79164445566"
+    write_contact_points(warehouse)
+    phones = warehouse.sql("select value from marts.dim_client_contacts").pl()["value"]
+    assert "+79165556677" not in phones.to_list()
