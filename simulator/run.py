@@ -101,7 +101,7 @@ def _simulate_into(params, writer: LandingWriter, truth: TruthWriter, plan) -> l
         del month
 
     consents = build_consents(params, population.persons, life, identity)
-    abs_out.write_entities(writer, life, consents)
+    abs_out.write_entities(writer, life, consents, phone_changes=dbo_out.activity)
     cc_out.write_entities(writer, life, consents)
     cards_out.write_entities(writer, life, retail)
     dbo_out.write_entities(writer, life)

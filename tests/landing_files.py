@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import polars as pl
@@ -48,3 +49,13 @@ def read_pipe(path: Path) -> pl.DataFrame:
 
 def all_files(landing: Path, system: str, prefix: str) -> list[Path]:
     return sorted((landing / system).glob(f"*/{prefix}*"))
+
+
+def read_dbo(landing: Path, entity: str) -> pl.DataFrame:
+    """Every row of a digital-banking entity's JSON-lines files, in delivery order."""
+    rows = [
+        json.loads(line)
+        for path in all_files(landing, "dbo", f"{entity}_")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    return pl.DataFrame(rows, infer_schema_length=None)

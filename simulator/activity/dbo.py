@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from simulator.contacts import mobile_phones
 from simulator.lifecycle import (
     NEVER_DAY,
     P_INDEX,
@@ -301,6 +302,10 @@ class DboActivity:
             self.has_login, np.where(self.has_login, self.login_from, 0) + after, NEVER_DAY
         )
         self.phone_change_day = np.where(change <= days(params.business_date), change, NEVER_DAY)
+        # the number changed to: one per person, shared by every system that learns of it
+        changed = np.flatnonzero(self.phone_change_day < NEVER_DAY)
+        self.new_phone = np.full(n, "", dtype=object)
+        self.new_phone[changed] = mobile_phones(stream(self.seed, "new_phone"), len(changed))
         self.session_seq = 0
         self.event_seq = 0
 

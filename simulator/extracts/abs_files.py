@@ -46,6 +46,12 @@ from simulator.rng import stream
 SYSTEM = "abs"
 LEGACY_CAPS_BEFORE = dt.date(2008, 1, 1)
 ABS_PHONE_STYLES = {"paren_8": 0.45, "plain_8": 0.3, "e164": 0.15, "dashed_8": 0.1}
+SHARE_PHONE_CHANGE_REACHES_ABS = 0.6
+"""Share of the numbers clients change in the app that the core banking system takes in too
+(the request reaches the core, or the client tells a branch); the others keep the old number
+there — a core lags the channels."""
+PHONE_CHANGE_REACHES_ABS_DAYS = 30
+"""At most this many days after the change in the app."""
 
 CLIENTS = FileType(
     SYSTEM,
@@ -204,10 +210,12 @@ class AbsExtracts:
 
     # -- entities: snapshot at the snapshot date, then daily changes ---------------------------
     def write_entities(
-        self, writer: LandingWriter, life: Lifecycle, consents: pl.DataFrame
+        self, writer: LandingWriter, life: Lifecycle, consents: pl.DataFrame, phone_changes
     ) -> None:
+        """``phone_changes``: when each person changed their number in the app, and to what
+        (``DboActivity.phone_change_day``, ``new_phone``)."""
         self.retail.sync()
-        writer.write(CLIENTS, self._clients())
+        writer.write(CLIENTS, self._clients(life, phone_changes))
         owners = self._contract_owners(life)
         writer.write(ACCOUNTS, self._accounts(life, owners))
         writer.write(CONTRACTS, self._contracts(life, owners))
@@ -225,12 +233,66 @@ class AbsExtracts:
         dups = ident.duplicates.join(p, on="person_id", how="left")
         return pl.concat([primary, dups.select(primary.columns)], how="vertical_relaxed")
 
-    def _clients(self) -> pl.DataFrame:
+    def _clients(self, life: Lifecycle, phone_changes) -> pl.DataFrame:
         rng = stream(self.params.seed, "abs_clients")
+        individuals = self._individuals(rng)
         return pl.concat(
-            [self._individuals(rng), self._sole_proprietors(rng), self._legal_entities()],
+            [
+                *self._phone_updates(individuals, life, phone_changes),
+                self._sole_proprietors(rng),
+                self._legal_entities(),
+            ],
             how="vertical",
-        ).sort(DATE, "КОД_КЛИЕНТА")
+        ).sort(DATE, "КОД_КЛИЕНТА", maintain_order=True)
+
+    def _phone_updates(self, individuals: pl.DataFrame, life: Lifecycle, phone_changes):
+        """A number changed in the app reaches the client's primary АБС record for some: before
+        the snapshot the record shows the new number, later the update is a second row of its
+        own day (the whole record again, as a core delivers a changed client)."""
+        rng = stream(self.params.seed, "abs_phone_updates")
+        primary = (
+            individuals.select("КОД_КЛИЕНТА")
+            .with_row_index("_row")
+            .join(
+                self.identity.abs_client_id_column.to_frame("КОД_КЛИЕНТА").with_row_index("person"),
+                on="КОД_КЛИЕНТА",
+            )
+        )
+        person = primary["person"].to_numpy()
+        change = phone_changes.phone_change_day[person]
+        changed = change < NEVER_DAY
+        day = np.where(
+            changed, change + rng.integers(0, PHONE_CHANGE_REACHES_ABS_DAYS + 1, len(person)), 0
+        )
+        reaches = (
+            changed
+            & (rng.random(len(person)) < SHARE_PHONE_CHANGE_REACHES_ABS)
+            & (day <= days(self.params.business_date))
+            & (day <= life.churn_day[person])
+        )
+        snapshot = days(self.params.snapshot_date)
+        updated = pl.DataFrame(
+            {
+                "_row": primary["_row"].filter(reaches),
+                "_phone": contacts.format_phones(
+                    rng, phone_changes.new_phone[person[reaches]].astype(str), ABS_PHONE_STYLES
+                ).astype(str),
+                "_day": pl.Series(day[reaches]).cast(pl.Date),
+                "_in_snapshot": day[reaches] <= snapshot,
+            }
+        )
+        new = [pl.col("_phone").alias("ТЕЛ_МОБ"),
+               pl.col("_day").dt.strftime("%d.%m.%Y").alias("ДАТА_АКТУАЛ_АНКЕТЫ")]  # fmt: skip
+        rows = individuals.with_row_index("_row").join(updated, on="_row", how="left")
+        in_snapshot = pl.col("_in_snapshot").fill_null(False)
+        base = rows.with_columns(
+            pl.when(in_snapshot).then(column).otherwise(pl.col(column.meta.output_name()))
+            for column in new
+        )
+        later = rows.filter(pl.col("_in_snapshot") == False).with_columns(  # noqa: E712
+            *new, pl.col("_day").alias(DATE)
+        )
+        return [frame.select(individuals.columns) for frame in (base, later)]
 
     def _individuals(self, rng) -> pl.DataFrame:
         """ФЛ rows with their defects. Its many per-row text arrays die when it returns, before

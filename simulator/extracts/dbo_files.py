@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from simulator import contacts, names, translit
+from simulator import names, translit
 from simulator.activity.dbo import (
     DAY_MS,
     MSK_OFFSET_S,
@@ -215,7 +215,7 @@ class DboExtracts:
             np.where(changed, change_day, reg_day),
             np.where(changed, change_day, reg_day),
         )
-        new_phone = contacts.mobile_phones(rng, k)
+        new_phone = self.activity.new_phone[person].astype(str)
         replaced = changed & (change_day <= snapshot)
         original = p["mobile_phone"].to_numpy()[person].astype(str)
         rate = np.where(replaced, 0.0, DefectRates().invalid_phone)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import polars as pl
 import pytest
 
-from tests.landing_files import all_files
+from tests.landing_files import read_dbo
 
 pytestmark = pytest.mark.integration
 
@@ -21,12 +20,7 @@ def bank(tiny_bank):
 
 
 def _read(bank, entity: str) -> pl.DataFrame:
-    rows = [
-        json.loads(line)
-        for path in all_files(bank.landing_dir, "dbo", f"{entity}_")
-        for line in path.read_text(encoding="utf-8").splitlines()
-    ]
-    return pl.DataFrame(rows, infer_schema_length=None)
+    return read_dbo(bank.landing_dir, entity)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 
 from cdp import identifiers as ids
 from simulator.accounts import BANK_BIC
-from tests.landing_files import all_files, read_abs_csv, read_pipe, trailer
+from tests.landing_files import all_files, read_abs_csv, read_dbo, read_pipe, trailer
 
 pytestmark = pytest.mark.integration
 
@@ -279,3 +279,43 @@ def test_client_accounts_stay_in_credit_and_are_emptied_on_closing(bank):
     )
     assert closed.height > 50
     assert (closed["closing"] == 0).mean() > 0.97
+
+
+def test_a_number_changed_in_the_app_reaches_the_core_for_most_clients(bank, clients):
+    """The app and the АБС share the new number when the change reaches the core (≈ 60 %, within
+    a month of the change); the others keep the old number in the АБС."""
+    settings, _ = bank
+    sources = pl.read_parquet(settings.truth_dir / "source_records.parquet")
+    changed = (
+        read_dbo(settings.landing_dir, "profiles")
+        .filter(pl.col("updated_at").str.slice(0, 10) != pl.col("registered_at").str.slice(0, 10))
+        .group_by("login_id")
+        .agg(pl.col("phone", "updated_at").sort_by("updated_at").last())
+        .join(
+            sources.filter(pl.col("role") == "dbo_login").select(
+                pl.col("record_id").alias("login_id"), "person_id"
+            ),
+            on="login_id",
+        )
+    )
+    core = (
+        clients.group_by("КОД_КЛИЕНТА")
+        .agg(pl.col("ТЕЛ_МОБ", "ДАТА_АКТУАЛ_АНКЕТЫ").last())
+        .join(
+            sources.filter(pl.col("role") == "individual").select(
+                pl.col("record_id").alias("КОД_КЛИЕНТА"), "person_id"
+            ),
+            on="КОД_КЛИЕНТА",
+        )
+    )
+    last_ten = pl.col("phone").str.replace_all(r"\D", "").str.slice(-10)
+    both = changed.join(core, on="person_id").with_columns(
+        (last_ten == pl.col("ТЕЛ_МОБ").str.replace_all(r"\D", "").str.slice(-10)).alias("reached")
+    )
+    assert both.height > 100
+    assert 0.4 < both["reached"].mean() < 0.8
+    reached = both.filter("reached")
+    updated = pl.col("ДАТА_АКТУАЛ_АНКЕТЫ").str.to_date("%d.%m.%Y")
+    changed_on = pl.col("updated_at").str.slice(0, 10).str.to_date()
+    assert reached.filter(updated < changed_on).is_empty()
+    assert reached.filter(updated > changed_on + pl.duration(days=31)).is_empty()
