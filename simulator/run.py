@@ -103,7 +103,7 @@ def _simulate_into(params, writer: LandingWriter, truth: TruthWriter, plan) -> l
     consents = build_consents(params, population.persons, life, identity)
     abs_out.write_entities(writer, life, consents, phone_changes=dbo_out.activity)
     cc_out.write_entities(writer, life, consents)
-    cards_out.write_entities(writer, life, retail)
+    cards_out.write_entities(writer, life, retail, phone_changes=dbo_out.activity)
     dbo_out.write_entities(writer, life)
     manifest = writer.finalize()
     extracts = (abs_out, cards_out, cc_out, dbo_out)

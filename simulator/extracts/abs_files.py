@@ -33,9 +33,10 @@ from simulator.defects import (
     inject_wrong_check_digit,
     pick,
 )
-from simulator.extracts import abs_details
+from simulator.extracts import abs_details, phone_updates
 from simulator.extracts.formats import ABS_CSV, FileFormat
 from simulator.extracts.landing import AMOUNT, DATE, FileType, LandingWriter, lifecycle_rows
+from simulator.extracts.phone_updates import PhoneUpdates
 from simulator.extracts.values import ddmmyyyy, rub_comma, rub_spaced, yesno
 from simulator.identity import BRANCH_AFTER_DAYS
 from simulator.lifecycle import NEVER_DAY, Lifecycle, MonthState
@@ -46,12 +47,17 @@ from simulator.rng import stream
 SYSTEM = "abs"
 LEGACY_CAPS_BEFORE = dt.date(2008, 1, 1)
 ABS_PHONE_STYLES = {"paren_8": 0.45, "plain_8": 0.3, "e164": 0.15, "dashed_8": 0.1}
-SHARE_PHONE_CHANGE_REACHES_ABS = 0.6
-"""Share of the numbers clients change in the app that the core banking system takes in too
-(the request reaches the core, or the client tells a branch); the others keep the old number
-there — a core lags the channels."""
-PHONE_CHANGE_REACHES_ABS_DAYS = 30
-"""At most this many days after the change in the app."""
+PHONE_UPDATES = PhoneUpdates(
+    stream="abs_phone_updates",
+    share=0.6,
+    max_lag_days=30,
+    phone_column="ТЕЛ_МОБ",
+    styles=ABS_PHONE_STYLES,
+    updated_column="ДАТА_АКТУАЛ_АНКЕТЫ",
+)
+"""A number changed in the app reaches the core for 60 % (the request reaches it, or the client
+tells a branch) within a month; the others keep the old number there — a core lags the
+channels."""
 
 CLIENTS = FileType(
     SYSTEM,
@@ -235,68 +241,19 @@ class AbsExtracts:
 
     def _clients(self, life: Lifecycle, phone_changes) -> pl.DataFrame:
         rng = stream(self.params.seed, "abs_clients")
-        individuals = self._individuals(rng)
         return pl.concat(
             [
-                *self._phone_updates(individuals, life, phone_changes),
+                self._individuals(rng, life, phone_changes),
                 self._sole_proprietors(rng),
                 self._legal_entities(),
             ],
             how="vertical",
         ).sort(DATE, "КОД_КЛИЕНТА", maintain_order=True)
 
-    def _phone_updates(self, individuals: pl.DataFrame, life: Lifecycle, phone_changes):
-        """A number changed in the app reaches the client's primary АБС record for some: before
-        the snapshot the record shows the new number, later the update is a second row of its
-        own day (the whole record again, as a core delivers a changed client)."""
-        rng = stream(self.params.seed, "abs_phone_updates")
-        primary = (
-            individuals.select("КОД_КЛИЕНТА")
-            .with_row_index("_row")
-            .join(
-                self.identity.abs_client_id_column.to_frame("КОД_КЛИЕНТА").with_row_index("person"),
-                on="КОД_КЛИЕНТА",
-            )
-        )
-        person = primary["person"].to_numpy()
-        change = phone_changes.phone_change_day[person]
-        changed = change < NEVER_DAY
-        day = np.where(
-            changed, change + rng.integers(0, PHONE_CHANGE_REACHES_ABS_DAYS + 1, len(person)), 0
-        )
-        reaches = (
-            changed
-            & (rng.random(len(person)) < SHARE_PHONE_CHANGE_REACHES_ABS)
-            & (day <= days(self.params.business_date))
-            & (day <= life.churn_day[person])
-        )
-        snapshot = days(self.params.snapshot_date)
-        updated = pl.DataFrame(
-            {
-                "_row": primary["_row"].filter(reaches),
-                "_phone": contacts.format_phones(
-                    rng, phone_changes.new_phone[person[reaches]].astype(str), ABS_PHONE_STYLES
-                ).astype(str),
-                "_day": pl.Series(day[reaches]).cast(pl.Date),
-                "_in_snapshot": day[reaches] <= snapshot,
-            }
-        )
-        new = [pl.col("_phone").alias("ТЕЛ_МОБ"),
-               pl.col("_day").dt.strftime("%d.%m.%Y").alias("ДАТА_АКТУАЛ_АНКЕТЫ")]  # fmt: skip
-        rows = individuals.with_row_index("_row").join(updated, on="_row", how="left")
-        in_snapshot = pl.col("_in_snapshot").fill_null(False)
-        base = rows.with_columns(
-            pl.when(in_snapshot).then(column).otherwise(pl.col(column.meta.output_name()))
-            for column in new
-        )
-        later = rows.filter(pl.col("_in_snapshot") == False).with_columns(  # noqa: E712
-            *new, pl.col("_day").alias(DATE)
-        )
-        return [frame.select(individuals.columns) for frame in (base, later)]
-
-    def _individuals(self, rng) -> pl.DataFrame:
-        """ФЛ rows with their defects. Its many per-row text arrays die when it returns, before
-        the clients are sorted (1.1 M rows at bank-1m: the simulation's peak memory)."""
+    def _individuals(self, rng, life: Lifecycle, phone_changes) -> pl.DataFrame:
+        """ФЛ rows with their defects, and the numbers changed in the app that reached a
+        client's primary record. Its many per-row text arrays die when it returns, before the
+        clients are sorted (1.1 M rows at bank-1m: the simulation's peak memory)."""
         rates = DefectRates()
         fl = self._person_frame()
         n = fl.height
@@ -304,6 +261,8 @@ class AbsExtracts:
         ordinal = fl["ordinal"].to_numpy()
         reg = fl["registered_day"].to_numpy()
         is_dup = ordinal > 1
+        person = np.where(is_dup, -1, fl["person_id"].to_numpy())
+        updates = phone_updates.plan(person, PHONE_UPDATES, phone_changes, life, self.params)
 
         surname = fl["surname"].to_numpy().astype(object)
         maiden = fl["maiden_surname"].to_numpy().astype(object)
@@ -345,8 +304,10 @@ class AbsExtracts:
         phone = fl["mobile_phone"].to_numpy().astype(object)
         new_number = is_dup & (rng.random(n) < 0.3)
         phone[new_number] = contacts.mobile_phones(rng, int(new_number.sum()))
+        # a number replaced before the snapshot is not in the file, nor any defect of it
+        rate = np.where(updates.in_snapshot_mask(n), 0.0, rates.invalid_phone)
         phone = inject_invalid_phones(
-            rng, self.log, SYSTEM, "clients", rid, phone, rates.invalid_phone, ABS_PHONE_STYLES
+            rng, self.log, SYSTEM, "clients", rid, phone, rate, ABS_PHONE_STYLES
         )
         email = fl["email"].to_numpy().astype(object)
         email[is_dup & (rng.random(n) < 0.35)] = ""
@@ -449,7 +410,7 @@ class AbsExtracts:
                 }
             )
         )
-        return persons
+        return phone_updates.apply(persons, updates, PHONE_UPDATES)
 
     def _sole_proprietors(self, rng) -> pl.DataFrame:
         """ИП: the same human as a ФЛ client, with a business role and an OGRNIP."""

@@ -23,14 +23,26 @@ from simulator.activity.cards import (
     pan_serials,
 )
 from simulator.defects import DefectLog, pick
+from simulator.extracts import phone_updates
 from simulator.extracts.formats import CARDS_PIPE
 from simulator.extracts.landing import AMOUNT, DATE, FileType, LandingWriter, lifecycle_rows
+from simulator.extracts.phone_updates import PhoneUpdates
 from simulator.lifecycle import NEVER_DAY, P_INDEX, Lifecycle
 from simulator.population import days
 from simulator.rng import stream
 
 SYSTEM = "cards"
 CARD_PHONE_STYLES = {"e164": 0.8, "plain_8": 0.2}
+PHONE_UPDATES = PhoneUpdates(
+    stream="card_phone_updates",
+    share=0.5,
+    max_lag_days=14,
+    phone_column="MOBILE_PHONE",
+    styles=CARD_PHONE_STYLES,
+)
+"""The holder's number is the one card notifications go to: half the numbers changed in the app
+reach processing within two weeks (an assumption, not a calibrated figure); the others keep the
+old one there."""
 SHARE_HOLDER_WITHOUT_CBS_ID = 0.01
 SHARE_CARD_ORPHANS = 0.007
 
@@ -189,7 +201,9 @@ class CardExtracts:
         )
 
     # -- entities ----------------------------------------------------------------------------
-    def write_entities(self, writer: LandingWriter, life: Lifecycle, retail) -> None:
+    def write_entities(self, writer: LandingWriter, life: Lifecycle, retail, phone_changes) -> None:
+        """``phone_changes``: when each person changed their number in the app, and to what
+        (``DboActivity``)."""
         rng = stream(self.params.seed, "card_entities")
         b = life.book.frame()
         card_products = [P_INDEX["CURRENT"], P_INDEX["CREDIT_CARD"]]
@@ -310,7 +324,11 @@ class CardExtracts:
                 pl.col(DATE),
             ),
         )
-        writer.write(HOLDERS, holders.drop("person_id"))
+        planned = phone_updates.plan(
+            holders["person_id"].to_numpy(), PHONE_UPDATES, phone_changes, life, self.params
+        )
+        holders = phone_updates.apply(holders, planned, PHONE_UPDATES)
+        writer.write(HOLDERS, holders.sort(DATE, maintain_order=True).drop("person_id"))
         writer.write(LIMITS, self._limits(rng, frame))
         writer.write(BLOCKS, self._blocks(rng, frame))
 
