@@ -82,8 +82,8 @@ def _simulate_into(params, writer: LandingWriter, truth: TruthWriter, plan) -> l
     postings = PostingsGenerator(params.seed, life, population, retail, business)
     abs_out = abs_files.AbsExtracts(params, population, identity, retail, business)
     cards_out = card_files.CardExtracts(params, population, identity)
-    cc_out = ContactCenterExtracts(params, population, identity)
     dbo_out = DboExtracts(params, population, identity)
+    cc_out = ContactCenterExtracts(params, population, identity, dbo_out.activity)
 
     home_city = business_ref.cities_for_regions(
         stream(params.seed, "home_city"), population.persons["region_code"].to_numpy()

@@ -204,10 +204,14 @@ def _queue_table() -> dict[str, tuple[str, int]]:
 class ContactCenterActivity:
     """Generates each month's contact-centre activity; keeps id counters between months."""
 
-    def __init__(self, seed: int, persons: pl.DataFrame, identity):
+    def __init__(self, seed: int, persons: pl.DataFrame, identity, phone_changes):
+        """``phone_changes``: when each person changed their number in the app, and to what
+        (``DboActivity``): from that day on they call from the new one."""
         self.seed = seed
         self.n = persons.height
         self.mobile = persons["mobile_phone"].to_numpy().astype(str)
+        self.phone_change_day = phone_changes.phone_change_day
+        self.new_phone = phone_changes.new_phone
         self.landline = persons["landline_phone"].to_numpy().astype(str)
         self.first_name = persons["first_name"].to_numpy().astype(str)
         self.surname = persons["surname"].to_numpy().astype(str)
@@ -320,6 +324,11 @@ class ContactCenterActivity:
         calls = pl.concat([pl.DataFrame(b) for b in parts], how="diagonal_relaxed")
         return calls.with_columns(pl.lit("inbound").alias("direction"))
 
+    def _mobile_on(self, person: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """The mobile a person calls from on a day: the new number once changed in the app."""
+        changed = day >= self.phone_change_day[person]
+        return np.where(changed, self.new_phone[person].astype(str), self.mobile[person])
+
     def _serve(self, rng, b: dict, state, stress: np.ndarray) -> dict:
         """IVR, queue, answer or abandon, talk, hold, wrap-up, outcome, transfer, agent."""
         k = b["person_id"].size
@@ -369,7 +378,7 @@ class ContactCenterActivity:
         stranger = contacts.mobile_phones(rng, k, unique=False)
         ani = np.select(
             [ani_kind == 0, ani_kind == 1, ani_kind == 2],
-            [self.mobile[pc], self.landline[pc], stranger],
+            [self._mobile_on(pc, b["start_s"] // DAY), self.landline[pc], stranger],
             "",
         )
         dnis = np.where(

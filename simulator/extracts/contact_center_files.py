@@ -105,11 +105,13 @@ def _rub(kopecks: pl.Expr) -> pl.Expr:
 class ContactCenterExtracts:
     """Formats and writes everything the contact-centre platform delivers."""
 
-    def __init__(self, params, population, identity):
+    def __init__(self, params, population, identity, phone_changes):
         self.params = params
         self.persons = population.persons
         self.identity = identity
-        self.activity = ContactCenterActivity(params.seed, population.persons, identity)
+        self.activity = ContactCenterActivity(
+            params.seed, population.persons, identity, phone_changes
+        )
         self.log = DefectLog()
         self.records: list[pl.DataFrame] = []
 

@@ -18,6 +18,7 @@ from simulator.activity.contact_center import (
     due_days,
     weekday,
 )
+from simulator.activity.dbo import DboActivity
 from simulator.config import SimulationParams
 from simulator.consents import build_consents
 from simulator.extracts.contact_center_files import SHARE_WITHOUT_CONSENT, ContactCenterExtracts
@@ -42,9 +43,15 @@ def bank():
 
 
 @pytest.fixture(scope="module")
-def months(bank):
+def phone_changes(bank):
+    population, identity, _, _ = bank
+    return DboActivity(PARAMS, population.persons, identity)
+
+
+@pytest.fixture(scope="module")
+def months(bank, phone_changes):
     population, identity, life, states = bank
-    activity = ContactCenterActivity(PARAMS.seed, population.persons, identity)
+    activity = ContactCenterActivity(PARAMS.seed, population.persons, identity, phone_changes)
     return [activity.month(life, s) for s in states]
 
 
@@ -91,13 +98,13 @@ def test_complaints_carry_their_deadline_and_some_close_late(months):
 
 
 # -- churn pressure --------------------------------------------------------------------------
-def test_pressure_raises_call_rate_and_churn_topics(bank):
+def test_pressure_raises_call_rate_and_churn_topics(bank, phone_changes):
     population, identity, life, states = bank
     state = states[1]
     rates, churn_share = [], []
     for pressure in (0.0, 1.0):
         synthetic = dataclasses.replace(state, pressure=np.full(life.n, pressure))
-        activity = ContactCenterActivity(PARAMS.seed, population.persons, identity)
+        activity = ContactCenterActivity(PARAMS.seed, population.persons, identity, phone_changes)
         calls = activity.month(life, synthetic).calls.filter(
             (pl.col("direction") == "inbound") & (pl.col("person_id") >= 0)
         )
@@ -171,13 +178,13 @@ def test_outbound_calls_follow_offers_and_applications(months, bank):
     assert follow.height == state.applications["submitted"].sum()
 
 
-def test_clients_under_pressure_are_nps_detractors(bank):
+def test_clients_under_pressure_are_nps_detractors(bank, phone_changes):
     population, identity, life, states = bank
     state = states[1]  # September: the quarter-end NPS wave
     detractors = []
     for pressure in (0.0, 1.0):
         synthetic = dataclasses.replace(state, pressure=np.full(life.n, pressure))
-        activity = ContactCenterActivity(PARAMS.seed, population.persons, identity)
+        activity = ContactCenterActivity(PARAMS.seed, population.persons, identity, phone_changes)
         nps = activity.month(life, synthetic).surveys.filter(
             (pl.col("survey_type") == "nps") & (pl.col("score") >= 0)
         )
@@ -186,14 +193,30 @@ def test_clients_under_pressure_are_nps_detractors(bank):
     assert detractors[1] > detractors[0] + 0.3
 
 
-def test_same_seed_same_month(bank, months):
+def test_same_seed_same_month(bank, months, phone_changes):
     population, identity, life, states = bank
-    again = ContactCenterActivity(PARAMS.seed, population.persons, identity)
+    again = ContactCenterActivity(PARAMS.seed, population.persons, identity, phone_changes)
     first = again.month(life, states[0])
     assert first.calls.equals(months[0].calls)
     assert first.chats.equals(months[0].chats)
     assert first.complaints.equals(months[0].complaints)
     assert first.surveys.equals(months[0].surveys)
+
+
+def test_a_client_who_changed_the_number_calls_from_the_new_one(bank, months, phone_changes):
+    """Inbound: the caller's number. Outbound calls dial the number the bank was given."""
+    population, _, _, _ = bank
+    calls = pl.concat([m.calls for m in months]).filter(
+        (pl.col("person_id") >= 0) & (pl.col("direction") == "inbound")
+    )
+    person = calls["person_id"].to_numpy()
+    after = (calls["start_s"].to_numpy() // DAY) >= phone_changes.phone_change_day[person]
+    old = population.persons["mobile_phone"].to_numpy()[person]
+    new = phone_changes.new_phone[person]
+    ani = calls["ani_e164"].to_numpy()
+    assert (after & (ani == new)).sum() > 10
+    assert not (after & (ani == old)).any()
+    assert not (~after & (ani == new) & (new != "")).any()
 
 
 def test_call_ids_are_unique_across_months(months):
@@ -211,12 +234,12 @@ def _read_cc(paths) -> pl.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def communications(bank, tmp_path_factory):
+def communications(bank, phone_changes, tmp_path_factory):
     population, identity, life, _ = bank
     root = tmp_path_factory.mktemp("cc_landing")
     writer = LandingWriter(root, PARAMS.snapshot_date, PARAMS.business_date, DeliveryPlan([]))
     consents = build_consents(PARAMS, population.persons, life, identity)
-    out = ContactCenterExtracts(PARAMS, population, identity)
+    out = ContactCenterExtracts(PARAMS, population, identity, phone_changes)
     out.write_entities(writer, life, consents)
     writer.finalize()
     files = sorted(root.glob("contact_center/*/communications_*.csv"))
