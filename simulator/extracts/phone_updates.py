@@ -84,25 +84,29 @@ def plan(person: np.ndarray, updates: PhoneUpdates, phone_changes, life, params)
 
 def apply(records: pl.DataFrame, planned: PlannedUpdates, updates: PhoneUpdates) -> pl.DataFrame:
     """The records with the new numbers on their snapshot rows, and the later updates as rows
-    of their own day (``DATE``)."""
-    update = pl.DataFrame(
+    of their own day (``DATE``). The new values are aligned to the records by a narrow join
+    and added as columns: a join of the wide frame would copy it, at the simulation's peak
+    (the АБС clients' frame at 1 M persons)."""
+    update_days = pl.Series(planned.day).cast(pl.Date)
+    new = pl.DataFrame(
         {
             "_row": planned.row.astype(np.uint32),
-            "_phone": planned.phone,
-            "_day": pl.Series(planned.day).cast(pl.Date),
-            "_in_snapshot": planned.in_snapshot,
+            updates.phone_column: planned.phone,
+            **(
+                {updates.updated_column: update_days.dt.strftime("%d.%m.%Y")}
+                if updates.updated_column
+                else {}
+            ),
         }
     )
-    new = [pl.col("_phone").alias(updates.phone_column)]
-    if updates.updated_column:
-        new.append(pl.col("_day").dt.strftime("%d.%m.%Y").alias(updates.updated_column))
-    rows = records.with_row_index("_row").join(update, on="_row", how="left")
-    in_snapshot = pl.col("_in_snapshot").fill_null(False)
-    snapshot_rows = rows.with_columns(
-        pl.when(in_snapshot).then(column).otherwise(pl.col(column.meta.output_name()))
-        for column in new
+    changed = [c for c in new.columns if c != "_row"]
+    aligned = pl.DataFrame({"_row": np.arange(records.height, dtype=np.uint32)}).join(
+        new.filter(pl.Series(planned.in_snapshot)), on="_row", how="left", maintain_order="left"
     )
-    later = rows.filter(~in_snapshot & pl.col("_day").is_not_null()).with_columns(
-        *new, pl.col("_day").alias(DATE)
+    snapshot_rows = records.with_columns(aligned[c].fill_null(records[c]).alias(c) for c in changed)
+    later = planned.row[~planned.in_snapshot]
+    later_rows = records[later].with_columns(
+        *(new.filter(pl.Series(~planned.in_snapshot))[c] for c in changed),
+        update_days.filter(pl.Series(~planned.in_snapshot)).alias(DATE),
     )
-    return pl.concat([snapshot_rows, later]).select(records.columns)
+    return pl.concat([snapshot_rows, later_rows])
