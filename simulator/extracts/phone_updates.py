@@ -84,29 +84,20 @@ def plan(person: np.ndarray, updates: PhoneUpdates, phone_changes, life, params)
 
 def apply(records: pl.DataFrame, planned: PlannedUpdates, updates: PhoneUpdates) -> pl.DataFrame:
     """The records with the new numbers on their snapshot rows, and the later updates as rows
-    of their own day (``DATE``). The new values are aligned to the records by a narrow join
-    and added as columns: a join of the wide frame would copy it, at the simulation's peak
-    (the АБС clients' frame at 1 M persons)."""
+    of their own day (``DATE``). The snapshot rows' columns are replaced, not joined: a join of
+    the wide frame would copy it, at the simulation's peak (the АБС clients' frame at 1 M
+    persons)."""
     update_days = pl.Series(planned.day).cast(pl.Date)
-    new = pl.DataFrame(
-        {
-            "_row": planned.row.astype(np.uint32),
-            updates.phone_column: planned.phone,
-            **(
-                {updates.updated_column: update_days.dt.strftime("%d.%m.%Y")}
-                if updates.updated_column
-                else {}
-            ),
-        }
+    new = {updates.phone_column: pl.Series(planned.phone)}
+    if updates.updated_column:
+        new[updates.updated_column] = update_days.dt.strftime("%d.%m.%Y")
+    now, later = pl.Series(planned.in_snapshot), pl.Series(~planned.in_snapshot)
+    snapshot_rows = records.with_columns(
+        records[c].clone().scatter(planned.row[planned.in_snapshot], values.filter(now))
+        for c, values in new.items()
     )
-    changed = [c for c in new.columns if c != "_row"]
-    aligned = pl.DataFrame({"_row": np.arange(records.height, dtype=np.uint32)}).join(
-        new.filter(pl.Series(planned.in_snapshot)), on="_row", how="left", maintain_order="left"
-    )
-    snapshot_rows = records.with_columns(aligned[c].fill_null(records[c]).alias(c) for c in changed)
-    later = planned.row[~planned.in_snapshot]
-    later_rows = records[later].with_columns(
-        *(new.filter(pl.Series(~planned.in_snapshot))[c] for c in changed),
-        update_days.filter(pl.Series(~planned.in_snapshot)).alias(DATE),
+    later_rows = records[planned.row[~planned.in_snapshot]].with_columns(
+        *(values.filter(later).alias(c) for c, values in new.items()),
+        update_days.filter(later).alias(DATE),
     )
     return pl.concat([snapshot_rows, later_rows])
