@@ -1,0 +1,99 @@
+"""Contracts and not-null constraints of the marts and ML tables on the tiny bank: what the
+YAML declares is what DuckDB enforces, a null stops its model and leaves the table as it was,
+and an increment adds the constraints a stored table lacks (docs/warehouse.md, "Contracts and
+constraints")."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from benchmarks.equivalence import dbt_on_copy, warehouse_copy
+
+pytestmark = pytest.mark.integration
+
+
+def _declared_not_null(manifest_path) -> dict[tuple[str, str], set[str]]:
+    """(schema, table) → the columns its enforced contract declares not null."""
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    return {
+        (node["schema"], node["name"]): {
+            column["name"]
+            for column in node["columns"].values()
+            if any(c["type"] == "not_null" for c in column["constraints"])
+        }
+        for node in nodes
+        if node["resource_type"] == "model" and node["config"]["contract"]["enforced"]
+    }
+
+
+def _not_null_in_warehouse(con, schema: str, table: str) -> set[str]:
+    return {
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() "
+            "where schema_name = ? and table_name = ? and not is_nullable",
+            [schema, table],
+        ).fetchall()
+    }
+
+
+def test_every_mart_and_feature_table_is_a_contract(dbt_manifest):
+    declared = _declared_not_null(dbt_manifest)
+    nodes = json.loads(dbt_manifest.read_text())["nodes"].values()
+    tables = {
+        (n["schema"], n["name"])
+        for n in nodes
+        if n["resource_type"] == "model" and n["schema"] in ("marts", "ml")
+    }
+    assert tables <= declared.keys(), sorted(tables - declared.keys())
+
+
+def test_each_column_declared_not_null_is_not_null_in_the_warehouse(
+    warehouse_bank, built, dbt_manifest
+):
+    declared = _declared_not_null(dbt_manifest)
+    assert sum(len(columns) for columns in declared.values()) > 150
+    enforced = {table: _not_null_in_warehouse(built, *table) for table in declared}
+    assert enforced == declared
+
+
+@pytest.fixture
+def copy(warehouse_bank, tmp_path):
+    settings, _ = warehouse_bank
+    return warehouse_copy(settings.warehouse_path, tmp_path)
+
+
+def test_a_null_stops_its_model_and_the_table_stays_as_it_was(copy, tmp_path):
+    """A declined application that lost its reason would give mart_decline_reasons a row
+    without one: the build of the mart fails naming the column, and the mart keeps its rows."""
+    before = "select count(*), sum(hash(columns(*))) from marts.mart_decline_reasons"
+    with duckdb.connect(str(copy)) as con:
+        kept = con.execute(before).fetchall()
+        con.execute(
+            "update intermediate.int_kpi_applications_stepped "
+            "set decline_reason = null, loss_reason = null "
+            "where application_id = (select min(application_id) "
+            "from intermediate.int_kpi_applications_stepped where outcome = 'declined')"
+        )
+    run = dbt_on_copy(copy, tmp_path, "run", "--select", "mart_decline_reasons")
+    assert run.returncode != 0
+    assert "NOT NULL constraint failed: mart_decline_reasons__dbt_tmp.reason" in run.stdout
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert con.execute(before).fetchall() == kept
+
+
+def test_an_increment_adds_the_constraints_a_stored_table_lacks(copy, tmp_path, dbt_manifest):
+    """A table that older code built has no not-null columns; the next increment adds them."""
+    table = ("marts", "mart_kpi_daily")
+    declared = _declared_not_null(dbt_manifest)[table]
+    with duckdb.connect(str(copy)) as con:
+        for column in declared:
+            con.execute(f"alter table {'.'.join(table)} alter column {column} drop not null")
+        assert _not_null_in_warehouse(con, *table) == set()
+    run = dbt_on_copy(copy, tmp_path, "run", "--select", table[1])
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert _not_null_in_warehouse(con, *table) == declared
