@@ -220,15 +220,16 @@ def test_dbt_docs_are_published_beside_the_copy(published):
 def test_every_served_column_and_parquet_file_has_the_warehouse_s_types(served, published):
     """Readers of the serving file and of the Parquet files see the types the dbt YAML
     describes: the marts keep their summed counts BIGINT (a HUGEINT would reach Parquet as a
-    double; the serving views would cast it back, ``tests/unit/test_serving_publish.py``)."""
+    double; the serving views would cast it back, ``tests/unit/test_serving_publish.py``).
+    Names and types, not the warehouse's not-null constraints: those guard the build's writes."""
     settings, _ = published
     for schema, table in sorted(_tables(served, "cdp_serving")):
         name = f'"{schema}"."{table}"'
-        built = served.execute(f"describe wh.{name}").fetchall()
-        assert served.execute(f"describe {name}").fetchall() == built, name
+        built = [c[:2] for c in served.execute(f"describe wh.{name}").fetchall()]
+        assert [c[:2] for c in served.execute(f"describe {name}").fetchall()] == built, name
         parquet = _parquet(settings.serving_dir / CURRENT, schema, table)
         in_file = duckdb.sql(f"describe select * from '{parquet}'").fetchall()
-        assert [c[:2] for c in in_file] == [c[:2] for c in built], name
+        assert [c[:2] for c in in_file] == built, name
 
 
 def test_the_big_tables_are_served_a_file_per_month_of_their_date(served, published):
