@@ -167,10 +167,47 @@ def run_artifacts_dir(settings: Settings, context: dg.AssetExecutionContext) -> 
     return settings.home / "dbt" / f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
 
 
+COLUMN_SCHEMA = "dagster/column_schema"
+"""The metadata key of an asset's column schema in Dagster's catalog."""
+
+
+def _declared_not_null(column: Mapping[str, Any]) -> bool:
+    return any(c.get("type") == "not_null" for c in column.get("constraints", []))
+
+
 class WarehouseTranslator(DagsterDbtTranslator):
     """A model's asset key is its relation ``[schema, model]``; its group comes from the
     ``meta.dagster.group`` its folder sets in ``dbt_project.yml``; a source keeps the asset key
-    its YAML maps it to (``meta.dagster.asset_key``: the raw asset that writes the table)."""
+    its YAML maps it to (``meta.dagster.asset_key``: the raw asset that writes the table); a
+    column its contract declares not null is shown as such in the asset's column schema."""
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        """dagster-dbt's metadata, the not-null constraints added to the column schema: the
+        guarantee DuckDB enforces as rows are written (docs/warehouse.md, "Contracts and
+        constraints") stays visible in the catalog, as the tests it replaced were as checks."""
+        metadata = super().get_metadata(dbt_resource_props)
+        schema = metadata.get(COLUMN_SCHEMA)
+        if schema is None:
+            return metadata
+        columns = dbt_resource_props.get("columns", {})
+        not_null = dg.TableColumnConstraints(nullable=False)
+        return {
+            **metadata,
+            COLUMN_SCHEMA: dg.TableSchema(
+                columns=[
+                    dg.TableColumn(
+                        name=column.name,
+                        type=column.type,
+                        description=column.description,
+                        tags=column.tags,
+                        constraints=not_null,
+                    )
+                    if _declared_not_null(columns.get(column.name, {}))
+                    else column
+                    for column in schema.columns
+                ]
+            ),
+        }
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":

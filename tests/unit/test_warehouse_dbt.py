@@ -105,6 +105,25 @@ def test_a_source_keeps_the_raw_asset_key_its_yaml_maps_it_to():
     assert WarehouseTranslator().get_asset_key(props) == dg.AssetKey(["raw", "abs__clients"])
 
 
+def test_a_column_its_contract_declares_not_null_is_not_nullable_in_the_catalog():
+    props = _model("mart_kpi_daily", "marts") | {
+        "columns": {
+            "activity_date": {
+                "name": "activity_date",
+                "data_type": "date",
+                "description": "The day.",
+                "constraints": [{"type": "not_null"}],
+            },
+            "nps": {"name": "nps", "data_type": "decimal(5,2)", "constraints": []},
+        }
+    }
+    schema = WarehouseTranslator().get_metadata(props)["dagster/column_schema"]
+    assert [(c.name, c.type, c.description, c.constraints.nullable) for c in schema.columns] == [
+        ("activity_date", "date", "The day.", False),
+        ("nps", "decimal(5,2)", None, True),
+    ]
+
+
 def test_source_tests_run_as_asset_checks():
     assert translator().settings.enable_source_tests_as_checks
     assert translator().settings.enable_asset_checks
