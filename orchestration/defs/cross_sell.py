@@ -14,7 +14,7 @@ import dagster as dg
 from cdp.settings import Settings
 from cdp.warehouse import connect
 from models_ml.config import CrossSellConfig
-from orchestration.defs.ml import APPLICATIONS, CORE_FACTS, scoring_results
+from orchestration.defs.ml import APPLICATIONS, CORE_FACTS, scores_asset
 
 FEATURES = dg.AssetKey(["ml", "ml_features__cross_sell"])
 MODEL = dg.AssetKey(["models", "cross_sell"])
@@ -102,35 +102,21 @@ def cross_sell_model(settings: dg.ResourceParam[Settings]):
     )
 
 
-@dg.asset(
-    key=SCORES,
-    deps=[MODEL],
-    group_name="ml",
-    kinds={"duckdb"},
-    check_specs=[
-        dg.AssetCheckSpec("cross_sell_features_are_stable_against_training", asset=SCORES),
-        dg.AssetCheckSpec("cross_sell_scores_are_stable_against_training", asset=SCORES),
-    ],
+cross_sell_scores = scores_asset(
+    SCORES,
+    model=MODEL,
+    description="Next best offer (следующее лучшее предложение): one row per eligible retail "
+    "client × offered product family the client does not hold at the latest month end — "
+    "calibrated probability of opening it within 90 days, decile within the product, top three "
+    "reasons in business words, expected value in roubles and `offer_rank` (1 = the offer to "
+    "make). Clients under 18 or under a 115-FZ suspension get no offer; clients with overdue "
+    "debt get no credit offer.",
+    config=cross_sell_config,
+    score="models_ml.cross_sell_pipeline:score_cross_sell",
+    features_check="cross_sell_features_are_stable_against_training",
+    score_check="cross_sell_scores_are_stable_against_training",
+    metadata=lambda outcome: {"clients": outcome.clients, "products": ", ".join(outcome.products)},
 )
-def cross_sell_scores(settings: dg.ResourceParam[Settings]):
-    """Next best offer (следующее лучшее предложение): one row per eligible retail client ×
-    offered product family the client does not hold at the latest month end — calibrated
-    probability of opening it within 90 days, decile within the product, top three reasons in
-    business words, expected value in roubles and `offer_rank` (1 = the offer to make). Clients
-    under 18 or under a 115-FZ suspension get no offer; clients with overdue debt get no
-    credit offer."""
-    config = cross_sell_config(settings)
-    from models_ml.cross_sell_pipeline import score_cross_sell
-
-    with connect(settings, memory_limit=settings.ml_memory_limit) as con:
-        outcome = score_cross_sell(con, settings.models_dir, config)
-    yield from scoring_results(
-        outcome,
-        config,
-        features_check="cross_sell_features_are_stable_against_training",
-        score_check="cross_sell_scores_are_stable_against_training",
-        metadata={"clients": outcome.clients, "products": ", ".join(outcome.products)},
-    )
 
 
 defs = dg.Definitions(assets=[cross_sell_model, cross_sell_scores])

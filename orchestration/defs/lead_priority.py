@@ -10,9 +10,8 @@ their keys.
 import dagster as dg
 
 from cdp.settings import Settings
-from cdp.warehouse import connect
 from models_ml.config import LeadPriorityConfig
-from orchestration.defs.ml import APPLICATIONS, scoring_results, training_results
+from orchestration.defs.ml import APPLICATIONS, model_asset, scores_asset
 
 FEATURES = dg.AssetKey(["ml", "ml_features__lead_priority"])
 MODEL = dg.AssetKey(["models", "lead_priority"])
@@ -26,65 +25,33 @@ def lead_priority_config(settings: Settings) -> LeadPriorityConfig:
     )
 
 
-@dg.asset(
-    key=MODEL,
+lead_priority_model = model_asset(
+    MODEL,
     deps=[FEATURES, *FUNNEL],
-    group_name="ml",
-    kinds={"scikitlearn"},
-    check_specs=[
-        dg.AssetCheckSpec(
-            "lead_priority_model_was_trained_on_enough_conversions", asset=MODEL, blocking=True
-        ),
-        dg.AssetCheckSpec(
-            "lead_priority_model_beats_its_rule_baseline", asset=MODEL, blocking=True
-        ),
-    ],
+    description="The lead priority model: gradient boosting with calibration on the daily "
+    "snapshots of open leads (ДБО applications and shown offers), trained on the earlier months "
+    "and judged on the later ones against warehouse labels (issued within 30 days). Registered "
+    "under `models/lead_priority/<version>/`; promoted only when it passes the gate and beats "
+    "the rule baseline (furthest funnel step first, freshest first). Grain: one model version "
+    "per run.",
+    config=lead_priority_config,
+    train="models_ml.lead_priority:train_lead_priority",
+    gate_check="lead_priority_model_was_trained_on_enough_conversions",
+    baseline_check="lead_priority_model_beats_its_rule_baseline",
 )
-def lead_priority_model(settings: dg.ResourceParam[Settings]):
-    """The lead priority model: gradient boosting with calibration on the daily snapshots of
-    open leads (ДБО applications and shown offers), trained on the earlier months and judged on
-    the later ones against warehouse labels (issued within 30 days). Registered under
-    `models/lead_priority/<version>/`; promoted only when it passes the gate and beats the rule
-    baseline (furthest funnel step first, freshest first). Grain: one model version per run."""
-    config = lead_priority_config(settings)
-    from models_ml.lead_priority import train_lead_priority
 
-    with connect(settings, memory_limit=settings.ml_memory_limit) as con:
-        outcome = train_lead_priority(con, settings.models_dir, config)
-    yield from training_results(
-        outcome,
-        config,
-        gate_check="lead_priority_model_was_trained_on_enough_conversions",
-        baseline_check="lead_priority_model_beats_its_rule_baseline",
-    )
-
-
-@dg.asset(
-    key=SCORES,
-    deps=[MODEL],
-    group_name="ml",
-    kinds={"duckdb"},
-    check_specs=[
-        dg.AssetCheckSpec("lead_priority_features_are_stable_against_training", asset=SCORES),
-        dg.AssetCheckSpec("lead_priority_score_is_stable_against_training", asset=SCORES),
-    ],
+lead_priority_scores = scores_asset(
+    SCORES,
+    model=MODEL,
+    description="Lead priority (приоритет обзвона лидов): one row per lead open at the latest "
+    "as-of date — calibrated probability of an issued product within 30 days, decile, expected "
+    "value in roubles, rank (1 = call first), three reasons in business words and the call-back "
+    "deadline from the follow-up SLA — from the promoted model version.",
+    config=lead_priority_config,
+    score="models_ml.lead_priority:score_lead_priority",
+    features_check="lead_priority_features_are_stable_against_training",
+    score_check="lead_priority_score_is_stable_against_training",
 )
-def lead_priority_scores(settings: dg.ResourceParam[Settings]):
-    """Lead priority (приоритет обзвона лидов): one row per lead open at the latest as-of date —
-    calibrated probability of an issued product within 30 days, decile, expected value in
-    roubles, rank (1 = call first), three reasons in business words and the call-back deadline
-    from the follow-up SLA — from the promoted model version."""
-    config = lead_priority_config(settings)
-    from models_ml.lead_priority import score_lead_priority
-
-    with connect(settings, memory_limit=settings.ml_memory_limit) as con:
-        outcome = score_lead_priority(con, settings.models_dir, config)
-    yield from scoring_results(
-        outcome,
-        config,
-        features_check="lead_priority_features_are_stable_against_training",
-        score_check="lead_priority_score_is_stable_against_training",
-    )
 
 
 defs = dg.Definitions(assets=[lead_priority_model, lead_priority_scores])

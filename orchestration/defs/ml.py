@@ -8,12 +8,16 @@ model — the minimum-data gate and "beats the rule baseline on the later period
 scores from being published from a model that fails either; drift checks on the scores warn
 (PSI > 0.1) or fail (PSI > 0.25).
 
-The assets of the three ML modules import ``models_ml``'s training and scoring inside their
-bodies: scikit-learn (≈ 2.8 s to import) then loads in the runs that use a model, not in every
-process that loads the definitions (an ingestion run, a dbt build, a sensor tick).
+Every model and scores asset of the three ML modules comes from ``model_asset`` and
+``scores_asset`` (cross-sell's model, which reports per family, is its own), given the
+``models_ml`` function to call by name: it is imported when a run calls it, so scikit-learn
+(≈ 2.8 s to import) loads in the runs that use a model, not in every process that loads the
+definitions (an ingestion run, a dbt build, a sensor tick).
 """
 
-from typing import TYPE_CHECKING
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
@@ -116,60 +120,114 @@ def scoring_results(
     yield psi_result(score_check, {k: v for k, v in outcome.psi.items() if is_score[k]}, config)
 
 
-@dg.asset(
-    key=MODEL,
+def imported(target: str) -> Callable:
+    """The function ``"module:name"`` names, imported at the call (see the module docstring)."""
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def model_asset(
+    key: dg.AssetKey,
+    *,
+    deps: list[dg.AssetKey],
+    description: str,
+    config: Callable[[Settings], ModelConfig],
+    train: str,
+    gate_check: str,
+    baseline_check: str,
+) -> dg.AssetsDefinition:
+    """A model asset: ``train`` (``"module:function"`` of ``models_ml``, called with a warehouse
+    connection, the registry folder and the model's config) trains, registers and promotes a
+    version; the asset reports it with its two blocking checks (``training_results``)."""
+
+    @dg.asset(
+        key=key,
+        deps=deps,
+        group_name="ml",
+        kinds={"scikitlearn"},
+        description=description,
+        check_specs=[
+            dg.AssetCheckSpec(gate_check, asset=key, blocking=True),
+            dg.AssetCheckSpec(baseline_check, asset=key, blocking=True),
+        ],
+    )
+    def trained_model(settings: dg.ResourceParam[Settings]):
+        model_config = config(settings)
+        with connect(settings, memory_limit=settings.ml_memory_limit) as con:
+            outcome = imported(train)(con, settings.models_dir, model_config)
+        yield from training_results(
+            outcome, model_config, gate_check=gate_check, baseline_check=baseline_check
+        )
+
+    return trained_model
+
+
+def scores_asset(
+    key: dg.AssetKey,
+    *,
+    model: dg.AssetKey,
+    description: str,
+    config: Callable[[Settings], ModelConfig],
+    score: str,
+    features_check: str,
+    score_check: str,
+    metadata: Callable[[Any], dict] = lambda outcome: {},
+) -> dg.AssetsDefinition:
+    """A scores asset: ``score`` (``"module:function"``, called as ``train`` is in
+    ``model_asset``) scores with the promoted version of ``model``; the asset reports the rows,
+    ``metadata(outcome)`` and the two drift checks (``scoring_results``)."""
+
+    @dg.asset(
+        key=key,
+        deps=[model],
+        group_name="ml",
+        kinds={"duckdb"},
+        description=description,
+        check_specs=[
+            dg.AssetCheckSpec(features_check, asset=key),
+            dg.AssetCheckSpec(score_check, asset=key),
+        ],
+    )
+    def scores(settings: dg.ResourceParam[Settings]):
+        model_config = config(settings)
+        with connect(settings, memory_limit=settings.ml_memory_limit) as con:
+            outcome = imported(score)(con, settings.models_dir, model_config)
+        yield from scoring_results(
+            outcome,
+            model_config,
+            features_check=features_check,
+            score_check=score_check,
+            metadata=metadata(outcome),
+        )
+
+    return scores
+
+
+churn_model = model_asset(
+    MODEL,
     deps=[FEATURES, *CORE_FACTS],
-    group_name="ml",
-    kinds={"scikitlearn"},
-    check_specs=[
-        dg.AssetCheckSpec("churn_model_was_trained_on_enough_churners", asset=MODEL, blocking=True),
-        dg.AssetCheckSpec("churn_model_beats_its_rule_baseline", asset=MODEL, blocking=True),
-    ],
+    description="The churn model: gradient boosting with calibration on the point-in-time "
+    "features, trained on the earlier month ends and judged on the later ones against warehouse "
+    "labels. Every training run is registered under `models/churn/<version>/` with metrics and a "
+    "model card; it is promoted (used for scoring) only when it passes the gate and beats the "
+    "rule baseline. Grain: one model version per run.",
+    config=churn_config,
+    train="models_ml.pipeline:train_churn",
+    gate_check="churn_model_was_trained_on_enough_churners",
+    baseline_check="churn_model_beats_its_rule_baseline",
 )
-def churn_model(settings: dg.ResourceParam[Settings]):
-    """The churn model: gradient boosting with calibration on the point-in-time features,
-    trained on the earlier month ends and judged on the later ones against warehouse labels.
-    Every training run is registered under `models/churn/<version>/` with metrics and a model
-    card; it is promoted (used for scoring) only when it passes the gate and beats the rule
-    baseline. Grain: one model version per run."""
-    config = churn_config(settings)
-    from models_ml.pipeline import train_churn
 
-    with connect(settings, memory_limit=settings.ml_memory_limit) as con:
-        outcome = train_churn(con, settings.models_dir, config)
-    yield from training_results(
-        outcome,
-        config,
-        gate_check="churn_model_was_trained_on_enough_churners",
-        baseline_check="churn_model_beats_its_rule_baseline",
-    )
-
-
-@dg.asset(
-    key=SCORES,
-    deps=[MODEL],
-    group_name="ml",
-    kinds={"duckdb"},
-    check_specs=[
-        dg.AssetCheckSpec("churn_features_are_stable_against_training", asset=SCORES),
-        dg.AssetCheckSpec("churn_score_is_stable_against_training", asset=SCORES),
-    ],
+churn_scores = scores_asset(
+    SCORES,
+    model=MODEL,
+    description="Churn scores (вероятность ухода): one row per retail client holding a product "
+    "at the latest month end — calibrated probability, decile (1 = most likely to leave) and the "
+    "top three reasons in business words — from the promoted model version.",
+    config=churn_config,
+    score="models_ml.pipeline:score_churn",
+    features_check="churn_features_are_stable_against_training",
+    score_check="churn_score_is_stable_against_training",
 )
-def churn_scores(settings: dg.ResourceParam[Settings]):
-    """Churn scores (вероятность ухода): one row per retail client holding a product at the
-    latest month end — calibrated probability, decile (1 = most likely to leave) and the top
-    three reasons in business words — from the promoted model version."""
-    config = churn_config(settings)
-    from models_ml.pipeline import score_churn
-
-    with connect(settings, memory_limit=settings.ml_memory_limit) as con:
-        outcome = score_churn(con, settings.models_dir, config)
-    yield from scoring_results(
-        outcome,
-        config,
-        features_check="churn_features_are_stable_against_training",
-        score_check="churn_score_is_stable_against_training",
-    )
 
 
 MODELS = dg.AssetSelection.key_prefixes(["models"])
