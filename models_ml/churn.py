@@ -322,15 +322,26 @@ def fit_booster(
     ``config.max_training_rows`` (``training_sample``)."""
     y = train_part[label].to_numpy().astype(bool)
     rows, weights = training_sample(y, config.max_training_rows, config.seed)
-    return boost(matrix(train_part[rows], features), y[rows], weights, config)
+    return boost(matrix(train_part[rows], features), y[rows], weights, config, features)
 
 
 def boost(
-    x: np.ndarray, y: np.ndarray, weights: np.ndarray | None, config: ModelConfig
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    config: ModelConfig,
+    features: list[str],
 ) -> HistGradientBoostingClassifier:
-    """Gradient boosting with the configured seed and hyperparameters."""
+    """Gradient boosting with the configured seed and hyperparameters; ``features`` names the
+    columns of ``x``, for the configured monotonic directions."""
+    monotonic = config.boosting.monotonic
+    unknown = sorted(set(monotonic) - set(features))
+    if unknown:
+        raise ValueError(f"monotonic directions for features the model lacks: {unknown}")
     return HistGradientBoostingClassifier(
-        random_state=config.seed, **config.boosting.model_dump()
+        random_state=config.seed,
+        monotonic_cst=[monotonic.get(name, 0) for name in features],
+        **config.boosting.model_dump(exclude={"monotonic"}),
     ).fit(x, y, sample_weight=weights)
 
 

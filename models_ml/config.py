@@ -6,6 +6,8 @@ the tiny bank). Each constant says what chose it.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -23,6 +25,12 @@ class BoostingParams(BaseModel):
     early_stopping: bool = True
     validation_fraction: float = 0.15
     n_iter_no_change: int = 20
+    monotonic: dict[str, Literal[-1, 1]] = Field(
+        default={},
+        description="Features the model may only rise (1) or only fall (-1) with, all else "
+        "equal: a known direction of the business, held by every tree instead of learnt anew "
+        "from few positives (scikit-learn's ``monotonic_cst``).",
+    )
 
 
 SALE_VALUE_RUB = {
@@ -210,11 +218,17 @@ class LeadPriorityConfig(ModelConfig):
         default=500, ge=1, description="Minimum-data gate: converted leads among the training rows."
     )
     boosting: BoostingParams = Field(
-        default=BoostingParams(early_stopping=False),
+        default=BoostingParams(
+            early_stopping=False, monotonic={"step_rank": 1, "hours_since_last_step": -1}
+        ),
         description="Churn's trees, all 300 iterations: most lead-days are offers and early "
         "stages that never convert, and early stopping on a 15 % holdout stopped too soon "
         "(default bank: validation PR AUC 0.920 with it, below the rule's 0.927; 0.936 "
-        "without; tiny bank 0.954 and 0.952, rule 0.933).",
+        "without; tiny bank 0.954 and 0.952, rule 0.933). A lead further down the funnel, or "
+        "one that moved more recently, is never less likely to convert, all else equal: the "
+        "rule baseline's own two facts, held as monotonic directions (validation PR AUC, "
+        "2026-12-07: 3,000-person bench bank 0.9391 → 0.9541, rule 0.9536; default bank "
+        "0.9281 → 0.9274, rule 0.9266; bank-100k 0.9494 both, rule 0.9457).",
     )
     products: dict[str, LeadProduct] = LEAD_PRODUCTS
     channels: dict[str, str] = LEAD_CHANNELS

@@ -377,7 +377,7 @@ def fit_shared_booster(
     fitted = train_rows[sample["row"]].with_columns(
         (family == code).alias(f"offer_{product}") for code, product in enumerate(products)
     )
-    return boost(matrix(fitted, columns), y[rows], weights, config)
+    return boost(matrix(fitted, columns), y[rows], weights, config, columns)
 
 
 def wanted(opened: pl.DataFrame, applied: pl.DataFrame | None) -> pl.DataFrame:
