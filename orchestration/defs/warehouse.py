@@ -236,8 +236,12 @@ class WarehouseBuildConfig(dg.Config):
     data_tests_scope: Literal["all", "recent"] = "all"
     unit_tests: bool = True
 
+    def dbt_vars(self) -> list[str]:
+        """``--vars`` of the build; its parse state is kept under them (``parse_state_kept``)."""
+        return ["--vars", json.dumps({"data_tests_scope": self.data_tests_scope})]
+
     def dbt_args(self) -> list[str]:
-        args = ["--vars", json.dumps({"data_tests_scope": self.data_tests_scope})]
+        args = self.dbt_vars()
         return args if self.unit_tests else [*args, "--exclude-resource-type", "unit_test"]
 
 
