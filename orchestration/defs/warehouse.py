@@ -171,26 +171,37 @@ COLUMN_SCHEMA = "dagster/column_schema"
 """The metadata key of an asset's column schema in Dagster's catalog."""
 
 
-def _declared_not_null(column: Mapping[str, Any]) -> bool:
-    return any(c.get("type") == "not_null" for c in column.get("constraints", []))
+def _declared_constraints(column: Mapping[str, Any]) -> dg.TableColumnConstraints | None:
+    """A column's contract constraints as the catalog shows them: not null, and each check as
+    its SQL (``None`` when it declares none)."""
+    declared = column.get("constraints", [])
+    checks = [f"check ({c['expression']})" for c in declared if c.get("type") == "check"]
+    not_null = any(c.get("type") == "not_null" for c in declared)
+    if not (checks or not_null):
+        return None
+    return dg.TableColumnConstraints(nullable=not not_null, other=checks)
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
     """A model's asset key is its relation ``[schema, model]``; its group comes from the
     ``meta.dagster.group`` its folder sets in ``dbt_project.yml``; a source keeps the asset key
-    its YAML maps it to (``meta.dagster.asset_key``: the raw asset that writes the table); a
-    column its contract declares not null is shown as such in the asset's column schema."""
+    its YAML maps it to (``meta.dagster.asset_key``: the raw asset that writes the table); the
+    constraints a column's contract declares (not null, checks) are shown in the asset's column
+    schema."""
 
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
-        """dagster-dbt's metadata, the not-null constraints added to the column schema: the
-        guarantee DuckDB enforces as rows are written (docs/warehouse.md, "Contracts and
-        constraints") stays visible in the catalog, as the tests it replaced were as checks."""
+        """dagster-dbt's metadata, the contract's constraints added to the column schema: the
+        guarantees DuckDB enforces as rows are written (docs/warehouse.md, "Contracts and
+        constraints") stay visible in the catalog, as the tests they replaced were as checks."""
         metadata = super().get_metadata(dbt_resource_props)
         schema = metadata.get(COLUMN_SCHEMA)
         if schema is None:
             return metadata
         columns = dbt_resource_props.get("columns", {})
-        not_null = dg.TableColumnConstraints(nullable=False)
+        constrained = {
+            column.name: _declared_constraints(columns.get(column.name, {}))
+            for column in schema.columns
+        }
         return {
             **metadata,
             COLUMN_SCHEMA: dg.TableSchema(
@@ -200,9 +211,9 @@ class WarehouseTranslator(DagsterDbtTranslator):
                         type=column.type,
                         description=column.description,
                         tags=column.tags,
-                        constraints=not_null,
+                        constraints=constrained[column.name],
                     )
-                    if _declared_not_null(columns.get(column.name, {}))
+                    if constrained[column.name]
                     else column
                     for column in schema.columns
                 ]

@@ -1,7 +1,7 @@
-"""Contracts and not-null constraints of the marts and ML tables on the tiny bank: what the
-YAML declares is what DuckDB enforces, a null stops its model and leaves the table as it was,
-and an increment adds the constraints a stored table lacks (docs/warehouse.md, "Contracts and
-constraints")."""
+"""Contracts, not-null and check constraints of the marts and ML tables on the tiny bank: what
+the YAML declares is what DuckDB enforces, a null or a value out of its range stops its model
+and leaves the table as it was, and an increment adds the not-null constraints a stored table
+lacks (docs/warehouse.md, "Contracts and constraints")."""
 
 from __future__ import annotations
 
@@ -27,6 +27,20 @@ def _declared_not_null(manifest_path) -> dict[tuple[str, str], set[str]]:
         for node in nodes
         if node["resource_type"] == "model" and node["config"]["contract"]["enforced"]
     }
+
+
+def _declared_checks(manifest_path) -> dict[tuple[str, str], set[tuple[str, str]]]:
+    """(schema, table) → (column, expression) of each check its contract declares."""
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    declared = {}
+    for node in nodes:
+        for column in node.get("columns", {}).values():
+            for constraint in column.get("constraints", []):
+                if constraint["type"] == "check":
+                    declared.setdefault((node["schema"], node["name"]), set()).add(
+                        (column["name"], constraint["expression"])
+                    )
+    return declared
 
 
 def _not_null_in_warehouse(con, schema: str, table: str) -> set[str]:
@@ -58,6 +72,20 @@ def test_each_column_declared_not_null_is_not_null_in_the_warehouse(
     assert sum(len(columns) for columns in declared.values()) > 150
     enforced = {table: _not_null_in_warehouse(built, *table) for table in declared}
     assert enforced == declared
+
+
+def test_each_declared_check_is_enforced_in_the_warehouse(warehouse_bank, built, dbt_manifest):
+    """Range and value-set rules of the tables built whole are checks DuckDB runs on every row
+    written; each declared one is on its table, on its column."""
+    declared = _declared_checks(dbt_manifest)
+    assert sum(len(checks) for checks in declared.values()) >= 70
+    for (schema, table), checks in declared.items():
+        enforced = built.execute(
+            "select constraint_column_names[1] from duckdb_constraints() "
+            "where schema_name = ? and table_name = ? and constraint_type = 'CHECK'",
+            [schema, table],
+        ).fetchall()
+        assert sorted(column for (column,) in enforced) == sorted(c for c, _ in checks), table
 
 
 @pytest.fixture
@@ -97,3 +125,21 @@ def test_an_increment_adds_the_constraints_a_stored_table_lacks(copy, tmp_path, 
     assert run.returncode == 0, run.stdout[-3000:]
     with duckdb.connect(str(copy), read_only=True) as con:
         assert _not_null_in_warehouse(con, *table) == declared
+
+
+def test_a_value_out_of_its_set_stops_its_model_and_the_table_stays_as_it_was(copy, tmp_path):
+    """A contract of a type no mapping rule knows maps to `unmapped`: dim_products fails its
+    check naming the rule, and keeps the products it held."""
+    before = "select count(*), sum(hash(columns(*))) from marts.dim_products"
+    with duckdb.connect(str(copy)) as con:
+        kept = con.execute(before).fetchall()
+        con.execute(
+            "update raw.abs__contracts set contract_type = 'лизинг', product_name = 'Лизинг' "
+            "where contract_id = (select min(contract_id) from raw.abs__contracts)"
+        )
+    run = dbt_on_copy(copy, tmp_path, "run", "--select", "dim_products")
+    assert run.returncode != 0
+    assert "CHECK constraint failed on table dim_products__dbt_tmp" in run.stdout
+    assert "product_type IN ('current_account'" in run.stdout
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert con.execute(before).fetchall() == kept

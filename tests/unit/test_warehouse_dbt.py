@@ -105,7 +105,7 @@ def test_a_source_keeps_the_raw_asset_key_its_yaml_maps_it_to():
     assert WarehouseTranslator().get_asset_key(props) == dg.AssetKey(["raw", "abs__clients"])
 
 
-def test_a_column_its_contract_declares_not_null_is_not_nullable_in_the_catalog():
+def test_the_constraints_a_column_s_contract_declares_are_in_the_catalog():
     props = _model("mart_kpi_daily", "marts") | {
         "columns": {
             "activity_date": {
@@ -115,12 +115,36 @@ def test_a_column_its_contract_declares_not_null_is_not_nullable_in_the_catalog(
                 "constraints": [{"type": "not_null"}],
             },
             "nps": {"name": "nps", "data_type": "decimal(5,2)", "constraints": []},
+            "churn_rate_pct": {
+                "name": "churn_rate_pct",
+                "data_type": "decimal(5,2)",
+                "constraints": [
+                    {"type": "not_null"},
+                    {"type": "check", "expression": "churn_rate_pct between 0 and 100"},
+                ],
+            },
+            "new_clients_count": {
+                "name": "new_clients_count",
+                "data_type": "bigint",
+                "constraints": [{"type": "check", "expression": "new_clients_count >= 0"}],
+            },
         }
     }
     schema = WarehouseTranslator().get_metadata(props)["dagster/column_schema"]
-    assert [(c.name, c.type, c.description, c.constraints.nullable) for c in schema.columns] == [
-        ("activity_date", "date", "The day.", False),
-        ("nps", "decimal(5,2)", None, True),
+    assert [
+        (c.name, c.type, c.description, c.constraints.nullable, c.constraints.other)
+        for c in schema.columns
+    ] == [
+        ("activity_date", "date", "The day.", False, []),
+        ("nps", "decimal(5,2)", None, True, []),
+        (
+            "churn_rate_pct",
+            "decimal(5,2)",
+            None,
+            False,
+            ["check (churn_rate_pct between 0 and 100)"],
+        ),
+        ("new_clients_count", "bigint", None, True, ["check (new_clients_count >= 0)"]),
     ]
 
 

@@ -1,7 +1,7 @@
 -- The product catalogue as АБС names it: one row per (contract type, product name) found on
 -- contracts or accounts, mapped to a product code and type. Rules by product name first (the
 -- most specific), then by contract type, then by balance-sheet account for accounts without a
--- contract; what no rule knows stays `unmapped` and fails the accepted_values test downstream.
+-- contract; what no rule knows stays `unmapped` and fails the check constraint of dim_products.
 with
 
 named as (
