@@ -15,32 +15,20 @@ from benchmarks.equivalence import dbt_on_copy, warehouse_copy
 pytestmark = pytest.mark.integration
 
 
-def _declared_not_null(manifest_path) -> dict[tuple[str, str], set[str]]:
-    """(schema, table) → the columns its enforced contract declares not null."""
+def _declared(manifest_path, kind: str) -> dict[tuple[str, str], list[str]]:
+    """(schema, table) of each enforced contract → its columns, once per constraint of ``kind``
+    (``not_null``, ``check``) each declares, sorted."""
     nodes = json.loads(manifest_path.read_text())["nodes"].values()
     return {
-        (node["schema"], node["name"]): {
+        (node["schema"], node["name"]): sorted(
             column["name"]
             for column in node["columns"].values()
-            if any(c["type"] == "not_null" for c in column["constraints"])
-        }
+            for constraint in column["constraints"]
+            if constraint["type"] == kind
+        )
         for node in nodes
         if node["resource_type"] == "model" and node["config"]["contract"]["enforced"]
     }
-
-
-def _declared_checks(manifest_path) -> dict[tuple[str, str], set[tuple[str, str]]]:
-    """(schema, table) → (column, expression) of each check its contract declares."""
-    nodes = json.loads(manifest_path.read_text())["nodes"].values()
-    declared = {}
-    for node in nodes:
-        for column in node.get("columns", {}).values():
-            for constraint in column.get("constraints", []):
-                if constraint["type"] == "check":
-                    declared.setdefault((node["schema"], node["name"]), set()).add(
-                        (column["name"], constraint["expression"])
-                    )
-    return declared
 
 
 def _not_null_in_warehouse(con, schema: str, table: str) -> set[str]:
@@ -55,7 +43,7 @@ def _not_null_in_warehouse(con, schema: str, table: str) -> set[str]:
 
 
 def test_every_mart_and_feature_table_is_a_contract(dbt_manifest):
-    declared = _declared_not_null(dbt_manifest)
+    declared = _declared(dbt_manifest, "not_null")
     nodes = json.loads(dbt_manifest.read_text())["nodes"].values()
     tables = {
         (n["schema"], n["name"])
@@ -68,24 +56,24 @@ def test_every_mart_and_feature_table_is_a_contract(dbt_manifest):
 def test_each_column_declared_not_null_is_not_null_in_the_warehouse(
     warehouse_bank, built, dbt_manifest
 ):
-    declared = _declared_not_null(dbt_manifest)
+    declared = _declared(dbt_manifest, "not_null")
     assert sum(len(columns) for columns in declared.values()) > 150
     enforced = {table: _not_null_in_warehouse(built, *table) for table in declared}
-    assert enforced == declared
+    assert enforced == {table: set(columns) for table, columns in declared.items()}
 
 
 def test_each_declared_check_is_enforced_in_the_warehouse(warehouse_bank, built, dbt_manifest):
     """Range and value-set rules of the tables built whole are checks DuckDB runs on every row
     written; each declared one is on its table, on its column."""
-    declared = _declared_checks(dbt_manifest)
-    assert sum(len(checks) for checks in declared.values()) >= 70
-    for (schema, table), checks in declared.items():
+    declared = _declared(dbt_manifest, "check")
+    assert sum(len(columns) for columns in declared.values()) >= 70
+    for (schema, table), columns in declared.items():
         enforced = built.execute(
             "select constraint_column_names[1] from duckdb_constraints() "
             "where schema_name = ? and table_name = ? and constraint_type = 'CHECK'",
             [schema, table],
         ).fetchall()
-        assert sorted(column for (column,) in enforced) == sorted(c for c, _ in checks), table
+        assert sorted(column for (column,) in enforced) == columns, table
 
 
 @pytest.fixture
@@ -139,7 +127,7 @@ def test_a_value_its_contract_forbids_stops_its_model_and_the_table_stays_as_it_
 def test_an_increment_adds_the_constraints_a_stored_table_lacks(copy, tmp_path, dbt_manifest):
     """A table that older code built has no not-null columns; the next increment adds them."""
     table = ("marts", "mart_kpi_daily")
-    declared = _declared_not_null(dbt_manifest)[table]
+    declared = set(_declared(dbt_manifest, "not_null")[table])
     with duckdb.connect(str(copy)) as con:
         for column in declared:
             con.execute(f"alter table {'.'.join(table)} alter column {column} drop not null")
