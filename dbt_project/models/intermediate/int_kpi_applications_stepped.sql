@@ -49,6 +49,7 @@ applications as (
         min(step_at) filter (where step = 'declined') as declined_at,
         min(step_at) filter (where step = 'signed') as signed_at,
         min(step_at) filter (where step = 'issued') as issued_at,
+        min(step_at) as first_step_at,
         max(step_at) as last_step_at
     from steps
     group by application_id
@@ -125,7 +126,9 @@ select
     golden_client_id,
     offer_id,
     campaign_id,
-    cast(date_trunc('month', started_at) as date) as application_month_date,
+    -- Its start may not have arrived yet (a late file) or predate the extracts' history: the
+    -- month of its first step received, until the start comes and the row is written again.
+    cast(date_trunc('month', coalesce(started_at, first_step_at)) as date) as application_month_date,
     started_at,
     filled_at,
     submitted_at,
