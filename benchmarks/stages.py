@@ -557,18 +557,20 @@ def ml_rescore(scenario: Scenario, home: Path) -> dict:
 
 
 def warehouse_daily(scenario: Scenario, home: Path) -> dict:
-    """The day after ``ingest_daily`` reloaded the last business date, the daily cycle's jobs
-    one after another: the golden record as an increment, the dbt build (incremental facts, a
-    weekday's tests of the recent rows), scoring with the models ``ml_train`` promoted, and the
-    publication. Before them, outside the jobs' seconds, the deploy's parse (``_deploy_parse``)."""
-    from orchestration.defs.daily_cycle import stages_after
+    """The day after ``ingest_daily`` reloaded the last business date, what the load starts
+    (``daily_cycle_job``): the golden record as an increment, the dbt build (incremental facts,
+    a weekday's tests of the recent rows), scoring with the models ``ml_train`` promoted, and
+    the publication, with each stage's seconds (``stage_seconds``). Before them, outside the
+    jobs' seconds, the deploy's parse (``_deploy_parse``)."""
+    from orchestration.defs.daily_cycle import BUILDING_JOBS, stages_after
     from orchestration.defs.warehouse import DAILY_BUILD, build_run_config
 
     deploy_parse_s = _deploy_parse(home, DAILY_BUILD.dbt_vars())
+    jobs = stages_after("ingest_raw_job")
     measured = _run_jobs(
         home,
-        *stages_after("ingest_raw_job"),
-        run_configs={"build_warehouse_job": build_run_config(DAILY_BUILD)},
+        *jobs,
+        run_configs={j: build_run_config(DAILY_BUILD) for j in BUILDING_JOBS.intersection(jobs)},
     )
     return {**measured, "deploy_parse_s": deploy_parse_s}
 
@@ -599,6 +601,7 @@ def _run_jobs(home: Path, *jobs: str, run_configs: dict | None = None, **setting
     seconds per job."""
     from cdp.settings import load_settings
     from orchestration.definitions import build_definitions
+    from orchestration.defs.daily_cycle import DAILY_CYCLE_JOB
 
     settings = load_settings(
         **{"home": home, "warehouse_path": home / "ingest.duckdb"} | settings_of
@@ -620,9 +623,22 @@ def _run_jobs(home: Path, *jobs: str, run_configs: dict | None = None, **setting
                 steps[event.step_key] = round(event.event_specific_data.duration_ms / 1000, 1)
     slowest = dict(sorted(steps.items(), key=lambda kv: -kv[1])[:8])
     measured = {"job_seconds": seconds, "slowest_steps_s": slowest}
-    if "build_warehouse_job" in jobs:
+    if DAILY_CYCLE_JOB in jobs:
+        measured["stage_seconds"] = _stage_seconds(definitions, steps)
+    if "dbt_warehouse" in steps:
         measured["dbt_build"] = dbt_build_breakdown(home / "dbt")
     return measured
+
+
+def _stage_seconds(definitions, steps: dict[str, float]) -> dict[str, float]:
+    """The seconds of ``daily_cycle_job``'s steps by the stage job that runs them alone."""
+    from orchestration.defs.daily_cycle import CYCLE_STAGES
+
+    stage_seconds = {}
+    for stage in CYCLE_STAGES:
+        nodes = {node.name for node in definitions.resolve_job_def(stage).graph.nodes}
+        stage_seconds[stage] = round(sum(s for key, s in steps.items() if key in nodes), 1)
+    return stage_seconds
 
 
 def dbt_build_breakdown(dbt_dir: Path) -> dict:

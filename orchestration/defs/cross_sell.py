@@ -34,9 +34,13 @@ def severity(anything_left: bool) -> dg.AssetCheckSeverity:
     return dg.AssetCheckSeverity.WARN if anything_left else dg.AssetCheckSeverity.ERROR
 
 
+READS = [FEATURES, *CORE_FACTS, APPLICATIONS]
+"""What cross-sell's training and scoring read."""
+
+
 @dg.asset(
     key=MODEL,
-    deps=[FEATURES, *CORE_FACTS, APPLICATIONS],
+    deps=READS,
     group_name="ml",
     kinds={"scikitlearn"},
     check_specs=[
@@ -105,6 +109,7 @@ def cross_sell_model(settings: dg.ResourceParam[Settings]):
 cross_sell_scores = scores_asset(
     SCORES,
     model=MODEL,
+    deps=READS,
     description="Next best offer (следующее лучшее предложение): one row per eligible retail "
     "client × offered product family the client does not hold at the latest month end — "
     "calibrated probability of opening it within 90 days, decile within the product, top three "

@@ -25,9 +25,12 @@ def lead_priority_config(settings: Settings) -> LeadPriorityConfig:
     )
 
 
+READS = [FEATURES, *FUNNEL]
+"""What lead priority's training and scoring read."""
+
 lead_priority_model = model_asset(
     MODEL,
-    deps=[FEATURES, *FUNNEL],
+    deps=READS,
     description="The lead priority model: gradient boosting with calibration on the daily "
     "snapshots of open leads (ДБО applications and shown offers), trained on the earlier months "
     "and judged on the later ones against warehouse labels (issued within 30 days). Registered "
@@ -43,6 +46,7 @@ lead_priority_model = model_asset(
 lead_priority_scores = scores_asset(
     SCORES,
     model=MODEL,
+    deps=READS,
     description="Lead priority (приоритет обзвона лидов): one row per lead open at the latest "
     "as-of date — calibrated probability of an issued product within 30 days, decile, expected "
     "value in roubles, rank (1 = call first), three reasons in business words and the call-back "

@@ -16,7 +16,7 @@ definitions (an ingestion run, a dbt build, a sensor tick).
 """
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
@@ -129,7 +129,7 @@ def imported(target: str) -> Callable:
 def model_asset(
     key: dg.AssetKey,
     *,
-    deps: list[dg.AssetKey],
+    deps: Sequence[dg.AssetKey],
     description: str,
     config: Callable[[Settings], ModelConfig],
     train: str,
@@ -166,6 +166,7 @@ def scores_asset(
     key: dg.AssetKey,
     *,
     model: dg.AssetKey,
+    deps: Sequence[dg.AssetKey],
     description: str,
     config: Callable[[Settings], ModelConfig],
     score: str,
@@ -174,12 +175,13 @@ def scores_asset(
     metadata: Callable[[Any], dict] = lambda outcome: {},
 ) -> dg.AssetsDefinition:
     """A scores asset: ``score`` (``"module:function"``, called as ``train`` is in
-    ``model_asset``) scores with the promoted version of ``model``; the asset reports the rows,
+    ``model_asset``) scores with the promoted version of ``model`` the tables in ``deps`` (the
+    model's own: a run that builds them scores after them); the asset reports the rows,
     ``metadata(outcome)`` and the two drift checks (``scoring_results``)."""
 
     @dg.asset(
         key=key,
-        deps=[model],
+        deps=[model, *deps],
         group_name="ml",
         kinds={"duckdb"},
         description=description,
@@ -203,9 +205,12 @@ def scores_asset(
     return scores
 
 
+READS = [FEATURES, *CORE_FACTS]
+"""What churn's training and scoring read."""
+
 churn_model = model_asset(
     MODEL,
-    deps=[FEATURES, *CORE_FACTS],
+    deps=READS,
     description="The churn model: gradient boosting with calibration on the point-in-time "
     "features, trained on the earlier month ends and judged on the later ones against warehouse "
     "labels. Every training run is registered under `models/churn/<version>/` with metrics and a "
@@ -220,6 +225,7 @@ churn_model = model_asset(
 churn_scores = scores_asset(
     SCORES,
     model=MODEL,
+    deps=READS,
     description="Churn scores (вероятность ухода): one row per retail client holding a product "
     "at the latest month end — calibrated probability, decile (1 = most likely to leave) and the "
     "top three reasons in business words — from the promoted model version.",

@@ -10,7 +10,7 @@ import pytest
 
 from ingestion.contracts import CONTRACTS
 from orchestration.definitions import build_definitions
-from orchestration.defs.daily_cycle import NEXT_STAGE
+from orchestration.defs.daily_cycle import CYCLE_STAGES, DAILY_CYCLE_JOB, NEXT_STAGE
 from orchestration.defs.warehouse import (
     dbt_command,
     dbt_project,
@@ -104,19 +104,25 @@ def test_raw_loads_run_no_dbt_step_and_the_warehouse_job_runs_the_source_tests(t
     assert {dg.AssetKey(["raw", c.table]) for c in CONTRACTS} <= checked
 
 
-def test_the_daily_cycle_sensor_requests_the_next_stage_with_a_valid_run_config(tiny_settings):
-    """The sensor in the definitions follows a real run's success; the build it requests takes
-    its run config, and every job of the chain exists."""
+@pytest.mark.parametrize(
+    ("finished", "requested"),
+    [("ingest_raw_job", DAILY_CYCLE_JOB), ("resolve_clients_job", "build_warehouse_job")],
+)
+def test_the_daily_cycle_sensor_requests_the_next_run_with_a_valid_run_config(
+    tiny_settings, finished, requested
+):
+    """The sensor in the definitions follows a real run's success; the run it requests takes
+    its run config, and every job it follows or requests exists."""
     defs = build_definitions(tiny_settings)
     sensor = defs.resolve_sensor_def("daily_cycle_sensor")
     assert set(NEXT_STAGE) | set(NEXT_STAGE.values()) <= {j.name for j in defs.jobs}
 
-    @dg.job(name="resolve_clients_job")
-    def resolved():
+    @dg.job(name=finished)
+    def succeeded():
         dg.op(name="noop")(lambda: None)()
 
     with dg.DagsterInstance.ephemeral() as instance:
-        result = resolved.execute_in_process(instance=instance)
+        result = succeeded.execute_in_process(instance=instance)
         context = dg.build_run_status_sensor_context(
             sensor_name=sensor.name,
             dagster_instance=instance,
@@ -124,8 +130,32 @@ def test_the_daily_cycle_sensor_requests_the_next_stage_with_a_valid_run_config(
             dagster_event=result.get_run_success_event(),
         )
         request = sensor(context)
-    assert request.job_name == "build_warehouse_job"
+    assert request.job_name == requested
     assert dg.validate_run_config(defs.resolve_job_def(request.job_name), request.run_config)
+
+
+def test_the_daily_cycle_job_runs_every_asset_and_check_of_its_stages_and_nothing_else(
+    tiny_settings,
+):
+    defs = build_definitions(tiny_settings)
+
+    def selected(job_name: str) -> tuple[set, set]:
+        layer = defs.resolve_job_def(job_name).asset_layer
+        return set(layer.selected_asset_keys), set(layer.asset_graph.asset_check_keys)
+
+    cycle_assets, cycle_checks = selected(DAILY_CYCLE_JOB)
+    stages = [selected(stage) for stage in CYCLE_STAGES]
+    assert cycle_assets == set().union(*(assets for assets, _ in stages))
+    assert cycle_checks == set().union(*(checks for _, checks in stages))
+    assert dg.AssetKey(["serving", "warehouse_copy"]) in cycle_assets
+    # one run builds the features, then scores them: each scores asset is downstream of its table
+    graph = defs.resolve_asset_graph()
+    scored = selected("score_clients_job")[0]
+    assert {k.path[-1] for k in scored} == {"ml_scores__churn", "ml_scores__cross_sell",
+                                            "ml_scores__lead_priority"}  # fmt: skip
+    for scores in scored:
+        features = scores.path[-1].replace("ml_scores__", "ml_features__")
+        assert dg.AssetKey(["ml", features]) in graph.get(scores).parent_keys
 
 
 def test_a_dbt_command_starts_dbt_once_and_no_adapter_in_the_dagster_process(

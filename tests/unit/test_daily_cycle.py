@@ -9,7 +9,9 @@ import dagster as dg
 import pytest
 
 from orchestration.defs.daily_cycle import (
+    CYCLE_STAGES,
     CYCLE_TAG,
+    DAILY_CYCLE_JOB,
     NEXT_STAGE,
     next_stage_request,
     stages_after,
@@ -31,24 +33,27 @@ def add_run(instance, job_name, status=dg.DagsterRunStatus.SUCCESS, tags=None) -
     return run
 
 
-def test_a_load_runs_the_whole_cycle_and_every_stage_names_the_load_that_started_it(instance):
+def test_a_load_starts_the_whole_cycle_as_one_run_that_starts_nothing_more(instance):
     load = add_run(instance, "ingest_raw_job")
-    finished, jobs = load, []
+    request = next_stage_request(instance, load, MONDAY)
+    assert request.job_name == DAILY_CYCLE_JOB
+    assert request.tags[CYCLE_TAG] == request.tags["cdp/after_run"] == load.run_id
+    assert request.run_key == f"{DAILY_CYCLE_JOB}:after:{load.run_id}"
+    assert DAILY_CYCLE_JOB not in NEXT_STAGE
+    assert stages_after("ingest_raw_job") == [DAILY_CYCLE_JOB]  # the benchmark's daily stage
+
+
+def test_a_stage_run_by_hand_starts_the_stages_after_it_and_each_names_the_first(instance):
+    first = add_run(instance, "resolve_clients_job")
+    finished, jobs = first, []
     while finished.job_name in NEXT_STAGE:
         request = next_stage_request(instance, finished, MONDAY)
         assert isinstance(request, dg.RunRequest)
-        assert request.tags[CYCLE_TAG] == load.run_id
+        assert request.tags[CYCLE_TAG] == first.run_id
         assert request.tags["cdp/after_run"] == finished.run_id
-        assert request.run_key == f"{request.job_name}:after:{finished.run_id}"
         jobs.append(request.job_name)
         finished = add_run(instance, request.job_name, tags=request.tags)
-    assert jobs == [
-        "resolve_clients_job",
-        "build_warehouse_job",
-        "score_clients_job",
-        "publish_serving_job",
-    ]
-    assert stages_after("ingest_raw_job") == jobs  # what the benchmark's daily stage runs
+    assert ["resolve_clients_job", *jobs] == CYCLE_STAGES
 
 
 @pytest.mark.parametrize(
@@ -58,11 +63,15 @@ def test_a_load_runs_the_whole_cycle_and_every_stage_names_the_load_that_started
         (SUNDAY, {"data_tests_scope": "all", "unit_tests": True}),
     ],
 )
+@pytest.mark.parametrize(
+    ("finished", "requested"),
+    [("ingest_raw_job", DAILY_CYCLE_JOB), ("resolve_clients_job", "build_warehouse_job")],
+)
 def test_the_build_tests_the_recent_rows_on_weekdays_and_everything_on_sunday(
-    instance, day, config
+    instance, day, config, finished, requested
 ):
-    request = next_stage_request(instance, add_run(instance, "resolve_clients_job"), day)
-    assert request.job_name == "build_warehouse_job"
+    request = next_stage_request(instance, add_run(instance, finished), day)
+    assert request.job_name == requested
     assert request.run_config["ops"]["dbt_warehouse"]["config"] == config
 
 
@@ -71,8 +80,8 @@ def test_retraining_publishes_its_scores(instance):
     assert request.job_name == "publish_serving_job"
 
 
-def test_a_burst_of_loads_resolves_once_while_the_next_run_waits(instance):
-    waiting = add_run(instance, "resolve_clients_job", status=dg.DagsterRunStatus.NOT_STARTED)
+def test_a_burst_of_loads_runs_the_cycle_once_while_the_next_run_waits(instance):
+    waiting = add_run(instance, DAILY_CYCLE_JOB, status=dg.DagsterRunStatus.NOT_STARTED)
     skipped = next_stage_request(instance, add_run(instance, "ingest_raw_job"), MONDAY)
     assert isinstance(skipped, dg.SkipReason)
     assert waiting.run_id in skipped.skip_message
@@ -80,7 +89,7 @@ def test_a_burst_of_loads_resolves_once_while_the_next_run_waits(instance):
 
 def test_a_run_of_the_next_stage_already_started_does_not_absorb_the_request(instance):
     """It may have read the raw tables before this load finished."""
-    add_run(instance, "resolve_clients_job", status=dg.DagsterRunStatus.STARTED)
+    add_run(instance, DAILY_CYCLE_JOB, status=dg.DagsterRunStatus.STARTED)
     request = next_stage_request(instance, add_run(instance, "ingest_raw_job"), MONDAY)
     assert isinstance(request, dg.RunRequest)
 
