@@ -575,6 +575,21 @@ def warehouse_daily(scenario: Scenario, home: Path) -> dict:
     return {**measured, "deploy_parse_s": deploy_parse_s}
 
 
+def daily_cycle_daemon(scenario: Scenario, home: Path) -> dict:
+    """The ordinary day (``_ordinary_day``) as a deployment runs it, under the Dagster daemon
+    (``benchmarks/daemon.py``): its load queued, then the run the daily cycle's sensor starts —
+    in place of ``ingest_ordinary_day`` and ``warehouse_ordinary_day``, whose in-process jobs
+    leave out the waits between runs. The load runs the raw layer's gates, which the in-process
+    ingest stages skip: a day they stop fails the stage, as it would stop the deployment's day.
+    Before it, the deploy's parse (``_deploy_parse``)."""
+    from benchmarks.daemon import daily_cycle_under_daemon
+    from orchestration.defs.warehouse import DAILY_BUILD
+
+    deploy_parse_s = _deploy_parse(home, DAILY_BUILD.dbt_vars())
+    day = _ordinary_day(home / "landing")
+    return daily_cycle_under_daemon(home, day) | {"deploy_parse_s": deploy_parse_s}
+
+
 def _deploy_parse(home: Path, dbt_vars: list[str]) -> float:
     """``dbt parse`` with the daily build's vars, kept as the daily build's parse state; its
     seconds. A day's build starts from the parse the day before left (``parse_state_kept``) and
@@ -642,26 +657,39 @@ def _stage_seconds(definitions, steps: dict[str, float]) -> dict[str, float]:
 
 
 def dbt_build_breakdown(dbt_dir: Path) -> dict:
-    """What the newest ``dbt build`` under ``dbt_dir`` spent its time on, from its run results:
-    its nodes' elapsed time, the seconds of models, data tests and unit tests, and the slowest
-    models — the split each performance finding starts from."""
-    from activation.safety import latest_build
+    """What the dbt builds of the newest run under ``dbt_dir`` spent their time on, from their
+    run results: the commands (``daily_cycle_job`` builds in two), their start and nodes'
+    elapsed time, the seconds of models, data tests and unit tests, and the slowest models —
+    the split each performance finding starts from. A run's folders share the first part of
+    their name, its id (``run_artifacts_dir``)."""
+    from activation.safety import dbt_builds
 
-    found = latest_build(dbt_dir)
-    if found is None:
+    builds = dbt_builds(dbt_dir)
+    if not builds:
         return {}
-    path, results = found
+    run = builds[-1][0].parent.name.split("-")[0]
+    parts = [(path, results) for path, results in builds if path.parent.name.split("-")[0] == run]
     seconds: dict[str, float] = {}
     models = {}
-    for result in results["results"]:
-        kind, *_, name = result["unique_id"].split(".")
-        seconds[kind] = seconds.get(kind, 0.0) + result["execution_time"]
-        if kind == "model":
-            models[name] = result["execution_time"]
+    for _, results in parts:
+        for result in results["results"]:
+            kind, *_, name = result["unique_id"].split(".")
+            seconds[kind] = seconds.get(kind, 0.0) + result["execution_time"]
+            if kind == "model":
+                models[name] = result["execution_time"]
+    starts = [_dbt_start(path.parent / "dbt.log") for path, _ in parts]
     slowest = sorted(models.items(), key=lambda kv: -kv[1])[:10]
     return {
-        **_dbt_start(path.parent / "dbt.log"),
-        "elapsed_s": round(results["elapsed_time"], 1),
+        "commands": len(parts),
+        **(
+            {
+                "start_s": round(sum(start["start_s"] for start in starts), 1),
+                "full_parse": next((s["full_parse"] for s in starts if s["full_parse"]), None),
+            }
+            if all(starts)
+            else {}
+        ),
+        "elapsed_s": round(sum(results["elapsed_time"] for _, results in parts), 1),
         "seconds_by_node_type": {kind: round(s, 1) for kind, s in sorted(seconds.items())},
         "slowest_models_s": {name: round(s, 1) for name, s in slowest},
     }
@@ -906,6 +934,8 @@ STAGES = {
     "ingest_before_ordinary_day": ingest_before_ordinary_day,
     "ingest_ordinary_day": ingest_ordinary_day,
     "warehouse_ordinary_day": warehouse_daily,
+    # or both as a deployment runs them
+    "daily_cycle_daemon": daily_cycle_daemon,
     "ingest_baseline": ingest_baseline,
     "identity_load": identity_load,
     "identity": identity,
