@@ -42,23 +42,17 @@ class DataQualityGate:
         }
 
 
-def dbt_builds(dbt_dir: Path) -> list[tuple[Path, dict]]:
-    """Every ``dbt build``'s run results under ``dbt_dir``, oldest first (docs and other
-    commands skipped)."""
+def latest_build(dbt_dir: Path) -> tuple[Path, dict] | None:
+    """The newest ``dbt build`` run results under ``dbt_dir`` (docs and other commands skipped)."""
     builds = []
     for path in Path(dbt_dir).glob("*/run_results.json"):
         results = json.loads(path.read_text(encoding="utf-8"))
         if results.get("args", {}).get("which") == "build":
             builds.append((results["metadata"]["generated_at"], path, results))
-    return [(path, results) for _, path, results in sorted(builds, key=lambda b: b[0])]
-
-
-def latest_build(dbt_dir: Path) -> tuple[Path, dict] | None:
-    """The newest ``dbt build`` run results under ``dbt_dir``. A run that builds the warehouse in
-    two dbt commands (``daily_cycle_job``: the part the golden record waits for, then the rest)
-    stops at the first that fails, so its newest build is its first failure or its last part."""
-    builds = dbt_builds(dbt_dir)
-    return builds[-1] if builds else None
+    if not builds:
+        return None
+    _, path, results = max(builds, key=lambda b: b[0])
+    return path, results
 
 
 def check_data_quality(dbt_dir: Path) -> DataQualityGate:

@@ -586,8 +586,11 @@ def daily_cycle_daemon(scenario: Scenario, home: Path) -> dict:
     from orchestration.defs.warehouse import DAILY_BUILD
 
     deploy_parse_s = _deploy_parse(home, DAILY_BUILD.dbt_vars())
-    day = _ordinary_day(home / "landing")
-    return daily_cycle_under_daemon(home, day) | {"deploy_parse_s": deploy_parse_s}
+    measured = daily_cycle_under_daemon(home, _ordinary_day(home / "landing"))
+    return measured | {
+        "dbt_build": dbt_build_breakdown(home / "dbt"),
+        "deploy_parse_s": deploy_parse_s,
+    }
 
 
 def _deploy_parse(home: Path, dbt_vars: list[str]) -> float:
@@ -657,39 +660,26 @@ def _stage_seconds(definitions, steps: dict[str, float]) -> dict[str, float]:
 
 
 def dbt_build_breakdown(dbt_dir: Path) -> dict:
-    """What the dbt builds of the newest run under ``dbt_dir`` spent their time on, from their
-    run results: the commands (``daily_cycle_job`` builds in two), their start and nodes'
-    elapsed time, the seconds of models, data tests and unit tests, and the slowest models —
-    the split each performance finding starts from. A run's folders share the first part of
-    their name, its id (``run_artifacts_dir``)."""
-    from activation.safety import dbt_builds
+    """What the newest ``dbt build`` under ``dbt_dir`` spent its time on, from its run results:
+    its nodes' elapsed time, the seconds of models, data tests and unit tests, and the slowest
+    models — the split each performance finding starts from."""
+    from activation.safety import latest_build
 
-    builds = dbt_builds(dbt_dir)
-    if not builds:
+    found = latest_build(dbt_dir)
+    if found is None:
         return {}
-    run = builds[-1][0].parent.name.split("-")[0]
-    parts = [(path, results) for path, results in builds if path.parent.name.split("-")[0] == run]
+    path, results = found
     seconds: dict[str, float] = {}
     models = {}
-    for _, results in parts:
-        for result in results["results"]:
-            kind, *_, name = result["unique_id"].split(".")
-            seconds[kind] = seconds.get(kind, 0.0) + result["execution_time"]
-            if kind == "model":
-                models[name] = result["execution_time"]
-    starts = [_dbt_start(path.parent / "dbt.log") for path, _ in parts]
+    for result in results["results"]:
+        kind, *_, name = result["unique_id"].split(".")
+        seconds[kind] = seconds.get(kind, 0.0) + result["execution_time"]
+        if kind == "model":
+            models[name] = result["execution_time"]
     slowest = sorted(models.items(), key=lambda kv: -kv[1])[:10]
     return {
-        "commands": len(parts),
-        **(
-            {
-                "start_s": round(sum(start["start_s"] for start in starts), 1),
-                "full_parse": next((s["full_parse"] for s in starts if s["full_parse"]), None),
-            }
-            if all(starts)
-            else {}
-        ),
-        "elapsed_s": round(sum(results["elapsed_time"] for _, results in parts), 1),
+        **_dbt_start(path.parent / "dbt.log"),
+        "elapsed_s": round(results["elapsed_time"], 1),
         "seconds_by_node_type": {kind: round(s, 1) for kind, s in sorted(seconds.items())},
         "slowest_models_s": {name: round(s, 1) for name, s in slowest},
     }

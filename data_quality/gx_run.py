@@ -34,9 +34,12 @@ class GateResult:
 def sample(
     con: duckdb.DuckDBPyConnection, contract: FileContract, first: dt.date, last: dt.date
 ) -> pd.DataFrame:
-    """Up to ``SAMPLE_ROWS`` rows of the partitions, with a validity column per checked field."""
+    """Up to ``SAMPLE_ROWS`` rows of the partitions, with a validity column per checked field.
+    The partitions are selected first: DuckDB samples a query's FROM before its WHERE, which
+    made a day's gates judge the day's share of a sample of the whole table (454 of 15,739
+    postings at 100 k) after reading every row of it."""
     frame = con.execute(
-        f"select * from raw.{contract.table} where _business_date between ? and ? "
+        f"select * from (select * from raw.{contract.table} where _business_date between ? and ?) "
         f"using sample reservoir({SAMPLE_ROWS} rows) repeatable ({SAMPLE_SEED})",
         [first, last],
     ).pl()

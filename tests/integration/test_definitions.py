@@ -148,6 +148,10 @@ def test_the_daily_cycle_job_runs_every_asset_and_check_of_its_stages_and_nothin
     assert cycle_assets == set().union(*(assets for assets, _ in stages))
     assert cycle_checks == set().union(*(checks for _, checks in stages))
     assert dg.AssetKey(["serving", "warehouse_copy"]) in cycle_assets
+    # one dbt command, after the resolution: no dbt check of a raw table holds the resolution
+    # back, which would split the dbt step in two, the first without the run config
+    nodes = defs.resolve_job_def(DAILY_CYCLE_JOB).graph.nodes
+    assert [n.name for n in nodes if n.definition.name == "dbt_warehouse"] == ["dbt_warehouse"]
     # one run builds the features, then scores them: each scores asset is downstream of its table
     graph = defs.resolve_asset_graph()
     scored = selected("score_clients_job")[0]

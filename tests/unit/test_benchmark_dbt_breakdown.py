@@ -45,26 +45,9 @@ def test_the_newest_build_is_split_into_models_tests_and_unit_tests(tmp_path):
     )
     (tmp_path / "parse_state").mkdir()
     assert dbt_build_breakdown(tmp_path) == {
-        "commands": 1,
         "elapsed_s": 7.2,
         "seconds_by_node_type": {"model": 5.0, "test": 0.8, "unit_test": 0.4},
         "slowest_models_s": {"dim_b": 3.0, "fct_a": 2.0},
-    }
-
-
-def test_the_builds_of_one_run_are_added_up(tmp_path):
-    """``daily_cycle_job`` builds in two dbt commands, each in a folder named by the run."""
-    _run_results(tmp_path / "a1b2c3d4-0000001", "build", "2026-12-01T00:00:00Z",
-                 {"model.p.old": 9.0})  # fmt: skip
-    _run_results(tmp_path / "e5f6a7b8-0000002", "build", "2026-12-02T00:00:00Z",
-                 {"model.p.stg_a": 1.0, "test.p.raw_a_is_unique.3c": 0.5})  # fmt: skip
-    _run_results(tmp_path / "e5f6a7b8-0000003", "build", "2026-12-02T00:01:00Z",
-                 {"model.p.fct_a": 2.0, "test.p.fct_a_is_unique.4d": 0.25})  # fmt: skip
-    assert dbt_build_breakdown(tmp_path) == {
-        "commands": 2,
-        "elapsed_s": 5.8,
-        "seconds_by_node_type": {"model": 3.0, "test": 0.8},
-        "slowest_models_s": {"fct_a": 2.0, "stg_a": 1.0},
     }
 
 
