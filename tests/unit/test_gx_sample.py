@@ -1,4 +1,4 @@
-"""The rows a raw table's gates judge: the loaded business dates' rows, sampled only beyond the cap."""
+"""The rows a raw table's gates judge: the loaded dates' own rows, sampled beyond the cap."""
 
 from __future__ import annotations
 
