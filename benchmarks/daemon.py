@@ -93,7 +93,7 @@ def _runs_until_the_cycle_ends(instance) -> list:
                       if r.dagster_run.status != dg.DagsterRunStatus.SUCCESS]  # fmt: skip
             if failed:
                 raise RuntimeError(f"the daily cycle failed in {failed}")
-            # the sensor's interval is 30 s: a minute with nothing new means nothing follows
+            # the sensor ticks every 5 s: a minute with nothing new means nothing follows
             quiet_since = quiet_since or time.monotonic()
             if time.monotonic() - quiet_since > 60:
                 return sorted(records, key=lambda r: r.create_timestamp)

@@ -5,11 +5,10 @@ after it — resolve the golden record → build the warehouse (the recent rows 
 Saturday, every row on Sunday) → score → publish the serving copy — since each run the sensor
 requests waits for its next tick and then for a process to load the definitions (≈ 25 s a
 stage on this machine at Dagster's default tick of 30 s, more than a whole day's work on a small
-bank). A stage's job run by
-hand starts the stages after it the same way, one run each; the monthly retraining publishes
-its new scores. One sensor follows it all so it is switched on and off in one place;
-``orchestration/dagster.yaml`` lets one run at a time write the DuckDB file, so a requested run
-waits in the queue behind the run before it.
+bank). A stage's job run by hand starts the stages after it the same way, one run each; the
+monthly retraining publishes its new scores. One sensor follows it all so it is switched on
+and off in one place; ``orchestration/dagster.yaml`` lets one run at a time write the DuckDB
+file, so a requested run waits in the queue behind the run before it.
 """
 
 from __future__ import annotations
