@@ -562,15 +562,13 @@ def warehouse_daily(scenario: Scenario, home: Path) -> dict:
     a weekday's tests of the recent rows), scoring with the models ``ml_train`` promoted, and
     the publication, with each stage's seconds (``stage_seconds``). Before them, outside the
     jobs' seconds, the deploy's parse (``_deploy_parse``)."""
-    from orchestration.defs.daily_cycle import BUILDING_JOBS, stages_after
-    from orchestration.defs.warehouse import DAILY_BUILD, build_run_config
+    from orchestration.defs.daily_cycle import run_config_of, stages_after
+    from orchestration.defs.warehouse import DAILY_BUILD
 
     deploy_parse_s = _deploy_parse(home, DAILY_BUILD.dbt_vars())
     jobs = stages_after("ingest_raw_job")
     measured = _run_jobs(
-        home,
-        *jobs,
-        run_configs={j: build_run_config(DAILY_BUILD) for j in BUILDING_JOBS.intersection(jobs)},
+        home, *jobs, run_configs={job: run_config_of(job, DAILY_BUILD) for job in jobs}
     )
     return {**measured, "deploy_parse_s": deploy_parse_s}
 

@@ -66,6 +66,11 @@ def build_config_on(day: dt.date) -> WarehouseBuildConfig:
     return WarehouseBuildConfig() if day.isoweekday() == 7 else DAILY_BUILD
 
 
+def run_config_of(job: str, build: WarehouseBuildConfig) -> dg.RunConfig | dict:
+    """A job's run config in the daily cycle: the build's where the job runs dbt, else none."""
+    return build_run_config(build) if job in BUILDING_JOBS else {}
+
+
 def next_stage_request(
     instance: dg.DagsterInstance, finished: dg.DagsterRun, today: dt.date
 ) -> dg.RunRequest | dg.SkipReason:
@@ -78,7 +83,7 @@ def next_stage_request(
     return dg.RunRequest(
         job_name=job,
         run_key=f"{job}:after:{finished.run_id}",
-        run_config=build_run_config(build_config_on(today)) if job in BUILDING_JOBS else {},
+        run_config=run_config_of(job, build_config_on(today)),
         tags={
             "cdp/trigger": "daily_cycle_sensor",
             "cdp/after_run": finished.run_id,
