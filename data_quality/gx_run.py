@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import polars as pl
 
-from data_quality.gx_suites import Gate, gates_for, validity_column
+from data_quality.gx_suites import SHORTFALL_SIGNIFICANCE, Gate, gates_for, validity_column
 from ingestion import field_rules
 from ingestion.contracts.model import FileContract
 
@@ -28,7 +28,35 @@ SAMPLE_SEED = 42
 class GateResult:
     gate: Gate
     success: bool
+    severity: str
+    """The gate's own severity, or ``WARN`` for a shortfall within chance."""
     observed: dict
+
+
+def shortfall_p_value(judged: int, unexpected: int, share: float) -> float:
+    """How often a source whose rows pass with probability ``share`` would show at most this
+    many passing rows among ``judged`` (one-sided exact binomial test)."""
+    from scipy.stats import binom
+
+    return float(binom.cdf(judged - unexpected, judged, share))
+
+
+def judged(gate: Gate, success: bool, counts: dict) -> GateResult:
+    """GX's verdict on one gate, with the severity its shortfall earns. GX leaves nulls out
+    of a value-set expectation (``missing_count``) and counts them as the failures of a
+    not-null one, so the rows judged are the elements less the missing."""
+    observed = {
+        k: v
+        for k, v in counts.items()
+        if k in ("element_count", "unexpected_count", "unexpected_percent", "missing_count")
+    }
+    if success:
+        return GateResult(gate, True, gate.severity, observed)
+    rows = counts["element_count"] - (counts.get("missing_count") or 0)
+    p_value = shortfall_p_value(rows, counts["unexpected_count"], dict(gate.arguments)["mostly"])
+    observed["shortfall_p_value"] = round(p_value, 6)
+    severity = gate.severity if p_value < SHORTFALL_SIGNIFICANCE else "WARN"
+    return GateResult(gate, False, severity, observed)
 
 
 def sample(
@@ -86,12 +114,7 @@ def validate(contract: FileContract, rows: pd.DataFrame) -> list[GateResult]:
         ExpectationSuite(name=contract.table, expectations=[g.expectation() for g in gates])
     )
     report = batch.validate(suite)
-    results = []
-    for gate, outcome in zip(gates, report.results, strict=True):
-        observed = {
-            k: v
-            for k, v in (outcome.result or {}).items()
-            if k in ("element_count", "unexpected_count", "unexpected_percent", "missing_count")
-        }
-        results.append(GateResult(gate, bool(outcome.success), observed))
-    return results
+    return [
+        judged(gate, bool(outcome.success), outcome.result or {})
+        for gate, outcome in zip(gates, report.results, strict=True)
+    ]

@@ -133,7 +133,7 @@ def build_raw_asset(contract: FileContract, partitions: dg.PartitionsDefinition)
             yield _check_result(raw_key, o.name, o.passed, o.severity, o.description, o.metadata)
         for g in gates:
             yield _check_result(
-                raw_key, g.gate.check_name, g.success, g.gate.severity, g.gate.description,
+                raw_key, g.gate.check_name, g.success, g.severity, g.gate.description,
                 g.observed,
             )  # fmt: skip
 
