@@ -97,6 +97,9 @@ def test_a_run_of_the_next_stage_already_started_does_not_absorb_the_request(ins
 def test_the_instance_starts_one_run_at_a_time_and_refuses_settings_that_allow_more(tmp_path):
     installed = prepare_dagster_home(tmp_path / "fresh")
     assert installed.read_text() == INSTANCE_CONFIG.read_text()
+    with dg.DagsterInstance.from_config(str(tmp_path / "fresh")) as instance:
+        # the daily cycle's run waits in the queue behind the load: looked for every second
+        assert instance.run_coordinator.dequeue_interval_seconds == 1
     own = tmp_path / "own"
     own.mkdir()
     (own / "dagster.yaml").write_text("concurrency:\n  runs:\n    max_concurrent_runs: 2\n")
