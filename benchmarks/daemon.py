@@ -62,10 +62,11 @@ def daily_cycle_under_daemon(home: Path, day: dt.date) -> dict:
             dagster("job", "launch", "-j", "ingest_raw_job",
                     "--tags", json.dumps({"dagster/partition": day.isoformat()}))  # fmt: skip
             runs = _runs_until_the_cycle_ends(instance)
+            milestones = _milestones(instance, runs)
     finally:
         os.killpg(daemon.pid, 15)
         daemon.wait(timeout=120)
-    return _timeline(runs) | {"business_date": str(day)}
+    return _timeline(runs, milestones) | {"business_date": str(day)}
 
 
 def _wait_for_the_daemon(instance) -> None:
@@ -103,16 +104,38 @@ def _runs_until_the_cycle_ends(instance) -> list:
     raise TimeoutError(f"the daily cycle did not end within {TIMEOUT_S} s")
 
 
-def _timeline(records: list) -> dict:
+def _milestones(instance, records: list) -> dict[str, dict]:
+    """Per run id: when the run entered the queue and when the queue handed it to its process
+    (epoch seconds), and how many events it stored."""
+    milestones = {}
+    for record in records:
+        logs = instance.all_logs(record.dagster_run.run_id)
+        at = {e.dagster_event.event_type_value: e.timestamp for e in logs if e.is_dagster_event}
+        milestones[record.dagster_run.run_id] = {
+            "enqueued": at["PIPELINE_ENQUEUED"],
+            "starting": at["PIPELINE_STARTING"],
+            "events": len(logs),
+        }
+    return milestones
+
+
+def _timeline(records: list, milestones: dict[str, dict]) -> dict:
     """Seconds of the cycle from the first run being queued to the last run's end, and per run
-    its wait from being queued to starting, its own seconds and the gap after the run before."""
+    its wait from being queued to starting, its own seconds and the gap after the run before.
+    The wait in three: from the run's creation to the queue (Dagster stores a planned event for
+    each of its assets and checks), in the queue, and the run's process loading the code."""
     runs, previous_end = {}, None
     for record in records:
         queued = record.create_timestamp.timestamp()
+        at = milestones[record.dagster_run.run_id]
         runs[record.dagster_run.job_name] = {
             "after_previous_s": round(queued - previous_end, 1) if previous_end else None,
             "queued_s": round(record.start_time - queued, 1),
+            "to_queue_s": round(at["enqueued"] - queued, 1),
+            "in_queue_s": round(at["starting"] - at["enqueued"], 1),
+            "process_start_s": round(record.start_time - at["starting"], 1),
             "run_s": round(record.end_time - record.start_time, 1),
+            "events": at["events"],
         }
         previous_end = record.end_time
     first = records[0].create_timestamp.timestamp()

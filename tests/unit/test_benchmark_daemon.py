@@ -15,7 +15,7 @@ def record(job: str, queued: float, started: float, ended: float) -> SimpleNames
     """A run record as ``get_run_records`` gives it: creation a datetime, start and end epochs."""
     base = T0.timestamp()
     return SimpleNamespace(
-        dagster_run=SimpleNamespace(job_name=job),
+        dagster_run=SimpleNamespace(job_name=job, run_id=job),
         create_timestamp=T0 + dt.timedelta(seconds=queued),
         start_time=base + started,
         end_time=base + ended,
@@ -23,13 +23,24 @@ def record(job: str, queued: float, started: float, ended: float) -> SimpleNames
 
 
 def test_the_cycle_is_its_runs_and_the_waits_before_and_between_them():
+    base = T0.timestamp()
     timeline = _timeline(
-        [record("ingest_raw_job", 0, 11, 39), record("daily_cycle_job", 50, 60.5, 136)]
+        [record("ingest_raw_job", 0, 11, 39), record("daily_cycle_job", 50, 60.5, 136)],
+        {
+            "ingest_raw_job": {"enqueued": base + 3, "starting": base + 4, "events": 790},
+            "daily_cycle_job": {"enqueued": base + 53.5, "starting": base + 55, "events": 985},
+        },
     )
     assert timeline["cycle_s"] == 136
     assert timeline["runs"] == {
-        "ingest_raw_job": {"after_previous_s": None, "queued_s": 11, "run_s": 28},
-        "daily_cycle_job": {"after_previous_s": 11, "queued_s": 10.5, "run_s": 75.5},
-    }
+        "ingest_raw_job": {
+            "after_previous_s": None, "queued_s": 11, "to_queue_s": 3, "in_queue_s": 1,
+            "process_start_s": 7, "run_s": 28, "events": 790,
+        },
+        "daily_cycle_job": {
+            "after_previous_s": 11, "queued_s": 10.5, "to_queue_s": 3.5, "in_queue_s": 1.5,
+            "process_start_s": 5.5, "run_s": 75.5, "events": 985,
+        },
+    }  # fmt: skip
     assert timeline["waiting_s"] == 11 + 11 + 10.5
     assert timeline["waiting_s"] + 28 + 75.5 == timeline["cycle_s"]
