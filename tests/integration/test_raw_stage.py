@@ -182,3 +182,57 @@ def test_daily_schedule_targets_the_raw_job(raw_bank):
     schedule = build_definitions(settings).resolve_schedule_def("ingest_raw_job_schedule")
     assert schedule.job_name == "ingest_raw_job"
     assert schedule.cron_schedule == "0 6 * * *"
+
+
+def _calls_loaded_with_invalid_phones(tiny_bank, tmp_path, invalid_of):
+    """The tiny bank's calls of one day loaded alone, every caller phone valid but the first
+    ``invalid_of(calls)``: the run's result and the valid-phone gate's evaluation."""
+    settings, _ = tiny_bank
+    day, name = "2026-10-28", "calls_20261028.csv"
+    source = settings.landing_dir / "contact_center" / day / name
+    with source.open(encoding="utf-8-sig", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    assert len(rows) >= 10
+    phone, invalid = header.index("ani"), invalid_of(len(rows))
+    for i, row in enumerate(rows):
+        row[phone] = "123" if i < invalid else "+79161234567"
+    target = tmp_path / "landing" / "contact_center" / day / name
+    target.parent.mkdir(parents=True)
+    with target.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    isolated = settings.model_copy(
+        update={"landing_dir": tmp_path / "landing", "warehouse_path": tmp_path / "w.duckdb"}
+    )
+    job = build_definitions(isolated).resolve_job_def("ingest_raw_job")
+    keys = [dg.AssetKey([s, "contact_center__calls"]) for s in ("raw", "quarantine")]
+    result = job.execute_in_process(partition_key=day, asset_selection=keys, raise_on_error=False)
+    [gate] = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.check_name
+        == "caller_phone_is_a_valid_mobile_phone_in_90_percent_of_rows"
+    ]
+    return result, gate
+
+
+def test_a_days_phones_invalid_beyond_chance_block_the_load(tiny_bank, tmp_path):
+    """Half the day's caller phones invalid: no source at 90 % delivers that."""
+    result, gate = _calls_loaded_with_invalid_phones(tiny_bank, tmp_path, lambda n: n // 2)
+    assert not gate.passed
+    assert gate.severity == dg.AssetCheckSeverity.ERROR
+    assert gate.metadata["shortfall_p_value"].value < 0.001
+    assert not result.success
+
+
+def test_a_small_days_shortfall_within_chance_warns_and_loads(tiny_bank, tmp_path):
+    """Just under 90 % valid on a day of a few dozen calls: what a source at 90 % delivers."""
+    from data_quality.gx_suites import SHORTFALL_SIGNIFICANCE
+
+    result, gate = _calls_loaded_with_invalid_phones(
+        tiny_bank, tmp_path, lambda n: int(n * 0.1) + 1
+    )
+    assert not gate.passed
+    assert gate.severity == dg.AssetCheckSeverity.WARN
+    assert gate.metadata["shortfall_p_value"].value >= SHORTFALL_SIGNIFICANCE
+    assert result.success
