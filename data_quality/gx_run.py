@@ -53,7 +53,7 @@ def judged(gate: Gate, success: bool, counts: dict) -> GateResult:
     if success:
         return GateResult(gate, True, gate.severity, observed)
     rows = counts["element_count"] - (counts.get("missing_count") or 0)
-    p_value = shortfall_p_value(rows, counts["unexpected_count"], dict(gate.arguments)["mostly"])
+    p_value = shortfall_p_value(rows, counts["unexpected_count"], gate.mostly)
     observed["shortfall_p_value"] = round(p_value, 6)
     severity = gate.severity if p_value < SHORTFALL_SIGNIFICANCE else "WARN"
     return GateResult(gate, False, severity, observed)

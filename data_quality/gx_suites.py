@@ -43,6 +43,11 @@ class Gate:
     arguments: tuple[tuple[str, object], ...]
     only_where: tuple[str, tuple[str, ...]] | None = None
 
+    @property
+    def mostly(self) -> float:
+        """The share of rows that must pass."""
+        return dict(self.arguments)["mostly"]
+
     def expectation(self):
         """The GX expectation; ``only_where`` (column, allowed values) becomes its row condition."""
         import great_expectations as gx

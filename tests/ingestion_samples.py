@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import duckdb
+
 ACCOUNTS_HEADER = (
     "НОМЕР_СЧЕТА;КОД_КЛИЕНТА;БАЛ_СЧЕТ;ВАЛЮТА;ДАТА_ОТКР;ДАТА_ЗАКР;СТАТУС;ПРОДУКТ;ФИЛИАЛ;ИД_ДОГОВОРА"
 )
@@ -17,3 +19,12 @@ def transaction(doc: int, amount: str, purpose: str = "Оплата услуг")
         f"{doc};20.10.2026;20.10.2026;40817810201430006411;30102810600010000001;{amount};643;"
         f"{amount};01;{doc};044525225;;7726338089;ООО «Ромашка»;{purpose};ДБО"
     )
+
+
+def raw_table(contract) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse holding ``contract``'s raw table, every column text, empty."""
+    con = duckdb.connect()
+    columns = ", ".join(f'"{c.name}" varchar' for c in contract.columns)
+    con.execute("create schema raw")
+    con.execute(f"create table raw.{contract.table} ({columns}, _business_date date)")
+    return con

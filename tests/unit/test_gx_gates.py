@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
 
 from data_quality import gx_run
 from ingestion.contracts import CONTRACTS
+from tests.ingestion_samples import raw_table
 
 CALLS = next(c for c in CONTRACTS if c.table == "contact_center__calls")
 DAY = dt.date(2026, 10, 28)
@@ -18,20 +18,17 @@ STARTED_GATE = "started_at_is_filled_in_95_percent_of_rows"
 
 def _gates(valid: int, invalid: int, missing: int = 0, *, started_missing: int = 0) -> dict:
     """The calls gates on one day of ``valid`` + ``invalid`` + ``missing`` caller phones."""
-    con = duckdb.connect()
-    columns = ", ".join(f'"{c.name}" varchar' for c in CALLS.columns)
-    con.execute("create schema raw")
-    con.execute(f"create table raw.{CALLS.table} ({columns}, _business_date date)")
     phones = ["+79161234567"] * valid + ["123"] * invalid + [None] * missing
-    con.executemany(
-        f"insert into raw.{CALLS.table} (caller_phone, started_at, _business_date) "
-        "values (?, ?, ?)",
-        [
-            (phone, None if i < started_missing else "2026-10-28 10:00:00", DAY)
-            for i, phone in enumerate(phones)
-        ],
-    )
-    results = gx_run.validate(CALLS, gx_run.sample(con, CALLS, DAY, DAY))
+    with raw_table(CALLS) as con:
+        con.executemany(
+            f"insert into raw.{CALLS.table} (caller_phone, started_at, _business_date) "
+            "values (?, ?, ?)",
+            [
+                (phone, None if i < started_missing else "2026-10-28 10:00:00", DAY)
+                for i, phone in enumerate(phones)
+            ],
+        )
+        results = gx_run.validate(CALLS, gx_run.sample(con, CALLS, DAY, DAY))
     return {r.gate.check_name: r for r in results}
 
 

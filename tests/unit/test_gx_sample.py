@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
 
 from data_quality import gx_run
 from ingestion.contracts import CONTRACTS
+from tests.ingestion_samples import raw_table
 
 CALLS = next(c for c in CONTRACTS if c.table == "contact_center__calls")
 DAY, OTHER_DAY = dt.date(2026, 10, 28), dt.date(2026, 10, 27)
@@ -17,10 +17,7 @@ DAY, OTHER_DAY = dt.date(2026, 10, 28), dt.date(2026, 10, 27)
 @pytest.fixture
 def con():
     """A raw calls table: 300 rows of the day, 30,000 of the day before."""
-    con = duckdb.connect()
-    columns = ", ".join(f'"{c.name}" varchar' for c in CALLS.columns)
-    con.execute("create schema raw")
-    con.execute(f"create table raw.{CALLS.table} ({columns}, _business_date date)")
+    con = raw_table(CALLS)
     for day, rows in ((DAY, 300), (OTHER_DAY, 30_000)):
         con.execute(
             f"insert into raw.{CALLS.table} (_business_date) select ? from range({rows})", [day]
