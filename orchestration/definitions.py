@@ -23,7 +23,7 @@ from orchestration.defs import (
     serving,
     warehouse,
 )
-from orchestration.resources import settings_resource
+from orchestration.resources import settings_resource, warehouse_hold_resource
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -46,7 +46,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         pipeline,
         daily_cycle.build_defs(pipeline),
         dg.Definitions(
-            resources={"settings": settings_resource(settings)},
+            resources={
+                "settings": settings_resource(settings),
+                "warehouse_hold": warehouse_hold_resource(settings),
+            },
             executor=dg.in_process_executor,
         ),
     )

@@ -11,7 +11,7 @@ import datetime as dt
 import dagster as dg
 
 from cdp.settings import Settings
-from cdp.warehouse import connect
+from cdp.warehouse import WarehouseHold, connect
 from data_quality import gx_run, load_checks
 from data_quality.gx_suites import gates_for
 from ingestion.contracts import CONTRACTS, FileContract
@@ -98,8 +98,13 @@ def build_raw_asset(contract: FileContract, partitions: dg.PartitionsDefinition)
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
     )
-    def _load(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]):
+    def _load(
+        context: dg.AssetExecutionContext,
+        settings: dg.ResourceParam[Settings],
+        warehouse_hold: dg.ResourceParam[WarehouseHold],
+    ):
         dates = _dates(context)
+        warehouse_hold.hold(memory_limit=settings.ingest_memory_limit)
         with connect(settings, memory_limit=settings.ingest_memory_limit) as con:
             loads = load_partitions(con, contract, dates, settings.landing_dir)
             audit = [row for load in loads for row in load.audit]

@@ -34,6 +34,7 @@ from dagster_dbt import (
 from dagster_dbt.compat import DBT_PYTHON_VERSION
 
 from cdp.settings import Settings, load_settings
+from cdp.warehouse import WarehouseHold
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 WAREHOUSE_PATH_VARIABLE = "CDP_WAREHOUSE_PATH"
@@ -134,7 +135,9 @@ def parse_state_kept(store: Path, args: Sequence[str], target_path: Path) -> Ite
 @contextlib.contextmanager
 def dbt_command(settings: Settings, args: Sequence[str], target_path: Path) -> Iterator[None]:
     """What a dbt command of the pipeline (a build, the docs) runs inside: the warehouse path
-    in its environment and the parse state kept for its vars."""
+    in its environment and the parse state kept for its vars. dbt opens the warehouse in a
+    process of its own, so a hold of it by this run's earlier steps is released first."""
+    WarehouseHold(settings).release()
     with dbt_environment(settings), parse_state_kept(parse_states(settings), args, target_path):
         yield
 
