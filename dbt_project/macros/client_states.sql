@@ -272,7 +272,8 @@ select
     coalesce(folded.salary_months_count, 0) as salary_months_count,
     cast({{ dbt.datediff('folded.last_operation_date', 'folded.as_of_date', 'day') }} as bigint)
         as days_since_last_operation,
-    {{ client_refresh_watermarks() }}
+    {{ client_refresh_watermarks() }},
+    {{ written_by_this_run() }} as _written_by
 from folded
 cross join business_date
 {%- endmacro %}
@@ -335,7 +336,9 @@ select 1
 {% macro mark_current_client_states() -%}
 {%- if is_incremental() -%}
 update {{ this }}
-set is_current = false
+set
+    is_current = false,
+    _written_by = {{ written_by_this_run() }}
 where is_current and as_of_date < {{ warehouse_business_date() }}
 {%- else -%}
 select 1
@@ -366,13 +369,14 @@ select 1
 
 {% macro restamp_unchanged_client_states() -%}
 {%- if is_incremental() -%}
-{%- set stamps = ['_loads_through', '_identity_through'] -%}
+{%- set stamps = ['_loads_through', '_identity_through', '_written_by'] -%}
 {%- set compared = adapter.get_columns_in_relation(this) | map(attribute='name')
     | reject('in', stamps) | list -%}
 update {{ this }} as states
 set
     _loads_through = replaced._loads_through,
-    _identity_through = replaced._identity_through
+    _identity_through = replaced._identity_through,
+    _written_by = replaced._written_by
 from client_states_replaced as replaced
 where
     states.golden_client_id = replaced.golden_client_id

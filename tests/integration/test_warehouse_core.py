@@ -808,8 +808,8 @@ def test_a_client_state_written_again_unchanged_keeps_its_stamps(warehouse_bank,
     golden id (what a new record joined to them looks like to the client states): the increment
     writes their whole history again. The rows of the one whose values came out the same keep
     their stamps, so the segment history is not evaluated again from the first month end; a row
-    of the other, planted with a wrong balance, changes and is stamped new. Without the restamp
-    every row of both is stamped new."""
+    of the other, planted with a wrong balance, changes and is stamped new — its writer too.
+    Without the restamp every row of both is stamped new."""
     settings, _ = warehouse_bank
     copy = warehouse_copy(settings.warehouse_path, tmp_path)
     table = "marts.fct_client_states"
@@ -827,8 +827,8 @@ def test_a_client_state_written_again_unchanged_keeps_its_stamps(warehouse_bank,
             ).fetchall()
         )
         before = con.execute(
-            f"select golden_client_id, as_of_date, _loads_through, _identity_through from {table}"
-            " where golden_client_id in (?, ?) and as_of_date < ?",
+            f"select golden_client_id, as_of_date, _loads_through, _identity_through, _written_by "
+            f"from {table} where golden_client_id in (?, ?) and as_of_date < ?",
             [unchanged, planted, business_date],
         ).fetchall()
         con.execute(
@@ -852,8 +852,8 @@ def test_a_client_state_written_again_unchanged_keeps_its_stamps(warehouse_bank,
         after = {
             (client, day): stamps
             for client, day, *stamps in con.execute(
-                f"select golden_client_id, as_of_date, _loads_through, _identity_through "
-                f"from {table} where golden_client_id in (?, ?) and as_of_date < ?",
+                f"select golden_client_id, as_of_date, _loads_through, _identity_through, "
+                f"_written_by from {table} where golden_client_id in (?, ?) and as_of_date < ?",
                 [unchanged, planted, business_date],
             ).fetchall()
         }
@@ -865,6 +865,10 @@ def test_a_client_state_written_again_unchanged_keeps_its_stamps(warehouse_bank,
     restamped = {(client, day) for client, day, *stamps in before if after[(client, day)] != stamps}
     assert funds != 1e8
     assert restamped == {(planted, first_month_end)}
+    # the changed row names this run as its writer (the serving copy writes its month again:
+    # serving/month_files.py); the unchanged ones keep theirs
+    writers = {(client, day): stamps[-1] for client, day, *stamps in before}
+    assert after[(planted, first_month_end)][-1] != writers[(planted, first_month_end)]
 
 
 def test_a_sole_proprietor_is_a_natural_person_in_the_states_before_registering(warehouse_bank):
