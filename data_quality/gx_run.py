@@ -16,7 +16,13 @@ import duckdb
 import pandas as pd
 import polars as pl
 
-from data_quality.gx_suites import SHORTFALL_SIGNIFICANCE, Gate, gates_for, validity_column
+from data_quality.gx_suites import (
+    SHORTFALL_SIGNIFICANCE,
+    Gate,
+    gates_for,
+    shortfall_p_value,
+    validity_column,
+)
 from ingestion import field_rules
 from ingestion.contracts.model import FileContract
 
@@ -31,14 +37,6 @@ class GateResult:
     severity: str
     """The gate's own severity, or ``WARN`` for a shortfall within chance."""
     observed: dict
-
-
-def shortfall_p_value(judged: int, unexpected: int, share: float) -> float:
-    """How often a source whose rows pass with probability ``share`` would show at most this
-    many passing rows among ``judged`` (one-sided exact binomial test)."""
-    from scipy.stats import binom
-
-    return float(binom.cdf(judged - unexpected, judged, share))
 
 
 def judged(gate: Gate, success: bool, counts: dict) -> GateResult:

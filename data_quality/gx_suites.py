@@ -30,6 +30,14 @@ deliver one day in ten thousand."""
 WITHIN_CHANCE = " (a shortfall within chance only warns)"
 
 
+def shortfall_p_value(judged: int, unexpected: int, share: float) -> float:
+    """How often a source whose rows pass with probability ``share`` would show at most this
+    many passing rows among ``judged`` (one-sided exact binomial test)."""
+    from scipy.stats import binom
+
+    return float(binom.cdf(judged - unexpected, judged, share))
+
+
 @dataclass(frozen=True)
 class Gate:
     """One expectation with the check name Dagster shows and the severity it carries. The GX
