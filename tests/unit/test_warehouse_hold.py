@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,40 +35,42 @@ def test_a_step_closing_its_connection_checkpoints_without_a_hold(settings):
     assert not _log(settings).exists()
 
 
-def test_held_the_row_stays_in_the_log_until_the_release(settings):
+@contextmanager
+def _held(settings, memory_limit=None) -> Iterator[WarehouseHold]:
     hold = WarehouseHold(settings)
-    hold.hold(memory_limit="1GB")
+    hold.hold(memory_limit=memory_limit)
     try:
+        yield hold
+    finally:
+        hold.release()
+
+
+def _rows(settings) -> int:
+    with connect(settings, read_only=True) as con:
+        return con.execute("select count(*) from t").fetchone()[0]
+
+
+def test_held_the_row_stays_in_the_log_until_the_release(settings):
+    with _held(settings, memory_limit="1GB"):
         _write_a_row(settings, memory_limit="1GB")
         _write_a_row(settings, memory_limit="1GB")
         assert _log(settings).stat().st_size > 0
-    finally:
-        hold.release()
     assert not _log(settings).exists()
-    with connect(settings, read_only=True) as con:
-        assert con.execute("select count(*) from t").fetchone() == (2,)
+    assert _rows(settings) == 2
 
 
 def test_a_connection_with_other_settings_releases_the_hold_first(settings):
-    """DuckDB refuses a second configuration of an open file in one process."""
-    hold = WarehouseHold(settings)
-    hold.hold(memory_limit="1GB")
-    try:
+    """DuckDB refuses a second configuration of an open file in one process; a read-only
+    connection is one too."""
+    with _held(settings, memory_limit="1GB"):
         _write_a_row(settings, memory_limit="1GB")
         _write_a_row(settings, memory_limit="2GB")
-        with connect(settings, read_only=True) as con:
-            assert con.execute("select count(*) from t").fetchone() == (2,)
-    finally:
-        hold.release()
+        assert _rows(settings) == 2
     assert not _log(settings).exists()
 
 
 def test_holding_again_with_the_same_settings_keeps_the_open_database(settings):
-    hold = WarehouseHold(settings)
-    hold.hold()
-    try:
+    with _held(settings) as hold:
         _write_a_row(settings)
         hold.hold()
         assert _log(settings).stat().st_size > 0
-    finally:
-        hold.release()
