@@ -19,6 +19,8 @@ from pathlib import Path
 
 TIMEOUT_S = 3600
 POLL_S = 1.0
+SLOWEST_STEPS = 6
+"""Steps kept per run in the report, the slowest first."""
 
 
 def _dagster_command(name: str) -> str:
@@ -106,15 +108,22 @@ def _runs_until_the_cycle_ends(instance) -> list:
 
 def _milestones(instance, records: list) -> dict[str, dict]:
     """Per run id: when the run entered the queue and when the queue handed it to its process
-    (epoch seconds), and how many events it stored."""
+    (epoch seconds), how many events it stored, and its slowest steps (a day's docs regenerated
+    or a load that waited shows there, not only in the run's total)."""
     milestones = {}
     for record in records:
         logs = instance.all_logs(record.dagster_run.run_id)
         at = {e.dagster_event.event_type_value: e.timestamp for e in logs if e.is_dagster_event}
+        steps = {
+            s.step_key: round(s.end_time - s.start_time, 1)
+            for s in instance.get_run_step_stats(record.dagster_run.run_id)
+            if s.end_time
+        }
         milestones[record.dagster_run.run_id] = {
             "enqueued": at["PIPELINE_ENQUEUED"],
             "starting": at["PIPELINE_STARTING"],
             "events": len(logs),
+            "slowest_steps_s": dict(sorted(steps.items(), key=lambda kv: -kv[1])[:SLOWEST_STEPS]),
         }
     return milestones
 
@@ -136,6 +145,7 @@ def _timeline(records: list, milestones: dict[str, dict]) -> dict:
             "process_start_s": round(record.start_time - at["starting"], 1),
             "run_s": round(record.end_time - record.start_time, 1),
             "events": at["events"],
+            "slowest_steps_s": at["slowest_steps_s"],
         }
         previous_end = record.end_time
     first = records[0].create_timestamp.timestamp()
