@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from activation import ledger
@@ -31,6 +30,7 @@ from activation.policy import CHANNELS, load_policy
 from activation.policy.do_not_contact import read_stop_list
 from activation.safety import ExportRefused, check_data_quality, check_size_jump
 from cdp.settings import Settings
+from cdp.warehouse import connect
 
 FORMATS = {"csv": "csv", "csv-cp1251": "cp1251.csv", "parquet": "parquet"}
 """Format → file extension. cp1251 files use ``;`` and CRLF, as the legacy tools expect."""
@@ -118,7 +118,7 @@ def run_export(
     )
     if not 0 <= holdout_share < 1:
         raise ExportRefused(f"holdout share {holdout_share} must be in [0, 1)")
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with connect(settings, read_only=True) as con:
         audience = build_audience(
             con,
             segment,
