@@ -196,27 +196,37 @@ where
   an increment must too).
 #}
 {% macro refresh_from_retail_clients(loads, started_by_latest_as_of_date=true) -%}
-select
-    stored.golden_client_id,
-    date '0001-01-01' as refresh_from_date
-from (select distinct golden_client_id from {{ this }}) as stored
-left join {{ source('golden_record', 'dim_clients') }} as clients
-    on stored.golden_client_id = clients.golden_client_id
-where clients.client_type is null or clients.client_type not in ('ФЛ', 'ИП')
-union all
-select distinct
-    contracts.golden_client_id,
-    date '0001-01-01' as refresh_from_date
-from {{ ref('fct_contracts') }} as contracts
-inner join {{ source('golden_record', 'dim_clients') }} as clients
-    on contracts.golden_client_id = clients.golden_client_id
-where
-    contracts.client_segment = 'retail'
-    and clients.client_type in ('ФЛ', 'ИП')
-    {%- if started_by_latest_as_of_date %}
-    and contracts.start_date <= (select max(as_of_date) from {{ this }})
-    {%- endif %}
-    and contracts.golden_client_id not in (select golden_client_id from {{ this }})
+select * from (
+    -- The stored clients read once for both parts: a `not in` over the table's rows hashed
+    -- every row again (bank-300k: 0.30–0.38 → 0.22–0.29 s, in each of three scopes).
+    with stored as (
+        select distinct golden_client_id from {{ this }}
+    )
+
+    select
+        stored.golden_client_id,
+        date '0001-01-01' as refresh_from_date
+    from stored
+    left join {{ source('golden_record', 'dim_clients') }} as clients
+        on stored.golden_client_id = clients.golden_client_id
+    where clients.client_type is null or clients.client_type not in ('ФЛ', 'ИП')
+    union all
+    select distinct
+        contracts.golden_client_id,
+        date '0001-01-01' as refresh_from_date
+    from {{ ref('fct_contracts') }} as contracts
+    inner join {{ source('golden_record', 'dim_clients') }} as clients
+        on contracts.golden_client_id = clients.golden_client_id
+    left join stored
+        on contracts.golden_client_id = stored.golden_client_id
+    where
+        contracts.client_segment = 'retail'
+        and clients.client_type in ('ФЛ', 'ИП')
+        {%- if started_by_latest_as_of_date %}
+        and contracts.start_date <= (select max(as_of_date) from {{ this }})
+        {%- endif %}
+        and stored.golden_client_id is null
+) as retail_clients
 {%- endmacro %}
 
 {% macro refresh_from_retail_client_months(loads) -%}

@@ -1227,6 +1227,44 @@ def test_the_daily_build_tests_the_recent_rows_and_the_weekly_build_every_row(
     assert "Got 2 results" in weekly.stdout and "Got 4 results" in weekly.stdout, weekly.stdout
 
 
+def test_the_daily_build_tests_the_recent_loads_of_every_raw_table(warehouse_bank, tmp_path):
+    """A raw table is not listed in data_tests_recent_rows, yet its daily tests read the recent
+    loads only (macros/data_tests_scope.sql): an account record delivered twice in the first
+    day's file and twice in a recent one is one failure daily, two weekly."""
+    settings, _ = warehouse_bank
+    copy = warehouse_copy(settings.warehouse_path, tmp_path)
+    with duckdb.connect(str(copy)) as con:
+        [start] = first_row(
+            con,
+            "select max(business_date) - 7 from audit.file_loads where status = 'loaded'",
+        )
+        [duplicated] = con.execute(
+            """
+            insert into raw.abs__accounts
+            select * from raw.abs__accounts
+            where (_business_date, _line_number) in (
+                select (min(_business_date), min_by(_line_number, _business_date))
+                from raw.abs__accounts
+                union all
+                select (max(_business_date), max_by(_line_number, _business_date))
+                from raw.abs__accounts
+                where _business_date >= ?
+            )
+            """,
+            [start],
+        ).fetchone()
+    assert duplicated == 2
+    grain = "raw_abs__accounts__one_row_per_account_number_and_business_date"
+
+    def failures(*scope: str) -> int:
+        dbt_on_copy(copy, tmp_path, "test", "--select", grain, *scope)
+        results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+        return sum(result["failures"] for result in results)
+
+    assert failures("--vars", "{data_tests_scope: recent}") == 1
+    assert failures() == 2
+
+
 CHANGED_ROWS_TABLES = {
     "marts.dim_accounts": "account_number",
     "marts.fct_contracts": "contract_id",
