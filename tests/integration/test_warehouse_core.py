@@ -1161,12 +1161,10 @@ def test_the_balance_chain_test_finds_a_broken_record_in_every_account_bucket(
     assert f"Got {2 * broken} results" in run.stdout, run.stdout[-3000:]
 
 
-def test_the_daily_build_tests_the_recent_rows_and_the_weekly_build_every_row(
-    warehouse_bank, tmp_path
-):
-    """Break the same rules once in an old row and once in a recent one (macros/
-    data_tests_scope.sql): the daily scope reports the recent break only — its chain check
-    reaches back to the account's last record before the window — the full scope both."""
+@contextlib.contextmanager
+def _copy_in_the_daily_window(warehouse_bank, tmp_path):
+    """A copy of the built warehouse, open, and the first business date a daily build tests
+    (macros/data_tests_scope.sql, with the project's data_tests_recent_days of 7)."""
     settings, _ = warehouse_bank
     copy = warehouse_copy(settings.warehouse_path, tmp_path)
     with duckdb.connect(str(copy)) as con:
@@ -1174,6 +1172,16 @@ def test_the_daily_build_tests_the_recent_rows_and_the_weekly_build_every_row(
             con,
             "select max(business_date) - 7 from audit.file_loads where status = 'loaded'",
         )
+        yield copy, con, start
+
+
+def test_the_daily_build_tests_the_recent_rows_and_the_weekly_build_every_row(
+    warehouse_bank, tmp_path
+):
+    """Break the same rules once in an old row and once in a recent one (macros/
+    data_tests_scope.sql): the daily scope reports the recent break only — its chain check
+    reaches back to the account's last record before the window — the full scope both."""
+    with _copy_in_the_daily_window(warehouse_bank, tmp_path) as (copy, con, start):
         # a posting leg loaded twice, once from the first day's file and once from a recent one
         duplicated = con.execute(
             """
@@ -1231,13 +1239,7 @@ def test_the_daily_build_tests_the_recent_loads_of_every_raw_table(warehouse_ban
     """A raw table is not listed in data_tests_recent_rows, yet its daily tests read the recent
     loads only (macros/data_tests_scope.sql): an account record delivered twice in the first
     day's file and twice in a recent one is one failure daily, two weekly."""
-    settings, _ = warehouse_bank
-    copy = warehouse_copy(settings.warehouse_path, tmp_path)
-    with duckdb.connect(str(copy)) as con:
-        [start] = first_row(
-            con,
-            "select max(business_date) - 7 from audit.file_loads where status = 'loaded'",
-        )
+    with _copy_in_the_daily_window(warehouse_bank, tmp_path) as (copy, con, start):
         [duplicated] = con.execute(
             """
             insert into raw.abs__accounts
