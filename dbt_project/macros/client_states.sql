@@ -9,10 +9,12 @@
   last day of data, so a balance is the latest daily record and recency the latest operation,
   each one aggregation, and income reads three months (bank-1m: ≈ 16 s less than the
   carried-forward month balances and month sums of every client's whole history).
+  `as_of_date_list` (a full build): the same dates as ISO strings, read when the model compiles,
+  for the 90-day sums (below).
 #}
 -- noqa: disable=LT02
 -- (the indent rule cannot follow the Jinja blocks; the model lints what they render)
-{% macro client_states_at(as_of_dates, scope=none, business_date_only=false) -%}
+{% macro client_states_at(as_of_dates, scope=none, business_date_only=false, as_of_date_list=none) -%}
 {#-
   The client days, read by two parts as a subquery, not a CTE: DuckDB materializes a CTE read
   twice — at bank-1m all 89 M rows of every column, 14 GB spilled — where each part scanning
@@ -157,16 +159,35 @@ holdings as (
 windowed as (
     -- The 90 days ending on the as-of date, both included: only what the rules read (the
     -- client 360 sums its descriptive 90-day columns for the business date alone).
-    select
-        activity.golden_client_id,
-        as_of_dates.as_of_date,
+    {%- set window_sums %}
         sum(activity.operations_count) as operations_90d_count,
         sum(activity.operations_amount_rub) as operations_90d_rub,
         sum(activity.logins_count) as logins_90d_count
+    {%- endset %}
+    {%- if as_of_date_list %}
+    -- One aggregation per as-of date: one over every (client, as-of date) pair, 2.7 M groups at
+    -- bank-300k, spilled to disk under the 1 M bank's memory per row (bank-300k under a 1.2 GB
+    -- limit: 29.6 of the query's 51 s; per date, the whole query 39.5 s; 30.6 → 26.2 s under 4 GB).
+    {%- for as_of_date in as_of_date_list %}
+    select
+        activity.golden_client_id,
+        date '{{ as_of_date }}' as as_of_date,
+        {{- window_sums }}
+    from {{ activity }} as activity
+    where activity.activity_date between date '{{ as_of_date }}' - 89 and date '{{ as_of_date }}'
+    group by activity.golden_client_id
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+    {%- else %}
+    select
+        activity.golden_client_id,
+        as_of_dates.as_of_date,
+        {{- window_sums }}
     from {{ activity }} as activity
     inner join {{ as_of_dates }} as as_of_dates
         on activity.activity_date between as_of_dates.as_of_date - 89 and as_of_dates.as_of_date
     group by activity.golden_client_id, as_of_dates.as_of_date
+    {%- endif %}
 ),
 
 monthly as (

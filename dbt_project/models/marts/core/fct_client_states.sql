@@ -56,8 +56,7 @@
 )
 {%- endset %}
 
-with
-
+{%- set date_ctes %}
 business_date as (
     select
         {{ warehouse_business_date() }} as as_of_date,
@@ -77,6 +76,9 @@ as_of_dates as (
     union
     select business_date.as_of_date from business_date
 )
+{%- endset %}
+with
+{{ date_ctes }}
 
 {% if is_incremental() %}
     select * from ({{ client_states_at(
@@ -89,5 +91,11 @@ as_of_dates as (
         'refreshed.golden_client_id', 'refreshed.as_of_date', clients_to_refresh_at_month_ends
     ) }}
 {% else %}
-    select * from ({{ client_states_at('as_of_dates') }}) as states
+    {#- the as-of dates as literals, for the 90-day sums (macros/client_states.sql) #}
+    {%- set as_of_dates_query %}
+    with {{ date_ctes }}
+    select cast(as_of_date as varchar) from as_of_dates where as_of_date is not null order by 1
+    {%- endset %}
+    {%- set as_of_date_list = run_query(as_of_dates_query).columns[0].values() if execute else [] %}
+    select * from ({{ client_states_at('as_of_dates', as_of_date_list=as_of_date_list) }}) as states
 {% endif %}
