@@ -14,7 +14,9 @@
 #}
 -- noqa: disable=LT02
 -- (the indent rule cannot follow the Jinja blocks; the model lints what they render)
-{% macro client_states_at(as_of_dates, scope=none, business_date_only=false, as_of_date_list=none) -%}
+{% macro client_states_at(
+    as_of_dates, scope=none, business_date_only=false, as_of_date_list=none
+) -%}
 {#-
   The client days, read by two parts as a subquery, not a CTE: DuckDB materializes a CTE read
   twice — at bank-1m all 89 M rows of every column, 14 GB spilled — where each part scanning
@@ -167,7 +169,8 @@ windowed as (
     {%- if as_of_date_list %}
     -- One aggregation per as-of date: one over every (client, as-of date) pair, 2.7 M groups at
     -- bank-300k, spilled to disk under the 1 M bank's memory per row (bank-300k under a 1.2 GB
-    -- limit: 29.6 of the query's 51 s; per date, the whole query 39.5 s; 30.6 → 26.2 s under 4 GB).
+    -- limit: 29.6 of the query's 51 s; per date the model took 44.1–47.1 s against 55.7–56.0 s,
+    -- and the same as before under 4 GB: docs/performance.md, "How cost grows").
     {%- for as_of_date in as_of_date_list %}
     select
         activity.golden_client_id,
