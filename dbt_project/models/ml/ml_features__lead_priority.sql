@@ -15,6 +15,10 @@
 -- depends_on: {{ ref('stg_dbo__events') }}
 -- depends_on: {{ ref('stg_dbo__sessions') }}
 -- depends_on: {{ ref('int_crosswalk_changes_dated') }}
+-- The profiles' as-of join below is kept an as-of join: DuckDB otherwise plans it as a nested
+-- loop when it expects at most 64 client months on its left, and in the model's transaction,
+-- after the scope's pre-hook, it expected 12 where an increment holds 158 k (bank-300k: 2.1 s
+-- for the model's query instead of 0.6 s, on about half the daily builds).
 {{
     config(
         materialized='incremental',
@@ -24,8 +28,9 @@
                 ['applications', 'app_events', 'app_sessions', 'churn_profiles']
             ) }}",
             "{{ delete_client_rows_to_refresh('as_of_date', days_before=1) }}",
+            "set asof_loop_join_threshold = 0",
         ],
-        post_hook="{{ drop_client_refresh_scope() }}",
+        post_hook=["reset asof_loop_join_threshold", "{{ drop_client_refresh_scope() }}"],
     )
 }}
 {%- set stored_through = "date '" ~ latest_stored_as_of_date() ~ "'" %}
