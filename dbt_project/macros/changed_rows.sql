@@ -21,7 +21,7 @@
 {%- endif -%}
 {%- set names = arg_dict['dest_columns'] | map(attribute='name') | list -%}
 {%- set columns = get_quoted_csv(names) -%}
-{%- set compared = names | reject('equalto', key) | map('string') | list -%}
+{%- set compared = names | reject('equalto', key) | list -%}
 {%- set changed = computed.identifier ~ '__changed_keys' -%}
 {#-
   One join on the key, rows compared whole (`is distinct from`: nulls equal, as in EXCEPT):
