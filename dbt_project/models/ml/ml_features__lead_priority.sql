@@ -18,7 +18,7 @@
 -- The profiles' as-of join below is kept an as-of join: DuckDB otherwise plans it as a nested
 -- loop when it expects at most 64 client months on its left, and in the model's transaction,
 -- after the scope's pre-hook, it expected 12 where an increment holds 158 k (bank-300k: 2.1 s
--- for the model's query instead of 0.6 s, on about half the daily builds).
+-- for the model's query instead of 0.6 s, in five of eight daily builds).
 {{
     config(
         materialized='incremental',
