@@ -21,7 +21,10 @@
 {%- endif -%}
 {%- set names = arg_dict['dest_columns'] | map(attribute='name') | list -%}
 {%- set columns = get_quoted_csv(names) -%}
-{%- set compared = names | reject('equalto', key) | list -%}
+{%- set compared = [] -%}
+{%- for name in names if name != key -%}
+{%- do compared.append(adapter.quote(name)) -%}
+{%- endfor -%}
 {%- set changed = computed.identifier ~ '__changed_keys' -%}
 {#-
   One join on the key, rows compared whole (`is distinct from`: nulls equal, as in EXCEPT):
@@ -37,11 +40,8 @@ where
     computed.{{ key }} is null
     or stored.{{ key }} is null
     {%- if compared %}
-    or row(
-        {%- for name in compared %}computed.{{ adapter.quote(name) }}{{ ', ' if not loop.last }}{% endfor -%}
-    ) is distinct from row(
-        {%- for name in compared %}stored.{{ adapter.quote(name) }}{{ ', ' if not loop.last }}{% endfor -%}
-    )
+    or row(computed.{{ compared | join(', computed.') }})
+    is distinct from row(stored.{{ compared | join(', stored.') }})
     {%- endif %};
 
 delete from {{ target }}
