@@ -16,9 +16,10 @@
 -- depends_on: {{ ref('stg_dbo__sessions') }}
 -- depends_on: {{ ref('int_crosswalk_changes_dated') }}
 -- The profiles' as-of join below is kept an as-of join: DuckDB otherwise plans it as a nested
--- loop when it expects at most 64 client months on its left, and in the model's transaction,
--- after the scope's pre-hook, it expected 12 where an increment holds 158 k (bank-300k: 2.1 s
--- for the model's query instead of 0.6 s, in five of eight daily builds).
+-- loop when it expects at most 64 client months on its left, and in the daily build it
+-- expected 12 where an increment holds 158 k (bank-300k: 2.1 s for the model's query instead
+-- of 0.6 s, in five of eight daily builds; creating the scope before the model's transaction
+-- did not change the estimate).
 {{
     config(
         materialized='incremental',
