@@ -49,17 +49,9 @@
 (select coalesce(max({{ column }}), timestamp '0001-01-01') from {{ this }})
 {%- endmacro %}
 
-{#
-  The raw loads finished after this table's watermark, as a sorted list (written into the
-  query as a literal list, which DuckDB pushes down to the facts' scans: core_incremental.sql).
-#}
+{# The raw loads finished after this table's client watermark (macros/tracked_loads.sql). #}
 {% macro loads_after_watermark() -%}
-{%- set query -%}
-select load_id
-from {{ source('audit', 'file_loads') }}
-where finished_at > {{ client_watermark('_loads_through') }}
-{%- endset -%}
-{{ return(run_query(query).columns[0].values() | sort if execute else []) }}
+{{ return(loads_finished_after(client_watermark('_loads_through'))) }}
 {%- endmacro %}
 
 {#

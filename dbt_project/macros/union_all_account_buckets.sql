@@ -6,10 +6,16 @@
   computed with account_bucket, or read where it is stored: int_account_months_aggregated) and
   must filter its rows with it. The bucket is the account's last four digits (its serial number, evenly spread) modulo
   var('account_window_buckets'), which every engine computes alike (Spark's hash() is signed).
+  `whole=true` (a caller reading a few accounts): the query once, its condition `true`.
 #}
 -- noqa: disable=LT02
 -- (the indent rule cannot follow the Jinja loops; models calling it lint the SQL it renders)
-{% macro union_all_account_buckets(account_column='account_number', bucket_column=none) -%}
+{% macro union_all_account_buckets(
+    account_column='account_number', bucket_column=none, whole=false
+) -%}
+{%- if whole %}
+{{ caller('true') }}
+{%- else %}
 {%- set buckets = var('account_window_buckets') -%}
 {%- for bucket in range(buckets) %}
 {%- if bucket_column %}
@@ -19,6 +25,7 @@
 {%- endif %}
 {% if not loop.last %}union all{% endif %}
 {%- endfor %}
+{%- endif %}
 {%- endmacro %}
 
 {#

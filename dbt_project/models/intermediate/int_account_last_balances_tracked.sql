@@ -22,7 +22,7 @@ new_records as (
         closing_balance_rub
     from {{ ref('fct_balances_daily') }}
     {% if is_incremental() %}
-        where _load_id in {{ loads_after_kept_watermark() }}
+        where {{ load_id_in('_load_id', loads_after_kept_watermark()) }}
     {% endif %}
 ),
 

@@ -31,12 +31,18 @@ balances as (
 ),
 
 {% if is_incremental() %}
+    {#- the new loads and the first month they touch, as literals: the scans skip the row groups
+        outside them #}
+    {%- set new_loads = loads_after_kept_watermark() %}
+    {%- set first_touched_month = first_month_of_loads(
+        ref('fct_balances_daily'), 'balance_date', new_loads
+    ) %}
     touched_months as (
         select distinct
             account_number,
             cast(date_trunc('month', balance_date) as date) as month_start_date
         from {{ ref('fct_balances_daily') }}
-        where _load_id in {{ loads_after_kept_watermark() }}
+        where {{ load_id_in('_load_id', new_loads) }}
     ),
 {% endif %}
 
@@ -48,9 +54,8 @@ month_records as (
             on
                 balances.account_number = touched_months.account_number
                 and balances.month_start_date = touched_months.month_start_date
-        where
-            balances.balance_date
-            >= (select min(touched.month_start_date) from touched_months as touched)
+        where {{ "balances.balance_date >= date '" ~ first_touched_month ~ "'"
+            if first_touched_month else 'false' }}
     {% endif %}
 )
 
